@@ -1,0 +1,10 @@
+//! `custodia assign`: not yet written.
+
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: &Args) -> CliResult {
+    Err(CliError::Internal(anyhow::anyhow!("`assign` is not implemented yet")))
+}

@@ -1,0 +1,5 @@
+//! One module per command. Pure commands (screen, reconcile, assign, bill) touch no store.
+pub mod assign;
+pub mod bill;
+pub mod reconcile;
+pub mod screen;

@@ -1,0 +1,10 @@
+//! `custodia reconcile`: not yet written.
+
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: &Args) -> CliResult {
+    Err(CliError::Internal(anyhow::anyhow!("`reconcile` is not implemented yet")))
+}

@@ -1,0 +1,47 @@
+//! Input and output helpers shared by the commands: `-` means standard input.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::error::CliError;
+
+/// Reads a whole input file (or standard input for `-`) as UTF-8.
+pub fn read_input(path: &Path) -> Result<String, CliError> {
+    let mut s = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::input(format!("`-`: cannot read standard input: {e}")))?;
+    } else {
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| CliError::input(format!("`{}`: cannot open: {e}", path.display())))?;
+        f.read_to_string(&mut s)
+            .map_err(|e| CliError::input(format!("`{}`: not readable UTF-8 text: {e}", path.display())))?;
+    }
+    Ok(s)
+}
+
+/// Opens a buffered reader on a file, or standard input for `-`.
+pub fn open_input(path: &Path) -> Result<Box<dyn std::io::BufRead>, CliError> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(std::io::BufReader::new(std::io::stdin())))
+    } else {
+        let f = std::fs::File::open(path)
+            .map_err(|e| CliError::input(format!("`{}`: cannot open: {e}", path.display())))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, f)))
+    }
+}
+
+/// Writes `bytes` to `out` (a file path) or to standard output.
+pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
+    match out {
+        Some(p) => std::fs::write(p, bytes)
+            .map_err(|e| CliError::Internal(anyhow::anyhow!("cannot write `{}`: {e}", p.display()))),
+        None => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(bytes)?;
+            so.flush()?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Legal records (CONTRACT §1). Owned by the screening work.
