@@ -3,5 +3,23 @@
 //!
 //! - [`legal`]: persons' US status and the legal records of CONTRACT §1, with their exact
 //!   JSON shape.
+//! - [`events`]: the ledger's events ([`events::EventData`]), the envelope of a new event
+//!   ([`events::NewEvent`]) and the leaf format ([`events::Leaf`]) of CONTRACT §3.
+//! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
+//!
+//! ```
+//! use custodia_model::events::{EventData, Leaf};
+//! let leaf = Leaf {
+//!     seq: 0,
+//!     occurred_at: "2025-03-15T06:30:00Z".parse().unwrap(),
+//!     recorded_at: "2025-03-15T06:31:00Z".parse().unwrap(),
+//!     data: EventData::PersonRead { person_id: "P-1".into() },
+//!     actor: "auditor:ana".into(),
+//! };
+//! let bytes = String::from_utf8(leaf.to_bytes().unwrap()).unwrap();
+//! assert!(bytes.starts_with(r#"{"seq":0,"occurred_at":"2025-03-15T06:30:00Z","recorded_at":"2025-03-15T06:31:00Z","kind":"person_read""#));
+//! ```
 
+pub mod clock;
+pub mod events;
 pub mod legal;

@@ -1,0 +1,292 @@
+//! The events of the custody ledger. Every change to custody state is one of these, appended
+//! to the log; the store's tables are projections that a replay of them rebuilds exactly.
+//!
+//! INVARIANT: the JSON of an event is part of a leaf, and leaves are hashed into the signed
+//! tree, so a field's name, order or meaning never changes once written. New needs get new
+//! variants or new optional fields (absent when `None`).
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::legal::{Basis, CountryCode, Record, UsStatus};
+
+/// A person held in, or known to, the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    pub family_names: String,
+    pub given_names: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_birth: Option<CountryCode>,
+    pub nationalities: Vec<CountryCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub us_status: Option<UsStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub identity_verified: bool,
+}
+
+/// Where a person stands in custody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustodyStatus {
+    InCustody,
+    Released,
+    Removed,
+    Transferred,
+    Deceased,
+}
+
+impl CustodyStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InCustody => "in_custody",
+            Self::Released => "released",
+            Self::Removed => "removed",
+            Self::Transferred => "transferred",
+            Self::Deceased => "deceased",
+        }
+    }
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "in_custody" => Self::InCustody,
+            "released" => Self::Released,
+            "removed" => Self::Removed,
+            "transferred" => Self::Transferred,
+            "deceased" => Self::Deceased,
+            _ => return None,
+        })
+    }
+}
+
+/// A detention site: facility → pavilion → cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacilityRecord {
+    pub id: String,
+    pub name: String,
+    pub country: CountryCode,
+    /// `us_detention`, `prison`, `military_base`, ...
+    pub kind: String,
+    #[serde(default)]
+    pub adult_only: bool,
+    pub pavilions: Vec<PavilionRecord>,
+}
+
+/// A pavilion of a facility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PavilionRecord {
+    pub id: String,
+    pub cells: Vec<CellRecord>,
+}
+
+/// A cell: floor area, design capacity, attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellRecord {
+    pub id: String,
+    pub area_m2: f64,
+    pub capacity: u32,
+    #[serde(default)]
+    pub windows: bool,
+    /// `in_cell`, `shared`, `none`.
+    pub sanitation: String,
+}
+
+/// One finding of a screening decision, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub rule: String,
+    pub effect: String,
+    pub citation: String,
+    pub detail: String,
+}
+
+/// A row of the receiving facility's intake (CONTRACT §2 columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeRecord {
+    pub record_id: String,
+    pub family_names: String,
+    pub given_names: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_number: Option<String>,
+}
+
+/// One dated rate of an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateRecord {
+    pub from: Date,
+    /// Exact decimal, as a string (`"54.35"`).
+    pub per_person_day: String,
+}
+
+/// An agreement between governments, as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementRecord {
+    pub id: String,
+    pub facility_id: String,
+    pub currency: String,
+    pub start: Date,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_beds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_reserved_per_person_day: Option<String>,
+    pub rates: Vec<RateRecord>,
+}
+
+/// What happened. The variant name is the leaf's `kind`; its fields are the leaf's `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum EventData {
+    FacilityRegistered(FacilityRecord),
+    CellStatusChanged { cell_id: String, in_use: bool, #[serde(default, skip_serializing_if = "Option::is_none")] reason: Option<String> },
+    PersonRegistered(PersonRecord),
+    PersonUpdated(PersonRecord),
+    /// Custody as reported by an outside registry (an import), not observed by this system.
+    CustodyReported { person_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] facility_id: Option<String>, status: CustodyStatus },
+    LegalRecordAdded { person_id: String, record: Record },
+    CounselAssigned { person_id: String, counsel: String },
+    Admitted { person_id: String, facility_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] manifest_id: Option<String> },
+    /// A placement in a cell, on intake or as a move.
+    Placed { person_id: String, cell_id: String },
+    Released { person_id: String, facility_id: String },
+    /// Handed over at a destination outside the system's facilities.
+    Removed { person_id: String, country: CountryCode },
+    Died { person_id: String, facility_id: String },
+    ScreeningDecided {
+        person_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manifest_id: Option<String>,
+        on: Date,
+        basis: Basis,
+        destination_country: CountryCode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        facility_id: Option<String>,
+        outcome: String,
+        rules_version: String,
+        findings: Vec<FindingRecord>,
+    },
+    ManifestCreated {
+        manifest_id: String,
+        flight: String,
+        from_facility: String,
+        to_facility: String,
+        destination_country: CountryCode,
+        basis: Basis,
+        departure_on: Date,
+    },
+    PassengerAdded { manifest_id: String, person_id: String },
+    PassengerRemoved { manifest_id: String, person_id: String },
+    ManifestScreened { manifest_id: String },
+    ManifestApproved { manifest_id: String, #[serde(default, skip_serializing_if = "Vec::is_empty")] justifications: Vec<Justification> },
+    ManifestDeparted { manifest_id: String },
+    ManifestArrived { manifest_id: String },
+    ManifestReconciled { manifest_id: String, matched: u32, missing: u32, unexpected: u32, review: u32 },
+    ManifestClosed { manifest_id: String },
+    IntakeRecorded { facility_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] manifest_id: Option<String>, record: IntakeRecord },
+    CaseOpened { case_id: String, manifest_id: String, case_kind: String, subject_id: String, detail: String },
+    CaseResolved { case_id: String, reason: String },
+    AgreementRegistered(AgreementRecord),
+    InvoiceIssued { invoice_id: String, agreement_id: String, month: String, person_days: u64, total: String },
+    InvoiceAdjusted { note_id: String, invoice_id: String, note_kind: String, amount: String, reason: String },
+    ExerciseRecorded { person_id: String, on: Date, minutes: u32 },
+    VisitRecorded { person_id: String, on: Date, visit_kind: String },
+    SolitaryStarted { person_id: String, on: Date },
+    SolitaryEnded { person_id: String, on: Date },
+    FamilyNotified { person_id: String, occasion: String },
+    /// Someone read a person's record: access itself is audited.
+    PersonRead { person_id: String },
+}
+
+/// A supervisor's reason to send a `needs_review` person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Justification {
+    pub person_id: String,
+    pub text: String,
+}
+
+impl EventData {
+    /// The leaf's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::FacilityRegistered(_) => "facility_registered",
+            Self::CellStatusChanged { .. } => "cell_status_changed",
+            Self::PersonRegistered(_) => "person_registered",
+            Self::PersonUpdated(_) => "person_updated",
+            Self::CustodyReported { .. } => "custody_reported",
+            Self::LegalRecordAdded { .. } => "legal_record_added",
+            Self::CounselAssigned { .. } => "counsel_assigned",
+            Self::Admitted { .. } => "admitted",
+            Self::Placed { .. } => "placed",
+            Self::Released { .. } => "released",
+            Self::Removed { .. } => "removed",
+            Self::Died { .. } => "died",
+            Self::ScreeningDecided { .. } => "screening_decided",
+            Self::ManifestCreated { .. } => "manifest_created",
+            Self::PassengerAdded { .. } => "passenger_added",
+            Self::PassengerRemoved { .. } => "passenger_removed",
+            Self::ManifestScreened { .. } => "manifest_screened",
+            Self::ManifestApproved { .. } => "manifest_approved",
+            Self::ManifestDeparted { .. } => "manifest_departed",
+            Self::ManifestArrived { .. } => "manifest_arrived",
+            Self::ManifestReconciled { .. } => "manifest_reconciled",
+            Self::ManifestClosed { .. } => "manifest_closed",
+            Self::IntakeRecorded { .. } => "intake_recorded",
+            Self::CaseOpened { .. } => "case_opened",
+            Self::CaseResolved { .. } => "case_resolved",
+            Self::AgreementRegistered(_) => "agreement_registered",
+            Self::InvoiceIssued { .. } => "invoice_issued",
+            Self::InvoiceAdjusted { .. } => "invoice_adjusted",
+            Self::ExerciseRecorded { .. } => "exercise_recorded",
+            Self::VisitRecorded { .. } => "visit_recorded",
+            Self::SolitaryStarted { .. } => "solitary_started",
+            Self::SolitaryEnded { .. } => "solitary_ended",
+            Self::FamilyNotified { .. } => "family_notified",
+            Self::PersonRead { .. } => "person_read",
+        }
+    }
+}
+
+/// An event to append: what happened, when (as reported), and who reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub occurred_at: jiff::Timestamp,
+    pub actor: String,
+    pub data: EventData,
+}
+
+/// A leaf of the log, in its exact wire order: `seq`, `occurred_at`, `recorded_at`, `kind`,
+/// `data`, `actor`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leaf {
+    pub seq: u64,
+    pub occurred_at: jiff::Timestamp,
+    pub recorded_at: jiff::Timestamp,
+    #[serde(flatten)]
+    pub data: EventData,
+    pub actor: String,
+}
+
+impl Leaf {
+    /// The leaf's bytes: compact JSON on one line (serde_json never writes a raw newline).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+    /// Parses a leaf's bytes.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(b)
+    }
+}
