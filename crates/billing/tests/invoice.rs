@@ -448,18 +448,17 @@ fn day(n: i64) -> Date {
     BASE.checked_add(jiff::Span::new().days(n)).unwrap()
 }
 
-/// The independent model: for every day, look at every person and every stay.
-fn naive(
-    a: &Agreement,
-    stays: &[Stay],
-    month: Month,
-) -> (
+/// (person_days, days_outside_agreement, days, persons, total)
+type Model = (
     u64,
     u64,
     Vec<(Date, u64, Decimal)>,
     BTreeMap<String, u64>,
     Decimal,
-) {
+);
+
+/// The independent model: for every day, look at every person and every stay.
+fn naive(a: &Agreement, stays: &[Stay], month: Month) -> Model {
     let mut persons: Vec<&str> = stays.iter().map(|s| s.person_id.as_str()).collect();
     persons.sort();
     persons.dedup();
