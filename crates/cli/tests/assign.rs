@@ -12,7 +12,12 @@ fn run_stdin(input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -92,7 +97,10 @@ fn wrong_field_type_and_unknown_field_are_named() {
         r#"{"standard_m2_per_person":3.4,"cells":[],"persons":[{"id":"N-5","avoid":["N-1"]}]}"#,
         "person `N-5`",
     );
-    bad(r#"{"standard_m2_per_person":3.4,"cells":[{"id":"C1""#, "not a valid `assign` input");
+    bad(
+        r#"{"standard_m2_per_person":3.4,"cells":[{"id":"C1""#,
+        "not a valid `assign` input",
+    );
 }
 
 #[test]

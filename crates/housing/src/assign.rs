@@ -155,7 +155,10 @@ pub struct AssignOptions {
 
 impl Default for AssignOptions {
     fn default() -> Self {
-        Self { exact_max_persons: 14, exact_node_limit: 200_000 }
+        Self {
+            exact_max_persons: 14,
+            exact_node_limit: 200_000,
+        }
     }
 }
 
@@ -175,9 +178,15 @@ pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
     }
     let standard = match obj.get("standard_m2_per_person") {
         Some(v) => v.as_f64().ok_or_else(|| {
-            AssignError::Json(format!("`standard_m2_per_person` is `{v}`; expected a number"))
+            AssignError::Json(format!(
+                "`standard_m2_per_person` is `{v}`; expected a number"
+            ))
         })?,
-        None => return Err(AssignError::Json("missing field `standard_m2_per_person`".into())),
+        None => {
+            return Err(AssignError::Json(
+                "missing field `standard_m2_per_person`".into(),
+            ));
+        }
     };
     let item_name = |v: &serde_json::Value, i: usize| match v.get("id").and_then(|x| x.as_str()) {
         Some(id) => format!("`{id}`"),
@@ -185,7 +194,11 @@ pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
     };
     let cells_v = match obj.get("cells") {
         Some(serde_json::Value::Array(a)) => a.as_slice(),
-        Some(v) => return Err(AssignError::Json(format!("`cells` is `{v}`; expected an array"))),
+        Some(v) => {
+            return Err(AssignError::Json(format!(
+                "`cells` is `{v}`; expected an array"
+            )));
+        }
         None => return Err(AssignError::Json("missing field `cells`".into())),
     };
     let mut cells = Vec::with_capacity(cells_v.len());
@@ -209,9 +222,17 @@ pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
                 persons.push(p);
             }
         }
-        Some(v) => return Err(AssignError::Json(format!("`persons` is `{v}`; expected an array"))),
+        Some(v) => {
+            return Err(AssignError::Json(format!(
+                "`persons` is `{v}`; expected an array"
+            )));
+        }
     }
-    Ok(AssignInput { standard_m2_per_person: standard, cells, persons })
+    Ok(AssignInput {
+        standard_m2_per_person: standard,
+        cells,
+        persons,
+    })
 }
 
 /// Checks the input's consistency (ids, areas, capacities).
@@ -224,17 +245,25 @@ pub fn validate(input: &AssignInput) -> Result<(), AssignError> {
     let mut person_ids = HashSet::new();
     for c in &input.cells {
         if c.id.is_empty() {
-            return Err(AssignError::EmptyId { what: "cell".into() });
+            return Err(AssignError::EmptyId {
+                what: "cell".into(),
+            });
         }
         if !cell_ids.insert(c.id.as_str()) {
             return Err(AssignError::DuplicateCell(c.id.clone()));
         }
         if !(c.area_m2.is_finite() && c.area_m2 > 0.0) {
-            return Err(AssignError::BadArea { cell: c.id.clone(), area: c.area_m2 });
+            return Err(AssignError::BadArea {
+                cell: c.id.clone(),
+                area: c.area_m2,
+            });
         }
         let n = c.occupants.len();
         if c.capacity == 0 && n > 0 {
-            return Err(AssignError::ZeroCapacityOccupied { cell: c.id.clone(), occupants: n });
+            return Err(AssignError::ZeroCapacityOccupied {
+                cell: c.id.clone(),
+                occupants: n,
+            });
         }
         if n > c.capacity as usize {
             return Err(AssignError::OverCapacity {
@@ -245,7 +274,9 @@ pub fn validate(input: &AssignInput) -> Result<(), AssignError> {
         }
         for p in &c.occupants {
             if p.id.is_empty() {
-                return Err(AssignError::EmptyId { what: format!("occupant of cell `{}`", c.id) });
+                return Err(AssignError::EmptyId {
+                    what: format!("occupant of cell `{}`", c.id),
+                });
             }
             if !person_ids.insert(p.id.as_str()) {
                 return Err(AssignError::DuplicatePerson(p.id.clone()));
@@ -254,7 +285,9 @@ pub fn validate(input: &AssignInput) -> Result<(), AssignError> {
     }
     for p in &input.persons {
         if p.id.is_empty() {
-            return Err(AssignError::EmptyId { what: "person".into() });
+            return Err(AssignError::EmptyId {
+                what: "person".into(),
+            });
         }
         if !person_ids.insert(p.id.as_str()) {
             return Err(AssignError::DuplicatePerson(p.id.clone()));
@@ -278,8 +311,17 @@ pub fn assign(input: &AssignInput) -> Result<AssignOutput, AssignError> {
 pub fn assign_with(input: &AssignInput, opts: AssignOptions) -> Result<AssignOutput, AssignError> {
     validate(input)?;
     let prob = Problem::new(input);
-    let (state, method, t_upper) = solve(&prob, opts);
-    Ok(render(input, &prob, &state, method, t_upper))
+    let (state, method, t_upper, max_placeable) = solve(&prob, opts);
+    Ok(render(
+        input,
+        &prob,
+        &state,
+        Bound {
+            max_placeable,
+            min_m2_per_person_upper: t_upper,
+            method,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -323,8 +365,11 @@ impl Problem {
         }
         let n_exist = raw.len();
         raw.extend(input.persons.iter());
-        let index: HashMap<&str, usize> =
-            raw.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
         let mut persons: Vec<Person> = raw
             .iter()
             .map(|p| {
@@ -332,11 +377,18 @@ impl Problem {
                     p.groups.iter().map(|g| intern(g, &mut interner)).collect();
                 groups.sort_unstable();
                 groups.dedup();
-                let mut sep: Vec<u32> =
-                    p.separate_from.iter().map(|g| intern(g, &mut interner)).collect();
+                let mut sep: Vec<u32> = p
+                    .separate_from
+                    .iter()
+                    .map(|g| intern(g, &mut interner))
+                    .collect();
                 sep.sort_unstable();
                 sep.dedup();
-                Person { groups, sep, avoid: Vec::new() }
+                Person {
+                    groups,
+                    sep,
+                    avoid: Vec::new(),
+                }
             })
             .collect();
         for (i, p) in raw.iter().enumerate() {
@@ -477,7 +529,10 @@ impl State {
 
     /// `avoid_persons` rule, both directions (the list is symmetric).
     fn avoid_ok(&self, prob: &Problem, p: usize, c: usize) -> bool {
-        prob.persons[p].avoid.iter().all(|&q| self.cell_of[q] != Some(c))
+        prob.persons[p]
+            .avoid
+            .iter()
+            .all(|&q| self.cell_of[q] != Some(c))
     }
 
     fn fits(&self, prob: &Problem, p: usize, c: usize, limit: &[u32]) -> bool {
@@ -485,7 +540,10 @@ impl State {
     }
 
     fn placed(&self, prob: &Problem) -> usize {
-        self.cell_of[prob.n_exist..].iter().filter(|c| c.is_some()).count()
+        self.cell_of[prob.n_exist..]
+            .iter()
+            .filter(|c| c.is_some())
+            .count()
     }
 
     fn min_space(&self, prob: &Problem) -> Option<f64> {
@@ -528,7 +586,11 @@ fn limits_for(prob: &Problem, t: f64) -> Vec<u32> {
         .map(|(&a, &cap)| {
             // The relative slack absorbs the rounding of `t = area_d / k`.
             let k = (a / t * (1.0 + 1e-12)).floor();
-            if k >= f64::from(cap) { cap } else { k.max(0.0) as u32 }
+            if k >= f64::from(cap) {
+                cap
+            } else {
+                k.max(0.0) as u32
+            }
         })
         .collect()
 }
@@ -549,10 +611,10 @@ fn candidates(prob: &Problem) -> Vec<f64> {
         .fold(f64::INFINITY, f64::min);
     let n_new = prob.n_new() as u64;
     let mut v = Vec::new();
-    for c in 0..prob.n_cells() {
-        let max_k = u64::from(prob.cap[c]).min(u64::from(exist[c]) + n_new);
+    for ((&cap, &area), &e) in prob.cap.iter().zip(&prob.area).zip(&exist) {
+        let max_k = u64::from(cap).min(u64::from(e) + n_new);
         for k in 1..=max_k {
-            let t = prob.area[c] / k as f64;
+            let t = area / k as f64;
             if t <= ceiling * (1.0 + 1e-12) {
                 v.push(t);
             }
@@ -563,33 +625,179 @@ fn candidates(prob: &Problem) -> Vec<f64> {
     v
 }
 
+/// Relaxation used by the bounds: new persons flow to cells under `limit`, a class only to
+/// cells whose existing occupants it may join. It ignores clashes among new persons, so
+/// whatever it cannot place, no assignment can.
+struct Relaxation {
+    /// Per class, the cells its groups allow given the existing occupants.
+    open: Vec<Vec<usize>>,
+    sizes: Vec<u64>,
+    exist: Vec<u32>,
+}
+
+impl Relaxation {
+    fn new(prob: &Problem) -> Option<Self> {
+        // Past this size the flow costs more than it tells; the plain capacity bound stays.
+        if prob.classes.len().saturating_mul(prob.n_cells()) > 2_000_000 {
+            return None;
+        }
+        let s = State::initial(prob);
+        let open = prob
+            .classes
+            .iter()
+            .map(|m| {
+                (0..prob.n_cells())
+                    .filter(|&c| s.group_ok(prob, m[0], c))
+                    .collect()
+            })
+            .collect();
+        Some(Self {
+            open,
+            sizes: prob.classes.iter().map(|m| m.len() as u64).collect(),
+            exist: s.n.clone(),
+        })
+    }
+
+    /// Most new persons placeable under `limit`.
+    fn max_flow(&self, limit: &[u32]) -> u64 {
+        let k = self.sizes.len();
+        let nc = limit.len();
+        let (src, sink) = (0, k + nc + 1);
+        let mut g = Dinic::new(k + nc + 2);
+        for (i, &sz) in self.sizes.iter().enumerate() {
+            g.edge(src, 1 + i, sz);
+            for &c in &self.open[i] {
+                g.edge(1 + i, 1 + k + c, sz);
+            }
+        }
+        for (c, (&l, &e)) in limit.iter().zip(&self.exist).enumerate() {
+            g.edge(1 + k + c, sink, u64::from(l.saturating_sub(e)));
+        }
+        g.run(src, sink)
+    }
+}
+
+/// Dinic's maximum flow on a small graph.
+struct Dinic {
+    head: Vec<Vec<usize>>,
+    to: Vec<usize>,
+    cap: Vec<u64>,
+}
+
+impl Dinic {
+    fn new(n: usize) -> Self {
+        Self {
+            head: vec![Vec::new(); n],
+            to: Vec::new(),
+            cap: Vec::new(),
+        }
+    }
+
+    fn edge(&mut self, a: usize, b: usize, c: u64) {
+        self.head[a].push(self.to.len());
+        self.to.push(b);
+        self.cap.push(c);
+        self.head[b].push(self.to.len());
+        self.to.push(a);
+        self.cap.push(0);
+    }
+
+    fn run(&mut self, s: usize, t: usize) -> u64 {
+        let n = self.head.len();
+        let mut total = 0;
+        loop {
+            let mut level = vec![usize::MAX; n];
+            level[s] = 0;
+            let mut queue = std::collections::VecDeque::from([s]);
+            while let Some(v) = queue.pop_front() {
+                for &e in &self.head[v] {
+                    let w = self.to[e];
+                    if self.cap[e] > 0 && level[w] == usize::MAX {
+                        level[w] = level[v] + 1;
+                        queue.push_back(w);
+                    }
+                }
+            }
+            if level[t] == usize::MAX {
+                return total;
+            }
+            let mut it = vec![0usize; n];
+            loop {
+                let f = self.push(s, t, u64::MAX, &level, &mut it);
+                if f == 0 {
+                    break;
+                }
+                total += f;
+            }
+        }
+    }
+
+    fn push(&mut self, v: usize, t: usize, f: u64, level: &[usize], it: &mut [usize]) -> u64 {
+        if v == t {
+            return f;
+        }
+        while it[v] < self.head[v].len() {
+            let e = self.head[v][it[v]];
+            let w = self.to[e];
+            if self.cap[e] > 0 && level[w] == level[v] + 1 {
+                let d = self.push(w, t, f.min(self.cap[e]), level, it);
+                if d > 0 {
+                    self.cap[e] -= d;
+                    self.cap[e ^ 1] += d;
+                    return d;
+                }
+            }
+            it[v] += 1;
+        }
+        0
+    }
+}
+
 /// The largest smallest-space any assignment placing `placed` new people can reach,
-/// ignoring separation (`None` when nobody would be housed).
-fn space_bound(prob: &Problem, cands: &[f64], placed: usize) -> Option<f64> {
+/// ignoring clashes among new persons (`None` when nobody would be housed).
+fn space_bound(
+    prob: &Problem,
+    relax: Option<&Relaxation>,
+    cands: &[f64],
+    placed: usize,
+) -> Option<f64> {
     let need = (prob.n_exist + placed) as u64;
     if need == 0 {
         return None;
     }
-    let ok = |t: f64| limits_for(prob, t).iter().map(|&l| u64::from(l)).sum::<u64>() >= need;
+    let ok = |t: f64| {
+        let limit = limits_for(prob, t);
+        limit.iter().map(|&l| u64::from(l)).sum::<u64>() >= need
+            && relax.is_none_or(|r| r.max_flow(&limit) >= placed as u64)
+    };
     // `ok` is monotone: a smaller target allows more per cell. Find the first true.
     let (mut lo, mut hi) = (0usize, cands.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if ok(cands[mid]) { hi = mid } else { lo = mid + 1 }
+        if ok(cands[mid]) {
+            hi = mid
+        } else {
+            lo = mid + 1
+        }
     }
     cands.get(lo).copied()
 }
 
-fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>) {
+fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>, usize) {
     let cap = prob.cap.clone();
+    let relax = Relaxation::new(prob);
+    let max_placeable = max_placeable(prob, relax.as_ref());
     let mut best = place(prob, &cap);
     let mut best_score = score(prob, &best);
     let cands = candidates(prob);
-    let mut t_upper = space_bound(prob, &cands, best_score.0);
+    let mut t_upper = space_bound(prob, relax.as_ref(), &cands, best_score.0);
 
     // Binary search the largest target whose limits still place as many people.
     if let Some(tu) = t_upper {
-        let start = cands.iter().position(|&t| t <= tu * (1.0 + 1e-12)).unwrap_or(cands.len());
+        let start = cands
+            .iter()
+            .position(|&t| t <= tu * (1.0 + 1e-12))
+            .unwrap_or(cands.len());
         let (mut lo, mut hi) = (start, cands.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -609,9 +817,8 @@ fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>) {
     // More people placed outranks more space (CONTRACT §7): fill any hole left by limits.
     fill(prob, &mut best, &cap);
     best_score = score(prob, &best);
-    t_upper = space_bound(prob, &cands, best_score.0);
+    t_upper = space_bound(prob, relax.as_ref(), &cands, best_score.0);
 
-    let max_placeable = max_placeable(prob);
     let meets = best_score.0 == max_placeable
         && match (best_score.1, t_upper) {
             (Some(m), Some(u)) => m >= u * (1.0 - 1e-12),
@@ -619,7 +826,7 @@ fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>) {
             (Some(_), None) => false,
         };
     if meets {
-        return (best, Method::MeetsBound, t_upper);
+        return (best, Method::MeetsBound, t_upper, max_placeable);
     }
     if prob.n_new() <= opts.exact_max_persons {
         let mut bb = Exact {
@@ -633,40 +840,73 @@ fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>) {
         let mut s = State::initial(prob);
         bb.search(&mut s, prob.n_exist, 0);
         if bb.nodes <= bb.limit {
-            let t = space_bound(prob, &cands, bb.best_score.0);
-            return (bb.best, Method::ExactSearch, t);
+            let t = space_bound(prob, relax.as_ref(), &cands, bb.best_score.0);
+            return (bb.best, Method::ExactSearch, t, max_placeable);
         }
         if better(bb.best_score, best_score) {
             let sc = bb.best_score.0;
-            return (bb.best, Method::Heuristic, space_bound(prob, &cands, sc));
+            return (
+                bb.best,
+                Method::Heuristic,
+                space_bound(prob, relax.as_ref(), &cands, sc),
+                max_placeable,
+            );
         }
     }
-    (best, Method::Heuristic, t_upper)
+    (best, Method::Heuristic, t_upper, max_placeable)
 }
 
-fn max_placeable(prob: &Problem) -> usize {
+fn max_placeable(prob: &Problem, relax: Option<&Relaxation>) -> usize {
     let free: u64 = prob.cap.iter().map(|&c| u64::from(c)).sum::<u64>() - prob.n_exist as u64;
-    free.min(prob.n_new() as u64) as usize
+    let plain = free.min(prob.n_new() as u64);
+    relax.map_or(plain, |r| r.max_flow(&prob.cap).min(plain)) as usize
 }
 
-/// Greedy placement under per-cell limits, then repair.
+/// Greedy placement under per-cell limits, trying a few class orders (the order decides
+/// who gets the empty cells): the default most-constrained-first order, and with few
+/// classes each of its rotations. Keeps the best result.
 fn place(prob: &Problem, limit: &[u32]) -> State {
+    let base = class_order(prob);
+    let mut best = place_in_order(prob, limit, &base);
+    if base.len() > 1 && base.len() <= 6 {
+        let mut best_score = score(prob, &best);
+        for r in 1..base.len() {
+            let mut order = base.clone();
+            order.rotate_left(r);
+            let s = place_in_order(prob, limit, &order);
+            let sc = score(prob, &s);
+            if better(sc, best_score) {
+                best = s;
+                best_score = sc;
+            }
+        }
+    }
+    best
+}
+
+/// One greedy pass in the given class order, then the ejection repair.
+fn place_in_order(prob: &Problem, limit: &[u32], order: &[usize]) -> State {
     let mut s = State::initial(prob);
-    let order = class_order(prob);
-    for k in order {
+    for &k in order {
         let members = &prob.classes[k];
-        let Some(&rep) = members.first() else { continue };
+        let Some(&rep) = members.first() else {
+            continue;
+        };
         // Cells open to this class as far as groups go; placing members of a
         // self-compatible class never changes that, so the list is computed once.
-        let mut open: Vec<usize> =
-            (0..prob.n_cells()).filter(|&c| limit[c] > 0 && s.group_ok(prob, rep, c)).collect();
+        let mut open: Vec<usize> = (0..prob.n_cells())
+            .filter(|&c| limit[c] > 0 && s.group_ok(prob, rep, c))
+            .collect();
         let self_compatible = prob.groups_compatible(rep, rep);
         // People with avoid lists first: they are harder to place.
         let mut ms = members.clone();
         ms.sort_by_key(|&p| std::cmp::Reverse(prob.persons[p].avoid.len()));
+        let mut demand = ms.len() as u32;
         for p in ms {
             // A self-compatible class keeps `open` exact; otherwise re-check groups.
-            if let Some(c) = choose_in(prob, &s, p, &open, limit, !self_compatible) {
+            let d = if self_compatible { demand } else { 1 };
+            demand -= 1;
+            if let Some(c) = choose_in(prob, &s, p, &open, limit, !self_compatible, d) {
                 s.add(prob, p, c);
                 if !self_compatible {
                     open.retain(|&x| x != c);
@@ -688,7 +928,9 @@ fn class_order(prob: &Problem) -> Vec<usize> {
             let rep = m[0];
             let mut w = 0usize;
             for (k2, m2) in prob.classes.iter().enumerate() {
-                if !prob.groups_compatible(rep, m2[0]) || (k2 == k && m.len() > 1 && !prob.groups_compatible(rep, rep)) {
+                if !prob.groups_compatible(rep, m2[0])
+                    || (k2 == k && m.len() > 1 && !prob.groups_compatible(rep, rep))
+                {
                     w += m2.len();
                 }
             }
@@ -705,9 +947,11 @@ fn class_order(prob: &Problem) -> Vec<usize> {
 }
 
 /// The cell a person joins: an occupied compatible cell with the most space per person
-/// after joining (water-filling); an empty cell, the roomiest, only when none is left.
+/// after joining (water-filling). Only when none is left does it open an empty cell, the
+/// scarce resource rival classes compete for: best fit, the smallest one that takes the
+/// whole remaining `demand` of its class, else the largest.
 fn choose(prob: &Problem, s: &State, p: usize, cells: &[usize], limit: &[u32]) -> Option<usize> {
-    choose_in(prob, s, p, cells, limit, true)
+    choose_in(prob, s, p, cells, limit, true, 1)
 }
 
 /// `check_groups` false: the caller has already filtered `cells` by the group rule.
@@ -718,8 +962,11 @@ fn choose_in(
     cells: &[usize],
     limit: &[u32],
     check_groups: bool,
+    demand: u32,
 ) -> Option<usize> {
-    let mut best: Option<(usize, bool, f64)> = None;
+    // Rank: 2 = occupied (larger key better), 1 = empty and fits the demand (smaller
+    // limit better, so the key is negated), 0 = empty and too small (larger better).
+    let mut best: Option<(usize, u8, f64)> = None;
     for &c in cells {
         if s.n[c] >= limit[c]
             || !s.avoid_ok(prob, p, c)
@@ -727,18 +974,19 @@ fn choose_in(
         {
             continue;
         }
-        let occupied = s.n[c] > 0;
-        let key = if occupied {
-            prob.area[c] / f64::from(s.n[c] + 1)
+        let (rank, key) = if s.n[c] > 0 {
+            (2, prob.area[c] / f64::from(s.n[c] + 1))
+        } else if limit[c] >= demand {
+            (1, -f64::from(limit[c]) + prob.area[c] * 1e-9)
         } else {
-            f64::from(limit[c]) + prob.area[c] * 1e-9
+            (0, f64::from(limit[c]) + prob.area[c] * 1e-9)
         };
         let take = match best {
             None => true,
-            Some((_, bo, bk)) => (occupied && !bo) || (occupied == bo && key > bk),
+            Some((_, br, bk)) => rank > br || (rank == br && key > bk),
         };
         if take {
-            best = Some((c, occupied, key));
+            best = Some((c, rank, key));
         }
     }
     best.map(|b| b.0)
@@ -751,8 +999,9 @@ fn repair(prob: &Problem, s: &mut State, limit: &[u32]) {
     let mut budget: u64 = 2_000_000;
     for _pass in 0..3 {
         let mut improved = false;
-        let leftovers: Vec<usize> =
-            (prob.n_exist..prob.persons.len()).filter(|&p| s.cell_of[p].is_none()).collect();
+        let leftovers: Vec<usize> = (prob.n_exist..prob.persons.len())
+            .filter(|&p| s.cell_of[p].is_none())
+            .collect();
         for p in leftovers {
             if !all.iter().any(|&c| s.n[c] < limit[c]) {
                 return;
@@ -785,7 +1034,11 @@ fn try_eject(prob: &Problem, s: &mut State, p: usize, limit: &[u32], budget: &mu
         if limit[c] == 0 || !s.group_ok(prob, p, c) {
             continue;
         }
-        let mut blockers = prob.persons[p].avoid.iter().copied().filter(|&q| s.cell_of[q] == Some(c));
+        let mut blockers = prob.persons[p]
+            .avoid
+            .iter()
+            .copied()
+            .filter(|&q| s.cell_of[q] == Some(c));
         let first = blockers.next();
         if blockers.next().is_some() || first.is_some_and(|q| q < prob.n_exist) {
             continue;
@@ -890,20 +1143,16 @@ impl Exact<'_> {
     }
 }
 
-fn render(
-    input: &AssignInput,
-    prob: &Problem,
-    s: &State,
-    method: Method,
-    t_upper: Option<f64>,
-) -> AssignOutput {
+fn render(input: &AssignInput, prob: &Problem, s: &State, bound: Bound) -> AssignOutput {
     let mut assignments = Vec::new();
     let mut unassigned = Vec::new();
     let any_room = (0..prob.n_cells()).any(|c| s.n[c] < prob.cap[c]);
     for (i, p) in input.persons.iter().enumerate() {
         match s.cell_of[prob.n_exist + i] {
-            Some(c) => assignments
-                .push(Assignment { person_id: p.id.clone(), cell_id: input.cells[c].id.clone() }),
+            Some(c) => assignments.push(Assignment {
+                person_id: p.id.clone(),
+                cell_id: input.cells[c].id.clone(),
+            }),
             None => unassigned.push(Unassigned {
                 person_id: p.id.clone(),
                 // Every cell with room was tried and refused this person (the result is
@@ -917,13 +1166,12 @@ fn render(
         }
     }
     let standard = input.standard_m2_per_person;
-    let persons_below_standard = s
-        .n
-        .iter()
-        .zip(&prob.area)
-        .filter(|(n, a)| **n > 0 && **a / f64::from(**n) < standard)
-        .map(|(n, _)| *n as usize)
-        .sum();
+    let persons_below_standard =
+        s.n.iter()
+            .zip(&prob.area)
+            .filter(|(n, a)| **n > 0 && **a / f64::from(**n) < standard)
+            .map(|(n, _)| *n as usize)
+            .sum();
     let mut existing_conflicts = Vec::new();
     let mut base = 0;
     for cell in &input.cells {
@@ -949,7 +1197,7 @@ fn render(
         },
         assignments,
         unassigned,
-        bound: Bound { max_placeable: max_placeable(prob), min_m2_per_person_upper: t_upper, method },
+        bound,
         existing_conflicts,
     }
 }

@@ -35,7 +35,10 @@ pub struct CensusDay {
 
 fn day_index(origin: Date, d: Date) -> i64 {
     // Days between two civil dates; both are valid dates, so this cannot overflow.
-    origin.until(d).map(|s| i64::from(s.get_days())).unwrap_or(0)
+    origin
+        .until(d)
+        .map(|s| i64::from(s.get_days()))
+        .unwrap_or(0)
 }
 
 /// Per-day counts per facility and pavilion for every day of `from..=to`, facilities in
@@ -46,7 +49,10 @@ pub fn daily_census(
     to: Date,
 ) -> Result<Vec<CensusDay>, StandardsError> {
     if from > to {
-        return Err(StandardsError::BadPeriod { from: from.to_string(), to: to.to_string() });
+        return Err(StandardsError::BadPeriod {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
     }
     // One person is in one place at a time: overlapping stays would be counted twice.
     let mut by_person: HashMap<&str, Vec<(Date, Option<Date>)>> = HashMap::new();
@@ -60,7 +66,10 @@ pub fn daily_census(
                 to: t.to_string(),
             });
         }
-        by_person.entry(p.person_id.as_str()).or_default().push((p.from, p.to));
+        by_person
+            .entry(p.person_id.as_str())
+            .or_default()
+            .push((p.from, p.to));
     }
     for (person, stays) in &mut by_person {
         stays.sort();
@@ -95,29 +104,40 @@ pub fn daily_census(
             Some(t) => day_index(from, t),
         };
         let (s, e) = (start.clamp(0, n_days), end.clamp(0, n_days));
-        let f = fac.entry(p.facility_id.as_str()).or_insert_with(|| vec![0; n + 1]);
+        let f = fac
+            .entry(p.facility_id.as_str())
+            .or_insert_with(|| vec![0; n + 1]);
         if s >= e {
             continue;
         }
         f[s as usize] += 1;
         f[e as usize] -= 1;
         let d = match &p.pavilion {
-            Some(pv) => pav.entry((p.facility_id.as_str(), pv.as_str())).or_insert_with(|| vec![0; n + 1]),
-            None => nopav.entry(p.facility_id.as_str()).or_insert_with(|| vec![0; n + 1]),
+            Some(pv) => pav
+                .entry((p.facility_id.as_str(), pv.as_str()))
+                .or_insert_with(|| vec![0; n + 1]),
+            None => nopav
+                .entry(p.facility_id.as_str())
+                .or_insert_with(|| vec![0; n + 1]),
         };
         d[s as usize] += 1;
         d[e as usize] -= 1;
     }
     let running = |v: &Vec<i64>| -> Vec<u32> {
         let mut acc = 0i64;
-        v.iter().take(n).map(|x| {
-            acc += x;
-            acc.max(0) as u32
-        }).collect()
+        v.iter()
+            .take(n)
+            .map(|x| {
+                acc += x;
+                acc.max(0) as u32
+            })
+            .collect()
     };
     let fac_counts: BTreeMap<&str, Vec<u32>> = fac.iter().map(|(k, v)| (*k, running(v))).collect();
-    let pav_counts: BTreeMap<(&str, &str), Vec<u32>> = pav.iter().map(|(k, v)| (*k, running(v))).collect();
-    let nopav_counts: BTreeMap<&str, Vec<u32>> = nopav.iter().map(|(k, v)| (*k, running(v))).collect();
+    let pav_counts: BTreeMap<(&str, &str), Vec<u32>> =
+        pav.iter().map(|(k, v)| (*k, running(v))).collect();
+    let nopav_counts: BTreeMap<&str, Vec<u32>> =
+        nopav.iter().map(|(k, v)| (*k, running(v))).collect();
     let mut out = Vec::with_capacity(n * fac_counts.len());
     let mut date = from;
     for i in 0..n {
@@ -163,15 +183,31 @@ mod tests {
     fn midnight_census_with_moves_and_same_day_stays() {
         let ps = vec![
             // Moves from P1 to P2 on the 3rd: counted in P1 on 1st-2nd, in P2 from the 3rd.
-            pl("a", "CECOT", Some("P1"), date(2025, 3, 1), Some(date(2025, 3, 3))),
+            pl(
+                "a",
+                "CECOT",
+                Some("P1"),
+                date(2025, 3, 1),
+                Some(date(2025, 3, 3)),
+            ),
             pl("a", "CECOT", Some("P2"), date(2025, 3, 3), None),
             // Released on the day of admission: counts that day only.
             pl("b", "CECOT", None, date(2025, 3, 2), Some(date(2025, 3, 2))),
-            pl("c", "GTMO", Some("X"), date(2025, 2, 1), Some(date(2025, 3, 2))),
+            pl(
+                "c",
+                "GTMO",
+                Some("X"),
+                date(2025, 2, 1),
+                Some(date(2025, 3, 2)),
+            ),
         ];
         let out = daily_census(&ps, date(2025, 3, 1), date(2025, 3, 4)).unwrap();
         assert_eq!(out.len(), 8);
-        let get = |d: Date, f: &str| out.iter().find(|x| x.date == d && x.facility_id == f).unwrap();
+        let get = |d: Date, f: &str| {
+            out.iter()
+                .find(|x| x.date == d && x.facility_id == f)
+                .unwrap()
+        };
         assert_eq!(get(date(2025, 3, 1), "CECOT").persons, 1);
         assert_eq!(get(date(2025, 3, 2), "CECOT").persons, 2);
         assert_eq!(get(date(2025, 3, 2), "CECOT").without_pavilion, 1);

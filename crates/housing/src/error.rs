@@ -16,14 +16,24 @@ pub enum AssignError {
     EmptyId { what: String },
     #[error("duplicate cell id `{0}`; expected each cell id once")]
     DuplicateCell(String),
-    #[error("duplicate person id `{0}`; expected each person once, as an occupant or as a new person")]
+    #[error(
+        "duplicate person id `{0}`; expected each person once, as an occupant or as a new person"
+    )]
     DuplicatePerson(String),
     #[error("cell `{cell}`: `area_m2` is `{area}`; expected a positive number of square metres")]
     BadArea { cell: String, area: f64 },
-    #[error("cell `{cell}`: `capacity` is 0 but it has {occupants} occupant(s); expected a capacity of at least the occupants")]
+    #[error(
+        "cell `{cell}`: `capacity` is 0 but it has {occupants} occupant(s); expected a capacity of at least the occupants"
+    )]
     ZeroCapacityOccupied { cell: String, occupants: usize },
-    #[error("cell `{cell}`: {occupants} occupants exceed its `capacity` {capacity}; expected at most {capacity}")]
-    OverCapacity { cell: String, occupants: usize, capacity: u32 },
+    #[error(
+        "cell `{cell}`: {occupants} occupants exceed its `capacity` {capacity}; expected at most {capacity}"
+    )]
+    OverCapacity {
+        cell: String,
+        occupants: usize,
+        capacity: u32,
+    },
 }
 
 /// Bad input to the standards report or the daily census.
@@ -37,12 +47,32 @@ pub enum StandardsError {
     DuplicateCell(String),
     #[error("the period starts `{from}` after it ends `{to}`; expected `from` on or before `to`")]
     BadPeriod { from: String, to: String },
-    #[error("person `{person}`: a stay ends `{to}` before it starts `{from}`; expected `to` on or after `from`")]
-    StayReversed { person: String, from: String, to: String },
-    #[error("person `{person}`: two stays overlap on `{date}`; expected one place per person per day")]
+    #[error(
+        "person `{person}`: a stay ends `{to}` before it starts `{from}`; expected `to` on or after `from`"
+    )]
+    StayReversed {
+        person: String,
+        from: String,
+        to: String,
+    },
+    #[error(
+        "person `{person}`: two stays overlap on `{date}`; expected one place per person per day"
+    )]
     StayOverlap { person: String, date: String },
-    #[error("person `{person}`: a solitary spell ends `{to}` before it starts `{from}`; expected `to` on or after `from`")]
-    SpellReversed { person: String, from: String, to: String },
-    #[error("person `{person}`: exercise of `{hours}` hours on `{date}`; expected between 0 and 24")]
-    BadHours { person: String, date: String, hours: f64 },
+    #[error(
+        "person `{person}`: a solitary spell ends `{to}` before it starts `{from}`; expected `to` on or after `from`"
+    )]
+    SpellReversed {
+        person: String,
+        from: String,
+        to: String,
+    },
+    #[error(
+        "person `{person}`: exercise of `{hours}` hours on `{date}`; expected between 0 and 24"
+    )]
+    BadHours {
+        person: String,
+        date: String,
+        hours: f64,
+    },
 }

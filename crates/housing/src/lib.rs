@@ -33,6 +33,6 @@ pub use census::{CensusDay, Placement, daily_census};
 pub use error::{AssignError, StandardsError};
 pub use standards::{
     CellCensus, ContactRecord, ExerciseRecord, NotificationOccasion, NotificationRecord,
-    PresentPerson, SolitarySpell, SpaceStandard, StandardsInput, StandardsParams,
-    StandardsReport, render_text, standards,
+    PresentPerson, SolitarySpell, SpaceStandard, StandardsInput, StandardsParams, StandardsReport,
+    render_text, standards,
 };

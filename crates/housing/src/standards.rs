@@ -321,8 +321,11 @@ pub fn standards(
             contact.persons_too_recent,
         ),
     });
-    let prolonged_persons: HashSet<&str> =
-        solitary.prolonged.iter().map(|p| p.person_id.as_str()).collect();
+    let prolonged_persons: HashSet<&str> = solitary
+        .prolonged
+        .iter()
+        .map(|p| p.person_id.as_str())
+        .collect();
     findings.push(Finding {
         id: "mandela-44-45".into(),
         citation: "Mandela Rules, rules 43(1)(b), 44 and 45".into(),
@@ -393,7 +396,10 @@ fn space_section(
             return Err(StandardsError::DuplicateCell(c.cell_id.clone()));
         }
         if !(c.area_m2.is_finite() && c.area_m2 > 0.0) {
-            return Err(StandardsError::BadArea { cell: c.cell_id.clone(), area: c.area_m2 });
+            return Err(StandardsError::BadArea {
+                cell: c.cell_id.clone(),
+                area: c.area_m2,
+            });
         }
         let n = c.occupants;
         let m2 = (n > 0).then(|| c.area_m2 / f64::from(n));
@@ -471,7 +477,10 @@ fn exercise_section(
         let mut below = 0u64;
         let mut d = start;
         for _ in 0..n {
-            let h = hours.get(&(p.person_id.as_str(), d)).copied().unwrap_or(0.0);
+            let h = hours
+                .get(&(p.person_id.as_str(), d))
+                .copied()
+                .unwrap_or(0.0);
             total += h;
             if h < params.exercise_min_hours_per_day {
                 below += 1;
@@ -499,7 +508,10 @@ fn contact_section(input: &StandardsInput, params: &StandardsParams) -> ContactS
         .filter(|c| c.date >= window_start && c.date <= input.as_of)
         .map(|c| c.person_id.as_str())
         .collect();
-    let mut out = ContactSection { persons_without_contact: Vec::new(), persons_too_recent: 0 };
+    let mut out = ContactSection {
+        persons_without_contact: Vec::new(),
+        persons_too_recent: 0,
+    };
     for p in &input.persons {
         if p.admitted_on > window_start {
             out.persons_too_recent += 1;
@@ -530,9 +542,15 @@ fn solitary_section(
         if s.from > input.as_of || s.to.is_some_and(|t| t < input.period_from) {
             continue;
         }
-        by_person.entry(s.person_id.as_str()).or_default().push((s.from, s.to));
+        by_person
+            .entry(s.person_id.as_str())
+            .or_default()
+            .push((s.from, s.to));
     }
-    let mut out = SolitarySection { persons_in_solitary: by_person.len(), prolonged: Vec::new() };
+    let mut out = SolitarySection {
+        persons_in_solitary: by_person.len(),
+        prolonged: Vec::new(),
+    };
     for (person, mut spells) in by_person {
         spells.sort();
         let mut merged: Vec<(Date, Option<Date>)> = Vec::new();
@@ -616,7 +634,11 @@ fn notification_section(input: &StandardsInput, params: &StandardsParams) -> Not
     hours.sort_by(f64::total_cmp);
     let median = (!hours.is_empty()).then(|| {
         let m = hours.len() / 2;
-        if hours.len() % 2 == 1 { hours[m] } else { (hours[m - 1] + hours[m]) / 2.0 }
+        if hours.len() % 2 == 1 {
+            hours[m]
+        } else {
+            (hours[m - 1] + hours[m]) / 2.0
+        }
     });
     let mut persons_affected: Vec<String> = affected.into_iter().map(str::to_string).collect();
     persons_affected.sort();
@@ -637,7 +659,9 @@ pub fn render_text(r: &StandardsReport) -> String {
     let _ = writeln!(
         s,
         "Conditions report{} for {} to {}: {} persons present.",
-        r.facility_id.as_ref().map_or(String::new(), |f| format!(" for {f}")),
+        r.facility_id
+            .as_ref()
+            .map_or(String::new(), |f| format!(" for {f}")),
         r.period_from,
         r.as_of,
         r.persons_present
@@ -646,7 +670,12 @@ pub fn render_text(r: &StandardsReport) -> String {
     if out.is_empty() {
         let _ = writeln!(s, "No standard below is breached on the evidence recorded.");
     } else {
-        let _ = writeln!(s, "OUT OF STANDARD ({} of {} items):", out.len(), r.findings.len());
+        let _ = writeln!(
+            s,
+            "OUT OF STANDARD ({} of {} items):",
+            out.len(),
+            r.findings.len()
+        );
     }
     for f in &r.findings {
         let mark = if f.out_of_standard { "OUT" } else { "ok " };
@@ -675,10 +704,222 @@ pub fn render_text(r: &StandardsReport) -> String {
         }
     }
     if !by_pav.is_empty() {
-        let _ = writeln!(s, "Space by pavilion (persons, of whom below {} m²):", r.space.standard.min_m2_per_person);
+        let _ = writeln!(
+            s,
+            "Space by pavilion (persons, of whom below {} m²):",
+            r.space.standard.min_m2_per_person
+        );
         for (p, (n, below, cells)) in by_pav {
-            let _ = writeln!(s, "  {p}: {n} persons, {below} below standard in {cells} cells");
+            let _ = writeln!(
+                s,
+                "  {p}: {n} persons, {below} below standard in {cells} cells"
+            );
         }
     }
     s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn cell(id: &str, area: f64, cap: u32, n: u32, in_use: bool) -> CellCensus {
+        CellCensus {
+            cell_id: id.into(),
+            pavilion: id[..2].into(),
+            area_m2: area,
+            capacity: cap,
+            occupants: n,
+            in_use,
+        }
+    }
+
+    fn person(id: &str, admitted_on: Date) -> PresentPerson {
+        PresentPerson {
+            person_id: id.into(),
+            admitted_on,
+        }
+    }
+
+    fn input() -> StandardsInput {
+        StandardsInput {
+            facility_id: Some("CECOT".into()),
+            period_from: date(2025, 4, 1),
+            as_of: date(2025, 4, 30),
+            cells: vec![
+                // 100 m² for 80: 1.25 m² each, below 3.4.
+                cell("P1-C01", 100.0, 80, 80, true),
+                // 34 m² for 10: exactly 3.4, not below.
+                cell("P1-C02", 34.0, 10, 10, true),
+                // Over capacity by 2, and below standard (2.0).
+                cell("P2-C01", 24.0, 10, 12, true),
+                // Out of use yet holding 3.
+                cell("P2-C02", 50.0, 10, 3, false),
+                cell("P2-C03", 50.0, 10, 0, true),
+            ],
+            persons: vec![
+                person("a", date(2025, 1, 10)),
+                person("b", date(2025, 4, 20)),
+                person("c", date(2025, 3, 1)),
+            ],
+            exercise: (1..=30)
+                .map(|d| ExerciseRecord {
+                    person_id: "a".into(),
+                    date: date(2025, 4, d),
+                    hours: 1.0,
+                })
+                .chain([ExerciseRecord {
+                    person_id: "b".into(),
+                    date: date(2025, 4, 20),
+                    hours: 2.0,
+                }])
+                .collect(),
+            contacts: vec![
+                ContactRecord {
+                    person_id: "a".into(),
+                    date: date(2025, 4, 15),
+                    kind: "visit".into(),
+                },
+                // Outside the 30-day window ending 30 April.
+                ContactRecord {
+                    person_id: "c".into(),
+                    date: date(2025, 3, 31),
+                    kind: "call".into(),
+                },
+            ],
+            solitary: vec![
+                // 10 + 6 adjoining days: 16 consecutive, prolonged.
+                SolitarySpell {
+                    person_id: "c".into(),
+                    from: date(2025, 4, 1),
+                    to: Some(date(2025, 4, 10)),
+                },
+                SolitarySpell {
+                    person_id: "c".into(),
+                    from: date(2025, 4, 11),
+                    to: Some(date(2025, 4, 16)),
+                },
+                // Exactly 15 days: not prolonged.
+                SolitarySpell {
+                    person_id: "a".into(),
+                    from: date(2025, 4, 1),
+                    to: Some(date(2025, 4, 15)),
+                },
+                // Ongoing since 14 April: 17 days by 30 April.
+                SolitarySpell {
+                    person_id: "b".into(),
+                    from: date(2025, 4, 14),
+                    to: None,
+                },
+            ],
+            notifications: vec![
+                NotificationRecord {
+                    person_id: "b".into(),
+                    occasion: NotificationOccasion::Admission,
+                    occurred_at: ts("2025-04-20T10:00:00Z"),
+                    notified_at: Some(ts("2025-04-22T10:00:00Z")),
+                },
+                NotificationRecord {
+                    person_id: "a".into(),
+                    occasion: NotificationOccasion::Transfer,
+                    occurred_at: ts("2025-04-05T10:00:00Z"),
+                    notified_at: Some(ts("2025-04-05T16:00:00Z")),
+                },
+                NotificationRecord {
+                    person_id: "c".into(),
+                    occasion: NotificationOccasion::Transfer,
+                    occurred_at: ts("2025-04-07T10:00:00Z"),
+                    notified_at: None,
+                },
+            ],
+        }
+    }
+
+    fn finding<'a>(r: &'a StandardsReport, id: &str) -> &'a Finding {
+        r.findings.iter().find(|f| f.id == id).unwrap()
+    }
+
+    #[test]
+    fn space_and_capacity() {
+        let r = standards(&input(), &StandardsParams::default()).unwrap();
+        assert_eq!(r.space.persons_housed, 105);
+        assert_eq!(r.space.persons_below_standard, 92);
+        assert_eq!(r.space.cells_below_standard, 2);
+        assert_eq!(r.space.cells_over_capacity, 1);
+        assert_eq!(r.space.persons_over_capacity, 2);
+        assert_eq!(r.space.persons_in_cells_out_of_use, 3);
+        assert_eq!(r.space.design_capacity, 110);
+        assert_eq!(r.space.min_m2_per_person, Some(1.25));
+        assert!(finding(&r, "space").out_of_standard);
+        assert_eq!(finding(&r, "space").persons_affected, 92);
+        assert_eq!(finding(&r, "capacity").persons_affected, 5);
+    }
+
+    #[test]
+    fn mandela_items() {
+        let r = standards(&input(), &StandardsParams::default()).unwrap();
+        // a: 30 days, 1 h each: fine. b: 11 days, one with 2 h: 10 below. c: 30 days, none.
+        assert_eq!(r.exercise.person_days, 30 + 11 + 30);
+        assert_eq!(r.exercise.person_days_below, 10 + 30);
+        assert_eq!(r.exercise.persons_with_days_below, 2);
+        // a had a visit; b is too recent; c's call is a day outside the window.
+        assert_eq!(r.contact.persons_without_contact, vec!["c".to_string()]);
+        assert_eq!(r.contact.persons_too_recent, 1);
+        let prolonged: Vec<(&str, i64)> = r
+            .solitary
+            .prolonged
+            .iter()
+            .map(|p| (p.person_id.as_str(), p.consecutive_days))
+            .collect();
+        assert_eq!(prolonged, vec![("b", 17), ("c", 16)]);
+        assert_eq!(r.notification.occasions, 3);
+        assert_eq!(r.notification.missing, 1);
+        assert_eq!(r.notification.late, 1);
+        assert_eq!(r.notification.max_hours, Some(48.0));
+        assert_eq!(
+            r.notification.persons_affected,
+            vec!["b".to_string(), "c".to_string()]
+        );
+        let text = render_text(&r);
+        assert!(text.contains("OUT OF STANDARD (6 of 6 items)"), "{text}");
+        assert!(
+            text.contains("b: 17 days from 2025-04-14 (ongoing)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn admission_without_any_record_counts_as_missing() {
+        let mut i = input();
+        i.notifications.remove(0);
+        let r = standards(&i, &StandardsParams::default()).unwrap();
+        assert_eq!(r.notification.missing, 2);
+        assert!(r.notification.persons_affected.contains(&"b".to_string()));
+    }
+
+    #[test]
+    fn a_dated_standard_changes_the_verdict() {
+        let mut p = StandardsParams::default();
+        p.space.min_m2_per_person = 1.0;
+        let r = standards(&input(), &p).unwrap();
+        assert_eq!(r.space.persons_below_standard, 0);
+        assert!(!finding(&r, "space").out_of_standard);
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let mut i = input();
+        i.cells[1].area_m2 = 0.0;
+        let e = standards(&i, &StandardsParams::default()).unwrap_err();
+        assert!(e.to_string().contains("`P1-C02`"), "{e}");
+        let mut i = input();
+        i.solitary[0].to = Some(date(2025, 3, 1));
+        assert!(standards(&i, &StandardsParams::default()).is_err());
+    }
 }

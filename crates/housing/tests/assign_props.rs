@@ -13,21 +13,36 @@ use proptest::prelude::*;
 const GROUPS: [&str; 3] = ["A", "B", "C"];
 
 fn mask(m: u8) -> Vec<String> {
-    GROUPS.iter().enumerate().filter(|(i, _)| m & (1 << i) != 0).map(|(_, g)| g.to_string()).collect()
+    GROUPS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| m & (1 << i) != 0)
+        .map(|(_, g)| g.to_string())
+        .collect()
 }
 
 /// Independent re-statement of the CONTRACT §7 separation rule, on the input strings.
 fn conflict(a: &PersonInput, b: &PersonInput) -> bool {
-    let sep = |x: &PersonInput, y: &PersonInput| x.separate_from.iter().any(|g| y.groups.contains(g));
+    let sep =
+        |x: &PersonInput, y: &PersonInput| x.separate_from.iter().any(|g| y.groups.contains(g));
     sep(a, b) || sep(b, a) || a.avoid_persons.contains(&b.id) || b.avoid_persons.contains(&a.id)
 }
 
 /// Final occupants of each cell: existing plus assigned.
 fn occupancy<'a>(input: &'a AssignInput, out: &AssignOutput) -> Vec<Vec<(&'a PersonInput, bool)>> {
-    let idx: HashMap<&str, usize> = input.cells.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
-    let persons: HashMap<&str, &PersonInput> = input.persons.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut occ: Vec<Vec<(&PersonInput, bool)>> =
-        input.cells.iter().map(|c| c.occupants.iter().map(|p| (p, false)).collect()).collect();
+    let idx: HashMap<&str, usize> = input
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let persons: HashMap<&str, &PersonInput> =
+        input.persons.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut occ: Vec<Vec<(&PersonInput, bool)>> = input
+        .cells
+        .iter()
+        .map(|c| c.occupants.iter().map(|p| (p, false)).collect())
+        .collect();
     for a in &out.assignments {
         occ[idx[a.cell_id.as_str()]].push((persons[a.person_id.as_str()], true));
     }
@@ -41,8 +56,16 @@ fn check(input: &AssignInput, out: &AssignOutput) {
     let cells: HashSet<&str> = input.cells.iter().map(|c| c.id.as_str()).collect();
     let mut seen = HashSet::new();
     for a in &out.assignments {
-        assert!(new.contains(a.person_id.as_str()), "unknown person {}", a.person_id);
-        assert!(cells.contains(a.cell_id.as_str()), "unknown cell {}", a.cell_id);
+        assert!(
+            new.contains(a.person_id.as_str()),
+            "unknown person {}",
+            a.person_id
+        );
+        assert!(
+            cells.contains(a.cell_id.as_str()),
+            "unknown cell {}",
+            a.cell_id
+        );
         assert!(seen.insert(a.person_id.as_str()), "{} twice", a.person_id);
     }
     for u in &out.unassigned {
@@ -53,7 +76,11 @@ fn check(input: &AssignInput, out: &AssignOutput) {
 
     let occ = occupancy(input, out);
     for (c, people) in input.cells.iter().zip(&occ) {
-        assert!(people.len() <= c.capacity as usize, "cell {} over capacity", c.id);
+        assert!(
+            people.len() <= c.capacity as usize,
+            "cell {} over capacity",
+            c.id
+        );
         for i in 0..people.len() {
             for j in i + 1..people.len() {
                 let ((a, an), (b, bn)) = (people[i], people[j]);
@@ -75,8 +102,11 @@ fn check(input: &AssignInput, out: &AssignOutput) {
         .collect();
     let min = spaces.iter().map(|s| s.0).reduce(f64::min);
     assert_eq!(out.summary.min_m2_per_person, min);
-    let below: usize =
-        spaces.iter().filter(|s| s.0 < input.standard_m2_per_person).map(|s| s.1).sum();
+    let below: usize = spaces
+        .iter()
+        .filter(|s| s.0 < input.standard_m2_per_person)
+        .map(|s| s.1)
+        .sum();
     assert_eq!(out.summary.persons_below_standard, below);
     // Bounds hold.
     assert!(out.summary.assigned <= out.bound.max_placeable);
@@ -84,8 +114,11 @@ fn check(input: &AssignInput, out: &AssignOutput) {
         assert!(m <= u * (1.0 + 1e-9), "min {m} above bound {u}");
     }
     // Reasons are true.
-    let persons: HashMap<&str, &PersonInput> = input.persons.iter().map(|p| (p.id.as_str(), p)).collect();
-    let room: Vec<usize> = (0..input.cells.len()).filter(|&i| occ[i].len() < input.cells[i].capacity as usize).collect();
+    let persons: HashMap<&str, &PersonInput> =
+        input.persons.iter().map(|p| (p.id.as_str(), p)).collect();
+    let room: Vec<usize> = (0..input.cells.len())
+        .filter(|&i| occ[i].len() < input.cells[i].capacity as usize)
+        .collect();
     for u in &out.unassigned {
         let p = persons[u.person_id.as_str()];
         match u.reason {
@@ -93,7 +126,12 @@ fn check(input: &AssignInput, out: &AssignOutput) {
             UnassignedReason::Separation => {
                 assert!(!room.is_empty());
                 for &c in &room {
-                    assert!(occ[c].iter().any(|(q, _)| conflict(p, q)), "{} fits {}", p.id, input.cells[c].id);
+                    assert!(
+                        occ[c].iter().any(|(q, _)| conflict(p, q)),
+                        "{} fits {}",
+                        p.id,
+                        input.cells[c].id
+                    );
                 }
             }
         }
@@ -108,7 +146,11 @@ fn brute_force(input: &AssignInput) -> (usize, Option<f64>) {
     let mut first = true;
     let mut choice = vec![0usize; n];
     loop {
-        let mut occ: Vec<Vec<&PersonInput>> = input.cells.iter().map(|c| c.occupants.iter().collect()).collect();
+        let mut occ: Vec<Vec<&PersonInput>> = input
+            .cells
+            .iter()
+            .map(|c| c.occupants.iter().collect())
+            .collect();
         let mut ok = true;
         let mut placed = 0;
         for (i, &ch) in choice.iter().enumerate() {
@@ -117,7 +159,9 @@ fn brute_force(input: &AssignInput) -> (usize, Option<f64>) {
             }
             let c = ch - 1;
             let p = &input.persons[i];
-            if occ[c].len() >= input.cells[c].capacity as usize || occ[c].iter().any(|q| conflict(p, q)) {
+            if occ[c].len() >= input.cells[c].capacity as usize
+                || occ[c].iter().any(|q| conflict(p, q))
+            {
                 ok = false;
                 break;
             }
@@ -189,7 +233,17 @@ fn build(
         groups: mask(r.0),
         separate_from: mask(r.1),
         // Indices past the end name nobody: unknown ids must be ignored.
-        avoid_persons: r.2.iter().map(|&j| if j < total { ids[j].clone() } else { format!("ghost-{j}") }).collect(),
+        avoid_persons: r
+            .2
+            .iter()
+            .map(|&j| {
+                if j < total {
+                    ids[j].clone()
+                } else {
+                    format!("ghost-{j}")
+                }
+            })
+            .collect(),
     };
     let mut k = 0;
     let cells = cells_in
@@ -209,15 +263,31 @@ fn build(
                 .collect(),
         })
         .collect();
-    let persons = persons.iter().enumerate().map(|(i, r)| person(format!("N-{i}"), r)).collect();
-    AssignInput { standard_m2_per_person: standard, cells, persons }
+    let persons = persons
+        .iter()
+        .enumerate()
+        .map(|(i, r)| person(format!("N-{i}"), r))
+        .collect();
+    AssignInput {
+        standard_m2_per_person: standard,
+        cells,
+        persons,
+    }
 }
 
 fn raw_person(avoid_max: usize) -> impl Strategy<Value = RawPerson> {
-    (0u8..8, 0u8..8, prop::collection::vec(0usize..avoid_max, 0..3))
+    (
+        0u8..8,
+        0u8..8,
+        prop::collection::vec(0usize..avoid_max, 0..3),
+    )
 }
 
-fn instance(max_cells: usize, max_persons: usize, max_cap: u32) -> impl Strategy<Value = AssignInput> {
+fn instance(
+    max_cells: usize,
+    max_persons: usize,
+    max_cap: u32,
+) -> impl Strategy<Value = AssignInput> {
     (
         prop::sample::select(vec![1.0, 2.5, 3.4, 10.0]),
         prop::collection::vec((1u32..120, 0u32..=max_cap, 0usize..4), 1..=max_cells),
@@ -292,7 +362,13 @@ fn p(id: &str, g: &[&str], s: &[&str], a: &[&str]) -> PersonInput {
 }
 
 fn cell(id: &str, area: f64, cap: u32, occ: Vec<PersonInput>) -> CellInput {
-    CellInput { id: id.into(), pavilion: Some("P1".into()), area_m2: area, capacity: cap, occupants: occ }
+    CellInput {
+        id: id.into(),
+        pavilion: Some("P1".into()),
+        area_m2: area,
+        capacity: cap,
+        occupants: occ,
+    }
 }
 
 #[test]
@@ -304,7 +380,10 @@ fn contract_example_shape() {
     let out = custodia_housing::assign_json(text).unwrap();
     let v = serde_json::to_value(&out).unwrap();
     assert_eq!(v["assignments"], serde_json::json!([]));
-    assert_eq!(v["unassigned"], serde_json::json!([{"person_id": "N-1", "reason": "separation"}]));
+    assert_eq!(
+        v["unassigned"],
+        serde_json::json!([{"person_id": "N-1", "reason": "separation"}])
+    );
     assert_eq!(
         v["summary"],
         serde_json::json!({"assigned": 0, "unassigned": 1, "min_m2_per_person": 100.0, "persons_below_standard": 0})
@@ -332,7 +411,10 @@ fn rivals_get_their_own_cells_and_space_is_spread() {
     check(&input, &out);
     assert_eq!(out.summary.assigned, 4);
     // Optimum: B's in C2 and C3 apart (20, 40), A's: X-1 + N-2 + N-3 in C1 → 20/3.
-    assert!((out.summary.min_m2_per_person.unwrap() - 20.0 / 3.0).abs() < 1e-9, "{out:?}");
+    assert!(
+        (out.summary.min_m2_per_person.unwrap() - 20.0 / 3.0).abs() < 1e-9,
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -372,7 +454,12 @@ fn validation_names_the_item() {
     assert!(assign(&i).unwrap_err().to_string().contains("`X-1`"));
     let mut i = base();
     i.cells.push(cell("C1", 5.0, 1, vec![]));
-    assert!(assign(&i).unwrap_err().to_string().contains("duplicate cell id `C1`"));
+    assert!(
+        assign(&i)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate cell id `C1`")
+    );
     let mut i = base();
     i.cells[0].occupants.push(p("X-2", &[], &[], &[]));
     i.cells[0].occupants.push(p("X-3", &[], &[], &[]));
@@ -386,5 +473,8 @@ fn validation_names_the_item() {
         r#"{"standard_m2_per_person":3.4,"cells":[],"persons":[{"id":"N-1","separate_fron":["A"]}]}"#,
     )
     .unwrap_err();
-    assert!(e.to_string().contains("person `N-1`") && e.to_string().contains("separate_fron"), "{e}");
+    assert!(
+        e.to_string().contains("person `N-1`") && e.to_string().contains("separate_fron"),
+        "{e}"
+    );
 }
