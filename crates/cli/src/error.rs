@@ -17,9 +17,6 @@ impl CliError {
     pub fn input(msg: impl fmt::Display) -> Self {
         Self::Input(msg.to_string())
     }
-    pub fn check(msg: impl fmt::Display) -> Self {
-        Self::Check(msg.to_string())
-    }
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Input(_) => 2,

@@ -1,17 +1,19 @@
-//! The `custodia` binary: parse the command line, call the crates, map errors to exit codes.
+//! The `custodia` binary: parse the command line, call the crates, map errors to exit codes
+//! (0 success, 1 a check failed, 2 bad input or usage, 3 internal error).
 
 mod cmd;
+mod ctx;
 mod error;
 mod io;
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
 
-use crate::error::CliError;
-
 #[derive(Debug, Parser)]
-#[command(name = "custodia", version, about = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator")]
+#[command(
+    name = "custodia",
+    version,
+    about = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator"
+)]
 struct Cli {
     /// The store: a SQLite file path or a postgres:// URL.
     #[arg(long, global = true, env = "CUSTODIA_DB", default_value = "custodia.db")]
@@ -30,6 +32,16 @@ enum Command {
     Assign(cmd::assign::Args),
     /// Invoice a month under an agreement (pure; CONTRACT §6).
     Bill(cmd::bill::Args),
+    /// Build the deterministic demo world into an empty store (CONTRACT §4).
+    Demo(cmd::demo::Args),
+    /// Import records into the store.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCmd),
+    /// The ledger: export, checkpoint, key, proofs (CONTRACT §3).
+    #[command(subcommand)]
+    Log(cmd::log::LogCmd),
+    /// Verify the log, its checkpoints and every projection (CONTRACT §3).
+    Verify(cmd::verify::Args),
 }
 
 fn main() {
@@ -41,20 +53,19 @@ fn main() {
             std::process::exit(code);
         }
     };
+    let db = cli.db.as_str();
     let result = match &cli.command {
         Command::Screen(a) => cmd::screen::run(a),
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Assign(a) => cmd::assign::run(a),
         Command::Bill(a) => cmd::bill::run(a),
+        Command::Demo(a) => cmd::demo::run(db, a),
+        Command::Import(c) => cmd::import::run(db, c),
+        Command::Log(c) => cmd::log::run(db, c),
+        Command::Verify(a) => cmd::verify::run(db, a),
     };
-    let _ = &cli.db;
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(e.exit_code());
     }
-}
-
-#[allow(dead_code)]
-fn _unused(_: PathBuf) -> Option<CliError> {
-    None
 }

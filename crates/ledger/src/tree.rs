@@ -38,6 +38,13 @@ pub fn stored_hash_index(level: u8, n: u64) -> u64 {
     tlog::stored_hash_index(level, n)
 }
 
+/// Which leaf stores the hash at stored index `index`, and at which position in that leaf's
+/// list: the subtree at (level, k) is completed, and stored, by leaf `(k + 1) * 2^level - 1`.
+pub fn stored_hash_location(index: u64) -> (u64, usize) {
+    let (level, k) = tlog::split_stored_hash_index(index);
+    (((k + 1) << level) - 1, usize::from(level))
+}
+
 /// How many hashes a tree of `n` leaves stores.
 pub fn stored_hash_count(n: u64) -> u64 {
     tlog::stored_hash_count(n)

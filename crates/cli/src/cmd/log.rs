@@ -1,0 +1,89 @@
+//! `custodia log …` (CONTRACT §3): export, checkpoint, key, prove, consistency.
+
+use std::io::Write;
+
+use crate::ctx::{open_store, store_err};
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LogCmd {
+    /// Write leaves as JSON Lines: line i is exactly leaf i.
+    Export {
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Print the current signed checkpoint (C2SP tlog-checkpoint).
+    Checkpoint,
+    /// Print the verifier key.
+    Key,
+    /// Print the inclusion proof of entry INDEX.
+    Prove {
+        #[arg(long)]
+        index: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print the consistency proof between two tree sizes.
+    Consistency {
+        #[arg(long)]
+        old: u64,
+        #[arg(long)]
+        new: Option<u64>,
+    },
+}
+
+fn hex(h: &custodia_ledger::Hash) -> String {
+    hex::encode(h.0)
+}
+
+pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
+    let mut store = open_store(db)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    match cmd {
+        LogCmd::Export { from, to } => {
+            if let Some(t) = to {
+                if t < from {
+                    return Err(CliError::input(format!("`--to {t}` is before `--from {from}`")));
+                }
+            }
+            store
+                .export(*from, *to, &mut |_, body| {
+                    out.write_all(body.as_bytes())
+                        .and_then(|_| out.write_all(b"\n"))
+                        .map_err(|e| custodia_store::StoreError::Db(e.to_string()))
+                })
+                .map_err(store_err)?;
+        }
+        LogCmd::Checkpoint => {
+            let cp = store.checkpoint().map_err(store_err)?;
+            out.write_all(cp.note.as_bytes())?;
+        }
+        LogCmd::Key => {
+            writeln!(out, "{}", store.key().verifier_key())?;
+        }
+        LogCmd::Prove { index, size } => {
+            let p = store.prove(*index, *size).map_err(store_err)?;
+            let v = serde_json::json!({
+                "index": p.index,
+                "size": p.size,
+                "leaf_hash": hex(&p.leaf_hash),
+                "proof": p.proof.iter().map(hex).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{v}")?;
+        }
+        LogCmd::Consistency { old, new } => {
+            let (old, new, proof) = store.consistency(*old, *new).map_err(store_err)?;
+            let v = serde_json::json!({
+                "old_size": old,
+                "new_size": new,
+                "proof": proof.iter().map(hex).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{v}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! `custodia verify [--checkpoint FILE]` (CONTRACT §3).
+
+use std::path::PathBuf;
+
+use custodia_store::{Verdict, VerifyOptions};
+
+use crate::ctx::{open_store, progress, store_err};
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// An earlier checkpoint the log must extend.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Trust this verifier key instead of the key file's.
+    #[arg(long)]
+    vkey: Option<String>,
+    /// Check the log only, not the projections.
+    #[arg(long)]
+    log_only: bool,
+}
+
+pub fn run(db: &str, args: &Args) -> CliResult {
+    let checkpoint = match &args.checkpoint {
+        Some(p) => Some(crate::io::read_input(p)?),
+        None => None,
+    };
+    let mut store = open_store(db)?;
+    let total = store.size().map_err(store_err)?;
+    let pb = progress(total, "verifying");
+    let opts = VerifyOptions { checkpoint, verifier_key: args.vkey.clone(), skip_replay: args.log_only };
+    let verdict = store.verify(&opts, &mut |n| pb.set_position(n)).map_err(store_err)?;
+    pb.finish_and_clear();
+    match verdict {
+        Verdict::Ok { entries, root, .. } => {
+            println!("ok: {entries} entries, root {}", hex::encode(root.0));
+            Ok(())
+        }
+        Verdict::Failed(why) => Err(CliError::Check(why)),
+    }
+}

@@ -1,0 +1,142 @@
+//! Commands that read the current state and emit the events that follow, in one
+//! transaction: importing persons idempotently, and the queries the CLI and server share.
+
+use custodia_model::events::{CustodyStatus, EventData, NewEvent, PersonRecord};
+use custodia_model::legal::{CountryCode, UsStatus};
+
+use crate::backend::{Conn, Row, Value};
+use crate::error::{Result, StoreError};
+use crate::store::{Receipt, Store};
+
+/// One row of `import persons` (CONTRACT §5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonImport {
+    pub person: PersonRecord,
+    pub facility_id: Option<String>,
+    pub status: Option<CustodyStatus>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportSummary {
+    pub added: u64,
+    pub updated: u64,
+    pub custody_changed: u64,
+    pub unchanged: u64,
+    pub receipt: Option<Receipt>,
+}
+
+/// Reads a person from the `persons` projection.
+pub fn person_from_row(r: &Row) -> Result<PersonRecord> {
+    let s = |i: usize| r.get(i).and_then(Value::opt_str);
+    let split = |v: Option<String>| -> Vec<String> {
+        v.filter(|x| !x.is_empty()).map(|x| x.split(';').map(str::to_string).collect()).unwrap_or_default()
+    };
+    let nationalities = split(s(6))
+        .iter()
+        .map(|c| CountryCode::new(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    let us_status = match s(7) {
+        None => None,
+        Some(x) => Some(
+            serde_json::from_value::<UsStatus>(serde_json::Value::String(x.clone()))
+                .map_err(|_| StoreError::Corrupt(format!("us_status `{x}`")))?,
+        ),
+    };
+    Ok(PersonRecord {
+        id: s(0).unwrap_or_default(),
+        family_names: s(1).unwrap_or_default(),
+        given_names: s(2).unwrap_or_default(),
+        date_of_birth: s(3).and_then(|d| d.parse().ok()),
+        sex: s(4),
+        country_of_birth: s(5).and_then(|c| CountryCode::new(&c).ok()),
+        nationalities,
+        us_status,
+        languages: split(s(8)),
+        identity_verified: r.get(9).and_then(Value::as_i64).unwrap_or(0) != 0,
+    })
+}
+
+/// The columns [`person_from_row`] expects, in order.
+pub const PERSON_COLUMNS: &str = "id, family_names, given_names, date_of_birth, sex, country_of_birth, \
+                                  nationalities, us_status, languages, identity_verified, facility_id, status";
+
+/// Loads one person and their custody (facility, status).
+pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<(PersonRecord, Option<String>, Option<String>)>> {
+    let rows = c.query(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"), &[id.into()])?;
+    match rows.first() {
+        None => Ok(None),
+        Some(r) => Ok(Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str()))),
+    }
+}
+
+impl Store {
+    /// Imports persons atomically and idempotently: a person already stored with the same
+    /// values adds nothing; changed values add a `person_updated` (fields the file does not
+    /// carry, such as US status, keep their stored values); a changed facility or status
+    /// adds a `custody_reported`.
+    pub fn import_persons(
+        &mut self,
+        rows: &[PersonImport],
+        actor: &str,
+        occurred_at: jiff::Timestamp,
+    ) -> Result<ImportSummary> {
+        let (mut summary, receipt) = self.transact(|tx| {
+            let mut s = ImportSummary::default();
+            for row in rows {
+                let existing = {
+                    let rs = tx.query(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"), &[row.person.id.as_str().into()])?;
+                    match rs.first() {
+                        None => None,
+                        Some(r) => Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str())),
+                    }
+                };
+                let ev = |data| NewEvent { occurred_at, actor: actor.to_string(), data };
+                let custody = |s: &mut ImportSummary, tx: &mut crate::store::Tx<'_>| {
+                    if row.facility_id.is_some() || row.status.is_some() {
+                        s.custody_changed += 1;
+                        tx.emit(ev(EventData::CustodyReported {
+                            person_id: row.person.id.clone(),
+                            facility_id: row.facility_id.clone(),
+                            status: row.status.unwrap_or(CustodyStatus::InCustody),
+                        }));
+                    }
+                };
+                match existing {
+                    None => {
+                        s.added += 1;
+                        tx.emit(ev(EventData::PersonRegistered(row.person.clone())));
+                        custody(&mut s, tx);
+                    }
+                    Some((stored, facility, status)) => {
+                        let mut merged = row.person.clone();
+                        merged.us_status = merged.us_status.or(stored.us_status);
+                        if merged.languages.is_empty() {
+                            merged.languages = stored.languages.clone();
+                        }
+                        merged.identity_verified |= stored.identity_verified;
+                        let mut changed = false;
+                        if merged != stored {
+                            s.updated += 1;
+                            changed = true;
+                            tx.emit(ev(EventData::PersonUpdated(merged)));
+                        }
+                        let new_status = row.status.map(|x| x.as_str().to_string());
+                        if (row.facility_id.is_some() || row.status.is_some())
+                            && (row.facility_id != facility || new_status != status)
+                        {
+                            changed = true;
+                            custody(&mut s, tx);
+                        }
+                        if !changed {
+                            s.unchanged += 1;
+                        }
+                    }
+                }
+            }
+            Ok(s)
+        })?;
+        summary.receipt = receipt;
+        Ok(summary)
+    }
+}

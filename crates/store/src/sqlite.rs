@@ -1,0 +1,170 @@
+//! The embedded default: one SQLite file in WAL mode.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
+
+use crate::backend::{Backend, Conn, Dialect, Row, Value};
+use crate::error::{Result, StoreError};
+
+/// Versioned, append-only migrations. Never edit one that has shipped: add the next.
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_ledger.sql")),
+    (2, include_str!("migrations/sqlite/0002_projections.sql")),
+    (3, include_str!("migrations/sqlite/0003_service.sql")),
+];
+
+/// A SQLite database.
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(60))?;
+        // WAL lets readers run beside the one writer; NORMAL sync is durable against a
+        // killed process (the committed WAL frames are in the OS), which is the failure
+        // this store promises to survive.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Self { conn })
+    }
+
+    /// An in-memory database (replay during verification, tests).
+    pub fn memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Self { conn })
+    }
+}
+
+struct V<'a>(&'a Value);
+
+impl ToSql for V<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+fn to_value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+struct Tx<'a> {
+    conn: &'a Connection,
+}
+
+impl Conn for Tx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let n = st.execute(rusqlite::params_from_iter(params.iter().map(V)))?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let cols = st.column_count();
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter().map(V)))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(cols);
+            for i in 0..cols {
+                row.push(to_value(r.get_ref(i)?));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn insert_many(&mut self, table: &str, columns: &[&str], rows: &[Row]) -> Result<()> {
+        let marks = vec!["?"; columns.len()].join(",");
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(","));
+        let mut st = self.conn.prepare_cached(&sql)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(r.iter().map(V)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+        )?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        for (v, sql) in MIGRATIONS {
+            if *v > done {
+                tx.execute_batch(sql)?;
+                tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [v])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn write(&mut self, f: &mut dyn FnMut(&mut dyn Conn) -> Result<()>) -> Result<()> {
+        // IMMEDIATE takes the database's write lock at BEGIN: two processes appending at
+        // once queue here (busy_timeout), so each reads the size the other committed.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        f(&mut Tx { conn: &tx })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn read(&mut self, f: &mut dyn FnMut(&mut dyn Conn) -> Result<()>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        f(&mut Tx { conn: &tx })?;
+        tx.finish()?;
+        Ok(())
+    }
+
+    fn stream(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        {
+            let mut st = tx.prepare(sql)?;
+            let cols = st.column_count();
+            let mut rows = st.query(rusqlite::params_from_iter(params.iter().map(V)))?;
+            while let Some(r) = rows.next()? {
+                let mut row = Vec::with_capacity(cols);
+                for i in 0..cols {
+                    row.push(to_value(r.get_ref(i)?));
+                }
+                f(row)?;
+            }
+        }
+        tx.finish().map_err(StoreError::from)
+    }
+}

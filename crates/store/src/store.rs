@@ -1,0 +1,438 @@
+//! [`Store`]: the ledger and its projections over one [`Backend`].
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use custodia_ledger::{
+    consistency_proof, inclusion_proof, leaf_hash, stored_hash_location, tree_root, Frontier,
+    Hash, HashReader, LogKey, SignedCheckpoint,
+};
+use custodia_model::clock::Clock;
+use custodia_model::events::{Leaf, NewEvent};
+
+use crate::backend::{Backend, Conn, Dialect, Row, Value};
+use crate::error::{Result, StoreError};
+use crate::project;
+
+/// The origin line of the log's checkpoints, and the signing key's name.
+pub const DEFAULT_ORIGIN: &str = "custodia.example/ledger";
+
+/// How to open a store.
+pub struct OpenOptions {
+    /// The key file; `None` means the store's path plus `.key` (SQLite only).
+    pub key_path: Option<PathBuf>,
+    /// The clock that stamps `recorded_at`.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What an append committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    /// The seq of the first event appended.
+    pub first_seq: u64,
+    /// The tree size after the batch.
+    pub size: u64,
+    /// The new root.
+    pub root: Hash,
+}
+
+/// An inclusion proof as CONTRACT §3 prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    pub leaf_hash: Hash,
+    pub proof: Vec<Hash>,
+}
+
+/// The custody store: ledger, checkpoints and projections, on SQLite or PostgreSQL.
+pub struct Store {
+    backend: Box<dyn Backend>,
+    key: LogKey,
+    clock: Arc<dyn Clock>,
+    location: String,
+}
+
+/// Whether `location` names a PostgreSQL server rather than a SQLite file.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// The default key file of a store: its path plus `.key`.
+pub fn default_key_path(location: &str) -> Option<PathBuf> {
+    if is_postgres(location) {
+        None
+    } else {
+        Some(PathBuf::from(format!("{location}.key")))
+    }
+}
+
+/// Reads stored tree hashes through a connection.
+pub(crate) struct ConnHashes<'a, 'b> {
+    pub conn: RefCell<&'a mut (dyn Conn + 'b)>,
+}
+
+impl HashReader for ConnHashes<'_, '_> {
+    fn read_hashes(&self, indexes: &[u64]) -> std::result::Result<Vec<Hash>, tlog_err::Error> {
+        let mut out = Vec::with_capacity(indexes.len());
+        let mut conn = self.conn.borrow_mut();
+        for &i in indexes {
+            let (seq, pos) = stored_hash_location(i);
+            let rows = conn
+                .query("SELECT hashes FROM ledger WHERE seq = ?", &[Value::from(seq)])
+                .map_err(|_| tlog_err::Error::IndexesNotInTree)?;
+            let blob = rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_blob)
+                .ok_or(tlog_err::Error::IndexesNotInTree)?;
+            let h = blob
+                .get(pos * 32..pos * 32 + 32)
+                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .ok_or(tlog_err::Error::IndexesNotInTree)?;
+            out.push(Hash(h));
+        }
+        Ok(out)
+    }
+}
+
+mod tlog_err {
+    pub use custodia_ledger::HashError as Error;
+}
+
+pub(crate) fn size_of(c: &mut dyn Conn) -> Result<u64> {
+    let rows = c.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger", &[])?;
+    let n = rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(crate) fn hash_from(v: &Value) -> Result<Hash> {
+    v.as_blob()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Hash)
+        .ok_or_else(|| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
+}
+
+/// Appends `events` on `c` (already inside a write transaction): leaves, tree hashes,
+/// projections and a signed checkpoint, all in that one transaction.
+pub(crate) fn append_in(
+    c: &mut dyn Conn,
+    key: &LogKey,
+    recorded_at: jiff::Timestamp,
+    events: Vec<NewEvent>,
+) -> Result<Receipt> {
+    let start = size_of(c)?;
+    let mut frontier = Frontier::load(start, &ConnHashes { conn: RefCell::new(&mut *c) })?;
+    let mut hashes = Vec::with_capacity(8);
+    for (i, ev) in events.into_iter().enumerate() {
+        let leaf = Leaf {
+            seq: start + i as u64,
+            occurred_at: ev.occurred_at,
+            recorded_at,
+            data: ev.data,
+            actor: ev.actor,
+        };
+        let bytes = leaf.to_bytes()?;
+        hashes.clear();
+        frontier.push(leaf_hash(&bytes), &mut hashes)?;
+        let blob: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
+        let body = String::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        c.execute(
+            "INSERT INTO ledger (seq, body, hashes) VALUES (?, ?, ?)",
+            &[leaf.seq.into(), body.into(), blob.into()],
+        )?;
+        project::apply(c, &leaf)?;
+    }
+    let size = frontier.size();
+    let root = frontier.root();
+    if size > start {
+        let cp = key.sign(size, root).map_err(|e| StoreError::Db(e.to_string()))?;
+        c.execute(
+            "INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)",
+            &[size.into(), root.0.to_vec().into(), cp.note.into()],
+        )?;
+    }
+    Ok(Receipt { first_seq: start, size, root })
+}
+
+/// A write transaction: read the current state, then emit the events that follow from it.
+/// Everything emitted is appended in the same database transaction as the reads, so a
+/// decision can never rest on a state that another writer changed in between.
+pub struct Tx<'a> {
+    conn: &'a mut dyn Conn,
+    pending: Vec<NewEvent>,
+}
+
+impl Tx<'_> {
+    /// Runs a read query.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.conn.query(sql, params)
+    }
+    /// Queues an event.
+    pub fn emit(&mut self, ev: NewEvent) {
+        self.pending.push(ev);
+    }
+    /// Events queued so far.
+    pub fn pending(&self) -> &[NewEvent] {
+        &self.pending
+    }
+    /// Non-ledger service tables (tokens, sessions): a direct write.
+    pub fn execute_service(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.conn.execute(sql, params)
+    }
+}
+
+impl Store {
+    /// Opens the store at `location` (a SQLite path or a `postgres://` URL), migrating it
+    /// and creating its key on first use.
+    pub fn open(location: &str, opts: OpenOptions) -> Result<Self> {
+        let backend: Box<dyn Backend> = if is_postgres(location) {
+            Box::new(crate::postgres::Postgres::connect(location)?)
+        } else {
+            Box::new(crate::sqlite::Sqlite::open(Path::new(location))?)
+        };
+        let key_path = opts
+            .key_path
+            .or_else(|| default_key_path(location))
+            .ok_or_else(|| StoreError::Invalid("a PostgreSQL store needs its key file named by `CUSTODIA_KEY`".into()))?;
+        Self::with_backend(backend, &key_path, opts.clock, location)
+    }
+
+    /// Opens a store over an already-connected backend.
+    pub fn with_backend(
+        mut backend: Box<dyn Backend>,
+        key_path: &Path,
+        clock: Arc<dyn Clock>,
+        location: &str,
+    ) -> Result<Self> {
+        backend.migrate()?;
+        let key_exists = key_path.exists();
+        let mut size = 0;
+        let mut stored_vkey: Option<String> = None;
+        backend.read(&mut |c| {
+            size = size_of(c)?;
+            stored_vkey = c
+                .query("SELECT value FROM meta WHERE key = 'verifier_key'", &[])?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::opt_str);
+            Ok(())
+        })?;
+        if !key_exists && (size > 0 || stored_vkey.is_some()) {
+            return Err(StoreError::Invalid(format!(
+                "key file `{}` is missing; this store's checkpoints were signed with another key",
+                key_path.display()
+            )));
+        }
+        let key = LogKey::load_or_create(key_path, DEFAULT_ORIGIN)?;
+        if let Some(v) = &stored_vkey {
+            if v != key.verifier_key() {
+                return Err(StoreError::Invalid(format!(
+                    "key file `{}` does not hold this store's key (store: `{v}`)",
+                    key_path.display()
+                )));
+            }
+        } else {
+            let vkey = key.verifier_key().to_string();
+            let origin = key.name().to_string();
+            let empty = key.sign(0, tree_root(0, &custodia_ledger::MemoryHashes::default())?)
+                .map_err(|e| StoreError::Db(e.to_string()))?;
+            backend.write(&mut |c| {
+                c.execute(
+                    "INSERT INTO meta (key, value) VALUES ('verifier_key', ?), ('origin', ?) ON CONFLICT DO NOTHING",
+                    &[vkey.as_str().into(), origin.as_str().into()],
+                )?;
+                c.execute(
+                    "INSERT INTO checkpoints (size, root, note) VALUES (0, ?, ?) ON CONFLICT DO NOTHING",
+                    &[empty.root.0.to_vec().into(), empty.note.as_str().into()],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(Self { backend, key, clock, location: location.to_string() })
+    }
+
+    /// Where the store lives.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The backend's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    /// The signing key.
+    pub fn key(&self) -> &LogKey {
+        &self.key
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Appends a batch of events in one transaction, with one signed checkpoint.
+    pub fn append(&mut self, events: Vec<NewEvent>) -> Result<Receipt> {
+        let mut events = Some(events);
+        let (_, r) = self.transact(|tx| {
+            for e in events.take().into_iter().flatten() {
+                tx.emit(e);
+            }
+            Ok(())
+        })?;
+        r.ok_or_else(|| StoreError::Invalid("empty batch".into()))
+    }
+
+    /// Runs `f` in one write transaction; appends what it emits (if anything) in the same
+    /// transaction. `f` may run again if the backend retries a serialization failure.
+    pub fn transact<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<(T, Option<Receipt>)> {
+        let key = self.key.clone();
+        let clock = self.clock.clone();
+        let mut out: Option<(T, Option<Receipt>)> = None;
+        self.backend.write(&mut |c| {
+            let mut tx = Tx { conn: c, pending: Vec::new() };
+            let v = f(&mut tx)?;
+            let pending = std::mem::take(&mut tx.pending);
+            let receipt = if pending.is_empty() {
+                None
+            } else {
+                Some(append_in(tx.conn, &key, clock.now(), pending)?)
+            };
+            out = Some((v, receipt));
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Db("transaction produced no result".into()))
+    }
+
+    /// Runs read-only queries on one snapshot.
+    pub fn read<T>(&mut self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.backend.read(&mut |c| {
+            out = Some(f(c)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+    }
+
+    /// Streams a query's rows.
+    pub fn stream(&mut self, sql: &str, params: &[Value], f: &mut dyn FnMut(Row) -> Result<()>) -> Result<()> {
+        self.backend.stream(sql, params, f)
+    }
+
+    /// The number of entries in the log.
+    pub fn size(&mut self) -> Result<u64> {
+        self.read(size_of)
+    }
+
+    /// The latest signed checkpoint.
+    pub fn checkpoint(&mut self) -> Result<SignedCheckpoint> {
+        let origin = self.key.name().to_string();
+        self.read(|c| {
+            let rows = c.query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1", &[])?;
+            let r = rows.first().ok_or_else(|| StoreError::Corrupt("no checkpoint stored".into()))?;
+            Ok(SignedCheckpoint {
+                origin: origin.clone(),
+                size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
+                root: hash_from(&r[1])?,
+                note: r[2].opt_str().unwrap_or_default(),
+            })
+        })
+    }
+
+    /// Every checkpoint signed, newest first, at most `limit`.
+    pub fn checkpoints(&mut self, limit: u64) -> Result<Vec<SignedCheckpoint>> {
+        let origin = self.key.name().to_string();
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT ?",
+                &[limit.into()],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(SignedCheckpoint {
+                        origin: origin.clone(),
+                        size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
+                        root: hash_from(&r[1])?,
+                        note: r[2].opt_str().unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Writes leaves `from..to` (bytes, without newline) to `f`.
+    pub fn export(&mut self, from: u64, to: Option<u64>, f: &mut dyn FnMut(u64, &str) -> Result<()>) -> Result<()> {
+        let to = to.unwrap_or(u64::MAX >> 1);
+        self.backend.stream(
+            "SELECT seq, body FROM ledger WHERE seq >= ? AND seq < ? ORDER BY seq",
+            &[from.into(), to.into()],
+            &mut |r| {
+                let seq = u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0);
+                f(seq, r[1].as_str().unwrap_or(""))
+            },
+        )
+    }
+
+    /// One leaf's bytes.
+    pub fn leaf(&mut self, seq: u64) -> Result<Option<String>> {
+        self.read(|c| {
+            Ok(c.query("SELECT body FROM ledger WHERE seq = ?", &[seq.into()])?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::opt_str))
+        })
+    }
+
+    /// The RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: now).
+    pub fn prove(&mut self, index: u64, size: Option<u64>) -> Result<InclusionProof> {
+        self.read(|c| {
+            let current = size_of(c)?;
+            let size = size.unwrap_or(current);
+            if size > current {
+                return Err(StoreError::Invalid(format!("size {size} is larger than the log ({current} entries)")));
+            }
+            if index >= size {
+                return Err(StoreError::Invalid(format!("index {index} is not below size {size}")));
+            }
+            let r = ConnHashes { conn: RefCell::new(c) };
+            let proof = inclusion_proof(size, index, &r)?;
+            let leaf = r.read_hashes(&[custodia_ledger::stored_hash_index(0, index)])
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let leaf_hash = *leaf.first().ok_or_else(|| StoreError::Corrupt("leaf hash missing".into()))?;
+            Ok(InclusionProof { index, size, leaf_hash, proof })
+        })
+    }
+
+    /// The RFC 9162 consistency proof from `old` to `new` (default: now).
+    pub fn consistency(&mut self, old: u64, new: Option<u64>) -> Result<(u64, u64, Vec<Hash>)> {
+        self.read(|c| {
+            let current = size_of(c)?;
+            let new = new.unwrap_or(current);
+            if new > current {
+                return Err(StoreError::Invalid(format!("new size {new} is larger than the log ({current} entries)")));
+            }
+            if old > new {
+                return Err(StoreError::Invalid(format!("old size {old} is larger than new size {new}")));
+            }
+            let r = ConnHashes { conn: RefCell::new(c) };
+            Ok((old, new, consistency_proof(old, new, &r)?))
+        })
+    }
+
+    /// The root of the tree of `size` entries, from stored hashes.
+    pub fn root_at(&mut self, size: u64) -> Result<Hash> {
+        self.read(|c| {
+            let r = ConnHashes { conn: RefCell::new(c) };
+            Ok(tree_root(size, &r)?)
+        })
+    }
+
+    pub(crate) fn backend_mut(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
+    }
+}
