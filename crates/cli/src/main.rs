@@ -42,6 +42,10 @@ enum Command {
     Log(cmd::log::LogCmd),
     /// Verify the log, its checkpoints and every projection (CONTRACT §3).
     Verify(cmd::verify::Args),
+    /// Write the store's leaves (all that replay needs) to a file, for any backend.
+    Backup(cmd::backup::BackupArgs),
+    /// Rebuild an empty store, on any backend, from a backup.
+    Restore(cmd::backup::RestoreArgs),
 }
 
 fn main() {
@@ -63,6 +67,8 @@ fn main() {
         Command::Import(c) => cmd::import::run(db, c),
         Command::Log(c) => cmd::log::run(db, c),
         Command::Verify(a) => cmd::verify::run(db, a),
+        Command::Backup(a) => cmd::backup::backup(db, a),
+        Command::Restore(a) => cmd::backup::restore(db, a),
     };
     if let Err(e) = result {
         eprintln!("{e}");
