@@ -421,7 +421,8 @@ fn prisoner_transfer(c: &Case<'_>, out: &mut Findings) {
 pub const AGREEMENT: &str = "the agreement's terms";
 
 fn agreement(c: &Case<'_>, out: &mut Findings) {
-    if !(c.facility.is_some() || !c.national_of_d) || c.to.as_str() == "US" {
+    let applies = (c.facility.is_some() || !c.national_of_d) && c.to.as_str() != "US";
+    if !applies {
         return;
     }
     let category = if c.basis == Basis::PrisonerTransfer {
