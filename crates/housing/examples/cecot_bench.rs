@@ -1,6 +1,6 @@
 //! Benchmark: a CECOT-sized assignment, generated from a seed.
 //!
-//! `cargo run --release -p custodia-housing --example cecot_bench -- [SEED] [--write FILE]`
+//! `cargo run --release -p custodia-housing --example cecot_bench -- [SEED] [--arrivals N] [--write FILE] [--no-avoid]`
 //!
 //! 256 cells (8 pavilions x 32) of about 100 m² and capacity 80–100; about 10,000 people
 //! present, 12,000 arriving; three rival factions (`A`, `B`, `C`, each separated from the
@@ -40,7 +40,7 @@ fn person(id: String, f: usize) -> PersonInput {
     }
 }
 
-fn generate(seed: u64) -> AssignInput {
+fn generate(seed: u64, arrivals: usize) -> AssignInput {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cells = Vec::new();
     for pav in 1..=8 {
@@ -78,14 +78,14 @@ fn generate(seed: u64) -> AssignInput {
     }
     // 12,000 arrivals; about a third in co-defendant cases.
     let mut persons: Vec<PersonInput> = Vec::new();
-    while persons.len() < 12_000 {
+    while persons.len() < arrivals {
         let f = faction(&mut rng);
         let size = if rng.gen_bool(0.12) {
             rng.gen_range(2..=6usize)
         } else {
             1
         };
-        let size = size.min(12_000 - persons.len());
+        let size = size.min(arrivals - persons.len());
         let start = persons.len();
         for k in 0..size {
             persons.push(person(format!("N-{:05}", start + k), f));
@@ -115,7 +115,13 @@ fn generate(seed: u64) -> AssignInput {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let seed = args.first().and_then(|s| s.parse().ok()).unwrap_or(2025u64);
-    let mut input = generate(seed);
+    let arrivals = args
+        .iter()
+        .position(|a| a == "--arrivals")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(12_000);
+    let mut input = generate(seed, arrivals);
     if args.iter().any(|a| a == "--no-avoid") {
         // Diagnostic: how much of the gap do the co-defendant rules cost?
         for p in &mut input.persons {

@@ -450,7 +450,14 @@ fn exercise_section(
     input: &StandardsInput,
     params: &StandardsParams,
 ) -> Result<ExerciseSection, StandardsError> {
-    let mut hours: HashMap<(&str, Date), f64> = HashMap::new();
+    // Records grouped per present person, then summed per day along the period.
+    let index: HashMap<&str, usize> = input
+        .persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.person_id.as_str(), i))
+        .collect();
+    let mut per_person: Vec<Vec<(Date, f64)>> = vec![Vec::new(); input.persons.len()];
     for e in &input.exercise {
         if !(e.hours.is_finite() && (0.0..=24.0).contains(&e.hours)) {
             return Err(StandardsError::BadHours {
@@ -459,7 +466,9 @@ fn exercise_section(
                 hours: e.hours,
             });
         }
-        *hours.entry((e.person_id.as_str(), e.date)).or_insert(0.0) += e.hours;
+        if let Some(&i) = index.get(e.person_id.as_str()) {
+            per_person[i].push((e.date, e.hours));
+        }
     }
     let mut out = ExerciseSection {
         person_days: 0,
@@ -468,25 +477,30 @@ fn exercise_section(
         mean_hours_per_person_day: None,
     };
     let mut total = 0.0;
-    for p in &input.persons {
+    for (p, recs) in input.persons.iter().zip(&mut per_person) {
         let start = p.admitted_on.max(input.period_from);
         if start > input.as_of {
             continue;
         }
+        recs.retain(|(d, _)| *d >= start && *d <= input.as_of);
+        recs.sort_by_key(|(d, _)| *d);
         let n = days_between(start, input.as_of) + 1;
-        let mut below = 0u64;
-        let mut d = start;
-        for _ in 0..n {
-            let h = hours
-                .get(&(p.person_id.as_str(), d))
-                .copied()
-                .unwrap_or(0.0);
-            total += h;
-            if h < params.exercise_min_hours_per_day {
-                below += 1;
+        // Days with records at or above the minimum; every other day is below it.
+        let mut met = 0i64;
+        let mut i = 0;
+        while i < recs.len() {
+            let d = recs[i].0;
+            let mut h = 0.0;
+            while i < recs.len() && recs[i].0 == d {
+                h += recs[i].1;
+                i += 1;
             }
-            d = add_days(d, 1);
+            total += h;
+            if h >= params.exercise_min_hours_per_day {
+                met += 1;
+            }
         }
+        let below = (n - met) as u64;
         out.person_days += n as u64;
         out.person_days_below += below;
         if below > 0 {
