@@ -844,9 +844,12 @@ fn solve(prob: &Problem, opts: AssignOptions) -> (State, Method, Option<f64>, us
             return (bb.best, Method::ExactSearch, t, max_placeable);
         }
         if better(bb.best_score, best_score) {
-            let sc = bb.best_score.0;
+            // A cut-short search may stop on a leaf someone could still join.
+            let mut improved = bb.best;
+            fill(prob, &mut improved, &cap);
+            let sc = improved.placed(prob);
             return (
-                bb.best,
+                improved,
                 Method::Heuristic,
                 space_bound(prob, relax.as_ref(), &cands, sc),
                 max_placeable,
