@@ -314,6 +314,13 @@ proptest! {
     }
 
     #[test]
+    fn a_cut_short_exact_search_keeps_every_rule(input in instance(6, 12, 5)) {
+        let opts = AssignOptions { exact_max_persons: 14, exact_node_limit: 40 };
+        let out = assign_with(&input, opts).unwrap();
+        check(&input, &out);
+    }
+
+    #[test]
     fn optimal_on_tiny_instances(input in instance(3, 5, 3)) {
         let out = assign(&input).unwrap();
         check(&input, &out);
