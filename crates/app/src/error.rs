@@ -1,0 +1,33 @@
+//! Errors of the application services; the CLI and the server each map them once.
+
+use custodia_store::StoreError;
+
+/// What a use case can refuse or fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The actor's role may not do this (HTTP 403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The current state does not allow it (HTTP 409): an illegal transition, say.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something named does not exist (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad input, named (HTTP 422, exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// Whether the database was unreachable (HTTP 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Unavailable(_)))
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

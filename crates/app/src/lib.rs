@@ -1,0 +1,16 @@
+//! custodia-app: the use cases. Each reads the current state from the store, asks a pure
+//! engine (rules, linkage, housing, billing) what follows, and appends the resulting events,
+//! all in one store transaction. The CLI and the server both call these, so a rule such as
+//! "approval needs a second person" lives in one place.
+//!
+//! Main modules: [`manifests`] (lifecycle, intake, reconciliation, cases), [`screening`]
+//! (screening a stored person; recording legal records). Errors are [`AppError`]; the CLI
+//! maps them to exit codes and the server to status codes, each in one place.
+
+pub mod actor;
+mod error;
+pub mod manifests;
+pub mod screening;
+
+pub use actor::{Actor, Role};
+pub use error::{AppError, Result};

@@ -1,0 +1,524 @@
+//! The manifest lifecycle: draft → screened → approved → departed → arrived → reconciled →
+//! closed. Every transition is a ledger event carrying its actor; an illegal one is refused
+//! with a message and changes nothing.
+//!
+//! Rules enforced here (the projection also sends a manifest whose passenger list changes
+//! after screening back to `draft`):
+//! - approval needs a `sending_supervisor` who did not create the manifest (two-person rule);
+//! - no approval while any passenger's latest screening on this manifest is `blocked`;
+//! - a `needs_review` passenger needs the approver's written justification;
+//! - reconciling opens a discrepancy case for each person missing from intake, each
+//!   unexpected arrival and each ambiguous match; open cases block closing.
+
+use custodia_linkage::Record as LinkRecord;
+use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
+use custodia_model::legal::{Basis, CountryCode};
+use custodia_rules::Params;
+use custodia_store::backend::Value;
+use custodia_store::{Store, Tx};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::actor::{Actor, Role};
+use crate::error::{AppError, Result};
+use crate::screening::{decided, from_store, into_store, request_for, Proposal};
+
+/// A manifest to draft.
+#[derive(Debug, Clone)]
+pub struct NewManifest {
+    pub flight: String,
+    pub from_facility: String,
+    pub to_facility: String,
+    pub destination_country: CountryCode,
+    pub basis: Basis,
+    pub departure_on: Date,
+}
+
+/// A manifest as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    pub id: String,
+    pub flight: String,
+    pub from_facility: String,
+    pub to_facility: String,
+    pub destination_country: String,
+    pub basis: String,
+    pub departure_on: String,
+    pub state: String,
+    pub created_by: String,
+    pub approved_by: Option<String>,
+}
+
+/// One passenger's latest screening on a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PassengerScreening {
+    pub person_id: String,
+    pub outcome: String,
+    pub rules: Vec<String>,
+}
+
+/// What reconciling did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconcileSummary {
+    pub matched: u32,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+    pub review: Vec<String>,
+    pub cases_opened: Vec<String>,
+}
+
+fn ev(actor: &Actor, at: jiff::Timestamp, data: EventData) -> NewEvent {
+    NewEvent { occurred_at: at, actor: actor.id(), data }
+}
+
+type SResult<T> = custodia_store::Result<T>;
+
+fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
+    let rows = tx.query(
+        "SELECT id, flight, from_facility, to_facility, destination_country, basis, departure_on, state, created_by, approved_by \
+         FROM manifests WHERE id = ?",
+        &[id.into()],
+    )?;
+    let r = rows.first().ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))?;
+    let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
+    Ok(Manifest {
+        id: s(0),
+        flight: s(1),
+        from_facility: s(2),
+        to_facility: s(3),
+        destination_country: s(4),
+        basis: s(5),
+        departure_on: s(6),
+        state: s(7),
+        created_by: s(8),
+        approved_by: r.get(9).and_then(Value::opt_str),
+    })
+}
+
+/// Reads a manifest.
+pub fn get(store: &mut Store, id: &str) -> Result<Manifest> {
+    store.transact(|tx| load(tx, id)).map(|(m, _)| m).map_err(from_store)
+}
+
+fn refuse(m: &Manifest, what: &str, allowed: &[&str]) -> SResult<()> {
+    if allowed.contains(&m.state.as_str()) {
+        Ok(())
+    } else {
+        Err(custodia_store::StoreError::Conflict(format!(
+            "manifest `{}` is `{}`; {what} needs it to be {}",
+            m.id,
+            m.state,
+            allowed.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or ")
+        )))
+    }
+}
+
+fn need(actor: &Actor, ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("role `{}` may not {what}", actor.role)))
+    }
+}
+
+fn passengers(tx: &mut Tx<'_>, id: &str) -> SResult<Vec<String>> {
+    Ok(tx
+        .query("SELECT person_id FROM manifest_passengers WHERE manifest_id = ? ORDER BY person_id", &[id.into()])?
+        .into_iter()
+        .filter_map(|r| r.first().and_then(Value::opt_str))
+        .collect())
+}
+
+/// Drafts a manifest; returns its id.
+pub fn create(store: &mut Store, actor: &Actor, m: &NewManifest) -> Result<String> {
+    need(actor, actor.role.is_sending(), "draft manifests")?;
+    if m.flight.trim().is_empty() {
+        return Err(AppError::Invalid("field `flight`: empty, expected a flight number".into()));
+    }
+    let now = store.clock().now();
+    let (id, _) = store
+        .transact(|tx| {
+            for f in [&m.from_facility, &m.to_facility] {
+                if tx.query("SELECT id FROM facilities WHERE id = ?", &[f.as_str().into()])?.is_empty() {
+                    return Err(custodia_store::StoreError::NotFound(format!("no facility `{f}`")));
+                }
+            }
+            let n = tx.query("SELECT COUNT(*) FROM manifests", &[])?;
+            let n = n.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+            let id = format!("MAN-{:04}", n + 1);
+            tx.emit(ev(actor, now, EventData::ManifestCreated {
+                manifest_id: id.clone(),
+                flight: m.flight.clone(),
+                from_facility: m.from_facility.clone(),
+                to_facility: m.to_facility.clone(),
+                destination_country: m.destination_country,
+                basis: m.basis,
+                departure_on: m.departure_on,
+            }));
+            Ok(id)
+        })
+        .map_err(from_store)?;
+    Ok(id)
+}
+
+/// Puts a person on a manifest (an approved manifest goes back to `draft`).
+pub fn add_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, person_id: &str) -> Result<()> {
+    need(actor, actor.role.is_sending(), "change passenger lists")?;
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "changing the passenger list", &["draft", "screened", "approved"])?;
+            if crate::screening::load_person_tx(tx, person_id)?.is_none() {
+                return Err(custodia_store::StoreError::NotFound(format!("no person `{person_id}`")));
+            }
+            if passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
+                return Err(custodia_store::StoreError::Conflict(format!("person `{person_id}` is already on `{manifest_id}`")));
+            }
+            tx.emit(ev(actor, now, EventData::PassengerAdded { manifest_id: manifest_id.into(), person_id: person_id.into() }));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+/// Takes a person off a manifest (an approved manifest goes back to `draft`).
+pub fn remove_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, person_id: &str) -> Result<()> {
+    need(actor, actor.role.is_sending(), "change passenger lists")?;
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "changing the passenger list", &["draft", "screened", "approved"])?;
+            if !passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
+                return Err(custodia_store::StoreError::Conflict(format!("person `{person_id}` is not on `{manifest_id}`")));
+            }
+            tx.emit(ev(actor, now, EventData::PassengerRemoved { manifest_id: manifest_id.into(), person_id: person_id.into() }));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+/// Screens every passenger as of the departure date; records each decision and marks the
+/// manifest `screened`.
+pub fn screen(store: &mut Store, actor: &Actor, manifest_id: &str, params: &Params) -> Result<Vec<PassengerScreening>> {
+    need(actor, actor.role.is_sending(), "screen manifests")?;
+    let now = store.clock().now();
+    let (out, _) = store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "screening", &["draft", "screened"])?;
+            let people = passengers(tx, manifest_id)?;
+            if people.is_empty() {
+                return Err(custodia_store::StoreError::Conflict(format!("manifest `{manifest_id}` has no passengers")));
+            }
+            let on: Date = m.departure_on.parse().map_err(|_| custodia_store::StoreError::Corrupt("departure date".into()))?;
+            let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))?;
+            let dest = CountryCode::new(&m.destination_country).map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
+            let mut out = Vec::new();
+            for pid in people {
+                let p = Proposal {
+                    person_id: pid.clone(),
+                    basis,
+                    destination_country: dest,
+                    facility_id: Some(m.to_facility.clone()),
+                    on,
+                    manifest_id: Some(manifest_id.to_string()),
+                };
+                let req = request_for(tx, &p).map_err(into_store)?;
+                let d = custodia_rules::screen(&req, params);
+                out.push(PassengerScreening {
+                    person_id: pid,
+                    outcome: d.outcome.as_str().to_string(),
+                    rules: d.findings.iter().map(|f| f.rule.as_str().to_string()).collect(),
+                });
+                tx.emit(decided(actor, now, &p, &d));
+            }
+            tx.emit(ev(actor, now, EventData::ManifestScreened { manifest_id: manifest_id.into() }));
+            Ok(out)
+        })
+        .map_err(from_store)?;
+    Ok(out)
+}
+
+/// The latest screening outcome of each passenger on this manifest.
+fn latest_outcomes(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<Vec<(String, Option<String>)>> {
+    let mut out = Vec::new();
+    for pid in passengers(tx, manifest_id)? {
+        let rows = tx.query(
+            "SELECT outcome FROM screenings WHERE person_id = ? AND manifest_id = ? ORDER BY seq DESC LIMIT 1",
+            &[pid.as_str().into(), manifest_id.into()],
+        )?;
+        out.push((pid, rows.first().and_then(|r| r.first()).and_then(Value::opt_str)));
+    }
+    Ok(out)
+}
+
+/// Approves a screened manifest: a supervisor other than its creator; nobody blocked; a
+/// justification for each `needs_review` passenger.
+pub fn approve(store: &mut Store, actor: &Actor, manifest_id: &str, justifications: &[Justification]) -> Result<()> {
+    need(actor, actor.role == Role::SendingSupervisor, "approve manifests (a `sending_supervisor` must)")?;
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "approval", &["screened"])?;
+            if m.created_by == actor.id() {
+                return Err(custodia_store::StoreError::Conflict(format!(
+                    "`{}` created manifest `{manifest_id}`; approval needs a second person",
+                    actor.id()
+                )));
+            }
+            let mut needed = Vec::new();
+            for (pid, outcome) in latest_outcomes(tx, manifest_id)? {
+                match outcome.as_deref() {
+                    Some("blocked") => {
+                        return Err(custodia_store::StoreError::Conflict(format!(
+                            "passenger `{pid}` is blocked by screening; take them off `{manifest_id}` first"
+                        )))
+                    }
+                    Some("needs_review") => {
+                        match justifications.iter().find(|j| j.person_id == pid) {
+                            Some(j) if !j.text.trim().is_empty() => needed.push(j.clone()),
+                            _ => {
+                                return Err(custodia_store::StoreError::Invalid(format!(
+                                    "passenger `{pid}` needs review: a justification is required to approve"
+                                )))
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(custodia_store::StoreError::Conflict(format!("passenger `{pid}` has not been screened")))
+                    }
+                }
+            }
+            tx.emit(ev(actor, now, EventData::ManifestApproved { manifest_id: manifest_id.into(), justifications: needed.clone() }));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+fn transition(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    what: &str,
+    from: &[&str],
+    data: impl Fn() -> EventData,
+) -> Result<()> {
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, what, from)?;
+            tx.emit(ev(actor, now, data()));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+/// The flight leaves: the passengers leave the sending facility.
+pub fn depart(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
+    need(actor, actor.role.is_sending(), "record departures")?;
+    transition(store, actor, manifest_id, "departure", &["approved"], || EventData::ManifestDeparted { manifest_id: manifest_id.into() })
+}
+
+/// The flight arrives at the receiving facility.
+pub fn arrive(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
+    need(actor, actor.role == Role::ReceivingOfficer, "record arrivals")?;
+    transition(store, actor, manifest_id, "arrival", &["departed"], || EventData::ManifestArrived { manifest_id: manifest_id.into() })
+}
+
+/// Records the receiving facility's own intake rows. Atomic and idempotent: a row already
+/// recorded with the same values adds nothing; the same id with other values is refused.
+pub fn record_intake(
+    store: &mut Store,
+    actor: &Actor,
+    facility_id: &str,
+    manifest_id: Option<&str>,
+    rows: &[IntakeRecord],
+) -> Result<u32> {
+    need(actor, actor.role == Role::ReceivingOfficer, "record intake")?;
+    let now = store.clock().now();
+    let (added, _) = store
+        .transact(|tx| {
+            if tx.query("SELECT id FROM facilities WHERE id = ?", &[facility_id.into()])?.is_empty() {
+                return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
+            }
+            let mut added = 0;
+            let mut seen = std::collections::BTreeSet::new();
+            for r in rows {
+                if !seen.insert(r.record_id.clone()) {
+                    return Err(custodia_store::StoreError::Invalid(format!("intake record `{}` appears twice", r.record_id)));
+                }
+                let existing = tx.query(
+                    "SELECT family_names, given_names, date_of_birth, sex, nationality, document_number, manifest_id FROM intake WHERE facility_id = ? AND record_id = ?",
+                    &[facility_id.into(), r.record_id.as_str().into()],
+                )?;
+                match existing.first() {
+                    Some(e) => {
+                        let same = e[0].opt_str().as_deref() == Some(r.family_names.as_str())
+                            && e[1].opt_str().as_deref() == Some(r.given_names.as_str())
+                            && e[2].opt_str() == r.date_of_birth
+                            && e[3].opt_str() == r.sex
+                            && e[4].opt_str() == r.nationality
+                            && e[5].opt_str() == r.document_number
+                            && e[6].opt_str().as_deref() == manifest_id;
+                        if !same {
+                            return Err(custodia_store::StoreError::Conflict(format!(
+                                "intake record `{}` is already recorded at `{facility_id}` with other values",
+                                r.record_id
+                            )));
+                        }
+                    }
+                    None => {
+                        added += 1;
+                        tx.emit(ev(actor, now, EventData::IntakeRecorded {
+                            facility_id: facility_id.into(),
+                            manifest_id: manifest_id.map(str::to_string),
+                            record: r.clone(),
+                        }));
+                    }
+                }
+            }
+            Ok(added)
+        })
+        .map_err(from_store)?;
+    Ok(added)
+}
+
+/// Reconciles an arrived manifest against the receiving facility's intake: admits everyone
+/// matched, and opens a case for every missing person, unexpected arrival and ambiguity.
+pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<ReconcileSummary> {
+    need(actor, actor.role == Role::ReceivingOfficer, "reconcile arrivals")?;
+    let now = store.clock().now();
+    let (summary, _) = store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "reconciliation", &["arrived"])?;
+            let mut manifest = Vec::new();
+            for r in tx.query(
+                "SELECT p.id, p.family_names, p.given_names, p.date_of_birth, p.sex, p.nationalities FROM persons p \
+                 JOIN manifest_passengers mp ON mp.person_id = p.id WHERE mp.manifest_id = ? ORDER BY p.id",
+                &[manifest_id.into()],
+            )? {
+                let mut rec = LinkRecord::new(&r[0].opt_str().unwrap_or_default(), &r[1].opt_str().unwrap_or_default(), &r[2].opt_str().unwrap_or_default());
+                rec.date_of_birth = r[3].opt_str().and_then(|d| d.parse().ok());
+                rec.sex = r[4].opt_str();
+                rec.nationality = r[5].opt_str().and_then(|n| n.split(';').next().map(str::to_string)).filter(|s| !s.is_empty());
+                manifest.push(rec);
+            }
+            let mut intake = Vec::new();
+            for r in tx.query(
+                "SELECT record_id, family_names, given_names, date_of_birth, sex, nationality, document_number FROM intake \
+                 WHERE facility_id = ? AND manifest_id = ? ORDER BY seq",
+                &[m.to_facility.as_str().into(), manifest_id.into()],
+            )? {
+                let mut rec = LinkRecord::new(&r[0].opt_str().unwrap_or_default(), &r[1].opt_str().unwrap_or_default(), &r[2].opt_str().unwrap_or_default());
+                rec.date_of_birth = r[3].opt_str().and_then(|d| d.parse().ok());
+                rec.sex = r[4].opt_str();
+                rec.nationality = r[5].opt_str();
+                rec.document_number = r[6].opt_str();
+                intake.push(rec);
+            }
+            let rec = custodia_linkage::reconcile::reconcile(&manifest, &intake);
+            let mut opened = Vec::new();
+            let n0 = tx.query("SELECT COUNT(*) FROM cases WHERE manifest_id = ?", &[manifest_id.into()])?;
+            let mut n = n0.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+            let mut open = |tx: &mut Tx<'_>, kind: &str, subject: &str, detail: String| {
+                n += 1;
+                let case_id = format!("CASE-{manifest_id}-{n:03}");
+                tx.emit(ev(actor, now, EventData::CaseOpened {
+                    case_id: case_id.clone(),
+                    manifest_id: manifest_id.into(),
+                    case_kind: kind.into(),
+                    subject_id: subject.into(),
+                    detail,
+                }));
+                opened.push(case_id);
+            };
+            for id in &rec.missing_from_intake {
+                open(tx, "missing_from_intake", id, format!("`{id}` was on flight {} but no intake record matches", m.flight));
+            }
+            for id in &rec.unexpected_in_intake {
+                open(tx, "unexpected_in_intake", id, format!("intake record `{id}` matches no passenger of flight {}", m.flight));
+            }
+            for r in &rec.needs_review {
+                let c: Vec<String> = r.candidates.iter().map(|c| format!("{} ({:.2})", c.intake_id, c.score)).collect();
+                open(tx, "needs_review", &r.manifest_id, format!("`{}` has close intake candidates: {}", r.manifest_id, c.join(", ")));
+            }
+            for mt in &rec.matches {
+                tx.emit(ev(actor, now, EventData::Admitted {
+                    person_id: mt.manifest_id.clone(),
+                    facility_id: m.to_facility.clone(),
+                    manifest_id: Some(manifest_id.into()),
+                }));
+            }
+            tx.emit(ev(actor, now, EventData::ManifestReconciled {
+                manifest_id: manifest_id.into(),
+                matched: rec.matches.len() as u32,
+                missing: rec.missing_from_intake.len() as u32,
+                unexpected: rec.unexpected_in_intake.len() as u32,
+                review: rec.needs_review.len() as u32,
+            }));
+            Ok(ReconcileSummary {
+                matched: rec.matches.len() as u32,
+                missing: rec.missing_from_intake.clone(),
+                unexpected: rec.unexpected_in_intake.clone(),
+                review: rec.needs_review.iter().map(|r| r.manifest_id.clone()).collect(),
+                cases_opened: opened,
+            })
+        })
+        .map_err(from_store)?;
+    Ok(summary)
+}
+
+/// Resolves a discrepancy case with a reason.
+pub fn resolve_case(store: &mut Store, actor: &Actor, case_id: &str, reason: &str) -> Result<()> {
+    need(actor, matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor), "resolve cases")?;
+    if reason.trim().is_empty() {
+        return Err(AppError::Invalid("field `reason`: empty, a case is resolved with a reason".into()));
+    }
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let rows = tx.query("SELECT state FROM cases WHERE id = ?", &[case_id.into()])?;
+            match rows.first().and_then(|r| r.first()).and_then(Value::opt_str).as_deref() {
+                None => return Err(custodia_store::StoreError::NotFound(format!("no case `{case_id}`"))),
+                Some("open") => {}
+                Some(s) => return Err(custodia_store::StoreError::Conflict(format!("case `{case_id}` is already `{s}`"))),
+            }
+            tx.emit(ev(actor, now, EventData::CaseResolved { case_id: case_id.into(), reason: reason.into() }));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+/// Closes a reconciled manifest with no open case.
+pub fn close(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
+    need(actor, matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor), "close manifests")?;
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            let m = load(tx, manifest_id)?;
+            refuse(&m, "closing", &["reconciled"])?;
+            let open = tx.query("SELECT id FROM cases WHERE manifest_id = ? AND state = 'open' ORDER BY id", &[manifest_id.into()])?;
+            if !open.is_empty() {
+                let ids: Vec<String> = open.iter().filter_map(|r| r.first().and_then(Value::opt_str)).collect();
+                return Err(custodia_store::StoreError::Conflict(format!(
+                    "manifest `{manifest_id}` has {} open case(s): {}; resolve them first",
+                    ids.len(),
+                    ids.join(", ")
+                )));
+            }
+            tx.emit(ev(actor, now, EventData::ManifestClosed { manifest_id: manifest_id.into() }));
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
