@@ -8,6 +8,8 @@
 //! maps them to exit codes and the server to status codes, each in one place.
 
 pub mod actor;
+pub mod billing;
+pub mod housing;
 mod error;
 pub mod manifests;
 pub mod screening;

@@ -1,0 +1,238 @@
+//! Billing in the store: invoices computed from the ledger's stays for each agreement,
+//! issued as ledger events; a later correction is a credit or debit note that refers to the
+//! original, never an edit. Cost comparison and forecasts over the same stays.
+
+use std::str::FromStr;
+
+use custodia_billing::{Agreement, CostLine, CostParams, Forecast, ForecastParams, Invoice, Month, Rate, Stay};
+use custodia_model::events::{AgreementRecord, EventData, NewEvent};
+use custodia_store::backend::Value;
+use custodia_store::Store;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::actor::{Actor, Role};
+use crate::error::{AppError, Result};
+use crate::screening::from_store;
+
+fn s(v: &Value) -> String {
+    v.opt_str().unwrap_or_default()
+}
+
+/// Converts a registered agreement to the billing engine's.
+pub fn to_agreement(a: &AgreementRecord) -> Result<Agreement> {
+    let dec = |x: &str, field: &str| Decimal::from_str(x).map_err(|_| AppError::Invalid(format!("agreement `{}`: field `{field}`: `{x}` is not a decimal", a.id)));
+    Ok(Agreement {
+        id: a.id.clone(),
+        facility_id: a.facility_id.clone(),
+        currency: a.currency.clone(),
+        start: a.start,
+        end: a.end,
+        reserved_beds: a.reserved_beds,
+        over_reserved_per_person_day: a.over_reserved_per_person_day.as_deref().map(|x| dec(x, "over_reserved_per_person_day")).transpose()?,
+        rates: a.rates.iter().map(|r| Ok(Rate { from: r.from, per_person_day: dec(&r.per_person_day, "per_person_day")? })).collect::<Result<Vec<_>>>()?,
+    })
+}
+
+/// The agreements registered.
+pub fn agreements(store: &mut Store) -> Result<Vec<AgreementRecord>> {
+    store
+        .read(|c| {
+            c.query("SELECT body FROM agreements ORDER BY id", &[])?
+                .iter()
+                .map(|r| serde_json::from_str::<AgreementRecord>(&s(&r[0])).map_err(Into::into))
+                .collect()
+        })
+        .map_err(from_store)
+}
+
+fn agreement(store: &mut Store, id: &str) -> Result<Agreement> {
+    let a = agreements(store)?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("no agreement `{id}`")))?;
+    to_agreement(&a)
+}
+
+/// Every stay at a facility, from the ledger.
+pub fn stays(store: &mut Store, facility: &str) -> Result<Vec<Stay>> {
+    store
+        .read(|c| {
+            Ok(c.query("SELECT person_id, facility_id, admitted_on, released_on FROM stays WHERE facility_id = ? ORDER BY seq", &[facility.into()])?
+                .iter()
+                .filter_map(|r| {
+                    Some(Stay {
+                        person_id: s(&r[0]),
+                        facility_id: s(&r[1]),
+                        admitted_on: s(&r[2]).parse().ok()?,
+                        released_on: r[3].opt_str().and_then(|d| d.parse().ok()),
+                    })
+                })
+                .collect())
+        })
+        .map_err(from_store)
+}
+
+/// The invoice a month's stays give now (nothing written).
+pub fn compute(store: &mut Store, agreement_id: &str, month: Month) -> Result<Invoice> {
+    let a = agreement(store, agreement_id)?;
+    let st = stays(store, &a.facility_id)?;
+    custodia_billing::invoice(&a, &st, month).map_err(|e| AppError::Invalid(format!("stays at `{}`: {e:?}", a.facility_id)))
+}
+
+/// An issued invoice and its notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssuedInvoice {
+    pub id: String,
+    pub agreement_id: String,
+    pub month: String,
+    pub person_days: u64,
+    pub total: String,
+    pub notes: Vec<Note>,
+    /// The total after notes.
+    pub balance: String,
+}
+
+/// A credit or debit note.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub kind: String,
+    pub amount: String,
+    pub reason: String,
+}
+
+/// Every issued invoice.
+pub fn issued(store: &mut Store) -> Result<Vec<IssuedInvoice>> {
+    store
+        .read(|c| {
+            let mut out = Vec::new();
+            for r in c.query("SELECT id, agreement_id, month, person_days, total FROM invoices ORDER BY seq", &[])? {
+                let id = s(&r[0]);
+                let notes: Vec<Note> = c
+                    .query("SELECT id, kind, amount, reason FROM invoice_notes WHERE invoice_id = ? ORDER BY seq", &[id.as_str().into()])?
+                    .iter()
+                    .map(|n| Note { id: s(&n[0]), kind: s(&n[1]), amount: s(&n[2]), reason: s(&n[3]) })
+                    .collect();
+                let total = Decimal::from_str(&s(&r[4])).unwrap_or_default();
+                let balance = notes.iter().fold(total, |acc, n| {
+                    let a = Decimal::from_str(&n.amount).unwrap_or_default();
+                    if n.kind == "credit" { acc - a } else { acc + a }
+                });
+                out.push(IssuedInvoice {
+                    id,
+                    agreement_id: s(&r[1]),
+                    month: s(&r[2]),
+                    person_days: u64::try_from(r[3].as_i64().unwrap_or(0)).unwrap_or(0),
+                    total: s(&r[4]),
+                    notes,
+                    balance: custodia_billing::format_money(&balance),
+                });
+            }
+            Ok(out)
+        })
+        .map_err(from_store)
+}
+
+fn billing_role(actor: &Actor) -> Result<()> {
+    if matches!(actor.role, Role::Admin | Role::SendingSupervisor) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("role `{}` may not issue invoices", actor.role)))
+    }
+}
+
+/// Issues the month's invoice as a ledger event. Issuing twice is refused: correct with
+/// [`correct`].
+pub fn issue(store: &mut Store, actor: &Actor, agreement_id: &str, month: Month) -> Result<(String, Invoice)> {
+    billing_role(actor)?;
+    let inv = compute(store, agreement_id, month)?;
+    let id = format!("INV-{agreement_id}-{month}");
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            if !tx.query("SELECT id FROM invoices WHERE id = ?", &[id.as_str().into()])?.is_empty() {
+                return Err(custodia_store::StoreError::Conflict(format!("invoice `{id}` is already issued; a change is a credit or debit note (`invoice correct`)")));
+            }
+            tx.emit(NewEvent {
+                occurred_at: now,
+                actor: actor.id(),
+                data: EventData::InvoiceIssued {
+                    invoice_id: id.clone(),
+                    agreement_id: agreement_id.into(),
+                    month: month.to_string(),
+                    person_days: inv.person_days,
+                    total: custodia_billing::format_money(&inv.total),
+                },
+            });
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok((id, inv))
+}
+
+/// Recomputes an issued invoice from the ledger as it stands and issues a credit or debit
+/// note for the difference from the invoice's balance (nothing when there is none).
+pub fn correct(store: &mut Store, actor: &Actor, invoice_id: &str, reason: &str) -> Result<Option<Note>> {
+    billing_role(actor)?;
+    if reason.trim().is_empty() {
+        return Err(AppError::Invalid("field `reason`: a correction states its reason".into()));
+    }
+    let inv = issued(store)?
+        .into_iter()
+        .find(|i| i.id == invoice_id)
+        .ok_or_else(|| AppError::NotFound(format!("no invoice `{invoice_id}`")))?;
+    let month: Month = inv.month.parse().map_err(|_| AppError::Invalid(format!("invoice month `{}`", inv.month)))?;
+    let now_total = compute(store, &inv.agreement_id, month)?.total;
+    let balance = Decimal::from_str(&inv.balance).unwrap_or_default();
+    let diff = now_total - balance;
+    if diff.is_zero() {
+        return Ok(None);
+    }
+    let note = Note {
+        id: format!("{invoice_id}-N{}", inv.notes.len() + 1),
+        kind: if diff > Decimal::ZERO { "debit".into() } else { "credit".into() },
+        amount: custodia_billing::format_money(&diff.abs()),
+        reason: reason.into(),
+    };
+    let now = store.clock().now();
+    store
+        .append(vec![NewEvent {
+            occurred_at: now,
+            actor: actor.id(),
+            data: EventData::InvoiceAdjusted {
+                note_id: note.id.clone(),
+                invoice_id: invoice_id.into(),
+                note_kind: note.kind.clone(),
+                amount: note.amount.clone(),
+                reason: note.reason.clone(),
+            },
+        }])
+        .map_err(from_store)?;
+    Ok(Some(note))
+}
+
+/// What the month's person-days would cost under each scheme.
+pub fn costs(store: &mut Store, agreement_id: &str, month: Month) -> Result<(Invoice, Vec<CostLine>)> {
+    let inv = compute(store, agreement_id, month)?;
+    let lines = custodia_billing::cost_comparison(inv.person_days, month.first_day(), &CostParams::builtin());
+    Ok((inv, lines))
+}
+
+/// A seeded Monte Carlo forecast from the ledger's stays.
+pub fn forecast(store: &mut Store, agreement_id: &str, start_month: Month, months: u32, runs: u32, seed: u64) -> Result<Forecast> {
+    let a = agreement(store, agreement_id)?;
+    let st = stays(store, &a.facility_id)?;
+    let capacity: u32 = store
+        .read(|c| {
+            Ok(c.query("SELECT COALESCE(SUM(capacity), 0) FROM cells WHERE facility_id = ? AND in_use = 1", &[a.facility_id.as_str().into()])?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_i64)
+                .unwrap_or(0))
+        })
+        .map_err(from_store)
+        .map(|n| u32::try_from(n).unwrap_or(0))?;
+    let params = ForecastParams::new(capacity, start_month, months, runs, seed);
+    custodia_billing::forecast(&st, &a, &params).map_err(|e| AppError::Invalid(e.to_string()))
+}
