@@ -22,7 +22,11 @@ fn main() {
         std::fs::write(format!("{dir}/intake.csv"), &i_csv).unwrap();
         let mut t = String::from("manifest_id,intake_id\n");
         for x in &synth.truth {
-            t.push_str(&format!("{},{}\n", x.manifest_id, x.intake_id.as_deref().unwrap_or("")));
+            t.push_str(&format!(
+                "{},{}\n",
+                x.manifest_id,
+                x.intake_id.as_deref().unwrap_or("")
+            ));
         }
         std::fs::write(format!("{dir}/truth.csv"), t).unwrap();
     }
@@ -54,33 +58,70 @@ fn main() {
     if std::env::var_os("BENCH_DEBUG").is_some() {
         println!("lambda={:.3e}", diag.model.lambda);
         for (f, (m, u)) in diag.model.m.iter().zip(&diag.model.u).enumerate() {
-            let w: Vec<String> = m.iter().zip(u).map(|(m, u)| format!("{:.4}/{:.5}={:+.1}", m, u, (m / u).log2())).collect();
+            let w: Vec<String> = m
+                .iter()
+                .zip(u)
+                .map(|(m, u)| format!("{:.4}/{:.5}={:+.1}", m, u, (m / u).log2()))
+                .collect();
             println!("field {f}: {}", w.join("  "));
         }
-        let truth: std::collections::HashMap<&str, Option<&str>> =
-            synth.truth.iter().map(|t| (t.manifest_id.as_str(), t.intake_id.as_deref())).collect();
+        let truth: std::collections::HashMap<&str, Option<&str>> = synth
+            .truth
+            .iter()
+            .map(|t| (t.manifest_id.as_str(), t.intake_id.as_deref()))
+            .collect();
         let show = |id: &str, recs: &[custodia_linkage::Record]| {
-            recs.iter().find(|r| r.record_id == id).map(|r| format!("{} | {} | {:?} | {:?} | {:?}", r.family_names, r.given_names, r.date_of_birth.map(|d| d.to_string()), r.sex, r.document_number)).unwrap_or_default()
+            recs.iter()
+                .find(|r| r.record_id == id)
+                .map(|r| {
+                    format!(
+                        "{} | {} | {:?} | {:?} | {:?}",
+                        r.family_names,
+                        r.given_names,
+                        r.date_of_birth.map(|d| d.to_string()),
+                        r.sex,
+                        r.document_number
+                    )
+                })
+                .unwrap_or_default()
         };
         let mut shown = 0;
         for m in &out.matches {
             let t = truth[m.manifest_id.as_str()];
             if t != Some(m.intake_id.as_str()) && shown < 15 {
                 shown += 1;
-                println!("WRONG {} -> {} ({}) truth {:?}\n   M: {}\n   I: {}", m.manifest_id, m.intake_id, m.score, t, show(&m.manifest_id, &manifest), show(&m.intake_id, &intake));
+                println!(
+                    "WRONG {} -> {} ({}) truth {:?}\n   M: {}\n   I: {}",
+                    m.manifest_id,
+                    m.intake_id,
+                    m.score,
+                    t,
+                    show(&m.manifest_id, &manifest),
+                    show(&m.intake_id, &intake)
+                );
             }
         }
         let mut shown = 0;
         for id in &out.missing_from_intake {
-            if let Some(Some(t)) = truth.get(id.as_str()) {
-                if shown < 15 {
-                    shown += 1;
-                    println!("MISSED {id} truth {t}\n   M: {}\n   I: {}", show(id, &manifest), show(t, &intake));
-                }
+            if let Some(Some(t)) = truth.get(id.as_str())
+                && shown < 15
+            {
+                shown += 1;
+                println!(
+                    "MISSED {id} truth {t}\n   M: {}\n   I: {}",
+                    show(id, &manifest),
+                    show(t, &intake)
+                );
             }
         }
         for r in out.needs_review.iter().take(10) {
-            println!("REVIEW {} truth {:?} {:?}\n   M: {}", r.manifest_id, truth[r.manifest_id.as_str()], r.candidates, show(&r.manifest_id, &manifest));
+            println!(
+                "REVIEW {} truth {:?} {:?}\n   M: {}",
+                r.manifest_id,
+                truth[r.manifest_id.as_str()],
+                r.candidates,
+                show(&r.manifest_id, &manifest)
+            );
             for c in &r.candidates {
                 println!("   I: {}", show(&c.intake_id, &intake));
             }

@@ -41,7 +41,9 @@ use unicode_normalization::char::is_combining_mark;
 /// [`tokens`]: Spanish `de`, `del`, `la`, `las`, `los`, `y`, `e`, Portuguese `da`, `das`,
 /// `do`, `dos`, and `san`, `van`, `von`, `di`, `mc` are NOT included because they are part
 /// of the name proper (`San Martín`, `Van Dyke` would lose their only token).
-pub const PARTICLES: &[&str] = &["de", "del", "la", "las", "los", "y", "e", "da", "das", "do", "dos", "di", "du"];
+pub const PARTICLES: &[&str] = &[
+    "de", "del", "la", "las", "los", "y", "e", "da", "das", "do", "dos", "di", "du",
+];
 
 /// True when `folded_word` (already passed through [`fold`]) is a particle.
 pub fn is_particle(folded_word: &str) -> bool {
@@ -80,8 +82,16 @@ pub fn fold(s: &str) -> String {
 pub fn tokens(s: &str) -> Vec<String> {
     let folded = fold(s);
     let all: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    let kept: Vec<String> = all.iter().filter(|w| !is_particle(w)).map(|w| (*w).to_string()).collect();
-    if kept.is_empty() { all.into_iter().map(str::to_string).collect() } else { kept }
+    let kept: Vec<String> = all
+        .iter()
+        .filter(|w| !is_particle(w))
+        .map(|w| (*w).to_string())
+        .collect();
+    if kept.is_empty() {
+        all.into_iter().map(str::to_string).collect()
+    } else {
+        kept
+    }
 }
 
 /// Family names split the Hispanic way: first (paternal) and second (maternal).
@@ -104,8 +114,16 @@ impl FamilyNames {
     pub fn parse(s: &str) -> Self {
         let tokens = tokens(s);
         let first = tokens.first().cloned();
-        let second = if tokens.len() > 1 { Some(tokens[1..].join(" ")) } else { None };
-        Self { first, second, tokens }
+        let second = if tokens.len() > 1 {
+            Some(tokens[1..].join(" "))
+        } else {
+            None
+        };
+        Self {
+            first,
+            second,
+            tokens,
+        }
     }
 }
 
@@ -126,7 +144,11 @@ impl GivenNames {
         let tokens = tokens(s);
         let first = tokens.first().cloned();
         let others = tokens.iter().skip(1).cloned().collect();
-        Self { first, others, tokens }
+        Self {
+            first,
+            others,
+            tokens,
+        }
     }
 }
 
@@ -148,7 +170,10 @@ impl GivenNames {
 /// - vowels are kept only as the first letter (a typo in a vowel should not break the key),
 ///   so the key is the first sound followed by the consonant skeleton.
 pub fn phonetic(word: &str) -> String {
-    let w: Vec<char> = fold(word).chars().filter(|c| c.is_ascii_lowercase()).collect();
+    let w: Vec<char> = fold(word)
+        .chars()
+        .filter(|c| c.is_ascii_lowercase())
+        .collect();
     let n = w.len();
     let at = |i: usize| -> char { if i < n { w[i] } else { '\0' } };
     let is_vowel = |c: char| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u');
@@ -289,7 +314,10 @@ pub fn token_agreement(a: &str, b: &str) -> TokenAgreement {
         return TokenAgreement::Different;
     }
     let jw = strsim::jaro_winkler(a, b);
-    if jw >= 0.94 || phonetic(a) == phonetic(b) || (a.len() > 3 && strsim::damerau_levenshtein(a, b) <= 1) {
+    if jw >= 0.94
+        || phonetic(a) == phonetic(b)
+        || (a.len() > 3 && strsim::damerau_levenshtein(a, b) <= 1)
+    {
         return TokenAgreement::Close;
     }
     if jw >= 0.88 {
@@ -350,7 +378,12 @@ mod tests {
         for (a, b) in same {
             assert_eq!(phonetic(a), phonetic(b), "{a} vs {b}");
         }
-        let different = [("García", "Garay"), ("Hernández", "Fernández"), ("Rivas", "Rivera"), ("Cruz", "Cruces")];
+        let different = [
+            ("García", "Garay"),
+            ("Hernández", "Fernández"),
+            ("Rivas", "Rivera"),
+            ("Cruz", "Cruces"),
+        ];
         for (a, b) in different {
             assert_ne!(phonetic(a), phonetic(b), "{a} vs {b}");
         }
@@ -359,9 +392,18 @@ mod tests {
     #[test]
     fn token_agreement_levels() {
         assert_eq!(token_agreement("garcia", "garcia"), TokenAgreement::Exact);
-        assert_eq!(token_agreement("menjivar", "menjivr"), TokenAgreement::Close);
-        assert_eq!(token_agreement("gonzalez", "gonzales"), TokenAgreement::Close);
-        assert_eq!(token_agreement("garcia", "lopez"), TokenAgreement::Different);
+        assert_eq!(
+            token_agreement("menjivar", "menjivr"),
+            TokenAgreement::Close
+        );
+        assert_eq!(
+            token_agreement("gonzalez", "gonzales"),
+            TokenAgreement::Close
+        );
+        assert_eq!(
+            token_agreement("garcia", "lopez"),
+            TokenAgreement::Different
+        );
     }
 
     #[test]

@@ -133,7 +133,13 @@ pub const GIVEN_LEVELS: [&str; 6] = [
     "different",
 ];
 /// Date-of-birth levels.
-pub const DOB_LEVELS: [&str; 5] = ["exact", "day and month swapped", "one digit wrong", "same year", "different"];
+pub const DOB_LEVELS: [&str; 5] = [
+    "exact",
+    "day and month swapped",
+    "one digit wrong",
+    "same year",
+    "different",
+];
 /// Document-number levels.
 pub const DOC_LEVELS: [&str; 3] = ["exact", "one edit", "different"];
 /// Sex and nationality levels.
@@ -242,7 +248,11 @@ impl Vocab {
         if a == b {
             return TokenAgreement::Exact;
         }
-        let key = if a < b { (u64::from(a) << 32) | u64::from(b) } else { (u64::from(b) << 32) | u64::from(a) };
+        let key = if a < b {
+            (u64::from(a) << 32) | u64::from(b)
+        } else {
+            (u64::from(b) << 32) | u64::from(a)
+        };
         if let Some(&g) = self.cache.borrow().get(&key) {
             return g;
         }
@@ -284,8 +294,14 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
     records
         .iter()
         .map(|r| {
-            let fam: Vec<u32> = names::tokens(&r.family_names).iter().map(|t| vocab.intern(t)).collect();
-            let giv: Vec<u32> = names::tokens(&r.given_names).iter().map(|t| vocab.intern(t)).collect();
+            let fam: Vec<u32> = names::tokens(&r.family_names)
+                .iter()
+                .map(|t| vocab.intern(t))
+                .collect();
+            let giv: Vec<u32> = names::tokens(&r.given_names)
+                .iter()
+                .map(|t| vocab.intern(t))
+                .collect();
             for &t in &fam {
                 vocab.fam_count[t as usize] += 1;
                 vocab.fam_total += 1;
@@ -297,7 +313,12 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
             let doc = r
                 .document_number
                 .as_deref()
-                .map(|d| d.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase())
+                .map(|d| {
+                    d.chars()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .collect::<String>()
+                        .to_ascii_uppercase()
+                })
                 .filter(|d| !d.is_empty());
             Prep {
                 fam,
@@ -305,7 +326,11 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                 dob: r.date_of_birth.map(|d| (d.year(), d.month(), d.day())),
                 dob_digits: r.date_of_birth.map(|d| {
                     let mut out = [0u8; 8];
-                    let v = [d.year().unsigned_abs() as u32, d.month().unsigned_abs() as u32, d.day().unsigned_abs() as u32];
+                    let v = [
+                        d.year().unsigned_abs() as u32,
+                        d.month().unsigned_abs() as u32,
+                        d.day().unsigned_abs() as u32,
+                    ];
                     let mut k = 0;
                     for (x, width) in v.into_iter().zip([4u32, 2, 2]) {
                         for p in (0..width).rev() {
@@ -447,7 +472,9 @@ fn given_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, Option<u32>) {
 }
 
 fn dob_level(a: &Prep, b: &Prep) -> u8 {
-    let (Some(x), Some(y), Some(da), Some(db)) = (a.dob, b.dob, a.dob_digits, b.dob_digits) else { return NULL };
+    let (Some(x), Some(y), Some(da), Some(db)) = (a.dob, b.dob, a.dob_digits, b.dob_digits) else {
+        return NULL;
+    };
     if x == y {
         return 0;
     }
@@ -462,7 +489,10 @@ fn dob_level(a: &Prep, b: &Prep) -> u8 {
             n += 1;
         }
     }
-    let transposed = n == 2 && diff[1] == diff[0] + 1 && da[diff[0]] == db[diff[1]] && da[diff[1]] == db[diff[0]];
+    let transposed = n == 2
+        && diff[1] == diff[0] + 1
+        && da[diff[0]] == db[diff[1]]
+        && da[diff[1]] == db[diff[0]];
     if n == 1 || transposed {
         return 2;
     }
@@ -473,7 +503,9 @@ fn dob_level(a: &Prep, b: &Prep) -> u8 {
 }
 
 fn doc_level(a: Option<&str>, b: Option<&str>) -> u8 {
-    let (Some(a), Some(b)) = (a, b) else { return NULL };
+    let (Some(a), Some(b)) = (a, b) else {
+        return NULL;
+    };
     if a == b {
         0
     } else if strsim::damerau_levenshtein(a, b) <= 1 {
@@ -492,7 +524,13 @@ fn eq_level(a: Option<u32>, b: Option<u32>) -> u8 {
 
 /// Rough prior weight of a name orientation, used only to choose the orientation.
 fn orientation_score(fam: u8, giv: u8) -> f64 {
-    let w = |f: usize, l: u8| if l == NULL { 0.0 } else { (M_PRIOR[f][l as usize] / U_PRIOR[f][l as usize]).log2() };
+    let w = |f: usize, l: u8| {
+        if l == NULL {
+            0.0
+        } else {
+            (M_PRIOR[f][l as usize] / U_PRIOR[f][l as usize]).log2()
+        }
+    };
     w(FAM, fam) + w(GIV, giv)
 }
 
@@ -506,7 +544,11 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     } else {
         let (f2, t2) = family_level(v, &a.fam, &b.giv);
         let (g2, tg2) = given_level(v, &a.giv, &b.fam);
-        if orientation_score(f2, g2) > orientation_score(f1, g1) + 1.0 { (f2, t2, g2, tg2) } else { (f1, t1, g1, tg1) }
+        if orientation_score(f2, g2) > orientation_score(f1, g1) + 1.0 {
+            (f2, t2, g2, tg2)
+        } else {
+            (f1, t1, g1, tg1)
+        }
     };
     let mut lv = [NULL; FIELDS];
     lv[FAM] = fam;
@@ -550,10 +592,14 @@ impl Model {
     fn weight(&self, v: &Vocab, c: &Cmp) -> f64 {
         let mut w = (self.lambda / (1.0 - self.lambda)).log2() + self.bayes_factor_bits(c);
         for &t in c.tf_fam.iter().filter(|&&t| t != NONE) {
-            w += (self.tf_base_fam / v.freq(t, true)).log2().clamp(TF_MIN_BITS, TF_MAX_BITS);
+            w += (self.tf_base_fam / v.freq(t, true))
+                .log2()
+                .clamp(TF_MIN_BITS, TF_MAX_BITS);
         }
         if let Some(t) = c.tf_giv {
-            w += (self.tf_base_giv / v.freq(t, false)).log2().clamp(TF_MIN_BITS, TF_MAX_BITS);
+            w += (self.tf_base_giv / v.freq(t, false))
+                .log2()
+                .clamp(TF_MIN_BITS, TF_MAX_BITS);
         }
         w
     }
@@ -599,7 +645,10 @@ fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f6
         .enumerate()
         .map(|(f, c)| {
             let total: f64 = c.iter().sum();
-            c.iter().enumerate().map(|(l, &k)| (k + U_PRIOR_WEIGHT * U_PRIOR[f][l]) / (total + U_PRIOR_WEIGHT)).collect()
+            c.iter()
+                .enumerate()
+                .map(|(l, &k)| (k + U_PRIOR_WEIGHT * U_PRIOR[f][l]) / (total + U_PRIOR_WEIGHT))
+                .collect()
         })
         .collect()
 }
@@ -628,7 +677,9 @@ fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config)
         (lam / (1.0 - lam)).log2()
     };
     for _ in 0..cfg.em_iterations {
-        let bits: Vec<Vec<f64>> = (0..FIELDS).map(|f| (0..LEVELS[f]).map(|l| (m[f][l] / u[f][l]).log2()).collect()).collect();
+        let bits: Vec<Vec<f64>> = (0..FIELDS)
+            .map(|f| (0..LEVELS[f]).map(|l| (m[f][l] / u[f][l]).log2()).collect())
+            .collect();
         let mut acc: Vec<Vec<f64>> = LEVELS.iter().map(|&k| vec![0.0; k]).collect();
         for c in cmps {
             let mut per = [0.0f64; FIELDS];
@@ -653,7 +704,8 @@ fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config)
         for f in 0..FIELDS {
             let tot: f64 = acc[f].iter().sum();
             for l in 0..LEVELS[f] {
-                m[f][l] = ((acc[f][l] + M_PRIOR_WEIGHT * M_PRIOR[f][l]) / (tot + M_PRIOR_WEIGHT)).max(1e-6);
+                m[f][l] = ((acc[f][l] + M_PRIOR_WEIGHT * M_PRIOR[f][l]) / (tot + M_PRIOR_WEIGHT))
+                    .max(1e-6);
             }
         }
     }
@@ -677,13 +729,6 @@ fn hash_key(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// Blocking keys of one record. A true pair survives if any one key survives its noise:
-/// - the document number;
-/// - the date of birth with day and month sorted (exact and swapped dates share it);
-/// - every unordered pair of phonetic keys of name words, whatever field they sit in
-///   (survives dropped, moved or swapped family names and swapped given/family names);
-/// - every phonetic key of a name word with the birth year (survives a typo in all but
-///   one word, and a missing document).
 /// How large a block of each kind of key may be before it is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
@@ -695,6 +740,15 @@ enum Key {
     Narrow,
 }
 
+/// Blocking keys of one record. A true pair survives if any one key survives its noise:
+/// - the document number;
+/// - the date of birth with day and month sorted (exact and swapped dates share it);
+/// - every unordered pair of phonetic keys of name words, whatever field they sit in
+///   (survives dropped, moved or swapped family names and swapped given/family names);
+/// - every phonetic key of a name word with the birth year (survives a typo in all but
+///   one word, and a missing document);
+/// - every pair refined by birth year, and by day and month, so that common pairs
+///   (García, José) stay usable when their plain block is too large.
 fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
     let mut keys = Vec::with_capacity(16);
     if let Some(d) = &p.doc {
@@ -702,15 +756,33 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
     }
     if let Some((y, m, d)) = p.dob {
         let (lo, hi) = if m <= d { (m, d) } else { (d, m) };
-        keys.push((hash_key(&[b"dob", &y.to_le_bytes(), &[lo as u8, hi as u8]]), Key::Wide));
+        keys.push((
+            hash_key(&[b"dob", &y.to_le_bytes(), &[lo as u8, hi as u8]]),
+            Key::Wide,
+        ));
     }
-    let mut ph: Vec<&str> = p.fam.iter().chain(p.giv.iter()).map(|&t| v.phon[t as usize].as_str()).filter(|s| !s.is_empty()).collect();
+    let mut ph: Vec<&str> = p
+        .fam
+        .iter()
+        .chain(p.giv.iter())
+        .map(|&t| v.phon[t as usize].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
     ph.sort_unstable();
     ph.dedup();
-    let md = p.dob.map(|(_, m, d)| if m <= d { [m as u8, d as u8] } else { [d as u8, m as u8] });
+    let md = p.dob.map(|(_, m, d)| {
+        if m <= d {
+            [m as u8, d as u8]
+        } else {
+            [d as u8, m as u8]
+        }
+    });
     for i in 0..ph.len() {
         if let Some((y, _, _)) = p.dob {
-            keys.push((hash_key(&[b"py", ph[i].as_bytes(), &y.to_le_bytes()]), Key::Narrow));
+            keys.push((
+                hash_key(&[b"py", ph[i].as_bytes(), &y.to_le_bytes()]),
+                Key::Narrow,
+            ));
         }
         for j in (i + 1)..ph.len() {
             let (a, b) = (ph[i].as_bytes(), ph[j].as_bytes());
@@ -733,7 +805,10 @@ fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(
     let mut index: FxMap<u64, Vec<u32>> = FxMap::default();
     for (j, p) in int.iter().enumerate() {
         for (k, _) in block_keys(v, p) {
-            index.entry(k).or_default().push(u32::try_from(j).unwrap_or(u32::MAX));
+            index
+                .entry(k)
+                .or_default()
+                .push(u32::try_from(j).unwrap_or(u32::MAX));
         }
     }
     let mut pairs = Vec::new();
@@ -789,7 +864,11 @@ pub fn reconcile(manifest: &[Record], intake: &[Record]) -> Reconciliation {
 }
 
 /// Reconciles with an explicit configuration, returning diagnostics too.
-pub fn reconcile_with(manifest: &[Record], intake: &[Record], cfg: &Config) -> (Reconciliation, Diagnostics) {
+pub fn reconcile_with(
+    manifest: &[Record],
+    intake: &[Record],
+    cfg: &Config,
+) -> (Reconciliation, Diagnostics) {
     let mut vocab = Vocab::default();
     let mut small = HashMap::new();
     let man = prepare(manifest, &mut vocab, &mut small);
@@ -797,7 +876,10 @@ pub fn reconcile_with(manifest: &[Record], intake: &[Record], cfg: &Config) -> (
 
     let u = estimate_u(&vocab, &man, &int, cfg);
     let pairs = candidate_pairs(&vocab, &man, &int, cfg);
-    let cmps: Vec<Cmp> = pairs.iter().map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize])).collect();
+    let cmps: Vec<Cmp> = pairs
+        .iter()
+        .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
+        .collect();
     let expected = (man.len().min(int.len()) as f64) * 0.95;
     let m = estimate_m(&cmps, &u, expected.max(1.0), cfg);
     // Each manifest person is in the intake at most once: the prior that a random pair
@@ -806,22 +888,48 @@ pub fn reconcile_with(manifest: &[Record], intake: &[Record], cfg: &Config) -> (
     let lambda = (expected.max(1.0) / total_pairs).clamp(1e-12, 0.5);
     let tf_base = |fam: bool| {
         // Mean probability that a random token agrees with a given one: Σ f².
-        let (counts, total) = if fam { (&vocab.fam_count, vocab.fam_total) } else { (&vocab.giv_count, vocab.giv_total) };
+        let (counts, total) = if fam {
+            (&vocab.fam_count, vocab.fam_total)
+        } else {
+            (&vocab.giv_count, vocab.giv_total)
+        };
         let t = total.max(1) as f64;
-        counts.iter().map(|&c| (f64::from(c) / t).powi(2)).sum::<f64>().max(1e-9)
+        counts
+            .iter()
+            .map(|&c| (f64::from(c) / t).powi(2))
+            .sum::<f64>()
+            .max(1e-9)
     };
-    let model = Model { m, u, lambda, tf_base_fam: tf_base(true), tf_base_giv: tf_base(false) };
+    let model = Model {
+        m,
+        u,
+        lambda,
+        tf_base_fam: tf_base(true),
+        tf_base_giv: tf_base(false),
+    };
 
     let weights: Vec<f64> = cmps.iter().map(|c| model.weight(&vocab, c)).collect();
     let result = assign(manifest, intake, &pairs, &weights, cfg);
-    (result, Diagnostics { candidate_pairs: pairs.len(), model })
+    (
+        result,
+        Diagnostics {
+            candidate_pairs: pairs.len(),
+            model,
+        },
+    )
 }
 
 /// One-to-one assignment: edges in descending weight; an edge is taken unless exchanging it
 /// with a competitor's (the runner-up of either endpoint) costs less than the margin, in
 /// which case the manifest record goes to review and its contested intake records are held
 /// back from later matches.
-fn assign(manifest: &[Record], intake: &[Record], pairs: &[(u32, u32)], weights: &[f64], cfg: &Config) -> Reconciliation {
+fn assign(
+    manifest: &[Record],
+    intake: &[Record],
+    pairs: &[(u32, u32)],
+    weights: &[f64],
+    cfg: &Config,
+) -> Reconciliation {
     let logit = |p: f64| (p / (1.0 - p)).log2();
     let w_match = logit(cfg.match_threshold);
     let w_cand = logit(cfg.candidate_threshold);
@@ -867,10 +975,16 @@ fn assign(manifest: &[Record], intake: &[Record], pairs: &[(u32, u32)], weights:
         }
         // Best free alternative of a manifest record, excluding one intake record.
         let best_int = |m: usize, except: u32, st: &[State]| {
-            by_man[m].iter().find(|&&(_, k)| k != except && st[k as usize] == State::Free).map_or(0.0, |&(x, _)| gain(x))
+            by_man[m]
+                .iter()
+                .find(|&&(_, k)| k != except && st[k as usize] == State::Free)
+                .map_or(0.0, |&(x, _)| gain(x))
         };
         let best_man = |k: usize, except: u32, st: &[State]| {
-            by_int[k].iter().find(|&&(_, mm)| mm != except && st[mm as usize] == State::Free).map_or(0.0, |&(x, _)| gain(x))
+            by_int[k]
+                .iter()
+                .find(|&&(_, mm)| mm != except && st[mm as usize] == State::Free)
+                .map_or(0.0, |&(x, _)| gain(x))
         };
         let mut contested: Vec<u32> = Vec::new();
         // Competitor on the intake side: another manifest record k wanting j.
@@ -931,9 +1045,15 @@ fn assign(manifest: &[Record], intake: &[Record], pairs: &[(u32, u32)], weights:
                 let candidates = by_man[iu]
                     .iter()
                     .take(5)
-                    .map(|&(w, j)| Candidate { intake_id: intake[j as usize].record_id.clone(), score: round4(prob(w)) })
+                    .map(|&(w, j)| Candidate {
+                        intake_id: intake[j as usize].record_id.clone(),
+                        score: round4(prob(w)),
+                    })
                     .collect();
-                out.needs_review.push(Review { manifest_id: r.record_id.clone(), candidates });
+                out.needs_review.push(Review {
+                    manifest_id: r.record_id.clone(),
+                    candidates,
+                });
             }
             State::Free => out.missing_from_intake.push(r.record_id.clone()),
         }
@@ -953,7 +1073,11 @@ mod tests {
 
     fn rec(id: &str, fam: &str, giv: &str, dob: &str) -> Record {
         let mut r = Record::new(id, fam, giv);
-        r.date_of_birth = if dob.is_empty() { None } else { Some(dob.parse().unwrap()) };
+        r.date_of_birth = if dob.is_empty() {
+            None
+        } else {
+            Some(dob.parse().unwrap())
+        };
         r
     }
 
@@ -966,8 +1090,20 @@ mod tests {
         assert_eq!(dob_level(&d("1990-03-04"), &d("1990-03-04")), 0);
         assert_eq!(dob_level(&d("1990-03-04"), &d("1990-04-03")), 1);
         assert_eq!(dob_level(&d("1990-03-04"), &d("1991-03-04")), 2);
-        assert_eq!(dob_level(&d("1990-03-14"), &d("1990-03-41".replace("41", "11").as_str())), 2);
-        assert_eq!(dob_level(&d("1990-12-04"), &d("1990-12-40".replace("40", "05").as_str())), 2);
+        assert_eq!(
+            dob_level(
+                &d("1990-03-14"),
+                &d("1990-03-41".replace("41", "11").as_str())
+            ),
+            2
+        );
+        assert_eq!(
+            dob_level(
+                &d("1990-12-04"),
+                &d("1990-12-40".replace("40", "05").as_str())
+            ),
+            2
+        );
         assert_eq!(dob_level(&d("1990-03-04"), &d("1990-07-24")), 3);
         assert_eq!(dob_level(&d("1990-03-04"), &d("1975-07-24")), 4);
         assert_eq!(dob_level(&d(""), &d("1975-07-24")), NULL);
@@ -975,8 +1111,14 @@ mod tests {
 
     #[test]
     fn swapped_given_and_family_names_still_match() {
-        let m = vec![rec("M-1", "Alfaro Zelaya", "Jefferson", "1981-12-27"), rec("M-2", "Paz Rivas", "Henry", "1974-07-31")];
-        let i = vec![rec("I-1", "Jefferson", "Alfaro", "1981-12-27"), rec("I-2", "PAZ", "HENRY", "1974-07-31")];
+        let m = vec![
+            rec("M-1", "Alfaro Zelaya", "Jefferson", "1981-12-27"),
+            rec("M-2", "Paz Rivas", "Henry", "1974-07-31"),
+        ];
+        let i = vec![
+            rec("I-1", "Jefferson", "Alfaro", "1981-12-27"),
+            rec("I-2", "PAZ", "HENRY", "1974-07-31"),
+        ];
         let r = reconcile(&m, &i);
         assert_eq!(r.matches.len(), 2, "{r:?}");
         assert_eq!(r.matches[0].intake_id, "I-1");
@@ -984,7 +1126,10 @@ mod tests {
 
     #[test]
     fn twins_are_not_confused_and_the_missing_twin_is_flagged() {
-        let m = vec![rec("M-1", "Chicas Batres", "Fabián", "2002-01-25"), rec("M-2", "Chicas Batres", "Josué", "2002-01-25")];
+        let m = vec![
+            rec("M-1", "Chicas Batres", "Fabián", "2002-01-25"),
+            rec("M-2", "Chicas Batres", "Josué", "2002-01-25"),
+        ];
         let i = vec![rec("I-1", "CHICAS BATRES", "FABIAN", "2002-01-25")];
         let r = reconcile(&m, &i);
         assert_eq!(r.matches.len(), 1, "{r:?}");
@@ -996,7 +1141,10 @@ mod tests {
     fn true_ambiguity_goes_to_review_with_candidates() {
         // Two intake rows that are equally good for one manifest row.
         let m = vec![rec("M-1", "Rivas", "Ana", "")];
-        let i = vec![rec("I-1", "Rivas", "Ana", ""), rec("I-2", "Rivas", "Ana", "")];
+        let i = vec![
+            rec("I-1", "Rivas", "Ana", ""),
+            rec("I-2", "Rivas", "Ana", ""),
+        ];
         let r = reconcile(&m, &i);
         assert!(r.matches.is_empty(), "{r:?}");
         assert_eq!(r.needs_review.len(), 1);

@@ -5,8 +5,15 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 
 /// The columns of CONTRACT §2, in the order written by [`write_csv`].
-pub const COLUMNS: [&str; 7] =
-    ["record_id", "family_names", "given_names", "date_of_birth", "sex", "nationality", "document_number"];
+pub const COLUMNS: [&str; 7] = [
+    "record_id",
+    "family_names",
+    "given_names",
+    "date_of_birth",
+    "sex",
+    "nationality",
+    "document_number",
+];
 
 /// Columns without which a file cannot be reconciled; the others may be absent (all unknown).
 pub const REQUIRED_COLUMNS: [&str; 3] = ["record_id", "family_names", "given_names"];
@@ -53,20 +60,41 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// The header lacks a required column.
-    #[error("`{file}` line 1: missing column `{column}` (expected a header naming record_id, family_names, given_names and optionally date_of_birth, sex, nationality, document_number)")]
+    #[error(
+        "`{file}` line 1: missing column `{column}` (expected a header naming record_id, family_names, given_names and optionally date_of_birth, sex, nationality, document_number)"
+    )]
     MissingColumn { file: String, column: String },
     /// Two rows share one `record_id`.
-    #[error("`{file}` line {line}, field `record_id`: duplicate `{record_id}` (already on line {first_line}); record ids must be unique within a file")]
-    DuplicateId { file: String, line: u64, record_id: String, first_line: u64 },
+    #[error(
+        "`{file}` line {line}, field `record_id`: duplicate `{record_id}` (already on line {first_line}); record ids must be unique within a file"
+    )]
+    DuplicateId {
+        file: String,
+        line: u64,
+        record_id: String,
+        first_line: u64,
+    },
     /// A row has an empty `record_id`.
     #[error("`{file}` line {line}, field `record_id`: empty (every row needs an id)")]
     EmptyId { file: String, line: u64 },
     /// A date of birth that is not a real `YYYY-MM-DD` date.
-    #[error("`{file}` line {line}, field `date_of_birth`: `{value}` is not a date (expected YYYY-MM-DD, or an empty cell when unknown)")]
-    BadDate { file: String, line: u64, value: String },
+    #[error(
+        "`{file}` line {line}, field `date_of_birth`: `{value}` is not a date (expected YYYY-MM-DD, or an empty cell when unknown)"
+    )]
+    BadDate {
+        file: String,
+        line: u64,
+        value: String,
+    },
     /// The CSV itself is malformed (unbalanced quotes, wrong number of fields, not UTF-8).
-    #[error("`{file}` line {line}: malformed CSV ({message}); expected one row per line with the header's columns")]
-    Csv { file: String, line: u64, message: String },
+    #[error(
+        "`{file}` line {line}: malformed CSV ({message}); expected one row per line with the header's columns"
+    )]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
 }
 
 /// Parses a manifest or intake CSV (CONTRACT §2). `file` names the input in error messages.
@@ -74,15 +102,29 @@ pub enum InputError {
 /// Columns are found by header name in any order, unknown columns are ignored, an empty cell
 /// means unknown.
 pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
-        .map_err(|e| InputError::Csv { file: file.to_string(), line: 1, message: e.to_string() })?
+        .map_err(|e| InputError::Csv {
+            file: file.to_string(),
+            line: 1,
+            message: e.to_string(),
+        })?
         .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim() == name);
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+    };
     for c in REQUIRED_COLUMNS {
         if col(c).is_none() {
-            return Err(InputError::MissingColumn { file: file.to_string(), column: c.to_string() });
+            return Err(InputError::MissingColumn {
+                file: file.to_string(),
+                column: c.to_string(),
+            });
         }
     }
     let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
@@ -96,16 +138,32 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
         })?;
         let line = row.position().map_or(0, |p| p.line());
         let cell = |k: usize| -> Option<String> {
-            idx[k].and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+            idx[k]
+                .and_then(|i| row.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
         };
-        let record_id = cell(0).ok_or_else(|| InputError::EmptyId { file: file.to_string(), line })?;
+        let record_id = cell(0).ok_or_else(|| InputError::EmptyId {
+            file: file.to_string(),
+            line,
+        })?;
         if let Some(&first_line) = seen.get(&record_id) {
-            return Err(InputError::DuplicateId { file: file.to_string(), line, record_id, first_line });
+            return Err(InputError::DuplicateId {
+                file: file.to_string(),
+                line,
+                record_id,
+                first_line,
+            });
         }
         seen.insert(record_id.clone(), line);
         let date_of_birth = match cell(3) {
             None => None,
-            Some(v) => Some(parse_date(&v).ok_or(InputError::BadDate { file: file.to_string(), line, value: v })?),
+            Some(v) => Some(parse_date(&v).ok_or(InputError::BadDate {
+                file: file.to_string(),
+                line,
+                value: v,
+            })?),
         };
         out.push(Record {
             record_id,
@@ -129,10 +187,19 @@ fn parse_date(s: &str) -> Option<Date> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i32> {
         let part = &s[r];
-        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+    Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()
 }
 
 /// Writes records as a CSV in the column order of [`COLUMNS`] (used by the generator and
@@ -174,15 +241,37 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_field() {
-        let e = parse_csv("m.csv", "record_id,family_names,given_names\nA,x,y\nA,z,w\n").unwrap_err();
-        assert_eq!(e, InputError::DuplicateId { file: "m.csv".into(), line: 3, record_id: "A".into(), first_line: 2 });
+        let e = parse_csv(
+            "m.csv",
+            "record_id,family_names,given_names\nA,x,y\nA,z,w\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            InputError::DuplicateId {
+                file: "m.csv".into(),
+                line: 3,
+                record_id: "A".into(),
+                first_line: 2
+            }
+        );
         assert!(e.to_string().contains("`m.csv` line 3, field `record_id`"));
-        let e = parse_csv("i.csv", "record_id,family_names,given_names,date_of_birth\nA,x,y,1990-02-30\n").unwrap_err();
+        let e = parse_csv(
+            "i.csv",
+            "record_id,family_names,given_names,date_of_birth\nA,x,y,1990-02-30\n",
+        )
+        .unwrap_err();
         assert!(matches!(e, InputError::BadDate { line: 2, .. }), "{e}");
         assert!(e.to_string().contains("`1990-02-30`"));
         let e = parse_csv("i.csv", "record_id,given_names\nA,y\n").unwrap_err();
-        assert!(matches!(e, InputError::MissingColumn { ref column, .. } if column == "family_names"));
-        let e = parse_csv("i.csv", "record_id,family_names,given_names,date_of_birth\nA,x,y,12/03/1990\n").unwrap_err();
+        assert!(
+            matches!(e, InputError::MissingColumn { ref column, .. } if column == "family_names")
+        );
+        let e = parse_csv(
+            "i.csv",
+            "record_id,family_names,given_names,date_of_birth\nA,x,y,12/03/1990\n",
+        )
+        .unwrap_err();
         assert!(matches!(e, InputError::BadDate { .. }));
     }
 

@@ -147,40 +147,277 @@ pub struct Synth {
 }
 
 const SURNAMES: &[&str] = &[
-    "Hernández", "García", "Martínez", "López", "González", "Rodríguez", "Pérez", "Ramírez", "Flores", "Sánchez",
-    "Rivera", "Cruz", "Gómez", "Díaz", "Morales", "Reyes", "Torres", "Ramos", "Vásquez", "Castillo", "Ortiz",
-    "Romero", "Mejía", "Aguilar", "Guzmán", "Menjívar", "Chávez", "Rivas", "Alvarado", "Mendoza", "Castro",
-    "Orellana", "Portillo", "Quintanilla", "Argueta", "Ayala", "Molina", "Zelaya", "Escobar", "Fuentes",
-    "Guerrero", "Herrera", "Jiménez", "Juárez", "Linares", "Marroquín", "Méndez", "Navarro", "Ochoa", "Paz",
-    "Peña", "Quijada", "Rosales", "Salazar", "Serrano", "Sosa", "Valle", "Villalobos", "Zambrano", "Chicas",
-    "Batres", "del Cid", "Henríquez", "Guevara", "Palacios", "Saravia", "Marcano", "Briceño", "Rondón", "Osorio",
-    "Figueroa", "Contreras", "Estrada", "Lemus", "Tobar", "Deras", "Zaldaña", "Coto", "Melgar", "Villalta",
-    "Cisneros", "Barrientos", "Carrillo", "Montes", "Bonilla", "Umaña", "Landaverde", "Ventura", "Yánez", "Núñez",
-    "Muñoz", "Ibáñez", "Avilés", "Cáceres", "Benítez", "Beltrán", "Bermúdez", "Calderón", "Cañas", "Durán",
-    "Galdámez", "Hurtado", "Lobo", "Maldonado", "Pineda", "Santos", "Solís", "Tórrez", "Urquilla", "Velásquez",
-    "Xicará", "Ixcot", "Coc", "Tzul", "Pop", "Caal", "Choc", "Gutiérrez", "Acosta", "Márquez", "Medina",
-    "Domínguez", "Vargas", "de la Cruz", "de León", "Alfaro", "Arévalo", "Cárcamo", "Cornejo", "Girón", "Lara",
-    "Parada", "Rauda", "Sermeño", "Turcios", "Vides", "Zepeda", "Bautista", "Colindres", "Funes", "Miranda",
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Rodríguez",
+    "Pérez",
+    "Ramírez",
+    "Flores",
+    "Sánchez",
+    "Rivera",
+    "Cruz",
+    "Gómez",
+    "Díaz",
+    "Morales",
+    "Reyes",
+    "Torres",
+    "Ramos",
+    "Vásquez",
+    "Castillo",
+    "Ortiz",
+    "Romero",
+    "Mejía",
+    "Aguilar",
+    "Guzmán",
+    "Menjívar",
+    "Chávez",
+    "Rivas",
+    "Alvarado",
+    "Mendoza",
+    "Castro",
+    "Orellana",
+    "Portillo",
+    "Quintanilla",
+    "Argueta",
+    "Ayala",
+    "Molina",
+    "Zelaya",
+    "Escobar",
+    "Fuentes",
+    "Guerrero",
+    "Herrera",
+    "Jiménez",
+    "Juárez",
+    "Linares",
+    "Marroquín",
+    "Méndez",
+    "Navarro",
+    "Ochoa",
+    "Paz",
+    "Peña",
+    "Quijada",
+    "Rosales",
+    "Salazar",
+    "Serrano",
+    "Sosa",
+    "Valle",
+    "Villalobos",
+    "Zambrano",
+    "Chicas",
+    "Batres",
+    "del Cid",
+    "Henríquez",
+    "Guevara",
+    "Palacios",
+    "Saravia",
+    "Marcano",
+    "Briceño",
+    "Rondón",
+    "Osorio",
+    "Figueroa",
+    "Contreras",
+    "Estrada",
+    "Lemus",
+    "Tobar",
+    "Deras",
+    "Zaldaña",
+    "Coto",
+    "Melgar",
+    "Villalta",
+    "Cisneros",
+    "Barrientos",
+    "Carrillo",
+    "Montes",
+    "Bonilla",
+    "Umaña",
+    "Landaverde",
+    "Ventura",
+    "Yánez",
+    "Núñez",
+    "Muñoz",
+    "Ibáñez",
+    "Avilés",
+    "Cáceres",
+    "Benítez",
+    "Beltrán",
+    "Bermúdez",
+    "Calderón",
+    "Cañas",
+    "Durán",
+    "Galdámez",
+    "Hurtado",
+    "Lobo",
+    "Maldonado",
+    "Pineda",
+    "Santos",
+    "Solís",
+    "Tórrez",
+    "Urquilla",
+    "Velásquez",
+    "Xicará",
+    "Ixcot",
+    "Coc",
+    "Tzul",
+    "Pop",
+    "Caal",
+    "Choc",
+    "Gutiérrez",
+    "Acosta",
+    "Márquez",
+    "Medina",
+    "Domínguez",
+    "Vargas",
+    "de la Cruz",
+    "de León",
+    "Alfaro",
+    "Arévalo",
+    "Cárcamo",
+    "Cornejo",
+    "Girón",
+    "Lara",
+    "Parada",
+    "Rauda",
+    "Sermeño",
+    "Turcios",
+    "Vides",
+    "Zepeda",
+    "Bautista",
+    "Colindres",
+    "Funes",
+    "Miranda",
 ];
 
 const MALE: &[&str] = &[
-    "José", "Juan", "Luis", "Carlos", "Jorge", "Miguel", "Mario", "Óscar", "Francisco", "Jesús", "Pedro", "Manuel",
-    "Antonio", "Roberto", "Ricardo", "Wilfredo", "Wilber", "Nelson", "Edwin", "Kevin", "Brayan", "Jefferson",
-    "Yeison", "Maynor", "Dagoberto", "Rigoberto", "Josué", "Ángel", "Cristian", "Erick", "Walter", "Henry",
-    "Marvin", "Santos", "Denis", "Elmer", "Fredy", "Geovanny", "Yovani", "Alexander", "Andrés", "Fabián", "Tomás",
-    "Germán", "Rolando", "Rodrigo", "Javier", "Ismael", "Iván", "Hugo", "Julio", "César", "Elvis", "Orlando",
-    "Sergio", "Diego", "Marcos", "Rafael", "Eduardo", "Alberto", "Enrique", "Gustavo", "Héctor", "Raúl",
-    "Víctor", "Ernesto", "Gerson", "Wilmer", "Noé", "Moisés", "Efraín", "Abraham", "Isaac", "Baltazar",
+    "José",
+    "Juan",
+    "Luis",
+    "Carlos",
+    "Jorge",
+    "Miguel",
+    "Mario",
+    "Óscar",
+    "Francisco",
+    "Jesús",
+    "Pedro",
+    "Manuel",
+    "Antonio",
+    "Roberto",
+    "Ricardo",
+    "Wilfredo",
+    "Wilber",
+    "Nelson",
+    "Edwin",
+    "Kevin",
+    "Brayan",
+    "Jefferson",
+    "Yeison",
+    "Maynor",
+    "Dagoberto",
+    "Rigoberto",
+    "Josué",
+    "Ángel",
+    "Cristian",
+    "Erick",
+    "Walter",
+    "Henry",
+    "Marvin",
+    "Santos",
+    "Denis",
+    "Elmer",
+    "Fredy",
+    "Geovanny",
+    "Yovani",
+    "Alexander",
+    "Andrés",
+    "Fabián",
+    "Tomás",
+    "Germán",
+    "Rolando",
+    "Rodrigo",
+    "Javier",
+    "Ismael",
+    "Iván",
+    "Hugo",
+    "Julio",
+    "César",
+    "Elvis",
+    "Orlando",
+    "Sergio",
+    "Diego",
+    "Marcos",
+    "Rafael",
+    "Eduardo",
+    "Alberto",
+    "Enrique",
+    "Gustavo",
+    "Héctor",
+    "Raúl",
+    "Víctor",
+    "Ernesto",
+    "Gerson",
+    "Wilmer",
+    "Noé",
+    "Moisés",
+    "Efraín",
+    "Abraham",
+    "Isaac",
+    "Baltazar",
 ];
 
 const FEMALE: &[&str] = &[
-    "María", "Ana", "Rosa", "Carmen", "Sandra", "Yolanda", "Marta", "Glenda", "Dayana", "Xiomara", "Blanca",
-    "Karla", "Yesenia", "Jennifer", "Katherine", "Wendy", "Mayra", "Lorena", "Patricia", "Guadalupe", "Daniela",
-    "Gabriela", "Fernanda", "Sofía", "Valeria", "Yulissa", "Marisol", "Reina", "Dinora", "Iris", "Ingrid",
-    "Evelyn", "Jacqueline", "Yamileth", "Lucía", "Elena", "Beatriz", "Andrea", "Paola", "Leticia", "Esperanza",
+    "María",
+    "Ana",
+    "Rosa",
+    "Carmen",
+    "Sandra",
+    "Yolanda",
+    "Marta",
+    "Glenda",
+    "Dayana",
+    "Xiomara",
+    "Blanca",
+    "Karla",
+    "Yesenia",
+    "Jennifer",
+    "Katherine",
+    "Wendy",
+    "Mayra",
+    "Lorena",
+    "Patricia",
+    "Guadalupe",
+    "Daniela",
+    "Gabriela",
+    "Fernanda",
+    "Sofía",
+    "Valeria",
+    "Yulissa",
+    "Marisol",
+    "Reina",
+    "Dinora",
+    "Iris",
+    "Ingrid",
+    "Evelyn",
+    "Jacqueline",
+    "Yamileth",
+    "Lucía",
+    "Elena",
+    "Beatriz",
+    "Andrea",
+    "Paola",
+    "Leticia",
+    "Esperanza",
 ];
 
-const COUNTRIES: &[(&str, f64)] = &[("SV", 0.30), ("VE", 0.25), ("HN", 0.20), ("GT", 0.15), ("MX", 0.10)];
+const COUNTRIES: &[(&str, f64)] = &[
+    ("SV", 0.30),
+    ("VE", 0.25),
+    ("HN", 0.20),
+    ("GT", 0.15),
+    ("MX", 0.10),
+];
 
 /// A QWERTY neighbour for substitution typos.
 fn neighbour(c: char) -> char {
@@ -189,9 +426,17 @@ fn neighbour(c: char) -> char {
     for row in ROWS {
         if let Some(p) = row.find(lc) {
             let b = row.as_bytes();
-            let q = if p + 1 < b.len() { p + 1 } else { p.saturating_sub(1) };
+            let q = if p + 1 < b.len() {
+                p + 1
+            } else {
+                p.saturating_sub(1)
+            };
             let n = char::from(b[q]);
-            return if c.is_uppercase() { n.to_ascii_uppercase() } else { n };
+            return if c.is_uppercase() {
+                n.to_ascii_uppercase()
+            } else {
+                n
+            };
         }
     }
     'e'
@@ -199,7 +444,9 @@ fn neighbour(c: char) -> char {
 
 fn zipf_pick<'a, R: Rng>(rng: &mut R, items: &'a [&'a str], s: f64) -> &'a str {
     // Weights 1/(rank+2)^s: the head is common, the tail rare, as with real surnames.
-    let weights: Vec<f64> = (0..items.len()).map(|r| 1.0 / ((r + 2) as f64).powf(s)).collect();
+    let weights: Vec<f64> = (0..items.len())
+        .map(|r| 1.0 / ((r + 2) as f64).powf(s))
+        .collect();
     let total: f64 = weights.iter().sum();
     let mut x = rng.gen_range(0.0..total);
     for (i, w) in weights.iter().enumerate() {
@@ -281,7 +528,9 @@ fn sibling_of<R: Rng>(rng: &mut R, p: &Person, twin: bool) -> Person {
         p.dob
     } else {
         let days = rng.gen_range(300..2500) * if rng.gen_bool(0.5) { 1 } else { -1 };
-        p.dob.checked_add(jiff::Span::new().days(days)).unwrap_or(p.dob)
+        p.dob
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(p.dob)
     };
     Person {
         fam1: p.fam1.clone(),
@@ -296,13 +545,17 @@ fn sibling_of<R: Rng>(rng: &mut R, p: &Person, twin: bool) -> Person {
 
 fn strip_accents(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    s.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect()
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
 }
 
 fn typo<R: Rng>(rng: &mut R, s: &str) -> String {
     let mut c: Vec<char> = s.chars().collect();
     let letters: Vec<usize> = (1..c.len()).filter(|&i| c[i].is_alphabetic()).collect();
-    let Some(&i) = letters.get(rng.gen_range(0..letters.len().max(1))) else { return s.to_string() };
+    let Some(&i) = letters.get(rng.gen_range(0..letters.len().max(1))) else {
+        return s.to_string();
+    };
     match rng.gen_range(0..4) {
         0 => c[i] = neighbour(c[i]),
         1 => {
@@ -340,7 +593,7 @@ fn pick_noise<R: Rng>(rng: &mut R, p: &Person) -> Noise {
     loop {
         let n = Noise::ALL[rng.gen_range(0..Noise::ALL.len())];
         let ok = match n {
-            Noise::DayMonthSwapped => p.dob.day() <= 12 && p.dob.day() != p.dob.month() as i8,
+            Noise::DayMonthSwapped => p.dob.day() <= 12 && p.dob.day() != p.dob.month(),
             Noise::MiddleNameDropped => p.given.len() > 1,
             _ => true,
         };
@@ -357,7 +610,11 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
     let mut dob = Some(p.dob);
     // The receiving side often does not see the document at all, and leaves sex or
     // nationality blank now and then; that is baseline, not noise.
-    let mut doc = if rng.gen_bool(0.6) { Some(p.doc.clone()) } else { None };
+    let mut doc = if rng.gen_bool(0.6) {
+        Some(p.doc.clone())
+    } else {
+        None
+    };
     let mut swapped = false;
     let mut upper = rng.gen_bool(0.3);
     for n in noise {
@@ -389,14 +646,26 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
                 dob = dob.map(|d| {
                     for _ in 0..20 {
                         let cand = match rng.gen_range(0..3) {
-                            0 => Date::new(d.year() + if rng.gen_bool(0.5) { 1 } else { -1 }, d.month(), d.day()),
+                            0 => Date::new(
+                                d.year() + if rng.gen_bool(0.5) { 1 } else { -1 },
+                                d.month(),
+                                d.day(),
+                            ),
                             1 => Date::new(d.year(), d.month(), (d.day() + 1).min(28)),
-                            _ => Date::new(d.year(), d.month(), if d.day() >= 10 { d.day() - 10 } else { d.day() + 10 }),
+                            _ => Date::new(
+                                d.year(),
+                                d.month(),
+                                if d.day() >= 10 {
+                                    d.day() - 10
+                                } else {
+                                    d.day() + 10
+                                },
+                            ),
                         };
-                        if let Ok(c) = cand {
-                            if c != d && c.day() >= 1 {
-                                return c;
-                            }
+                        if let Ok(c) = cand
+                            && c != d
+                        {
+                            return c;
                         }
                     }
                     d
@@ -421,8 +690,16 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
         family_names,
         given_names,
         date_of_birth: dob,
-        sex: if rng.gen_bool(0.05) { None } else { Some(p.sex.to_string()) },
-        nationality: if rng.gen_bool(0.1) { None } else { Some(p.nat.to_string()) },
+        sex: if rng.gen_bool(0.05) {
+            None
+        } else {
+            Some(p.sex.to_string())
+        },
+        nationality: if rng.gen_bool(0.1) {
+            None
+        } else {
+            Some(p.nat.to_string())
+        },
         document_number: doc,
         line: 0,
     }
@@ -449,7 +726,11 @@ pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
             family_of.push(None);
         }
     }
-    let manifest: Vec<Record> = persons.iter().enumerate().map(|(i, p)| to_record(format!("M-{i:06}"), p)).collect();
+    let manifest: Vec<Record> = persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| to_record(format!("M-{i:06}"), p))
+        .collect();
 
     // Who arrives, who does not, and who arrives unannounced.
     let mut arrivals: Vec<(Option<usize>, Person, Vec<Noise>)> = Vec::new();
@@ -484,7 +765,11 @@ pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
         } else {
             random_person(&mut rng)
         };
-        let noise = if rng.gen_bool(0.5) { Vec::new() } else { vec![pick_noise(&mut rng, &p)] };
+        let noise = if rng.gen_bool(0.5) {
+            Vec::new()
+        } else {
+            vec![pick_noise(&mut rng, &p)]
+        };
         arrivals.push((None, p, noise));
     }
     arrivals.shuffle(&mut rng);
@@ -507,7 +792,11 @@ pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
             truth[*i].noise = noise.clone();
         }
     }
-    Synth { manifest, intake, truth }
+    Synth {
+        manifest,
+        intake,
+        truth,
+    }
 }
 
 /// Precision, recall and F1 of one slice of the data.
@@ -524,16 +813,28 @@ pub struct Prf {
 impl Prf {
     /// correct / predicted (1 when nothing was predicted).
     pub fn precision(&self) -> f64 {
-        if self.predicted == 0 { 1.0 } else { self.correct as f64 / self.predicted as f64 }
+        if self.predicted == 0 {
+            1.0
+        } else {
+            self.correct as f64 / self.predicted as f64
+        }
     }
     /// correct / truth (1 when there is nothing to find).
     pub fn recall(&self) -> f64 {
-        if self.truth == 0 { 1.0 } else { self.correct as f64 / self.truth as f64 }
+        if self.truth == 0 {
+            1.0
+        } else {
+            self.correct as f64 / self.truth as f64
+        }
     }
     /// Harmonic mean of precision and recall.
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
@@ -559,12 +860,18 @@ pub struct Evaluation {
 impl Evaluation {
     /// Share of the manifest sent to review.
     pub fn review_share(&self) -> f64 {
-        if self.manifest == 0 { 0.0 } else { self.needs_review as f64 / self.manifest as f64 }
+        if self.manifest == 0 {
+            0.0
+        } else {
+            self.needs_review as f64 / self.manifest as f64
+        }
     }
 
     /// A Markdown table: one row per slice.
     pub fn table(&self) -> String {
-        let mut s = String::from("| slice | true pairs | predicted | correct | precision | recall | F1 |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        let mut s = String::from(
+            "| slice | true pairs | predicted | correct | precision | recall | F1 |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        );
         let mut row = |name: &str, p: &Prf| {
             let _ = writeln!(
                 s,
@@ -597,16 +904,36 @@ impl Evaluation {
 
 /// Scores `out` against `synth`'s truth, per noise kind.
 pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
-    let predicted: HashMap<&str, &str> = out.matches.iter().map(|m| (m.manifest_id.as_str(), m.intake_id.as_str())).collect();
-    let flagged: std::collections::HashSet<&str> = out.missing_from_intake.iter().map(String::as_str).collect();
-    let review: std::collections::HashSet<&str> = out.needs_review.iter().map(|r| r.manifest_id.as_str()).collect();
+    let predicted: HashMap<&str, &str> = out
+        .matches
+        .iter()
+        .map(|m| (m.manifest_id.as_str(), m.intake_id.as_str()))
+        .collect();
+    let flagged: std::collections::HashSet<&str> =
+        out.missing_from_intake.iter().map(String::as_str).collect();
+    let review: std::collections::HashSet<&str> = out
+        .needs_review
+        .iter()
+        .map(|r| r.manifest_id.as_str())
+        .collect();
     // Noise of each intake record that belongs to someone (to slice predictions by the
     // intake record they chose).
-    let intake_noise: HashMap<&str, &Truth> =
-        synth.truth.iter().filter_map(|t| t.intake_id.as_deref().map(|i| (i, t))).collect();
-    let mut ev = Evaluation { manifest: synth.manifest.len(), needs_review: out.needs_review.len(), ..Default::default() };
+    let intake_noise: HashMap<&str, &Truth> = synth
+        .truth
+        .iter()
+        .filter_map(|t| t.intake_id.as_deref().map(|i| (i, t)))
+        .collect();
+    let mut ev = Evaluation {
+        manifest: synth.manifest.len(),
+        needs_review: out.needs_review.len(),
+        ..Default::default()
+    };
     let labels = |t: &Truth| -> Vec<String> {
-        let mut v: Vec<String> = if t.noise.is_empty() { vec!["clean".to_string()] } else { t.noise.iter().map(|n| n.label().to_string()).collect() };
+        let mut v: Vec<String> = if t.noise.is_empty() {
+            vec!["clean".to_string()]
+        } else {
+            t.noise.iter().map(|n| n.label().to_string()).collect()
+        };
         if t.has_sibling {
             v.push("sibling or twin in data".to_string());
         }
@@ -637,7 +964,10 @@ pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
             }
             // A prediction is sliced by the noise of the intake record it chose (or by the
             // manifest person's labels when it chose an unexpected arrival).
-            let mut pl = intake_noise.get(g).map(|ti| labels(ti)).unwrap_or_else(|| truth_labels.clone());
+            let mut pl = intake_noise
+                .get(g)
+                .map(|ti| labels(ti))
+                .unwrap_or_else(|| truth_labels.clone());
             if t.has_sibling && !pl.iter().any(|l| l.starts_with("sibling")) {
                 pl.push("sibling or twin in data".to_string());
             }
@@ -679,7 +1009,10 @@ mod tests {
         assert!(s.intake.len() > arrived, "there are unexpected arrivals");
         assert!(s.truth.iter().any(|t| t.has_sibling));
         for n in Noise::ALL {
-            assert!(s.truth.iter().any(|t| t.noise.contains(&n)), "{n:?} never generated");
+            assert!(
+                s.truth.iter().any(|t| t.noise.contains(&n)),
+                "{n:?} never generated"
+            );
         }
     }
 }

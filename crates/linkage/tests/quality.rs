@@ -23,11 +23,19 @@ fn check_invariants(manifest: &[Record], intake: &[Record], out: &Reconciliation
     let all: HashSet<String> = manifest.iter().map(|r| r.record_id.clone()).collect();
     assert_eq!(seen, all, "every manifest id exactly once");
     let matched: HashSet<&String> = out.matches.iter().map(|m| &m.intake_id).collect();
-    assert_eq!(matched.len(), out.matches.len(), "an intake id is matched at most once");
+    assert_eq!(
+        matched.len(),
+        out.matches.len(),
+        "an intake id is matched at most once"
+    );
     let unexpected: HashSet<&String> = out.unexpected_in_intake.iter().collect();
     assert_eq!(unexpected.len(), out.unexpected_in_intake.len());
     for r in intake {
-        assert!(matched.contains(&r.record_id) != unexpected.contains(&r.record_id), "{} in exactly one", r.record_id);
+        assert!(
+            matched.contains(&r.record_id) != unexpected.contains(&r.record_id),
+            "{} in exactly one",
+            r.record_id
+        );
     }
     for m in &out.matches {
         assert!((0.0..=1.0).contains(&m.score));
@@ -52,7 +60,11 @@ fn flight_of_300_quality_per_noise_type() {
         assert!(ev.overall.f1() >= 0.99, "F1 {}", ev.overall.f1());
         assert!(ev.overall.precision() >= 0.995);
         assert!(ev.review_share() <= 0.02);
-        assert_eq!(ev.missing_flagged + ev.missing_in_review, ev.missing_total, "every missing person flagged");
+        assert_eq!(
+            ev.missing_flagged + ev.missing_in_review,
+            ev.missing_total,
+            "every missing person flagged"
+        );
         for (kind, p) in &ev.by_kind {
             if p.truth >= 5 {
                 assert!(p.recall() >= 0.85, "{kind}: recall {}", p.recall());
@@ -83,11 +95,25 @@ fn facility_of_4000_quality() {
 #[test]
 fn reconciliation_is_deterministic() {
     let s = generate(5, &SynthConfig::flight(300));
-    assert_eq!(reconcile(&s.manifest, &s.intake), reconcile(&s.manifest, &s.intake));
+    assert_eq!(
+        reconcile(&s.manifest, &s.intake),
+        reconcile(&s.manifest, &s.intake)
+    );
 }
 
-fn arb_record(prefix: &'static str) -> impl Strategy<Value = (String, String, Option<(i16, i8, i8)>, Option<String>)> {
-    let fam = prop::sample::select(vec!["García", "Pérez López", "de la Cruz", "Menjívar", "", "Rivas Paz", "GARCIA"]);
+/// family, given, date of birth, document.
+type Row = (String, String, Option<(i16, i8, i8)>, Option<String>);
+
+fn arb_record(prefix: &'static str) -> impl Strategy<Value = Row> {
+    let fam = prop::sample::select(vec![
+        "García",
+        "Pérez López",
+        "de la Cruz",
+        "Menjívar",
+        "",
+        "Rivas Paz",
+        "GARCIA",
+    ]);
     let giv = prop::sample::select(vec!["José", "Ana María", "", "Jose", "Luis"]);
     let dob = prop::option::of((1990i16..1993, 1i8..13, 1i8..29));
     let doc = prop::option::of(prop::sample::select(vec!["1", "2", "12"]).prop_map(str::to_string));
@@ -95,7 +121,7 @@ fn arb_record(prefix: &'static str) -> impl Strategy<Value = (String, String, Op
     (fam, giv, dob, doc).prop_map(|(f, g, d, doc)| (f.to_string(), g.to_string(), d, doc))
 }
 
-fn build(prefix: &str, rows: Vec<(String, String, Option<(i16, i8, i8)>, Option<String>)>) -> Vec<Record> {
+fn build(prefix: &str, rows: Vec<Row>) -> Vec<Record> {
     rows.into_iter()
         .enumerate()
         .map(|(i, (f, g, d, doc))| {

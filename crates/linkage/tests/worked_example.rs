@@ -26,8 +26,11 @@ fn worked_example_matches_expected_pairs() {
         })
         .collect();
     let out = reconcile(&manifest, &intake);
-    let got: BTreeMap<String, String> =
-        out.matches.iter().map(|m| (m.manifest_id.clone(), m.intake_id.clone())).collect();
+    let got: BTreeMap<String, String> = out
+        .matches
+        .iter()
+        .map(|m| (m.manifest_id.clone(), m.intake_id.clone()))
+        .collect();
     let mut wrong = Vec::new();
     for (m, i) in &expected {
         let g = got.get(m).cloned().unwrap_or_default();
@@ -35,12 +38,25 @@ fn worked_example_matches_expected_pairs() {
             wrong.push(format!("{m}: expected `{i}`, got `{g}`"));
         }
     }
-    assert!(wrong.is_empty(), "wrong pairs:\n{}\nreview: {:?}", wrong.join("\n"), out.needs_review);
+    assert!(
+        wrong.is_empty(),
+        "wrong pairs:\n{}\nreview: {:?}",
+        wrong.join("\n"),
+        out.needs_review
+    );
     assert!(out.needs_review.is_empty(), "{:?}", out.needs_review);
-    let missing: Vec<&String> = expected.iter().filter(|(_, i)| i.is_empty()).map(|(m, _)| m).collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|(_, i)| i.is_empty())
+        .map(|(m, _)| m)
+        .collect();
     assert_eq!(out.missing_from_intake.iter().collect::<Vec<_>>(), missing);
     // Every intake row arrived for someone on the manifest in this example.
-    assert!(out.unexpected_in_intake.is_empty(), "{:?}", out.unexpected_in_intake);
+    assert!(
+        out.unexpected_in_intake.is_empty(),
+        "{:?}",
+        out.unexpected_in_intake
+    );
     for m in &out.matches {
         assert!((0.0..=1.0).contains(&m.score));
     }

@@ -27,7 +27,9 @@ fn load(path: &Path) -> Result<Vec<Record>, CliError> {
 
 pub fn run(args: &Args) -> CliResult {
     if args.manifest.as_os_str() == "-" && args.intake.as_os_str() == "-" {
-        return Err(CliError::input("`--manifest` and `--intake` cannot both be `-` (standard input can be read once)"));
+        return Err(CliError::input(
+            "`--manifest` and `--intake` cannot both be `-` (standard input can be read once)",
+        ));
     }
     let manifest = load(&args.manifest)?;
     let intake = load(&args.intake)?;
