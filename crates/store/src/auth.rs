@@ -1,0 +1,174 @@
+//! The service tables that are not custody state and so are not in the ledger: API tokens
+//! (only their SHA-256 is stored), browser sessions (only the hash of the cookie's id),
+//! idempotency keys of state-changing requests, and the locator's daily query counter.
+//!
+//! Hashing and random ids are the caller's (the server's): this module is SQL only.
+
+use crate::backend::Value;
+use crate::error::Result;
+use crate::store::Store;
+
+/// A stored token: who it speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub role: String,
+    pub name: String,
+    pub facility_id: Option<String>,
+}
+
+/// A stored browser session: the token it was opened with and its CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub token: TokenRow,
+    pub csrf: String,
+    pub expires_at: String,
+}
+
+/// The first answer given to an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
+}
+
+/// One day of locator traffic.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LocatorDay {
+    pub day: String,
+    pub anonymous: u64,
+    pub authenticated: u64,
+}
+
+fn u(v: Option<&Value>) -> u64 {
+    v.and_then(Value::as_i64).and_then(|i| u64::try_from(i).ok()).unwrap_or(0)
+}
+
+impl Store {
+    /// Stores a token by its hash.
+    pub fn insert_token(
+        &mut self,
+        hash: &str,
+        role: &str,
+        name: &str,
+        facility_id: Option<&str>,
+        created_at: jiff::Timestamp,
+    ) -> Result<()> {
+        self.transact(|tx| {
+            tx.execute_service(
+                "INSERT INTO tokens (hash, role, name, facility_id, created_at, revoked) VALUES (?, ?, ?, ?, ?, 0)",
+                &[hash.into(), role.into(), name.into(), facility_id.map(str::to_string).into(), created_at.to_string().into()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The live (not revoked) token with this hash.
+    pub fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>> {
+        self.read(|c| {
+            let rows = c.query("SELECT role, name, facility_id FROM tokens WHERE hash = ? AND revoked = 0", &[hash.into()])?;
+            Ok(rows.first().map(|r| TokenRow {
+                role: r[0].opt_str().unwrap_or_default(),
+                name: r[1].opt_str().unwrap_or_default(),
+                facility_id: r[2].opt_str(),
+            }))
+        })
+    }
+
+    /// Revokes a token; returns whether one was live.
+    pub fn revoke_token(&mut self, hash: &str) -> Result<bool> {
+        let (n, _) = self.transact(|tx| tx.execute_service("UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0", &[hash.into()]))?;
+        Ok(n > 0)
+    }
+
+    /// Opens a session (stored by the hash of its id).
+    pub fn insert_session(&mut self, id_hash: &str, token_hash: &str, csrf: &str, expires_at: jiff::Timestamp) -> Result<()> {
+        self.transact(|tx| {
+            tx.execute_service(
+                "INSERT INTO sessions (id_hash, token_hash, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                &[id_hash.into(), token_hash.into(), csrf.into(), expires_at.to_string().into()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The session with this id hash, if it has not expired at `now` and its token is live.
+    pub fn session(&mut self, id_hash: &str, now: jiff::Timestamp) -> Result<Option<SessionRow>> {
+        let row = self.read(|c| {
+            let rows = c.query(
+                "SELECT s.token_hash, s.csrf, s.expires_at, t.role, t.name, t.facility_id FROM sessions s \
+                 JOIN tokens t ON t.hash = s.token_hash WHERE s.id_hash = ? AND t.revoked = 0",
+                &[id_hash.into()],
+            )?;
+            Ok(rows.first().map(|r| SessionRow {
+                token_hash: r[0].opt_str().unwrap_or_default(),
+                csrf: r[1].opt_str().unwrap_or_default(),
+                expires_at: r[2].opt_str().unwrap_or_default(),
+                token: TokenRow {
+                    role: r[3].opt_str().unwrap_or_default(),
+                    name: r[4].opt_str().unwrap_or_default(),
+                    facility_id: r[5].opt_str(),
+                },
+            }))
+        })?;
+        Ok(row.filter(|s| s.expires_at.parse::<jiff::Timestamp>().is_ok_and(|e| e > now)))
+    }
+
+    /// Ends a session.
+    pub fn delete_session(&mut self, id_hash: &str) -> Result<()> {
+        self.transact(|tx| tx.execute_service("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()]))?;
+        Ok(())
+    }
+
+    /// The answer first given under this idempotency key by this token, if any.
+    pub fn idempotent_answer(&mut self, key: &str, token_hash: &str) -> Result<Option<IdempotentAnswer>> {
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT request_hash, status, response FROM idempotency WHERE key = ? AND token_hash = ?",
+                &[key.into(), token_hash.into()],
+            )?;
+            Ok(rows.first().map(|r| IdempotentAnswer {
+                request_hash: r[0].opt_str().unwrap_or_default(),
+                status: u16::try_from(r[1].as_i64().unwrap_or(500)).unwrap_or(500),
+                response: r[2].opt_str().unwrap_or_default(),
+            }))
+        })
+    }
+
+    /// Remembers the answer to an idempotent request (the first one wins).
+    pub fn remember_answer(&mut self, key: &str, token_hash: &str, a: &IdempotentAnswer) -> Result<()> {
+        self.transact(|tx| {
+            tx.execute_service(
+                "INSERT INTO idempotency (key, token_hash, request_hash, status, response) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                &[key.into(), token_hash.into(), a.request_hash.as_str().into(), i64::from(a.status).into(), a.response.as_str().into()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Counts one locator query on `day` (`YYYY-MM-DD`).
+    pub fn count_locate(&mut self, day: &str, authenticated: bool) -> Result<()> {
+        let (a, b) = if authenticated { (0i64, 1i64) } else { (1, 0) };
+        self.transact(|tx| {
+            tx.execute_service(
+                "INSERT INTO locator_counts (day, anonymous, authenticated) VALUES (?, ?, ?) \
+                 ON CONFLICT (day) DO UPDATE SET anonymous = locator_counts.anonymous + excluded.anonymous, \
+                 authenticated = locator_counts.authenticated + excluded.authenticated",
+                &[day.into(), a.into(), b.into()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Locator traffic, newest day first, at most `limit` days.
+    pub fn locator_counts(&mut self, limit: u64) -> Result<Vec<LocatorDay>> {
+        self.read(|c| {
+            let rows = c.query("SELECT day, anonymous, authenticated FROM locator_counts ORDER BY day DESC LIMIT ?", &[limit.into()])?;
+            Ok(rows
+                .iter()
+                .map(|r| LocatorDay { day: r[0].opt_str().unwrap_or_default(), anonymous: u(r.get(1)), authenticated: u(r.get(2)) })
+                .collect())
+        })
+    }
+}
