@@ -27,10 +27,13 @@ pub mod backend;
 mod error;
 pub mod postgres;
 pub mod project;
+mod restore;
 pub mod sqlite;
 mod store;
 mod verify;
 pub mod commands;
+pub mod queries;
+pub mod auth;
 
 pub use error::{Result, StoreError};
 pub use store::{default_key_path, is_postgres, InclusionProof, OpenOptions, Receipt, Store, Tx, DEFAULT_ORIGIN};
