@@ -71,7 +71,11 @@ pub struct Actor {
 impl Actor {
     /// A new actor.
     pub fn new(role: Role, name: &str) -> Self {
-        Self { role, name: name.to_string(), facility_id: None }
+        Self {
+            role,
+            name: name.to_string(),
+            facility_id: None,
+        }
     }
     /// As the ledger records it: `role:name`.
     pub fn id(&self) -> String {

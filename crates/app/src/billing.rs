@@ -4,10 +4,12 @@
 
 use std::str::FromStr;
 
-use custodia_billing::{Agreement, CostLine, CostParams, Forecast, ForecastParams, Invoice, Month, Rate, Stay};
+use custodia_billing::{
+    Agreement, CostLine, CostParams, Forecast, ForecastParams, Invoice, Month, Rate, Stay,
+};
 use custodia_model::events::{AgreementRecord, EventData, NewEvent};
-use custodia_store::backend::Value;
 use custodia_store::Store;
+use custodia_store::backend::Value;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -21,7 +23,14 @@ fn s(v: &Value) -> String {
 
 /// Converts a registered agreement to the billing engine's.
 pub fn to_agreement(a: &AgreementRecord) -> Result<Agreement> {
-    let dec = |x: &str, field: &str| Decimal::from_str(x).map_err(|_| AppError::Invalid(format!("agreement `{}`: field `{field}`: `{x}` is not a decimal", a.id)));
+    let dec = |x: &str, field: &str| {
+        Decimal::from_str(x).map_err(|_| {
+            AppError::Invalid(format!(
+                "agreement `{}`: field `{field}`: `{x}` is not a decimal",
+                a.id
+            ))
+        })
+    };
     Ok(Agreement {
         id: a.id.clone(),
         facility_id: a.facility_id.clone(),
@@ -29,8 +38,21 @@ pub fn to_agreement(a: &AgreementRecord) -> Result<Agreement> {
         start: a.start,
         end: a.end,
         reserved_beds: a.reserved_beds,
-        over_reserved_per_person_day: a.over_reserved_per_person_day.as_deref().map(|x| dec(x, "over_reserved_per_person_day")).transpose()?,
-        rates: a.rates.iter().map(|r| Ok(Rate { from: r.from, per_person_day: dec(&r.per_person_day, "per_person_day")? })).collect::<Result<Vec<_>>>()?,
+        over_reserved_per_person_day: a
+            .over_reserved_per_person_day
+            .as_deref()
+            .map(|x| dec(x, "over_reserved_per_person_day"))
+            .transpose()?,
+        rates: a
+            .rates
+            .iter()
+            .map(|r| {
+                Ok(Rate {
+                    from: r.from,
+                    per_person_day: dec(&r.per_person_day, "per_person_day")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
     })
 }
 
@@ -77,7 +99,8 @@ pub fn stays(store: &mut Store, facility: &str) -> Result<Vec<Stay>> {
 pub fn compute(store: &mut Store, agreement_id: &str, month: Month) -> Result<Invoice> {
     let a = agreement(store, agreement_id)?;
     let st = stays(store, &a.facility_id)?;
-    custodia_billing::invoice(&a, &st, month).map_err(|e| AppError::Invalid(format!("stays at `{}`: {e:?}", a.facility_id)))
+    custodia_billing::invoice(&a, &st, month)
+        .map_err(|e| AppError::Invalid(format!("stays at `{}`: {e:?}", a.facility_id)))
 }
 
 /// An issued invoice and its notes.
@@ -138,13 +161,21 @@ fn billing_role(actor: &Actor) -> Result<()> {
     if matches!(actor.role, Role::Admin | Role::SendingSupervisor) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("role `{}` may not issue invoices", actor.role)))
+        Err(AppError::Forbidden(format!(
+            "role `{}` may not issue invoices",
+            actor.role
+        )))
     }
 }
 
 /// Issues the month's invoice as a ledger event. Issuing twice is refused: correct with
 /// [`correct`].
-pub fn issue(store: &mut Store, actor: &Actor, agreement_id: &str, month: Month) -> Result<(String, Invoice)> {
+pub fn issue(
+    store: &mut Store,
+    actor: &Actor,
+    agreement_id: &str,
+    month: Month,
+) -> Result<(String, Invoice)> {
     billing_role(actor)?;
     let inv = compute(store, agreement_id, month)?;
     let id = format!("INV-{agreement_id}-{month}");
@@ -173,16 +204,26 @@ pub fn issue(store: &mut Store, actor: &Actor, agreement_id: &str, month: Month)
 
 /// Recomputes an issued invoice from the ledger as it stands and issues a credit or debit
 /// note for the difference from the invoice's balance (nothing when there is none).
-pub fn correct(store: &mut Store, actor: &Actor, invoice_id: &str, reason: &str) -> Result<Option<Note>> {
+pub fn correct(
+    store: &mut Store,
+    actor: &Actor,
+    invoice_id: &str,
+    reason: &str,
+) -> Result<Option<Note>> {
     billing_role(actor)?;
     if reason.trim().is_empty() {
-        return Err(AppError::Invalid("field `reason`: a correction states its reason".into()));
+        return Err(AppError::Invalid(
+            "field `reason`: a correction states its reason".into(),
+        ));
     }
     let inv = issued(store)?
         .into_iter()
         .find(|i| i.id == invoice_id)
         .ok_or_else(|| AppError::NotFound(format!("no invoice `{invoice_id}`")))?;
-    let month: Month = inv.month.parse().map_err(|_| AppError::Invalid(format!("invoice month `{}`", inv.month)))?;
+    let month: Month = inv
+        .month
+        .parse()
+        .map_err(|_| AppError::Invalid(format!("invoice month `{}`", inv.month)))?;
     let now_total = compute(store, &inv.agreement_id, month)?.total;
     let balance = Decimal::from_str(&inv.balance).unwrap_or_default();
     let diff = now_total - balance;
@@ -191,7 +232,11 @@ pub fn correct(store: &mut Store, actor: &Actor, invoice_id: &str, reason: &str)
     }
     let note = Note {
         id: format!("{invoice_id}-N{}", inv.notes.len() + 1),
-        kind: if diff > Decimal::ZERO { "debit".into() } else { "credit".into() },
+        kind: if diff > Decimal::ZERO {
+            "debit".into()
+        } else {
+            "credit".into()
+        },
         amount: custodia_billing::format_money(&diff.abs()),
         reason: reason.into(),
     };
@@ -213,23 +258,41 @@ pub fn correct(store: &mut Store, actor: &Actor, invoice_id: &str, reason: &str)
 }
 
 /// What the month's person-days would cost under each scheme.
-pub fn costs(store: &mut Store, agreement_id: &str, month: Month) -> Result<(Invoice, Vec<CostLine>)> {
+pub fn costs(
+    store: &mut Store,
+    agreement_id: &str,
+    month: Month,
+) -> Result<(Invoice, Vec<CostLine>)> {
     let inv = compute(store, agreement_id, month)?;
-    let lines = custodia_billing::cost_comparison(inv.person_days, month.first_day(), &CostParams::builtin());
+    let lines = custodia_billing::cost_comparison(
+        inv.person_days,
+        month.first_day(),
+        &CostParams::builtin(),
+    );
     Ok((inv, lines))
 }
 
 /// A seeded Monte Carlo forecast from the ledger's stays.
-pub fn forecast(store: &mut Store, agreement_id: &str, start_month: Month, months: u32, runs: u32, seed: u64) -> Result<Forecast> {
+pub fn forecast(
+    store: &mut Store,
+    agreement_id: &str,
+    start_month: Month,
+    months: u32,
+    runs: u32,
+    seed: u64,
+) -> Result<Forecast> {
     let a = agreement(store, agreement_id)?;
     let st = stays(store, &a.facility_id)?;
     let capacity: u32 = store
         .read(|c| {
-            Ok(c.query("SELECT COALESCE(SUM(capacity), 0) FROM cells WHERE facility_id = ? AND in_use = 1", &[a.facility_id.as_str().into()])?
-                .first()
-                .and_then(|r| r.first())
-                .and_then(Value::as_i64)
-                .unwrap_or(0))
+            Ok(c.query(
+                "SELECT COALESCE(SUM(capacity), 0) FROM cells WHERE facility_id = ? AND in_use = 1",
+                &[a.facility_id.as_str().into()],
+            )?
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_i64)
+            .unwrap_or(0))
         })
         .map_err(from_store)
         .map(|n| u32::try_from(n).unwrap_or(0))?;

@@ -11,10 +11,10 @@ use custodia_housing::{
     StandardsInput, StandardsParams, StandardsReport,
 };
 use custodia_model::events::{EventData, NewEvent};
-use custodia_store::backend::{Conn, Value};
 use custodia_store::Store;
-use jiff::civil::Date;
+use custodia_store::backend::{Conn, Value};
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use crate::actor::{Actor, Role};
 use crate::error::{AppError, Result};
@@ -84,7 +84,12 @@ pub fn cells(store: &mut Store, facility: Option<&str>) -> Result<Vec<CellView>>
 }
 
 /// Gathers what the standards report judges, as of `as_of`, over `period_from..=as_of`.
-pub fn standards_input(store: &mut Store, facility: Option<&str>, period_from: Date, as_of: Date) -> Result<StandardsInput> {
+pub fn standards_input(
+    store: &mut Store,
+    facility: Option<&str>,
+    period_from: Date,
+    as_of: Date,
+) -> Result<StandardsInput> {
     store
         .read(|c| {
             let f: Value = facility.map(str::to_string).into();
@@ -169,13 +174,24 @@ pub fn standards_input(store: &mut Store, facility: Option<&str>, period_from: D
 }
 
 /// The standards report (ICRC space, design capacity, Mandela Rules 23, 44–45, 58, 68).
-pub fn standards_report(store: &mut Store, facility: Option<&str>, period_from: Date, as_of: Date, params: &StandardsParams) -> Result<StandardsReport> {
+pub fn standards_report(
+    store: &mut Store,
+    facility: Option<&str>,
+    period_from: Date,
+    as_of: Date,
+    params: &StandardsParams,
+) -> Result<StandardsReport> {
     let input = standards_input(store, facility, period_from, as_of)?;
     custodia_housing::standards(&input, params).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
 /// The daily census per facility and pavilion from the ledger's placements.
-pub fn census(store: &mut Store, facility: Option<&str>, from: Date, to: Date) -> Result<Vec<CensusDay>> {
+pub fn census(
+    store: &mut Store,
+    facility: Option<&str>,
+    from: Date,
+    to: Date,
+) -> Result<Vec<CensusDay>> {
     let placements = store
         .read(|c| {
             let f: Value = facility.map(str::to_string).into();
@@ -197,7 +213,8 @@ pub fn census(store: &mut Store, facility: Option<&str>, from: Date, to: Date) -
             .collect::<Vec<_>>())
         })
         .map_err(from_store)?;
-    custodia_housing::daily_census(&placements, from, to).map_err(|e| AppError::Invalid(e.to_string()))
+    custodia_housing::daily_census(&placements, from, to)
+        .map_err(|e| AppError::Invalid(e.to_string()))
 }
 
 /// Proposes cells for everyone held at `facility` without one, by the assignment engine.
@@ -232,7 +249,10 @@ fn receiving(actor: &Actor) -> Result<()> {
     if actor.role == Role::ReceivingOfficer {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("role `{}` may not change housing", actor.role)))
+        Err(AppError::Forbidden(format!(
+            "role `{}` may not change housing",
+            actor.role
+        )))
     }
 }
 
@@ -272,21 +292,38 @@ pub fn confirm(store: &mut Store, actor: &Actor, placements: &[(String, String)]
 }
 
 /// Takes a cell out of use (with a reason) or back into use.
-pub fn set_cell_status(store: &mut Store, actor: &Actor, cell: &str, in_use: bool, reason: Option<&str>) -> Result<()> {
+pub fn set_cell_status(
+    store: &mut Store,
+    actor: &Actor,
+    cell: &str,
+    in_use: bool,
+    reason: Option<&str>,
+) -> Result<()> {
     receiving(actor)?;
     if !in_use && reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(AppError::Invalid("field `reason`: a cell is taken out of use with a reason".into()));
+        return Err(AppError::Invalid(
+            "field `reason`: a cell is taken out of use with a reason".into(),
+        ));
     }
     let now = store.clock().now();
     store
         .transact(|tx| {
-            if tx.query("SELECT id FROM cells WHERE id = ?", &[cell.into()])?.is_empty() {
-                return Err(custodia_store::StoreError::NotFound(format!("no cell `{cell}`")));
+            if tx
+                .query("SELECT id FROM cells WHERE id = ?", &[cell.into()])?
+                .is_empty()
+            {
+                return Err(custodia_store::StoreError::NotFound(format!(
+                    "no cell `{cell}`"
+                )));
             }
             tx.emit(NewEvent {
                 occurred_at: now,
                 actor: actor.id(),
-                data: EventData::CellStatusChanged { cell_id: cell.into(), in_use, reason: reason.map(str::to_string) },
+                data: EventData::CellStatusChanged {
+                    cell_id: cell.into(),
+                    in_use,
+                    reason: reason.map(str::to_string),
+                },
             });
             Ok(())
         })
@@ -309,9 +346,15 @@ pub fn record_condition(store: &mut Store, actor: &Actor, data: EventData) -> Re
     store
         .transact(|tx| {
             if crate::screening::load_person_tx(tx, &person)?.is_none() {
-                return Err(custodia_store::StoreError::NotFound(format!("no person `{person}`")));
+                return Err(custodia_store::StoreError::NotFound(format!(
+                    "no person `{person}`"
+                )));
             }
-            tx.emit(NewEvent { occurred_at: now, actor: actor.id(), data: data.clone() });
+            tx.emit(NewEvent {
+                occurred_at: now,
+                actor: actor.id(),
+                data: data.clone(),
+            });
             Ok(())
         })
         .map_err(from_store)?;

@@ -9,8 +9,8 @@
 
 pub mod actor;
 pub mod billing;
-pub mod housing;
 mod error;
+pub mod housing;
 pub mod manifests;
 pub mod screening;
 

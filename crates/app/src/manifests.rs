@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::actor::{Actor, Role};
 use crate::error::{AppError, Result};
-use crate::screening::{decided, from_store, into_store, request_for, Proposal};
+use crate::screening::{Proposal, decided, from_store, into_store, request_for};
 
 /// A manifest to draft.
 #[derive(Debug, Clone)]
@@ -68,7 +68,11 @@ pub struct ReconcileSummary {
 }
 
 fn ev(actor: &Actor, at: jiff::Timestamp, data: EventData) -> NewEvent {
-    NewEvent { occurred_at: at, actor: actor.id(), data }
+    NewEvent {
+        occurred_at: at,
+        actor: actor.id(),
+        data,
+    }
 }
 
 type SResult<T> = custodia_store::Result<T>;
@@ -79,7 +83,9 @@ fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
          FROM manifests WHERE id = ?",
         &[id.into()],
     )?;
-    let r = rows.first().ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))?;
+    let r = rows
+        .first()
+        .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))?;
     let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
     Ok(Manifest {
         id: s(0),
@@ -97,7 +103,10 @@ fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
 
 /// Reads a manifest.
 pub fn get(store: &mut Store, id: &str) -> Result<Manifest> {
-    store.transact(|tx| load(tx, id)).map(|(m, _)| m).map_err(from_store)
+    store
+        .transact(|tx| load(tx, id))
+        .map(|(m, _)| m)
+        .map_err(from_store)
 }
 
 fn refuse(m: &Manifest, what: &str, allowed: &[&str]) -> SResult<()> {
@@ -108,7 +117,11 @@ fn refuse(m: &Manifest, what: &str, allowed: &[&str]) -> SResult<()> {
             "manifest `{}` is `{}`; {what} needs it to be {}",
             m.id,
             m.state,
-            allowed.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or ")
+            allowed
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         )))
     }
 }
@@ -117,13 +130,19 @@ fn need(actor: &Actor, ok: bool, what: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("role `{}` may not {what}", actor.role)))
+        Err(AppError::Forbidden(format!(
+            "role `{}` may not {what}",
+            actor.role
+        )))
     }
 }
 
 fn passengers(tx: &mut Tx<'_>, id: &str) -> SResult<Vec<String>> {
     Ok(tx
-        .query("SELECT person_id FROM manifest_passengers WHERE manifest_id = ? ORDER BY person_id", &[id.into()])?
+        .query(
+            "SELECT person_id FROM manifest_passengers WHERE manifest_id = ? ORDER BY person_id",
+            &[id.into()],
+        )?
         .into_iter()
         .filter_map(|r| r.first().and_then(Value::opt_str))
         .collect())
@@ -133,28 +152,46 @@ fn passengers(tx: &mut Tx<'_>, id: &str) -> SResult<Vec<String>> {
 pub fn create(store: &mut Store, actor: &Actor, m: &NewManifest) -> Result<String> {
     need(actor, actor.role.is_sending(), "draft manifests")?;
     if m.flight.trim().is_empty() {
-        return Err(AppError::Invalid("field `flight`: empty, expected a flight number".into()));
+        return Err(AppError::Invalid(
+            "field `flight`: empty, expected a flight number".into(),
+        ));
     }
     let now = store.clock().now();
     let (id, _) = store
         .transact(|tx| {
             for f in [&m.from_facility, &m.to_facility] {
-                if tx.query("SELECT id FROM facilities WHERE id = ?", &[f.as_str().into()])?.is_empty() {
-                    return Err(custodia_store::StoreError::NotFound(format!("no facility `{f}`")));
+                if tx
+                    .query(
+                        "SELECT id FROM facilities WHERE id = ?",
+                        &[f.as_str().into()],
+                    )?
+                    .is_empty()
+                {
+                    return Err(custodia_store::StoreError::NotFound(format!(
+                        "no facility `{f}`"
+                    )));
                 }
             }
             let n = tx.query("SELECT COUNT(*) FROM manifests", &[])?;
-            let n = n.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+            let n = n
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             let id = format!("MAN-{:04}", n + 1);
-            tx.emit(ev(actor, now, EventData::ManifestCreated {
-                manifest_id: id.clone(),
-                flight: m.flight.clone(),
-                from_facility: m.from_facility.clone(),
-                to_facility: m.to_facility.clone(),
-                destination_country: m.destination_country,
-                basis: m.basis,
-                departure_on: m.departure_on,
-            }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::ManifestCreated {
+                    manifest_id: id.clone(),
+                    flight: m.flight.clone(),
+                    from_facility: m.from_facility.clone(),
+                    to_facility: m.to_facility.clone(),
+                    destination_country: m.destination_country,
+                    basis: m.basis,
+                    departure_on: m.departure_on,
+                },
+            ));
             Ok(id)
         })
         .map_err(from_store)?;
@@ -162,20 +199,40 @@ pub fn create(store: &mut Store, actor: &Actor, m: &NewManifest) -> Result<Strin
 }
 
 /// Puts a person on a manifest (an approved manifest goes back to `draft`).
-pub fn add_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, person_id: &str) -> Result<()> {
+pub fn add_passenger(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    person_id: &str,
+) -> Result<()> {
     need(actor, actor.role.is_sending(), "change passenger lists")?;
     let now = store.clock().now();
     store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "changing the passenger list", &["draft", "screened", "approved"])?;
+            refuse(
+                &m,
+                "changing the passenger list",
+                &["draft", "screened", "approved"],
+            )?;
             if crate::screening::load_person_tx(tx, person_id)?.is_none() {
-                return Err(custodia_store::StoreError::NotFound(format!("no person `{person_id}`")));
+                return Err(custodia_store::StoreError::NotFound(format!(
+                    "no person `{person_id}`"
+                )));
             }
             if passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
-                return Err(custodia_store::StoreError::Conflict(format!("person `{person_id}` is already on `{manifest_id}`")));
+                return Err(custodia_store::StoreError::Conflict(format!(
+                    "person `{person_id}` is already on `{manifest_id}`"
+                )));
             }
-            tx.emit(ev(actor, now, EventData::PassengerAdded { manifest_id: manifest_id.into(), person_id: person_id.into() }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::PassengerAdded {
+                    manifest_id: manifest_id.into(),
+                    person_id: person_id.into(),
+                },
+            ));
             Ok(())
         })
         .map_err(from_store)?;
@@ -183,17 +240,35 @@ pub fn add_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, person
 }
 
 /// Takes a person off a manifest (an approved manifest goes back to `draft`).
-pub fn remove_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, person_id: &str) -> Result<()> {
+pub fn remove_passenger(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    person_id: &str,
+) -> Result<()> {
     need(actor, actor.role.is_sending(), "change passenger lists")?;
     let now = store.clock().now();
     store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "changing the passenger list", &["draft", "screened", "approved"])?;
+            refuse(
+                &m,
+                "changing the passenger list",
+                &["draft", "screened", "approved"],
+            )?;
             if !passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
-                return Err(custodia_store::StoreError::Conflict(format!("person `{person_id}` is not on `{manifest_id}`")));
+                return Err(custodia_store::StoreError::Conflict(format!(
+                    "person `{person_id}` is not on `{manifest_id}`"
+                )));
             }
-            tx.emit(ev(actor, now, EventData::PassengerRemoved { manifest_id: manifest_id.into(), person_id: person_id.into() }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::PassengerRemoved {
+                    manifest_id: manifest_id.into(),
+                    person_id: person_id.into(),
+                },
+            ));
             Ok(())
         })
         .map_err(from_store)?;
@@ -202,7 +277,12 @@ pub fn remove_passenger(store: &mut Store, actor: &Actor, manifest_id: &str, per
 
 /// Screens every passenger as of the departure date; records each decision and marks the
 /// manifest `screened`.
-pub fn screen(store: &mut Store, actor: &Actor, manifest_id: &str, params: &Params) -> Result<Vec<PassengerScreening>> {
+pub fn screen(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    params: &Params,
+) -> Result<Vec<PassengerScreening>> {
     need(actor, actor.role.is_sending(), "screen manifests")?;
     let now = store.clock().now();
     let (out, _) = store
@@ -211,11 +291,17 @@ pub fn screen(store: &mut Store, actor: &Actor, manifest_id: &str, params: &Para
             refuse(&m, "screening", &["draft", "screened"])?;
             let people = passengers(tx, manifest_id)?;
             if people.is_empty() {
-                return Err(custodia_store::StoreError::Conflict(format!("manifest `{manifest_id}` has no passengers")));
+                return Err(custodia_store::StoreError::Conflict(format!(
+                    "manifest `{manifest_id}` has no passengers"
+                )));
             }
-            let on: Date = m.departure_on.parse().map_err(|_| custodia_store::StoreError::Corrupt("departure date".into()))?;
+            let on: Date = m
+                .departure_on
+                .parse()
+                .map_err(|_| custodia_store::StoreError::Corrupt("departure date".into()))?;
             let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))?;
-            let dest = CountryCode::new(&m.destination_country).map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
+            let dest = CountryCode::new(&m.destination_country)
+                .map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
             let mut out = Vec::new();
             for pid in people {
                 let p = Proposal {
@@ -231,11 +317,21 @@ pub fn screen(store: &mut Store, actor: &Actor, manifest_id: &str, params: &Para
                 out.push(PassengerScreening {
                     person_id: pid,
                     outcome: d.outcome.as_str().to_string(),
-                    rules: d.findings.iter().map(|f| f.rule.as_str().to_string()).collect(),
+                    rules: d
+                        .findings
+                        .iter()
+                        .map(|f| f.rule.as_str().to_string())
+                        .collect(),
                 });
                 tx.emit(decided(actor, now, &p, &d));
             }
-            tx.emit(ev(actor, now, EventData::ManifestScreened { manifest_id: manifest_id.into() }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::ManifestScreened {
+                    manifest_id: manifest_id.into(),
+                },
+            ));
             Ok(out)
         })
         .map_err(from_store)?;
@@ -250,15 +346,29 @@ fn latest_outcomes(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<Vec<(String, O
             "SELECT outcome FROM screenings WHERE person_id = ? AND manifest_id = ? ORDER BY seq DESC LIMIT 1",
             &[pid.as_str().into(), manifest_id.into()],
         )?;
-        out.push((pid, rows.first().and_then(|r| r.first()).and_then(Value::opt_str)));
+        out.push((
+            pid,
+            rows.first()
+                .and_then(|r| r.first())
+                .and_then(Value::opt_str),
+        ));
     }
     Ok(out)
 }
 
 /// Approves a screened manifest: a supervisor other than its creator; nobody blocked; a
 /// justification for each `needs_review` passenger.
-pub fn approve(store: &mut Store, actor: &Actor, manifest_id: &str, justifications: &[Justification]) -> Result<()> {
-    need(actor, actor.role == Role::SendingSupervisor, "approve manifests (a `sending_supervisor` must)")?;
+pub fn approve(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    justifications: &[Justification],
+) -> Result<()> {
+    need(
+        actor,
+        actor.role == Role::SendingSupervisor,
+        "approve manifests (a `sending_supervisor` must)",
+    )?;
     let now = store.clock().now();
     store
         .transact(|tx| {
@@ -324,13 +434,30 @@ fn transition(
 /// The flight leaves: the passengers leave the sending facility.
 pub fn depart(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
     need(actor, actor.role.is_sending(), "record departures")?;
-    transition(store, actor, manifest_id, "departure", &["approved"], || EventData::ManifestDeparted { manifest_id: manifest_id.into() })
+    transition(
+        store,
+        actor,
+        manifest_id,
+        "departure",
+        &["approved"],
+        || EventData::ManifestDeparted {
+            manifest_id: manifest_id.into(),
+        },
+    )
 }
 
 /// The flight arrives at the receiving facility.
 pub fn arrive(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
-    need(actor, actor.role == Role::ReceivingOfficer, "record arrivals")?;
-    transition(store, actor, manifest_id, "arrival", &["departed"], || EventData::ManifestArrived { manifest_id: manifest_id.into() })
+    need(
+        actor,
+        actor.role == Role::ReceivingOfficer,
+        "record arrivals",
+    )?;
+    transition(store, actor, manifest_id, "arrival", &["departed"], || {
+        EventData::ManifestArrived {
+            manifest_id: manifest_id.into(),
+        }
+    })
 }
 
 /// Records the receiving facility's own intake rows. Atomic and idempotent: a row already
@@ -394,7 +521,11 @@ pub fn record_intake(
 /// Reconciles an arrived manifest against the receiving facility's intake: admits everyone
 /// matched, and opens a case for every missing person, unexpected arrival and ambiguity.
 pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<ReconcileSummary> {
-    need(actor, actor.role == Role::ReceivingOfficer, "reconcile arrivals")?;
+    need(
+        actor,
+        actor.role == Role::ReceivingOfficer,
+        "reconcile arrivals",
+    )?;
     let now = store.clock().now();
     let (summary, _) = store
         .transact(|tx| {
@@ -479,20 +610,46 @@ pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<
 
 /// Resolves a discrepancy case with a reason.
 pub fn resolve_case(store: &mut Store, actor: &Actor, case_id: &str, reason: &str) -> Result<()> {
-    need(actor, matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor), "resolve cases")?;
+    need(
+        actor,
+        matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor),
+        "resolve cases",
+    )?;
     if reason.trim().is_empty() {
-        return Err(AppError::Invalid("field `reason`: empty, a case is resolved with a reason".into()));
+        return Err(AppError::Invalid(
+            "field `reason`: empty, a case is resolved with a reason".into(),
+        ));
     }
     let now = store.clock().now();
     store
         .transact(|tx| {
             let rows = tx.query("SELECT state FROM cases WHERE id = ?", &[case_id.into()])?;
-            match rows.first().and_then(|r| r.first()).and_then(Value::opt_str).as_deref() {
-                None => return Err(custodia_store::StoreError::NotFound(format!("no case `{case_id}`"))),
+            match rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::opt_str)
+                .as_deref()
+            {
+                None => {
+                    return Err(custodia_store::StoreError::NotFound(format!(
+                        "no case `{case_id}`"
+                    )));
+                }
                 Some("open") => {}
-                Some(s) => return Err(custodia_store::StoreError::Conflict(format!("case `{case_id}` is already `{s}`"))),
+                Some(s) => {
+                    return Err(custodia_store::StoreError::Conflict(format!(
+                        "case `{case_id}` is already `{s}`"
+                    )));
+                }
             }
-            tx.emit(ev(actor, now, EventData::CaseResolved { case_id: case_id.into(), reason: reason.into() }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::CaseResolved {
+                    case_id: case_id.into(),
+                    reason: reason.into(),
+                },
+            ));
             Ok(())
         })
         .map_err(from_store)?;
@@ -501,22 +658,38 @@ pub fn resolve_case(store: &mut Store, actor: &Actor, case_id: &str, reason: &st
 
 /// Closes a reconciled manifest with no open case.
 pub fn close(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
-    need(actor, matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor), "close manifests")?;
+    need(
+        actor,
+        matches!(actor.role, Role::ReceivingOfficer | Role::SendingSupervisor),
+        "close manifests",
+    )?;
     let now = store.clock().now();
     store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
             refuse(&m, "closing", &["reconciled"])?;
-            let open = tx.query("SELECT id FROM cases WHERE manifest_id = ? AND state = 'open' ORDER BY id", &[manifest_id.into()])?;
+            let open = tx.query(
+                "SELECT id FROM cases WHERE manifest_id = ? AND state = 'open' ORDER BY id",
+                &[manifest_id.into()],
+            )?;
             if !open.is_empty() {
-                let ids: Vec<String> = open.iter().filter_map(|r| r.first().and_then(Value::opt_str)).collect();
+                let ids: Vec<String> = open
+                    .iter()
+                    .filter_map(|r| r.first().and_then(Value::opt_str))
+                    .collect();
                 return Err(custodia_store::StoreError::Conflict(format!(
                     "manifest `{manifest_id}` has {} open case(s): {}; resolve them first",
                     ids.len(),
                     ids.join(", ")
                 )));
             }
-            tx.emit(ev(actor, now, EventData::ManifestClosed { manifest_id: manifest_id.into() }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::ManifestClosed {
+                    manifest_id: manifest_id.into(),
+                },
+            ));
             Ok(())
         })
         .map_err(from_store)?;

@@ -2,7 +2,9 @@
 //! decision is itself appended to the ledger, so a transfer can later show what it rested on.
 
 use custodia_model::events::{EventData, FindingRecord, NewEvent};
-use custodia_model::legal::{Basis, CountryCode, Facility, Person, Record, ScreeningRequest, Transfer};
+use custodia_model::legal::{
+    Basis, CountryCode, Facility, Person, Record, ScreeningRequest, Transfer,
+};
 use custodia_rules::{Decision, Params};
 use custodia_store::{Store, Tx};
 use jiff::civil::Date;
@@ -26,7 +28,10 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     let (person, _, _) = {
         let mut out = None;
         let rows = tx.query(
-            &format!("SELECT {} FROM persons WHERE id = ?", custodia_store::commands::PERSON_COLUMNS),
+            &format!(
+                "SELECT {} FROM persons WHERE id = ?",
+                custodia_store::commands::PERSON_COLUMNS
+            ),
             &[p.person_id.as_str().into()],
         )?;
         if let Some(r) = rows.first() {
@@ -41,7 +46,10 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         ))
     })?;
     let mut records = Vec::new();
-    for r in tx.query("SELECT body FROM legal_records WHERE person_id = ? ORDER BY seq", &[p.person_id.as_str().into()])? {
+    for r in tx.query(
+        "SELECT body FROM legal_records WHERE person_id = ? ORDER BY seq",
+        &[p.person_id.as_str().into()],
+    )? {
         let body = r.first().and_then(|v| v.as_str()).unwrap_or("");
         let rec: Record = serde_json::from_str(body).map_err(|e| AppError::Store(e.into()))?;
         records.push(rec);
@@ -49,13 +57,19 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     let facility = match &p.facility_id {
         None => None,
         Some(f) => {
-            let rows = tx.query("SELECT adult_only FROM facilities WHERE id = ?", &[f.as_str().into()])?;
+            let rows = tx.query(
+                "SELECT adult_only FROM facilities WHERE id = ?",
+                &[f.as_str().into()],
+            )?;
             let adult_only = rows
                 .first()
                 .and_then(|r| r.first())
                 .and_then(|v| v.as_i64())
                 .ok_or_else(|| AppError::NotFound(format!("no facility `{f}`")))?;
-            Some(Facility { id: f.clone(), adult_only: adult_only != 0 })
+            Some(Facility {
+                id: f.clone(),
+                adult_only: adult_only != 0,
+            })
         }
     };
     Ok(ScreeningRequest {
@@ -74,7 +88,11 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
             sex: person.sex.clone(),
         },
         records,
-        transfer: Transfer { basis: p.basis, destination_country: p.destination_country, facility },
+        transfer: Transfer {
+            basis: p.basis,
+            destination_country: p.destination_country,
+            facility,
+        },
     })
 }
 
@@ -107,35 +125,53 @@ pub(crate) fn decided(actor: &Actor, at: jiff::Timestamp, p: &Proposal, d: &Deci
 }
 
 /// Screens one stored person and records the decision. Sending roles only.
-pub fn screen_person(store: &mut Store, actor: &Actor, p: &Proposal, params: &Params) -> Result<Decision> {
+pub fn screen_person(
+    store: &mut Store,
+    actor: &Actor,
+    p: &Proposal,
+    params: &Params,
+) -> Result<Decision> {
     if !actor.role.is_sending() {
-        return Err(AppError::Forbidden(format!("role `{}` may not screen transfers", actor.role)));
+        return Err(AppError::Forbidden(format!(
+            "role `{}` may not screen transfers",
+            actor.role
+        )));
     }
     let now = store.clock().now();
-    let (d, _) = store.transact(|tx| {
-        let req = request_for(tx, p).map_err(into_store)?;
-        let d = custodia_rules::screen(&req, params);
-        tx.emit(decided(actor, now, p, &d));
-        Ok(d)
-    }).map_err(from_store)?;
+    let (d, _) = store
+        .transact(|tx| {
+            let req = request_for(tx, p).map_err(into_store)?;
+            let d = custodia_rules::screen(&req, params);
+            tx.emit(decided(actor, now, p, &d));
+            Ok(d)
+        })
+        .map_err(from_store)?;
     Ok(d)
 }
 
 /// Records a legal record for a person (court records, notices, claims).
 pub fn add_record(store: &mut Store, actor: &Actor, person_id: &str, record: Record) -> Result<()> {
     if !actor.role.is_sending() && actor.role != crate::actor::Role::Admin {
-        return Err(AppError::Forbidden(format!("role `{}` may not record legal records", actor.role)));
+        return Err(AppError::Forbidden(format!(
+            "role `{}` may not record legal records",
+            actor.role
+        )));
     }
     let now = store.clock().now();
     store
         .transact(|tx| {
             if load_person_tx(tx, person_id)?.is_none() {
-                return Err(custodia_store::StoreError::NotFound(format!("no person `{person_id}`")));
+                return Err(custodia_store::StoreError::NotFound(format!(
+                    "no person `{person_id}`"
+                )));
             }
             tx.emit(NewEvent {
                 occurred_at: now,
                 actor: actor.id(),
-                data: EventData::LegalRecordAdded { person_id: person_id.to_string(), record: record.clone() },
+                data: EventData::LegalRecordAdded {
+                    person_id: person_id.to_string(),
+                    record: record.clone(),
+                },
             });
             Ok(())
         })
@@ -145,7 +181,10 @@ pub fn add_record(store: &mut Store, actor: &Actor, person_id: &str, record: Rec
 
 pub(crate) fn load_person_tx(tx: &mut Tx<'_>, id: &str) -> custodia_store::Result<Option<String>> {
     let rows = tx.query("SELECT id FROM persons WHERE id = ?", &[id.into()])?;
-    Ok(rows.first().and_then(|r| r.first()).and_then(|v| v.opt_str()))
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.opt_str()))
 }
 
 /// Carries an application error through a store transaction closure.
@@ -171,4 +210,3 @@ pub(crate) fn from_store(e: custodia_store::StoreError) -> AppError {
         other => AppError::Store(other),
     }
 }
-

@@ -15,8 +15,12 @@ pub fn read_input(path: &Path) -> Result<String, CliError> {
     } else {
         let mut f = std::fs::File::open(path)
             .map_err(|e| CliError::input(format!("`{}`: cannot open: {e}", path.display())))?;
-        f.read_to_string(&mut s)
-            .map_err(|e| CliError::input(format!("`{}`: not readable UTF-8 text: {e}", path.display())))?;
+        f.read_to_string(&mut s).map_err(|e| {
+            CliError::input(format!(
+                "`{}`: not readable UTF-8 text: {e}",
+                path.display()
+            ))
+        })?;
     }
     Ok(s)
 }
@@ -35,8 +39,9 @@ pub fn open_input(path: &Path) -> Result<Box<dyn std::io::BufRead>, CliError> {
 /// Writes `bytes` to `out` (a file path) or to standard output.
 pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
     match out {
-        Some(p) => std::fs::write(p, bytes)
-            .map_err(|e| CliError::Internal(anyhow::anyhow!("cannot write `{}`: {e}", p.display()))),
+        Some(p) => std::fs::write(p, bytes).map_err(|e| {
+            CliError::Internal(anyhow::anyhow!("cannot write `{}`: {e}", p.display()))
+        }),
         None => {
             let mut so = std::io::stdout().lock();
             so.write_all(bytes)?;

@@ -16,7 +16,12 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     /// The store: a SQLite file path or a postgres:// URL.
-    #[arg(long, global = true, env = "CUSTODIA_DB", default_value = "custodia.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTODIA_DB",
+        default_value = "custodia.db"
+    )]
     db: String,
     #[command(subcommand)]
     command: Command,
@@ -42,6 +47,30 @@ enum Command {
     Log(cmd::log::LogCmd),
     /// Verify the log, its checkpoints and every projection (CONTRACT §3).
     Verify(cmd::verify::Args),
+    /// The manifest lifecycle: create, add, remove, screen, approve, depart, arrive,
+    /// reconcile, close.
+    #[command(subcommand)]
+    Manifest(cmd::manifest::ManifestCmd),
+    /// The receiving facility's own intake records.
+    #[command(subcommand)]
+    Intake(cmd::manifest::IntakeCmd),
+    /// Discrepancy cases opened by reconciliation.
+    #[command(subcommand)]
+    Case(cmd::manifest::CaseCmd),
+    /// Cells, placements, moves and cell status.
+    #[command(subcommand)]
+    Housing(cmd::housing::HousingCmd),
+    /// Conditions evidence: exercise, visits, solitary confinement, family notification.
+    #[command(subcommand)]
+    Condition(cmd::housing::ConditionCmd),
+    /// Reports: standards, census, costs.
+    #[command(subcommand)]
+    Report(cmd::housing::ReportCmd),
+    /// Invoices under an agreement: issue, correct, list, export.
+    #[command(subcommand)]
+    Invoice(cmd::invoice::InvoiceCmd),
+    /// Occupancy and cost forecast (seeded Monte Carlo).
+    Forecast(cmd::invoice::ForecastArgs),
     /// Write the store's leaves (all that replay needs) to a file, for any backend.
     Backup(cmd::backup::BackupArgs),
     /// Rebuild an empty store, on any backend, from a backup.
@@ -59,7 +88,7 @@ fn main() {
     };
     let db = cli.db.as_str();
     let result = match &cli.command {
-        Command::Screen(a) => cmd::screen::run(a),
+        Command::Screen(a) => cmd::screen::run(db, a),
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Assign(a) => cmd::assign::run(a),
         Command::Bill(a) => cmd::bill::run(a),
@@ -67,6 +96,14 @@ fn main() {
         Command::Import(c) => cmd::import::run(db, c),
         Command::Log(c) => cmd::log::run(db, c),
         Command::Verify(a) => cmd::verify::run(db, a),
+        Command::Manifest(c) => cmd::manifest::run(db, c),
+        Command::Intake(c) => cmd::manifest::run_intake(db, c),
+        Command::Case(c) => cmd::manifest::run_case(db, c),
+        Command::Housing(c) => cmd::housing::run_housing(db, c),
+        Command::Condition(c) => cmd::housing::run_condition(db, c),
+        Command::Report(c) => cmd::housing::run_report(db, c),
+        Command::Invoice(c) => cmd::invoice::run(db, c),
+        Command::Forecast(a) => cmd::invoice::run_forecast(db, a),
         Command::Backup(a) => cmd::backup::backup(db, a),
         Command::Restore(a) => cmd::backup::restore(db, a),
     };

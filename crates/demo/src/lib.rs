@@ -97,10 +97,14 @@ fn date(y: i16, m: i8, d: i8) -> Date {
 }
 
 fn cc(s: &str) -> CountryCode {
-    CountryCode::new(s).unwrap_or_else(|_| CountryCode::new("ZZ").unwrap_or_else(|_| unreachable_cc()))
+    CountryCode::new(s)
+        .unwrap_or_else(|_| CountryCode::new("ZZ").unwrap_or_else(|_| unreachable_cc()))
 }
 
-#[expect(clippy::panic, reason = "static two-letter literals are always valid country codes")]
+#[expect(
+    clippy::panic,
+    reason = "static two-letter literals are always valid country codes"
+)]
 fn unreachable_cc() -> CountryCode {
     panic!("`ZZ` is a valid country code")
 }
@@ -113,7 +117,10 @@ struct Sim {
 impl Sim {
     fn push(&mut self, recorded_at: Timestamp, events: Vec<NewEvent>) {
         if !events.is_empty() {
-            self.batches.push(Batch { recorded_at, events });
+            self.batches.push(Batch {
+                recorded_at,
+                events,
+            });
         }
     }
     fn chance(&mut self, p: f64) -> bool {
@@ -122,7 +129,11 @@ impl Sim {
 }
 
 fn ev(at: Timestamp, actor: &str, data: EventData) -> NewEvent {
-    NewEvent { occurred_at: at, actor: actor.to_string(), data }
+    NewEvent {
+        occurred_at: at,
+        actor: actor.to_string(),
+        data,
+    }
 }
 
 #[derive(Clone)]
@@ -139,9 +150,19 @@ struct SimPerson {
 fn facilities() -> Vec<FacilityRecord> {
     let mut out = Vec::new();
     for (i, id) in US_SITES.iter().enumerate() {
-        let name = ["South Texas Processing Center", "Central Louisiana Processing Center", "Sonoran Desert Processing Center"][i];
+        let name = [
+            "South Texas Processing Center",
+            "Central Louisiana Processing Center",
+            "Sonoran Desert Processing Center",
+        ][i];
         let cells = (1..=12)
-            .map(|c| CellRecord { id: format!("{id}-D{c:02}"), area_m2: 180.0, capacity: 60, windows: true, sanitation: "shared".into() })
+            .map(|c| CellRecord {
+                id: format!("{id}-D{c:02}"),
+                area_m2: 180.0,
+                capacity: 60,
+                windows: true,
+                sanitation: "shared".into(),
+            })
             .collect();
         out.push(FacilityRecord {
             id: (*id).to_string(),
@@ -149,7 +170,10 @@ fn facilities() -> Vec<FacilityRecord> {
             country: cc("US"),
             kind: "us_detention".into(),
             adult_only: false,
-            pavilions: vec![PavilionRecord { id: format!("{id}-D"), cells }],
+            pavilions: vec![PavilionRecord {
+                id: format!("{id}-D"),
+                cells,
+            }],
         });
     }
     out.push(FacilityRecord {
@@ -161,7 +185,13 @@ fn facilities() -> Vec<FacilityRecord> {
         pavilions: vec![PavilionRecord {
             id: "GTMO-A".into(),
             cells: (1..=10)
-                .map(|c| CellRecord { id: format!("GTMO-A{c:02}"), area_m2: 60.0, capacity: 20, windows: false, sanitation: "shared".into() })
+                .map(|c| CellRecord {
+                    id: format!("GTMO-A{c:02}"),
+                    area_m2: 60.0,
+                    capacity: 20,
+                    windows: false,
+                    sanitation: "shared".into(),
+                })
                 .collect(),
         }],
     });
@@ -202,8 +232,14 @@ fn agreement() -> AgreementRecord {
         reserved_beds: Some(300),
         over_reserved_per_person_day: Some("90.00".into()),
         rates: vec![
-            RateRecord { from: date(2025, 3, 15), per_person_day: "54.35".into() },
-            RateRecord { from: date(2025, 9, 1), per_person_day: "60.00".into() },
+            RateRecord {
+                from: date(2025, 3, 15),
+                per_person_day: "54.35".into(),
+            },
+            RateRecord {
+                from: date(2025, 9, 1),
+                per_person_day: "60.00".into(),
+            },
         ],
     }
 }
@@ -230,17 +266,37 @@ fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
         fam1.to_string()
     } else {
         let fam2 = pool.choose(rng).copied().unwrap_or("López");
-        if rng.gen_bool(0.03) { format!("{fam1} de {fam2}") } else { format!("{fam1} {fam2}") }
+        if rng.gen_bool(0.03) {
+            format!("{fam1} de {fam2}")
+        } else {
+            format!("{fam1} {fam2}")
+        }
     };
     let given = if nat == "US" {
-        ["John", "Michael", "David", "James", "Robert"].choose(rng).copied().unwrap_or("John").to_string()
+        ["John", "Michael", "David", "James", "Robert"]
+            .choose(rng)
+            .copied()
+            .unwrap_or("John")
+            .to_string()
     } else if female {
-        names::GIVEN_FEMALE.choose(rng).copied().unwrap_or("María").to_string()
+        names::GIVEN_FEMALE
+            .choose(rng)
+            .copied()
+            .unwrap_or("María")
+            .to_string()
     } else {
-        names::GIVEN_MALE.choose(rng).copied().unwrap_or("José").to_string()
+        names::GIVEN_MALE
+            .choose(rng)
+            .copied()
+            .unwrap_or("José")
+            .to_string()
     };
     // Ages 18–55 mostly; about 1% are 16 or 17, whom the minor rule must stop.
-    let year = if rng.gen_bool(0.01) { 2008 } else { rng.gen_range(1970..=2006) };
+    let year = if rng.gen_bool(0.01) {
+        2008
+    } else {
+        rng.gen_range(1970..=2006)
+    };
     let dob = date(year, rng.gen_range(1..=12), rng.gen_range(1..=28));
     let us_status = if nat == "US" {
         UsStatus::CitizenByBirth
@@ -258,7 +314,13 @@ fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
     };
     let site = US_SITES[i % US_SITES.len()];
     let admitted = date(2024, 10, 1).saturating_add(rng.gen_range(0..150).days());
-    let languages = if nat == "US" { vec!["en".to_string()] } else if rng.gen_bool(0.03) { vec!["quc".to_string()] } else { vec!["es".to_string()] };
+    let languages = if nat == "US" {
+        vec!["en".to_string()]
+    } else if rng.gen_bool(0.03) {
+        vec!["quc".to_string()]
+    } else {
+        vec!["es".to_string()]
+    };
     let record = PersonRecord {
         id: format!("P-{:06}", i + 1),
         family_names: family,
@@ -276,45 +338,98 @@ fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
         _ => None,
     };
     let document = format!("{:09}", rng.gen_range(0..1_000_000_000u64));
-    let mut p = SimPerson { record, records: Vec::new(), site, admitted, group, document, flown: false };
+    let mut p = SimPerson {
+        record,
+        records: Vec::new(),
+        site,
+        admitted,
+        group,
+        document,
+        flown: false,
+    };
     legal_history(&mut sim.rng, &mut p, nat);
     p
 }
 
 fn legal_history(rng: &mut ChaCha8Rng, p: &mut SimPerson, nat: &str) {
-    let before = |rng: &mut ChaCha8Rng, d: Date, max_days: i64| d.saturating_sub(rng.gen_range(1..max_days.max(2)).days());
+    let before = |rng: &mut ChaCha8Rng, d: Date, max_days: i64| {
+        d.saturating_sub(rng.gen_range(1..max_days.max(2)).days())
+    };
     let home = cc(nat);
     let a = p.admitted;
     if nat != "US" {
         match rng.gen_range(0..100) {
-            0..=89 => p.records.push(Record::RemovalOrder { date: before(rng, a, 700), is_final: true, countries: None }),
-            90..=94 => p.records.push(Record::RemovalOrder { date: before(rng, a, 200), is_final: false, countries: None }),
+            0..=89 => p.records.push(Record::RemovalOrder {
+                date: before(rng, a, 700),
+                is_final: true,
+                countries: None,
+            }),
+            90..=94 => p.records.push(Record::RemovalOrder {
+                date: before(rng, a, 200),
+                is_final: false,
+                countries: None,
+            }),
             _ => {}
         }
     }
     if p.record.us_status == Some(UsStatus::CitizenNaturalized) && rng.gen_bool(0.3) {
-        p.records.push(Record::Denaturalization { date: before(rng, a, 300), is_final: true });
+        p.records.push(Record::Denaturalization {
+            date: before(rng, a, 300),
+            is_final: true,
+        });
     }
     if rng.gen_bool(0.02) {
-        p.records.push(Record::WithholdingOfRemoval { country: home, date: before(rng, a, 2000), terminated: false });
+        p.records.push(Record::WithholdingOfRemoval {
+            country: home,
+            date: before(rng, a, 2000),
+            terminated: false,
+        });
     }
     if rng.gen_bool(0.01) {
-        p.records.push(Record::CatProtection { country: home, date: before(rng, a, 2000), kind: CatKind::Deferral, terminated: false });
+        p.records.push(Record::CatProtection {
+            country: home,
+            date: before(rng, a, 2000),
+            kind: CatKind::Deferral,
+            terminated: false,
+        });
     }
     if rng.gen_bool(0.015) {
         let issued = a.saturating_add(rng.gen_range(10..120).days());
-        let expires = if rng.gen_bool(0.5) { Some(issued.saturating_add(14.days())) } else { None };
-        p.records.push(Record::Stay { issued, expires, scope: StayScope::AllRemovals, country: None });
+        let expires = if rng.gen_bool(0.5) {
+            Some(issued.saturating_add(14.days()))
+        } else {
+            None
+        };
+        p.records.push(Record::Stay {
+            issued,
+            expires,
+            scope: StayScope::AllRemovals,
+            country: None,
+        });
     }
     if rng.gen_bool(0.03) {
-        p.records.push(Record::HabeasPetition { filed: a.saturating_add(rng.gen_range(5..100).days()), status: HabeasStatus::Pending });
+        p.records.push(Record::HabeasPetition {
+            filed: a.saturating_add(rng.gen_range(5..100).days()),
+            status: HabeasStatus::Pending,
+        });
     }
     if rng.gen_bool(0.04) {
         let claim = a.saturating_add(rng.gen_range(1..60).days());
-        p.records.push(Record::FearClaim { country: cc("SV"), date: claim });
+        p.records.push(Record::FearClaim {
+            country: cc("SV"),
+            date: claim,
+        });
         if rng.gen_bool(0.6) {
-            let outcome = if rng.gen_bool(0.3) { custodia_model::legal::ScreeningOutcome::Positive } else { custodia_model::legal::ScreeningOutcome::Negative };
-            p.records.push(Record::FearScreening { country: cc("SV"), date: claim.saturating_add(rng.gen_range(3..20).days()), outcome });
+            let outcome = if rng.gen_bool(0.3) {
+                custodia_model::legal::ScreeningOutcome::Positive
+            } else {
+                custodia_model::legal::ScreeningOutcome::Negative
+            };
+            p.records.push(Record::FearScreening {
+                country: cc("SV"),
+                date: claim.saturating_add(rng.gen_range(3..20).days()),
+                outcome,
+            });
         }
     }
     if rng.gen_bool(0.3) || nat == "US" {
@@ -345,17 +460,33 @@ fn legal_history(rng: &mut ChaCha8Rng, p: &mut SimPerson, nat: &str) {
         });
     }
     if nat == "VE" && rng.gen_bool(0.5) {
-        p.records.push(Record::AeaDesignation { date: date(2025, 3, 14).saturating_add(rng.gen_range(0..30).days()) });
+        p.records.push(Record::AeaDesignation {
+            date: date(2025, 3, 14).saturating_add(rng.gen_range(0..30).days()),
+        });
         if rng.gen_bool(0.7) {
-            p.records.push(Record::AeaNotice { served: date(2025, 3, 14).saturating_add(rng.gen_range(0..60).days()), language: "es".into() });
+            p.records.push(Record::AeaNotice {
+                served: date(2025, 3, 14).saturating_add(rng.gen_range(0..60).days()),
+                language: "es".into(),
+            });
         }
     }
     if nat == "US" && rng.gen_bool(0.5) {
-        p.records.push(Record::TransferConsent { country: cc("SV"), date: before(rng, a, 100), withdrawn: false });
+        p.records.push(Record::TransferConsent {
+            country: cc("SV"),
+            date: before(rng, a, 100),
+            withdrawn: false,
+        });
     }
 }
 
-fn request(p: &SimPerson, on: Date, basis: Basis, facility: &str, adult_only: bool, dest: CountryCode) -> ScreeningRequest {
+fn request(
+    p: &SimPerson,
+    on: Date,
+    basis: Basis,
+    facility: &str,
+    adult_only: bool,
+    dest: CountryCode,
+) -> ScreeningRequest {
     ScreeningRequest {
         id: p.record.id.clone(),
         on,
@@ -372,13 +503,24 @@ fn request(p: &SimPerson, on: Date, basis: Basis, facility: &str, adult_only: bo
             sex: p.record.sex.clone(),
         },
         records: p.records.clone(),
-        transfer: Transfer { basis, destination_country: dest, facility: Some(Facility { id: facility.into(), adult_only }) },
+        transfer: Transfer {
+            basis,
+            destination_country: dest,
+            facility: Some(Facility {
+                id: facility.into(),
+                adult_only,
+            }),
+        },
     }
 }
 
 /// How the receiving facility writes a name: its own clerk, its own keyboard.
 fn intake_spelling(rng: &mut ChaCha8Rng, s: &str) -> String {
-    let mut out: String = if rng.gen_bool(0.5) { custodia_linkage::names::fold(s).to_uppercase() } else { s.to_string() };
+    let mut out: String = if rng.gen_bool(0.5) {
+        custodia_linkage::names::fold(s).to_uppercase()
+    } else {
+        s.to_string()
+    };
     if rng.gen_bool(0.05) && out.chars().count() > 4 {
         let mut cs: Vec<char> = out.chars().collect();
         let i = rng.gen_range(1..cs.len() - 1);
@@ -390,37 +532,93 @@ fn intake_spelling(rng: &mut ChaCha8Rng, s: &str) -> String {
 
 /// Builds the world.
 pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
-    let mut sim = Sim { rng: ChaCha8Rng::seed_from_u64(seed), batches: Vec::new() };
+    let mut sim = Sim {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        batches: Vec::new(),
+    };
     let params = custodia_rules::Params::builtin();
     let start = date(2025, 1, 6);
 
     // Sites and the agreement.
     let setup: Vec<NewEvent> = facilities()
         .into_iter()
-        .map(|f| ev(ts(start, 9, 0), "admin:setup", EventData::FacilityRegistered(f)))
-        .chain(std::iter::once(ev(ts(date(2025, 3, 14), 12, 0), "admin:setup", EventData::AgreementRegistered(agreement()))))
+        .map(|f| {
+            ev(
+                ts(start, 9, 0),
+                "admin:setup",
+                EventData::FacilityRegistered(f),
+            )
+        })
+        .chain(std::iter::once(ev(
+            ts(date(2025, 3, 14), 12, 0),
+            "admin:setup",
+            EventData::AgreementRegistered(agreement()),
+        )))
         .collect();
     sim.push(ts(start, 9, 5), setup);
 
     // Persons in US detention, with their legal histories.
-    let mut persons: Vec<SimPerson> = (0..scale.persons()).map(|i| make_person(&mut sim, i)).collect();
-    persons.sort_by(|a, b| a.admitted.cmp(&b.admitted).then_with(|| a.record.id.cmp(&b.record.id)));
+    let mut persons: Vec<SimPerson> = (0..scale.persons())
+        .map(|i| make_person(&mut sim, i))
+        .collect();
+    persons.sort_by(|a, b| {
+        a.admitted
+            .cmp(&b.admitted)
+            .then_with(|| a.record.id.cmp(&b.record.id))
+    });
     for (chunk_no, chunk) in persons.chunks(2_000).enumerate() {
         let mut evs = Vec::new();
         for p in chunk {
             let at = ts(p.admitted, 10, 0);
-            evs.push(ev(at, "import:us-registry", EventData::PersonRegistered(p.record.clone())));
-            evs.push(ev(at, "sending_officer:intake", EventData::Admitted { person_id: p.record.id.clone(), facility_id: p.site.into(), manifest_id: None }));
+            evs.push(ev(
+                at,
+                "import:us-registry",
+                EventData::PersonRegistered(p.record.clone()),
+            ));
+            evs.push(ev(
+                at,
+                "sending_officer:intake",
+                EventData::Admitted {
+                    person_id: p.record.id.clone(),
+                    facility_id: p.site.into(),
+                    manifest_id: None,
+                },
+            ));
             for r in &p.records {
-                evs.push(ev(ts(r.date().min(p.admitted), 11, 0), "import:court-records", EventData::LegalRecordAdded { person_id: p.record.id.clone(), record: r.clone() }));
+                evs.push(ev(
+                    ts(r.date().min(p.admitted), 11, 0),
+                    "import:court-records",
+                    EventData::LegalRecordAdded {
+                        person_id: p.record.id.clone(),
+                        record: r.clone(),
+                    },
+                ));
             }
         }
-        sim.push(ts(date(2025, 3, 10), 8, 0).saturating_add(Span::new().minutes(chunk_no as i64)).unwrap_or(Timestamp::UNIX_EPOCH), evs);
+        sim.push(
+            ts(date(2025, 3, 10), 8, 0)
+                .saturating_add(Span::new().minutes(chunk_no as i64))
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            evs,
+        );
     }
-    let counsel_for: Vec<String> = persons.iter().step_by(97).map(|p| p.record.id.clone()).collect();
+    let counsel_for: Vec<String> = persons
+        .iter()
+        .step_by(97)
+        .map(|p| p.record.id.clone())
+        .collect();
     let counsel_evs = counsel_for
         .iter()
-        .map(|id| ev(ts(date(2025, 3, 12), 9, 0), "admin:setup", EventData::CounselAssigned { person_id: id.clone(), counsel: COUNSEL.into() }))
+        .map(|id| {
+            ev(
+                ts(date(2025, 3, 12), 9, 0),
+                "admin:setup",
+                EventData::CounselAssigned {
+                    person_id: id.clone(),
+                    counsel: COUNSEL.into(),
+                },
+            )
+        })
         .collect();
     sim.push(ts(date(2025, 3, 12), 9, 30), counsel_evs);
 
@@ -440,34 +638,57 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
     let mut open_cases: Vec<String> = Vec::new();
     while in_cecot < scale.target_in_cecot() && next < persons.len() {
         flight_no += 1;
-        let size = sim.rng.gen_range(100..=250).min(scale.target_in_cecot() - in_cecot + 20);
+        let size = sim
+            .rng
+            .gen_range(100..=250)
+            .min(scale.target_in_cecot() - in_cecot + 20);
         let end = (next + size).min(persons.len());
         let idx: Vec<usize> = (next..end).collect();
         next = end;
         let mid = format!("MAN-{flight_no:04}");
         let flight = format!("CST{:04}", 100 + flight_no);
         let created = ts(day.saturating_sub(2.days()), 9, 0);
-        let mut evs = vec![ev(created, OFFICER, EventData::ManifestCreated {
-            manifest_id: mid.clone(),
-            flight: flight.clone(),
-            from_facility: persons[idx[0]].site.into(),
-            to_facility: CECOT.into(),
-            destination_country: cc("SV"),
-            basis: Basis::Removal,
-            departure_on: day,
-        })];
+        let mut evs = vec![ev(
+            created,
+            OFFICER,
+            EventData::ManifestCreated {
+                manifest_id: mid.clone(),
+                flight: flight.clone(),
+                from_facility: persons[idx[0]].site.into(),
+                to_facility: CECOT.into(),
+                destination_country: cc("SV"),
+                basis: Basis::Removal,
+                departure_on: day,
+            },
+        )];
         for &i in &idx {
-            evs.push(ev(created, OFFICER, EventData::PassengerAdded { manifest_id: mid.clone(), person_id: persons[i].record.id.clone() }));
+            evs.push(ev(
+                created,
+                OFFICER,
+                EventData::PassengerAdded {
+                    manifest_id: mid.clone(),
+                    person_id: persons[i].record.id.clone(),
+                },
+            ));
         }
         // Screening by the real rules engine, as of the departure day.
         let mut blocked = Vec::new();
         let mut review = Vec::new();
         for &i in &idx {
             let p = &persons[i];
-            let nat = p.record.nationalities.first().map(|c| c.as_str().to_string()).unwrap_or_default();
+            let nat = p
+                .record
+                .nationalities
+                .first()
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default();
             let basis = if nat == "US" {
                 Basis::PrisonerTransfer
-            } else if p.records.iter().any(|r| matches!(r, Record::AeaDesignation { .. })) {
+            } else if p
+                .records
+                .iter()
+                .any(|r| matches!(r, Record::AeaDesignation { .. }))
+            {
                 Basis::AlienEnemiesAct
             } else {
                 Basis::Removal
@@ -479,21 +700,30 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
             } else if outcome == "needs_review" {
                 review.push(i);
             }
-            evs.push(ev(ts(day.saturating_sub(2.days()), 11, 0), "system:screening", EventData::ScreeningDecided {
-                person_id: p.record.id.clone(),
-                manifest_id: Some(mid.clone()),
-                on: day,
-                basis,
-                destination_country: cc("SV"),
-                facility_id: Some(CECOT.into()),
-                outcome,
-                rules_version: d.rules_version.clone(),
-                findings: d
-                    .findings
-                    .iter()
-                    .map(|f| FindingRecord { rule: f.rule.as_str().into(), effect: f.effect.as_str().into(), citation: f.citation.to_string(), detail: f.detail.clone() })
-                    .collect(),
-            }));
+            evs.push(ev(
+                ts(day.saturating_sub(2.days()), 11, 0),
+                "system:screening",
+                EventData::ScreeningDecided {
+                    person_id: p.record.id.clone(),
+                    manifest_id: Some(mid.clone()),
+                    on: day,
+                    basis,
+                    destination_country: cc("SV"),
+                    facility_id: Some(CECOT.into()),
+                    outcome,
+                    rules_version: d.rules_version.clone(),
+                    findings: d
+                        .findings
+                        .iter()
+                        .map(|f| FindingRecord {
+                            rule: f.rule.as_str().into(),
+                            effect: f.effect.as_str().into(),
+                            citation: f.citation.to_string(),
+                            detail: f.detail.clone(),
+                        })
+                        .collect(),
+                },
+            ));
         }
         sim.push(ts(day.saturating_sub(2.days()), 11, 5), evs);
 
@@ -502,9 +732,22 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
         let mut evs = Vec::new();
         let at = ts(day.saturating_sub(1.days()), 8, 0);
         for &i in &blocked {
-            evs.push(ev(at, OFFICER, EventData::PassengerRemoved { manifest_id: mid.clone(), person_id: persons[i].record.id.clone() }));
+            evs.push(ev(
+                at,
+                OFFICER,
+                EventData::PassengerRemoved {
+                    manifest_id: mid.clone(),
+                    person_id: persons[i].record.id.clone(),
+                },
+            ));
         }
-        evs.push(ev(at, OFFICER, EventData::ManifestScreened { manifest_id: mid.clone() }));
+        evs.push(ev(
+            at,
+            OFFICER,
+            EventData::ManifestScreened {
+                manifest_id: mid.clone(),
+            },
+        ));
         let justifications = review
             .iter()
             .map(|&i| Justification {
@@ -512,13 +755,36 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
                 text: "identity confirmed by fingerprint match; habeas counsel notified".into(),
             })
             .collect();
-        evs.push(ev(ts(day.saturating_sub(1.days()), 15, 0), SUPERVISOR, EventData::ManifestApproved { manifest_id: mid.clone(), justifications }));
+        evs.push(ev(
+            ts(day.saturating_sub(1.days()), 15, 0),
+            SUPERVISOR,
+            EventData::ManifestApproved {
+                manifest_id: mid.clone(),
+                justifications,
+            },
+        ));
         sim.push(ts(day.saturating_sub(1.days()), 15, 1), evs);
 
-        let boarding: Vec<usize> = idx.iter().copied().filter(|i| !blocked.contains(i)).collect();
+        let boarding: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|i| !blocked.contains(i))
+            .collect();
         let mut evs = vec![
-            ev(ts(day, 6, 30), OFFICER, EventData::ManifestDeparted { manifest_id: mid.clone() }),
-            ev(ts(day, 11, 45), RECEIVING, EventData::ManifestArrived { manifest_id: mid.clone() }),
+            ev(
+                ts(day, 6, 30),
+                OFFICER,
+                EventData::ManifestDeparted {
+                    manifest_id: mid.clone(),
+                },
+            ),
+            ev(
+                ts(day, 11, 45),
+                RECEIVING,
+                EventData::ManifestArrived {
+                    manifest_id: mid.clone(),
+                },
+            ),
         ];
         // The receiving side's own intake: most arrive; now and then one is not received.
         let mut intake = Vec::new();
@@ -532,65 +798,118 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
             let rid = format!("I-{flight_no:04}-{:03}", intake.len() + 1);
             let fam = intake_spelling(&mut sim.rng, &p.record.family_names);
             let giv = intake_spelling(&mut sim.rng, &p.record.given_names);
-            let doc = if sim.chance(0.2) { None } else { Some(p.document.clone()) };
-            intake.push((Some(i), IntakeRecord {
-                record_id: rid,
-                family_names: fam,
-                given_names: giv,
-                date_of_birth: p.record.date_of_birth.map(|d| d.to_string()),
-                sex: p.record.sex.clone(),
-                nationality: p.record.nationalities.first().map(|c| c.as_str().to_string()),
-                document_number: doc,
-            }));
+            let doc = if sim.chance(0.2) {
+                None
+            } else {
+                Some(p.document.clone())
+            };
+            intake.push((
+                Some(i),
+                IntakeRecord {
+                    record_id: rid,
+                    family_names: fam,
+                    given_names: giv,
+                    date_of_birth: p.record.date_of_birth.map(|d| d.to_string()),
+                    sex: p.record.sex.clone(),
+                    nationality: p
+                        .record
+                        .nationalities
+                        .first()
+                        .map(|c| c.as_str().to_string()),
+                    document_number: doc,
+                },
+            ));
         }
         if sim.chance(0.05) {
             let rid = format!("I-{flight_no:04}-{:03}", intake.len() + 1);
-            intake.push((None, IntakeRecord {
-                record_id: rid,
-                family_names: "DESCONOCIDO".into(),
-                given_names: "SIN NOMBRE".into(),
-                date_of_birth: None,
-                sex: Some("M".into()),
-                nationality: None,
-                document_number: None,
-            }));
+            intake.push((
+                None,
+                IntakeRecord {
+                    record_id: rid,
+                    family_names: "DESCONOCIDO".into(),
+                    given_names: "SIN NOMBRE".into(),
+                    date_of_birth: None,
+                    sex: Some("M".into()),
+                    nationality: None,
+                    document_number: None,
+                },
+            ));
         }
         for (_, r) in &intake {
-            evs.push(ev(ts(day, 13, 0), RECEIVING, EventData::IntakeRecorded { facility_id: CECOT.into(), manifest_id: Some(mid.clone()), record: r.clone() }));
+            evs.push(ev(
+                ts(day, 13, 0),
+                RECEIVING,
+                EventData::IntakeRecorded {
+                    facility_id: CECOT.into(),
+                    manifest_id: Some(mid.clone()),
+                    record: r.clone(),
+                },
+            ));
         }
-        let intake_recs: Vec<LinkRecord> = intake.iter().map(|(_, r)| intake_link_record(r)).collect();
+        let intake_recs: Vec<LinkRecord> =
+            intake.iter().map(|(_, r)| intake_link_record(r)).collect();
         let rec = custodia_linkage::reconcile::reconcile(&manifest_recs, &intake_recs);
         let mut case_no = 0;
         let mut case = |kind: &str, subject: &str, detail: String, evs: &mut Vec<NewEvent>| {
             case_no += 1;
             let case_id = format!("CASE-{flight_no:04}-{case_no:02}");
-            evs.push(ev(ts(day, 14, 0), RECEIVING, EventData::CaseOpened {
-                case_id: case_id.clone(),
-                manifest_id: mid.clone(),
-                case_kind: kind.into(),
-                subject_id: subject.into(),
-                detail,
-            }));
+            evs.push(ev(
+                ts(day, 14, 0),
+                RECEIVING,
+                EventData::CaseOpened {
+                    case_id: case_id.clone(),
+                    manifest_id: mid.clone(),
+                    case_kind: kind.into(),
+                    subject_id: subject.into(),
+                    detail,
+                },
+            ));
             case_id
         };
         for m in &rec.missing_from_intake {
-            open_cases.push(case("missing_from_intake", m, format!("{m} boarded {flight} but no intake record matches"), &mut evs));
+            open_cases.push(case(
+                "missing_from_intake",
+                m,
+                format!("{m} boarded {flight} but no intake record matches"),
+                &mut evs,
+            ));
         }
         for u in &rec.unexpected_in_intake {
-            open_cases.push(case("unexpected_in_intake", u, format!("intake record {u} matches no passenger of {flight}"), &mut evs));
+            open_cases.push(case(
+                "unexpected_in_intake",
+                u,
+                format!("intake record {u} matches no passenger of {flight}"),
+                &mut evs,
+            ));
         }
         for r in &rec.needs_review {
-            open_cases.push(case("needs_review", &r.manifest_id, format!("{} has {} close intake candidates", r.manifest_id, r.candidates.len()), &mut evs));
+            open_cases.push(case(
+                "needs_review",
+                &r.manifest_id,
+                format!(
+                    "{} has {} close intake candidates",
+                    r.manifest_id,
+                    r.candidates.len()
+                ),
+                &mut evs,
+            ));
         }
-        evs.push(ev(ts(day, 14, 5), RECEIVING, EventData::ManifestReconciled {
-            manifest_id: mid.clone(),
-            matched: rec.matches.len() as u32,
-            missing: rec.missing_from_intake.len() as u32,
-            unexpected: rec.unexpected_in_intake.len() as u32,
-            review: rec.needs_review.len() as u32,
-        }));
+        evs.push(ev(
+            ts(day, 14, 5),
+            RECEIVING,
+            EventData::ManifestReconciled {
+                manifest_id: mid.clone(),
+                matched: rec.matches.len() as u32,
+                missing: rec.missing_from_intake.len() as u32,
+                unexpected: rec.unexpected_in_intake.len() as u32,
+                review: rec.needs_review.len() as u32,
+            },
+        ));
         // Admission and placement of everyone matched.
-        let by_id: BTreeMap<&str, usize> = boarding.iter().map(|&i| (persons[i].record.id.as_str(), i)).collect();
+        let by_id: BTreeMap<&str, usize> = boarding
+            .iter()
+            .map(|&i| (persons[i].record.id.as_str(), i))
+            .collect();
         let mut admitted = Vec::new();
         for m in &rec.matches {
             if let Some(&i) = by_id.get(m.manifest_id.as_str()) {
@@ -599,16 +918,40 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
         }
         for &i in &admitted {
             let pid = persons[i].record.id.clone();
-            evs.push(ev(ts(day, 15, 0), RECEIVING, EventData::Admitted { person_id: pid.clone(), facility_id: CECOT.into(), manifest_id: Some(mid.clone()) }));
-            let range = match persons[i].group { Some("A") => 1..=4, Some(_) => 5..=8, None => 1..=8 };
+            evs.push(ev(
+                ts(day, 15, 0),
+                RECEIVING,
+                EventData::Admitted {
+                    person_id: pid.clone(),
+                    facility_id: CECOT.into(),
+                    manifest_id: Some(mid.clone()),
+                },
+            ));
+            let range = match persons[i].group {
+                Some("A") => 1..=4,
+                Some(_) => 5..=8,
+                None => 1..=8,
+            };
             let cell = occupancy
                 .iter()
-                .filter(|(k, _)| k[1..2].parse::<u8>().map(|p| range.contains(&p)).unwrap_or(false))
+                .filter(|(k, _)| {
+                    k[1..2]
+                        .parse::<u8>()
+                        .map(|p| range.contains(&p))
+                        .unwrap_or(false)
+                })
                 .min_by_key(|(k, v)| (**v, (*k).clone()))
                 .map(|(k, _)| k.clone())
                 .unwrap_or_else(|| "P1-C01".into());
             *occupancy.entry(cell.clone()).or_insert(0) += 1;
-            evs.push(ev(ts(day, 16, 0), RECEIVING, EventData::Placed { person_id: pid.clone(), cell_id: cell }));
+            evs.push(ev(
+                ts(day, 16, 0),
+                RECEIVING,
+                EventData::Placed {
+                    person_id: pid.clone(),
+                    cell_id: cell,
+                },
+            ));
             persons[i].flown = true;
             in_cecot += 1;
         }
@@ -621,22 +964,61 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
             let pid = persons[i].record.id.clone();
             if sim.chance(0.55) {
                 let delay = sim.rng.gen_range(1..(24 * 6));
-                evs.push(ev(ts(day, 16, 0).saturating_add(Span::new().hours(delay)).unwrap_or(Timestamp::UNIX_EPOCH), RECEIVING, EventData::FamilyNotified { person_id: pid.clone(), occasion: "admission".into() }));
+                evs.push(ev(
+                    ts(day, 16, 0)
+                        .saturating_add(Span::new().hours(delay))
+                        .unwrap_or(Timestamp::UNIX_EPOCH),
+                    RECEIVING,
+                    EventData::FamilyNotified {
+                        person_id: pid.clone(),
+                        occasion: "admission".into(),
+                    },
+                ));
             }
             if sim.chance(0.08) {
                 for k in 1..=3 {
                     let minutes = *[0u32, 0, 15, 30, 60].choose(&mut sim.rng).unwrap_or(&0);
-                    evs.push(ev(ts(day.saturating_add(k.days()), 10, 0), RECEIVING, EventData::ExerciseRecorded { person_id: pid.clone(), on: day.saturating_add(k.days()), minutes }));
+                    evs.push(ev(
+                        ts(day.saturating_add(k.days()), 10, 0),
+                        RECEIVING,
+                        EventData::ExerciseRecorded {
+                            person_id: pid.clone(),
+                            on: day.saturating_add(k.days()),
+                            minutes,
+                        },
+                    ));
                 }
             }
             if sim.chance(0.01) {
-                evs.push(ev(ts(day.saturating_add(20.days()), 10, 0), RECEIVING, EventData::VisitRecorded { person_id: pid.clone(), on: day.saturating_add(20.days()), visit_kind: "consular".into() }));
+                evs.push(ev(
+                    ts(day.saturating_add(20.days()), 10, 0),
+                    RECEIVING,
+                    EventData::VisitRecorded {
+                        person_id: pid.clone(),
+                        on: day.saturating_add(20.days()),
+                        visit_kind: "consular".into(),
+                    },
+                ));
             }
             if sim.chance(0.005) {
                 let from = day.saturating_add(3.days());
-                evs.push(ev(ts(from, 9, 0), RECEIVING, EventData::SolitaryStarted { person_id: pid.clone(), on: from }));
+                evs.push(ev(
+                    ts(from, 9, 0),
+                    RECEIVING,
+                    EventData::SolitaryStarted {
+                        person_id: pid.clone(),
+                        on: from,
+                    },
+                ));
                 let len = sim.rng.gen_range(5..40);
-                evs.push(ev(ts(from.saturating_add(len.days()), 9, 0), RECEIVING, EventData::SolitaryEnded { person_id: pid, on: from.saturating_add(len.days()) }));
+                evs.push(ev(
+                    ts(from.saturating_add(len.days()), 9, 0),
+                    RECEIVING,
+                    EventData::SolitaryEnded {
+                        person_id: pid,
+                        on: from.saturating_add(len.days()),
+                    },
+                ));
             }
         }
         sim.push(ts(day.saturating_add(1.days()), 9, 0), evs);
@@ -647,7 +1029,17 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
     let resolve: Vec<NewEvent> = open_cases
         .iter()
         .step_by(3)
-        .map(|c| ev(ts(day, 10, 0), "receiving_supervisor:cecot", EventData::CaseResolved { case_id: c.clone(), reason: "located at the facility's medical unit; intake record corrected".into() }))
+        .map(|c| {
+            ev(
+                ts(day, 10, 0),
+                "receiving_supervisor:cecot",
+                EventData::CaseResolved {
+                    case_id: c.clone(),
+                    reason: "located at the facility's medical unit; intake record corrected"
+                        .into(),
+                },
+            )
+        })
         .collect();
     sim.push(ts(day, 10, 5), resolve);
 
@@ -656,8 +1048,27 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
     for p in persons.iter().filter(|p| !p.flown) {
         let at = ts(day.saturating_add(2.days()), 12, 0);
         match sim.rng.gen_range(0..10) {
-            0..=1 => evs.push(ev(at, "sending_officer:release", EventData::Released { person_id: p.record.id.clone(), facility_id: p.site.into() })),
-            2 => evs.push(ev(at, OFFICER, EventData::Removed { person_id: p.record.id.clone(), country: p.record.nationalities.first().copied().unwrap_or_else(|| cc("SV")) })),
+            0..=1 => evs.push(ev(
+                at,
+                "sending_officer:release",
+                EventData::Released {
+                    person_id: p.record.id.clone(),
+                    facility_id: p.site.into(),
+                },
+            )),
+            2 => evs.push(ev(
+                at,
+                OFFICER,
+                EventData::Removed {
+                    person_id: p.record.id.clone(),
+                    country: p
+                        .record
+                        .nationalities
+                        .first()
+                        .copied()
+                        .unwrap_or_else(|| cc("SV")),
+                },
+            )),
             _ => {}
         }
     }
@@ -672,7 +1083,11 @@ fn link_record(id: &str, p: &SimPerson) -> LinkRecord {
         given_names: p.record.given_names.clone(),
         date_of_birth: p.record.date_of_birth,
         sex: p.record.sex.clone(),
-        nationality: p.record.nationalities.first().map(|c| c.as_str().to_string()),
+        nationality: p
+            .record
+            .nationalities
+            .first()
+            .map(|c| c.as_str().to_string()),
         document_number: Some(p.document.clone()),
         line: 0,
     }

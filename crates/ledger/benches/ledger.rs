@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Hashing throughput of the append path and proof cost, without storage.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use custodia_ledger::{inclusion_proof, leaf_hash, Frontier, MemoryHashes};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use custodia_ledger::{Frontier, MemoryHashes, inclusion_proof, leaf_hash};
 
 fn bench(c: &mut Criterion) {
     let leaf = br#"{"seq":123456,"occurred_at":"2025-03-15T06:30:00Z","recorded_at":"2025-03-15T06:30:00Z","kind":"person_read","actor":"auditor:1","data":{"person_id":"P-000123"}}"#;

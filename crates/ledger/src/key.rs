@@ -12,9 +12,14 @@ use tlog_tiles::tlog::Hash;
 pub enum KeyError {
     /// The key file could not be read or written.
     #[error("key file `{path}`: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     /// The key file does not hold a `PRIVATE+KEY+name+id+key` signer key.
-    #[error("key file `{0}`: not a signed-note Ed25519 signer key (`PRIVATE+KEY+<name>+<id>+<base64>`)")]
+    #[error(
+        "key file `{0}`: not a signed-note Ed25519 signer key (`PRIVATE+KEY+<name>+<id>+<base64>`)"
+    )]
     Format(String),
     /// The key name is not valid for a signed note.
     #[error("key name `{0}` is not valid (non-empty, no spaces or `+`)")]
@@ -40,7 +45,10 @@ pub struct LogKey {
 
 impl std::fmt::Debug for LogKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogKey").field("name", &self.name).field("vkey", &self.vkey).finish()
+        f.debug_struct("LogKey")
+            .field("name", &self.name)
+            .field("vkey", &self.vkey)
+            .finish()
     }
 }
 
@@ -82,7 +90,12 @@ impl LogKey {
             .ok_or_else(|| KeyError::Format(String::new()))?;
         let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
         let vkey = signed_note::new_ed25519_verifier_key(&name, &sk.verifying_key());
-        Ok(Self { name, skey, signer, vkey })
+        Ok(Self {
+            name,
+            skey,
+            signer,
+            vkey,
+        })
     }
 
     /// Loads the key at `path`, or creates it (mode 0600) named `name` when absent.
@@ -97,14 +110,19 @@ impl LogKey {
                 })?;
                 Ok(key)
             }
-            Err(source) => Err(KeyError::Io { path: path.display().to_string(), source }),
+            Err(source) => Err(KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
     /// Loads the key at `path`; it must exist.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let s = std::fs::read_to_string(path)
-            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        let s = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_skey(&s).map_err(|_| KeyError::Format(path.display().to_string()))
     }
 
@@ -124,10 +142,16 @@ impl LogKey {
             .map_err(|e| CheckpointError::Invalid(e.to_string()))?;
         let mut note =
             Note::new(&cp.to_bytes(), &[]).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
-        note.add_sigs(&[&self.signer]).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+        note.add_sigs(&[&self.signer])
+            .map_err(|e| CheckpointError::Invalid(e.to_string()))?;
         let text = String::from_utf8(note.to_bytes())
             .map_err(|e| CheckpointError::Invalid(e.to_string()))?;
-        Ok(SignedCheckpoint { origin: self.name.clone(), size, root, note: text })
+        Ok(SignedCheckpoint {
+            origin: self.name.clone(),
+            size,
+            root,
+            note: text,
+        })
     }
 }
 
@@ -135,7 +159,11 @@ impl LogKey {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }
@@ -147,8 +175,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// Verifies a signed checkpoint note against a verifier key; returns what it signs.
 pub fn verify_checkpoint(note: &str, vkey: &str) -> Result<SignedCheckpoint, CheckpointError> {
-    let verifier =
-        StandardVerifier::new(vkey).map_err(|e| CheckpointError::Invalid(format!("verifier key: {e}")))?;
+    let verifier = StandardVerifier::new(vkey)
+        .map_err(|e| CheckpointError::Invalid(format!("verifier key: {e}")))?;
     let parsed = Note::from_bytes(note.as_bytes())
         .map_err(|e| CheckpointError::Invalid(format!("not a signed note: {e}")))?;
     let list = VerifierList::new(vec![Box::new(verifier)]);

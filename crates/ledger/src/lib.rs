@@ -24,10 +24,10 @@
 mod key;
 mod tree;
 
-pub use key::{verify_checkpoint, CheckpointError, KeyError, LogKey, SignedCheckpoint};
-pub use tlog_tiles::tlog::{Error as HashError, Hash, HashReader, HASH_SIZE};
+pub use key::{CheckpointError, KeyError, LogKey, SignedCheckpoint, verify_checkpoint};
+pub use tlog_tiles::tlog::{Error as HashError, HASH_SIZE, Hash, HashReader};
 pub use tree::{
-    consistency_proof, inclusion_proof, leaf_hash, node_hash, stored_hash_count,
-    stored_hash_index, stored_hash_location, tree_root, verify_consistency, verify_inclusion, BatchHasher,
-    Frontier, LedgerError, MemoryHashes,
+    BatchHasher, Frontier, LedgerError, MemoryHashes, consistency_proof, inclusion_proof,
+    leaf_hash, node_hash, stored_hash_count, stored_hash_index, stored_hash_location, tree_root,
+    verify_consistency, verify_inclusion,
 };

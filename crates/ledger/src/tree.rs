@@ -1,6 +1,5 @@
 //! RFC 6962 tree hashing over stored hashes (Go `tlog` layout, via `tlog_tiles`).
 
-
 use tlog_tiles::tlog::{self, Hash, HashReader};
 
 /// Errors of the Merkle layer.
@@ -110,7 +109,9 @@ pub fn verify_consistency(
         return if old_root == new_root && proof.is_empty() {
             Ok(())
         } else {
-            Err(LedgerError::InvalidProof("equal sizes with different roots".into()))
+            Err(LedgerError::InvalidProof(
+                "equal sizes with different roots".into(),
+            ))
         };
     }
     if old == 0 {
@@ -166,7 +167,11 @@ impl Frontier {
     /// The frontier of the stored tree of `size` leaves (at most log2 n reads).
     pub fn load<R: HashReader>(size: u64, r: &R) -> Result<Self, LedgerError> {
         let indexes = tlog::sub_tree_index(0, size, vec![]);
-        let stack = if indexes.is_empty() { Vec::new() } else { r.read_hashes(&indexes)? };
+        let stack = if indexes.is_empty() {
+            Vec::new()
+        } else {
+            r.read_hashes(&indexes)?
+        };
         if stack.len() != size.count_ones() as usize {
             return Err(LedgerError::Storage(format!(
                 "expected {} edge hashes for size {size}, read {}",

@@ -208,14 +208,18 @@ fn checkpoint_signs_and_verifies_and_rejects_tampering() {
     // The key id is the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key).
     let vk: Vec<&str> = key.verifier_key().splitn(3, '+').collect();
     use base64::Engine as _;
-    let pk = base64::engine::general_purpose::STANDARD.decode(vk[2]).unwrap();
+    let pk = base64::engine::general_purpose::STANDARD
+        .decode(vk[2])
+        .unwrap();
     let mut s = Sha256::new();
     s.update(b"custodia.test/ledger\n");
     s.update(&pk);
     let id = s.finalize();
     assert_eq!(vk[1], hex::encode(&id[..4]));
     let sig = lines[4].rsplit(' ').next().unwrap();
-    let sig = base64::engine::general_purpose::STANDARD.decode(sig).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(sig)
+        .unwrap();
     assert_eq!(sig.len(), 68);
     assert_eq!(&sig[..4], &id[..4]);
 

@@ -29,7 +29,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `t`.
     pub fn new(t: jiff::Timestamp) -> Self {
-        Self { seconds: AtomicI64::new(t.as_second()) }
+        Self {
+            seconds: AtomicI64::new(t.as_second()),
+        }
     }
     /// Sets the time.
     pub fn set(&self, t: jiff::Timestamp) {

@@ -152,20 +152,53 @@ pub struct AgreementRecord {
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum EventData {
     FacilityRegistered(FacilityRecord),
-    CellStatusChanged { cell_id: String, in_use: bool, #[serde(default, skip_serializing_if = "Option::is_none")] reason: Option<String> },
+    CellStatusChanged {
+        cell_id: String,
+        in_use: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     PersonRegistered(PersonRecord),
     PersonUpdated(PersonRecord),
     /// Custody as reported by an outside registry (an import), not observed by this system.
-    CustodyReported { person_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] facility_id: Option<String>, status: CustodyStatus },
-    LegalRecordAdded { person_id: String, record: Record },
-    CounselAssigned { person_id: String, counsel: String },
-    Admitted { person_id: String, facility_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] manifest_id: Option<String> },
+    CustodyReported {
+        person_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        facility_id: Option<String>,
+        status: CustodyStatus,
+    },
+    LegalRecordAdded {
+        person_id: String,
+        record: Record,
+    },
+    CounselAssigned {
+        person_id: String,
+        counsel: String,
+    },
+    Admitted {
+        person_id: String,
+        facility_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manifest_id: Option<String>,
+    },
     /// A placement in a cell, on intake or as a move.
-    Placed { person_id: String, cell_id: String },
-    Released { person_id: String, facility_id: String },
+    Placed {
+        person_id: String,
+        cell_id: String,
+    },
+    Released {
+        person_id: String,
+        facility_id: String,
+    },
     /// Handed over at a destination outside the system's facilities.
-    Removed { person_id: String, country: CountryCode },
-    Died { person_id: String, facility_id: String },
+    Removed {
+        person_id: String,
+        country: CountryCode,
+    },
+    Died {
+        person_id: String,
+        facility_id: String,
+    },
     ScreeningDecided {
         person_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,27 +221,96 @@ pub enum EventData {
         basis: Basis,
         departure_on: Date,
     },
-    PassengerAdded { manifest_id: String, person_id: String },
-    PassengerRemoved { manifest_id: String, person_id: String },
-    ManifestScreened { manifest_id: String },
-    ManifestApproved { manifest_id: String, #[serde(default, skip_serializing_if = "Vec::is_empty")] justifications: Vec<Justification> },
-    ManifestDeparted { manifest_id: String },
-    ManifestArrived { manifest_id: String },
-    ManifestReconciled { manifest_id: String, matched: u32, missing: u32, unexpected: u32, review: u32 },
-    ManifestClosed { manifest_id: String },
-    IntakeRecorded { facility_id: String, #[serde(default, skip_serializing_if = "Option::is_none")] manifest_id: Option<String>, record: IntakeRecord },
-    CaseOpened { case_id: String, manifest_id: String, case_kind: String, subject_id: String, detail: String },
-    CaseResolved { case_id: String, reason: String },
+    PassengerAdded {
+        manifest_id: String,
+        person_id: String,
+    },
+    PassengerRemoved {
+        manifest_id: String,
+        person_id: String,
+    },
+    ManifestScreened {
+        manifest_id: String,
+    },
+    ManifestApproved {
+        manifest_id: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        justifications: Vec<Justification>,
+    },
+    ManifestDeparted {
+        manifest_id: String,
+    },
+    ManifestArrived {
+        manifest_id: String,
+    },
+    ManifestReconciled {
+        manifest_id: String,
+        matched: u32,
+        missing: u32,
+        unexpected: u32,
+        review: u32,
+    },
+    ManifestClosed {
+        manifest_id: String,
+    },
+    IntakeRecorded {
+        facility_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manifest_id: Option<String>,
+        record: IntakeRecord,
+    },
+    CaseOpened {
+        case_id: String,
+        manifest_id: String,
+        case_kind: String,
+        subject_id: String,
+        detail: String,
+    },
+    CaseResolved {
+        case_id: String,
+        reason: String,
+    },
     AgreementRegistered(AgreementRecord),
-    InvoiceIssued { invoice_id: String, agreement_id: String, month: String, person_days: u64, total: String },
-    InvoiceAdjusted { note_id: String, invoice_id: String, note_kind: String, amount: String, reason: String },
-    ExerciseRecorded { person_id: String, on: Date, minutes: u32 },
-    VisitRecorded { person_id: String, on: Date, visit_kind: String },
-    SolitaryStarted { person_id: String, on: Date },
-    SolitaryEnded { person_id: String, on: Date },
-    FamilyNotified { person_id: String, occasion: String },
+    InvoiceIssued {
+        invoice_id: String,
+        agreement_id: String,
+        month: String,
+        person_days: u64,
+        total: String,
+    },
+    InvoiceAdjusted {
+        note_id: String,
+        invoice_id: String,
+        note_kind: String,
+        amount: String,
+        reason: String,
+    },
+    ExerciseRecorded {
+        person_id: String,
+        on: Date,
+        minutes: u32,
+    },
+    VisitRecorded {
+        person_id: String,
+        on: Date,
+        visit_kind: String,
+    },
+    SolitaryStarted {
+        person_id: String,
+        on: Date,
+    },
+    SolitaryEnded {
+        person_id: String,
+        on: Date,
+    },
+    FamilyNotified {
+        person_id: String,
+        occasion: String,
+    },
     /// Someone read a person's record: access itself is audited.
-    PersonRead { person_id: String },
+    PersonRead {
+        person_id: String,
+    },
 }
 
 /// A supervisor's reason to send a `needs_review` person.

@@ -42,7 +42,9 @@ pub struct LocatorDay {
 }
 
 fn u(v: Option<&Value>) -> u64 {
-    v.and_then(Value::as_i64).and_then(|i| u64::try_from(i).ok()).unwrap_or(0)
+    v.and_then(Value::as_i64)
+        .and_then(|i| u64::try_from(i).ok())
+        .unwrap_or(0)
 }
 
 impl Store {
@@ -67,7 +69,10 @@ impl Store {
     /// The live (not revoked) token with this hash.
     pub fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>> {
         self.read(|c| {
-            let rows = c.query("SELECT role, name, facility_id FROM tokens WHERE hash = ? AND revoked = 0", &[hash.into()])?;
+            let rows = c.query(
+                "SELECT role, name, facility_id FROM tokens WHERE hash = ? AND revoked = 0",
+                &[hash.into()],
+            )?;
             Ok(rows.first().map(|r| TokenRow {
                 role: r[0].opt_str().unwrap_or_default(),
                 name: r[1].opt_str().unwrap_or_default(),
@@ -78,16 +83,32 @@ impl Store {
 
     /// Revokes a token; returns whether one was live.
     pub fn revoke_token(&mut self, hash: &str) -> Result<bool> {
-        let (n, _) = self.transact(|tx| tx.execute_service("UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0", &[hash.into()]))?;
+        let (n, _) = self.transact(|tx| {
+            tx.execute_service(
+                "UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0",
+                &[hash.into()],
+            )
+        })?;
         Ok(n > 0)
     }
 
     /// Opens a session (stored by the hash of its id).
-    pub fn insert_session(&mut self, id_hash: &str, token_hash: &str, csrf: &str, expires_at: jiff::Timestamp) -> Result<()> {
+    pub fn insert_session(
+        &mut self,
+        id_hash: &str,
+        token_hash: &str,
+        csrf: &str,
+        expires_at: jiff::Timestamp,
+    ) -> Result<()> {
         self.transact(|tx| {
             tx.execute_service(
                 "INSERT INTO sessions (id_hash, token_hash, csrf, expires_at) VALUES (?, ?, ?, ?)",
-                &[id_hash.into(), token_hash.into(), csrf.into(), expires_at.to_string().into()],
+                &[
+                    id_hash.into(),
+                    token_hash.into(),
+                    csrf.into(),
+                    expires_at.to_string().into(),
+                ],
             )
         })?;
         Ok(())
@@ -112,17 +133,27 @@ impl Store {
                 },
             }))
         })?;
-        Ok(row.filter(|s| s.expires_at.parse::<jiff::Timestamp>().is_ok_and(|e| e > now)))
+        Ok(row.filter(|s| {
+            s.expires_at
+                .parse::<jiff::Timestamp>()
+                .is_ok_and(|e| e > now)
+        }))
     }
 
     /// Ends a session.
     pub fn delete_session(&mut self, id_hash: &str) -> Result<()> {
-        self.transact(|tx| tx.execute_service("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()]))?;
+        self.transact(|tx| {
+            tx.execute_service("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()])
+        })?;
         Ok(())
     }
 
     /// The answer first given under this idempotency key by this token, if any.
-    pub fn idempotent_answer(&mut self, key: &str, token_hash: &str) -> Result<Option<IdempotentAnswer>> {
+    pub fn idempotent_answer(
+        &mut self,
+        key: &str,
+        token_hash: &str,
+    ) -> Result<Option<IdempotentAnswer>> {
         self.read(|c| {
             let rows = c.query(
                 "SELECT request_hash, status, response FROM idempotency WHERE key = ? AND token_hash = ?",
@@ -137,7 +168,12 @@ impl Store {
     }
 
     /// Remembers the answer to an idempotent request (the first one wins).
-    pub fn remember_answer(&mut self, key: &str, token_hash: &str, a: &IdempotentAnswer) -> Result<()> {
+    pub fn remember_answer(
+        &mut self,
+        key: &str,
+        token_hash: &str,
+        a: &IdempotentAnswer,
+    ) -> Result<()> {
         self.transact(|tx| {
             tx.execute_service(
                 "INSERT INTO idempotency (key, token_hash, request_hash, status, response) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -30,7 +30,9 @@ pub struct ImportSummary {
 pub fn person_from_row(r: &Row) -> Result<PersonRecord> {
     let s = |i: usize| r.get(i).and_then(Value::opt_str);
     let split = |v: Option<String>| -> Vec<String> {
-        v.filter(|x| !x.is_empty()).map(|x| x.split(';').map(str::to_string).collect()).unwrap_or_default()
+        v.filter(|x| !x.is_empty())
+            .map(|x| x.split(';').map(str::to_string).collect())
+            .unwrap_or_default()
     };
     let nationalities = split(s(6))
         .iter()
@@ -62,11 +64,21 @@ pub const PERSON_COLUMNS: &str = "id, family_names, given_names, date_of_birth, 
                                   nationalities, us_status, languages, identity_verified, facility_id, status";
 
 /// Loads one person and their custody (facility, status).
-pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<(PersonRecord, Option<String>, Option<String>)>> {
-    let rows = c.query(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"), &[id.into()])?;
+pub fn load_person(
+    c: &mut dyn Conn,
+    id: &str,
+) -> Result<Option<(PersonRecord, Option<String>, Option<String>)>> {
+    let rows = c.query(
+        &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"),
+        &[id.into()],
+    )?;
     match rows.first() {
         None => Ok(None),
-        Some(r) => Ok(Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str()))),
+        Some(r) => Ok(Some((
+            person_from_row(r)?,
+            r[10].opt_str(),
+            r[11].opt_str(),
+        ))),
     }
 }
 
@@ -85,13 +97,20 @@ impl Store {
             let mut s = ImportSummary::default();
             for row in rows {
                 let existing = {
-                    let rs = tx.query(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"), &[row.person.id.as_str().into()])?;
+                    let rs = tx.query(
+                        &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"),
+                        &[row.person.id.as_str().into()],
+                    )?;
                     match rs.first() {
                         None => None,
                         Some(r) => Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str())),
                     }
                 };
-                let ev = |data| NewEvent { occurred_at, actor: actor.to_string(), data };
+                let ev = |data| NewEvent {
+                    occurred_at,
+                    actor: actor.to_string(),
+                    data,
+                };
                 let custody = |s: &mut ImportSummary, tx: &mut crate::store::Tx<'_>| {
                     if row.facility_id.is_some() || row.status.is_some() {
                         s.custody_changed += 1;

@@ -23,18 +23,20 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+pub mod auth;
 pub mod backend;
+pub mod commands;
 mod error;
 pub mod postgres;
 pub mod project;
+pub mod queries;
 mod restore;
 pub mod sqlite;
 mod store;
 mod verify;
-pub mod commands;
-pub mod queries;
-pub mod auth;
 
 pub use error::{Result, StoreError};
-pub use store::{default_key_path, is_postgres, InclusionProof, OpenOptions, Receipt, Store, Tx, DEFAULT_ORIGIN};
+pub use store::{
+    DEFAULT_ORIGIN, InclusionProof, OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,
+};
 pub use verify::{Verdict, VerifyOptions};

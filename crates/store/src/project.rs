@@ -104,14 +104,32 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             }
             c.insert_many(
                 "cells",
-                &["id", "facility_id", "pavilion", "area_m2", "capacity", "windows", "sanitation", "in_use", "out_of_use_reason"],
+                &[
+                    "id",
+                    "facility_id",
+                    "pavilion",
+                    "area_m2",
+                    "capacity",
+                    "windows",
+                    "sanitation",
+                    "in_use",
+                    "out_of_use_reason",
+                ],
                 &rows,
             )?;
         }
-        EventData::CellStatusChanged { cell_id, in_use, reason } => {
+        EventData::CellStatusChanged {
+            cell_id,
+            in_use,
+            reason,
+        } => {
             c.execute(
                 "UPDATE cells SET in_use = ?, out_of_use_reason = ? WHERE id = ?",
-                &[(*in_use).into(), reason.clone().into(), cell_id.as_str().into()],
+                &[
+                    (*in_use).into(),
+                    reason.clone().into(),
+                    cell_id.as_str().into(),
+                ],
             )?;
         }
         EventData::PersonRegistered(p) | EventData::PersonUpdated(p) => {
@@ -148,17 +166,31 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             }
             person_event(c, &p.id, seq)?;
         }
-        EventData::CustodyReported { person_id, facility_id, status } => {
+        EventData::CustodyReported {
+            person_id,
+            facility_id,
+            status,
+        } => {
             c.execute(
                 "UPDATE persons SET facility_id = ?, status = ?, status_since = ? WHERE id = ?",
-                &[facility_id.clone().into(), status.as_str().into(), on.into(), person_id.as_str().into()],
+                &[
+                    facility_id.clone().into(),
+                    status.as_str().into(),
+                    on.into(),
+                    person_id.as_str().into(),
+                ],
             )?;
             person_event(c, person_id, seq)?;
         }
         EventData::LegalRecordAdded { person_id, record } => {
             c.execute(
                 "INSERT INTO legal_records (seq, person_id, record_type, body) VALUES (?, ?, ?, ?)",
-                &[seq.into(), person_id.as_str().into(), record.type_name().into(), json(record)?.into()],
+                &[
+                    seq.into(),
+                    person_id.as_str().into(),
+                    record.type_name().into(),
+                    json(record)?.into(),
+                ],
             )?;
             person_event(c, person_id, seq)?;
         }
@@ -169,7 +201,11 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             )?;
             person_event(c, person_id, seq)?;
         }
-        EventData::Admitted { person_id, facility_id, .. } => {
+        EventData::Admitted {
+            person_id,
+            facility_id,
+            ..
+        } => {
             close_open(c, person_id, on)?;
             c.execute(
                 "INSERT INTO stays (seq, person_id, facility_id, admitted_on, released_on) VALUES (?, ?, ?, ?, NULL)",
@@ -190,7 +226,10 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 "INSERT INTO placements (seq, person_id, cell_id, from_on, to_on) VALUES (?, ?, ?, ?, NULL)",
                 &[seq.into(), person_id.as_str().into(), cell_id.as_str().into(), on.into()],
             )?;
-            c.execute("UPDATE persons SET cell_id = ? WHERE id = ?", &[cell_id.as_str().into(), person_id.as_str().into()])?;
+            c.execute(
+                "UPDATE persons SET cell_id = ? WHERE id = ?",
+                &[cell_id.as_str().into(), person_id.as_str().into()],
+            )?;
             person_event(c, person_id, seq)?;
         }
         EventData::Released { person_id, .. } => {
@@ -208,7 +247,17 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             set_status(c, person_id, "deceased", on)?;
             person_event(c, person_id, seq)?;
         }
-        EventData::ScreeningDecided { person_id, manifest_id, on: day, basis, destination_country, facility_id, outcome, rules_version, findings } => {
+        EventData::ScreeningDecided {
+            person_id,
+            manifest_id,
+            on: day,
+            basis,
+            destination_country,
+            facility_id,
+            outcome,
+            rules_version,
+            findings,
+        } => {
             c.execute(
                 "INSERT INTO screenings (seq, person_id, manifest_id, on_date, basis, destination, facility_id, outcome, rules_version, findings) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -227,7 +276,15 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             )?;
             person_event(c, person_id, seq)?;
         }
-        EventData::ManifestCreated { manifest_id, flight, from_facility, to_facility, destination_country, basis, departure_on } => {
+        EventData::ManifestCreated {
+            manifest_id,
+            flight,
+            from_facility,
+            to_facility,
+            destination_country,
+            basis,
+            departure_on,
+        } => {
             c.execute(
                 "INSERT INTO manifests (id, flight, from_facility, to_facility, destination_country, basis, departure_on, state, created_by, approved_by, updated_seq) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, NULL, ?)",
@@ -244,27 +301,42 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
         }
-        EventData::PassengerAdded { manifest_id, person_id } => {
+        EventData::PassengerAdded {
+            manifest_id,
+            person_id,
+        } => {
             c.execute(
                 "INSERT INTO manifest_passengers (manifest_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
             // A changed passenger list sends an approved manifest back to screening.
             c.execute(REOPEN, &[seq.into(), manifest_id.as_str().into()])?;
-            c.execute("DELETE FROM manifest_justifications WHERE manifest_id = ?", &[manifest_id.as_str().into()])?;
+            c.execute(
+                "DELETE FROM manifest_justifications WHERE manifest_id = ?",
+                &[manifest_id.as_str().into()],
+            )?;
             person_event(c, person_id, seq)?;
         }
-        EventData::PassengerRemoved { manifest_id, person_id } => {
+        EventData::PassengerRemoved {
+            manifest_id,
+            person_id,
+        } => {
             c.execute(
                 "DELETE FROM manifest_passengers WHERE manifest_id = ? AND person_id = ?",
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
             c.execute(REOPEN, &[seq.into(), manifest_id.as_str().into()])?;
-            c.execute("DELETE FROM manifest_justifications WHERE manifest_id = ?", &[manifest_id.as_str().into()])?;
+            c.execute(
+                "DELETE FROM manifest_justifications WHERE manifest_id = ?",
+                &[manifest_id.as_str().into()],
+            )?;
             person_event(c, person_id, seq)?;
         }
         EventData::ManifestScreened { manifest_id } => state(c, manifest_id, "screened", seq)?,
-        EventData::ManifestApproved { manifest_id, justifications } => {
+        EventData::ManifestApproved {
+            manifest_id,
+            justifications,
+        } => {
             c.execute(
                 "UPDATE manifests SET state = 'approved', approved_by = ?, updated_seq = ? WHERE id = ?",
                 &[actor.into(), seq.into(), manifest_id.as_str().into()],
@@ -284,7 +356,9 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 &[on.into(), manifest_id.as_str().into()],
             )?;
             c.execute(
-                &format!("UPDATE placements SET to_on = ? WHERE to_on IS NULL AND person_id IN ({sub})"),
+                &format!(
+                    "UPDATE placements SET to_on = ? WHERE to_on IS NULL AND person_id IN ({sub})"
+                ),
                 &[on.into(), manifest_id.as_str().into()],
             )?;
             c.execute(
@@ -297,9 +371,15 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             )?;
         }
         EventData::ManifestArrived { manifest_id } => state(c, manifest_id, "arrived", seq)?,
-        EventData::ManifestReconciled { manifest_id, .. } => state(c, manifest_id, "reconciled", seq)?,
+        EventData::ManifestReconciled { manifest_id, .. } => {
+            state(c, manifest_id, "reconciled", seq)?
+        }
         EventData::ManifestClosed { manifest_id } => state(c, manifest_id, "closed", seq)?,
-        EventData::IntakeRecorded { facility_id, manifest_id, record } => {
+        EventData::IntakeRecorded {
+            facility_id,
+            manifest_id,
+            record,
+        } => {
             c.execute(
                 "INSERT INTO intake (facility_id, record_id, manifest_id, family_names, given_names, date_of_birth, sex, nationality, document_number, seq) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -317,7 +397,13 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
         }
-        EventData::CaseOpened { case_id, manifest_id, case_kind, subject_id, detail } => {
+        EventData::CaseOpened {
+            case_id,
+            manifest_id,
+            case_kind,
+            subject_id,
+            detail,
+        } => {
             c.execute(
                 "INSERT INTO cases (id, manifest_id, kind, subject_id, detail, state, opened_seq, resolved_reason, resolved_by) \
                  VALUES (?, ?, ?, ?, ?, 'open', ?, NULL, NULL)",
@@ -336,25 +422,56 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
         EventData::AgreementRegistered(a) => {
             c.execute(
                 "INSERT INTO agreements (id, facility_id, body) VALUES (?, ?, ?)",
-                &[a.id.as_str().into(), a.facility_id.as_str().into(), json(a)?.into()],
+                &[
+                    a.id.as_str().into(),
+                    a.facility_id.as_str().into(),
+                    json(a)?.into(),
+                ],
             )?;
         }
-        EventData::InvoiceIssued { invoice_id, agreement_id, month, person_days, total } => {
+        EventData::InvoiceIssued {
+            invoice_id,
+            agreement_id,
+            month,
+            person_days,
+            total,
+        } => {
             c.execute(
                 "INSERT INTO invoices (id, agreement_id, month, person_days, total, seq) VALUES (?, ?, ?, ?, ?, ?)",
                 &[invoice_id.as_str().into(), agreement_id.as_str().into(), month.as_str().into(), (*person_days).into(), total.as_str().into(), seq.into()],
             )?;
         }
-        EventData::InvoiceAdjusted { note_id, invoice_id, note_kind, amount, reason } => {
+        EventData::InvoiceAdjusted {
+            note_id,
+            invoice_id,
+            note_kind,
+            amount,
+            reason,
+        } => {
             c.execute(
                 "INSERT INTO invoice_notes (id, invoice_id, kind, amount, reason, seq) VALUES (?, ?, ?, ?, ?, ?)",
                 &[note_id.as_str().into(), invoice_id.as_str().into(), note_kind.as_str().into(), amount.as_str().into(), reason.as_str().into(), seq.into()],
             )?;
         }
-        EventData::ExerciseRecorded { person_id, on: day, minutes } => {
-            condition(c, seq, person_id, "exercise", &day.to_string(), &minutes.to_string())?;
+        EventData::ExerciseRecorded {
+            person_id,
+            on: day,
+            minutes,
+        } => {
+            condition(
+                c,
+                seq,
+                person_id,
+                "exercise",
+                &day.to_string(),
+                &minutes.to_string(),
+            )?;
         }
-        EventData::VisitRecorded { person_id, on: day, visit_kind } => {
+        EventData::VisitRecorded {
+            person_id,
+            on: day,
+            visit_kind,
+        } => {
             condition(c, seq, person_id, "visit", &day.to_string(), visit_kind)?;
         }
         EventData::SolitaryStarted { person_id, on: day } => {
@@ -363,13 +480,21 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
         EventData::SolitaryEnded { person_id, on: day } => {
             condition(c, seq, person_id, "solitary_end", &day.to_string(), "")?;
         }
-        EventData::FamilyNotified { person_id, occasion } => {
+        EventData::FamilyNotified {
+            person_id,
+            occasion,
+        } => {
             condition(c, seq, person_id, "family_notified", on, occasion)?;
         }
         EventData::PersonRead { person_id } => {
             c.execute(
                 "INSERT INTO access_log (seq, actor, person_id, at) VALUES (?, ?, ?, ?)",
-                &[seq.into(), actor.into(), person_id.as_str().into(), leaf.occurred_at.to_string().into()],
+                &[
+                    seq.into(),
+                    actor.into(),
+                    person_id.as_str().into(),
+                    leaf.occurred_at.to_string().into(),
+                ],
             )?;
         }
     }
@@ -384,10 +509,23 @@ fn state(c: &mut dyn Conn, manifest: &str, st: &str, seq: i64) -> Result<()> {
     Ok(())
 }
 
-fn condition(c: &mut dyn Conn, seq: i64, person: &str, kind: &str, on: &str, value: &str) -> Result<()> {
+fn condition(
+    c: &mut dyn Conn,
+    seq: i64,
+    person: &str,
+    kind: &str,
+    on: &str,
+    value: &str,
+) -> Result<()> {
     c.execute(
         "INSERT INTO conditions (seq, person_id, kind, on_date, value) VALUES (?, ?, ?, ?, ?)",
-        &[seq.into(), person.into(), kind.into(), on.into(), value.into()],
+        &[
+            seq.into(),
+            person.into(),
+            kind.into(),
+            on.into(),
+            value.into(),
+        ],
     )?;
     person_event(c, person, seq)?;
     Ok(())

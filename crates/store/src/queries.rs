@@ -17,7 +17,10 @@ fn os(r: &Row, i: usize) -> Option<String> {
     r.get(i).and_then(Value::opt_str)
 }
 fn n(r: &Row, i: usize) -> u64 {
-    r.get(i).and_then(Value::as_i64).and_then(|x| u64::try_from(x).ok()).unwrap_or(0)
+    r.get(i)
+        .and_then(Value::as_i64)
+        .and_then(|x| u64::try_from(x).ok())
+        .unwrap_or(0)
 }
 fn f(r: &Row, i: usize) -> f64 {
     r.get(i).and_then(Value::as_f64).unwrap_or(0.0)
@@ -239,7 +242,8 @@ fn manifest_row(r: &Row) -> ManifestRow {
     }
 }
 
-const CASE_COLS: &str = "id, manifest_id, kind, subject_id, detail, state, opened_seq, resolved_reason, resolved_by";
+const CASE_COLS: &str =
+    "id, manifest_id, kind, subject_id, detail, state, opened_seq, resolved_reason, resolved_by";
 
 fn case_row(r: &Row) -> CaseRow {
     CaseRow {
@@ -274,7 +278,12 @@ fn screening_row(r: &Row) -> ScreeningRow {
 
 fn timeline_event(seq: u64, body: &str) -> TimelineEvent {
     let v = j(body);
-    let g = |k: &str| v.get(k).and_then(Json::as_str).unwrap_or_default().to_string();
+    let g = |k: &str| {
+        v.get(k)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     TimelineEvent {
         seq,
         occurred_at: g("occurred_at"),
@@ -289,20 +298,39 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
     let Some((person, facility_id, status)) = load_person(c, id)? else {
         return Ok(None);
     };
-    let extra = c.query("SELECT cell_id, status_since FROM persons WHERE id = ?", &[id.into()])?;
-    let (cell_id, status_since) = extra.first().map(|r| (os(r, 0), os(r, 1))).unwrap_or_default();
+    let extra = c.query(
+        "SELECT cell_id, status_since FROM persons WHERE id = ?",
+        &[id.into()],
+    )?;
+    let (cell_id, status_since) = extra
+        .first()
+        .map(|r| (os(r, 0), os(r, 1)))
+        .unwrap_or_default();
     let counsel = c
-        .query("SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel", &[id.into()])?
+        .query(
+            "SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel",
+            &[id.into()],
+        )?
         .iter()
         .map(|r| s(r, 0))
         .collect();
     let legal_records = c
-        .query("SELECT seq, record_type, body FROM legal_records WHERE person_id = ? ORDER BY seq", &[id.into()])?
+        .query(
+            "SELECT seq, record_type, body FROM legal_records WHERE person_id = ? ORDER BY seq",
+            &[id.into()],
+        )?
         .iter()
-        .map(|r| LegalRecordRow { seq: n(r, 0), record_type: s(r, 1), record: j(&s(r, 2)) })
+        .map(|r| LegalRecordRow {
+            seq: n(r, 0),
+            record_type: s(r, 1),
+            record: j(&s(r, 2)),
+        })
         .collect();
     let screenings = c
-        .query(&format!("SELECT {SCREENING_COLS} FROM screenings WHERE person_id = ? ORDER BY seq"), &[id.into()])?
+        .query(
+            &format!("SELECT {SCREENING_COLS} FROM screenings WHERE person_id = ? ORDER BY seq"),
+            &[id.into()],
+        )?
         .iter()
         .map(screening_row)
         .collect();
@@ -314,7 +342,17 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         .iter()
         .map(|r| timeline_event(n(r, 0), &s(r, 1)))
         .collect();
-    Ok(Some(PersonFile { person, facility_id, cell_id, status, status_since, counsel, legal_records, screenings, timeline }))
+    Ok(Some(PersonFile {
+        person,
+        facility_id,
+        cell_id,
+        status,
+        status_since,
+        counsel,
+        legal_records,
+        screenings,
+        timeline,
+    }))
 }
 
 impl Store {
@@ -362,7 +400,12 @@ impl Store {
     }
 
     /// Persons whose name contains `q` (case-insensitive) or whose id equals it, at most `limit`.
-    pub fn search_persons(&mut self, q: &str, facility: Option<&str>, limit: u64) -> Result<Vec<LocatorEntry>> {
+    pub fn search_persons(
+        &mut self,
+        q: &str,
+        facility: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<LocatorEntry>> {
         let like = format!("%{}%", q.to_lowercase());
         self.read(|c| {
             Ok(c.query(
@@ -459,7 +502,12 @@ impl Store {
 
     /// Discrepancy cases; only open ones when `open_only`; only for manifests to `facility`
     /// when given.
-    pub fn cases(&mut self, open_only: bool, facility: Option<&str>, limit: u64) -> Result<Vec<CaseRow>> {
+    pub fn cases(
+        &mut self,
+        open_only: bool,
+        facility: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<CaseRow>> {
         self.read(|c| {
             Ok(c.query(
                 &format!(
@@ -476,7 +524,14 @@ impl Store {
 
     /// One case.
     pub fn case(&mut self, id: &str) -> Result<Option<CaseRow>> {
-        self.read(|c| Ok(c.query(&format!("SELECT {CASE_COLS} FROM cases WHERE id = ?"), &[id.into()])?.first().map(case_row)))
+        self.read(|c| {
+            Ok(c.query(
+                &format!("SELECT {CASE_COLS} FROM cases WHERE id = ?"),
+                &[id.into()],
+            )?
+            .first()
+            .map(case_row))
+        })
     }
 
     /// Facilities with how many persons each holds.
@@ -559,9 +614,16 @@ impl Store {
     pub fn agreements(&mut self) -> Result<Vec<AgreementRow>> {
         self.read(|c| {
             let mut out = Vec::new();
-            for r in c.query("SELECT id, facility_id, body FROM agreements ORDER BY id", &[])? {
+            for r in c.query(
+                "SELECT id, facility_id, body FROM agreements ORDER BY id",
+                &[],
+            )? {
                 let agreement = serde_json::from_str(&s(&r, 2))?;
-                out.push(AgreementRow { id: s(&r, 0), facility_id: s(&r, 1), agreement });
+                out.push(AgreementRow {
+                    id: s(&r, 0),
+                    facility_id: s(&r, 1),
+                    agreement,
+                });
             }
             Ok(out)
         })
@@ -592,7 +654,12 @@ impl Store {
 
     /// How many events of each kind the log holds (for the auditor's overview).
     pub fn person_count(&mut self) -> Result<u64> {
-        self.read(|c| Ok(c.query("SELECT COUNT(*) FROM persons", &[])?.first().map(|r| n(r, 0)).unwrap_or(0)))
+        self.read(|c| {
+            Ok(c.query("SELECT COUNT(*) FROM persons", &[])?
+                .first()
+                .map(|r| n(r, 0))
+                .unwrap_or(0))
+        })
     }
 
     /// Stored screenings of one manifest (all decisions, newest first).

@@ -96,7 +96,10 @@ impl Conn for Tx<'_> {
 
     fn insert_many(&mut self, table: &str, columns: &[&str], rows: &[Row]) -> Result<()> {
         let marks = vec!["?"; columns.len()].join(",");
-        let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(","));
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({marks})",
+            columns.join(",")
+        );
         let mut st = self.conn.prepare_cached(&sql)?;
         for r in rows {
             st.execute(rusqlite::params_from_iter(r.iter().map(V)))?;
@@ -114,7 +117,9 @@ impl Backend for Sqlite {
         self.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
         )?;
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: i64 = tx.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
             [],
@@ -133,14 +138,18 @@ impl Backend for Sqlite {
     fn write(&mut self, f: &mut dyn FnMut(&mut dyn Conn) -> Result<()>) -> Result<()> {
         // IMMEDIATE takes the database's write lock at BEGIN: two processes appending at
         // once queue here (busy_timeout), so each reads the size the other committed.
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         f(&mut Tx { conn: &tx })?;
         tx.commit()?;
         Ok(())
     }
 
     fn read(&mut self, f: &mut dyn FnMut(&mut dyn Conn) -> Result<()>) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
         f(&mut Tx { conn: &tx })?;
         tx.finish()?;
         Ok(())
@@ -152,7 +161,9 @@ impl Backend for Sqlite {
         params: &[Value],
         f: &mut dyn FnMut(Row) -> Result<()>,
     ) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
         {
             let mut st = tx.prepare(sql)?;
             let cols = st.column_count();

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use custodia_ledger::{
-    consistency_proof, inclusion_proof, leaf_hash, stored_hash_location, tree_root, Frontier,
-    Hash, HashReader, LogKey, SignedCheckpoint,
+    Frontier, Hash, HashReader, LogKey, SignedCheckpoint, consistency_proof, inclusion_proof,
+    leaf_hash, stored_hash_location, tree_root,
 };
 use custodia_model::clock::Clock;
 use custodia_model::events::{Leaf, NewEvent};
@@ -80,7 +80,10 @@ impl HashReader for ConnHashes<'_, '_> {
         for &i in indexes {
             let (seq, pos) = stored_hash_location(i);
             let rows = conn
-                .query("SELECT hashes FROM ledger WHERE seq = ?", &[Value::from(seq)])
+                .query(
+                    "SELECT hashes FROM ledger WHERE seq = ?",
+                    &[Value::from(seq)],
+                )
                 .map_err(|_| tlog_err::Error::IndexesNotInTree)?;
             let blob = rows
                 .first()
@@ -103,7 +106,11 @@ mod tlog_err {
 
 pub(crate) fn size_of(c: &mut dyn Conn) -> Result<u64> {
     let rows = c.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger", &[])?;
-    let n = rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+    let n = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -123,7 +130,12 @@ pub(crate) fn append_in(
     events: Vec<NewEvent>,
 ) -> Result<Receipt> {
     let start = size_of(c)?;
-    let mut frontier = Frontier::load(start, &ConnHashes { conn: RefCell::new(&mut *c) })?;
+    let mut frontier = Frontier::load(
+        start,
+        &ConnHashes {
+            conn: RefCell::new(&mut *c),
+        },
+    )?;
     let mut hashes = Vec::with_capacity(8);
     for (i, ev) in events.into_iter().enumerate() {
         let leaf = Leaf {
@@ -147,13 +159,19 @@ pub(crate) fn append_in(
     let size = frontier.size();
     let root = frontier.root();
     if size > start {
-        let cp = key.sign(size, root).map_err(|e| StoreError::Db(e.to_string()))?;
+        let cp = key
+            .sign(size, root)
+            .map_err(|e| StoreError::Db(e.to_string()))?;
         c.execute(
             "INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)",
             &[size.into(), root.0.to_vec().into(), cp.note.into()],
         )?;
     }
-    Ok(Receipt { first_seq: start, size, root })
+    Ok(Receipt {
+        first_seq: start,
+        size,
+        root,
+    })
 }
 
 /// A write transaction: read the current state, then emit the events that follow from it.
@@ -195,7 +213,11 @@ impl Store {
         let key_path = opts
             .key_path
             .or_else(|| default_key_path(location))
-            .ok_or_else(|| StoreError::Invalid("a PostgreSQL store needs its key file named by `CUSTODIA_KEY`".into()))?;
+            .ok_or_else(|| {
+                StoreError::Invalid(
+                    "a PostgreSQL store needs its key file named by `CUSTODIA_KEY`".into(),
+                )
+            })?;
         Self::with_backend(backend, &key_path, opts.clock, location)
     }
 
@@ -236,7 +258,8 @@ impl Store {
         } else {
             let vkey = key.verifier_key().to_string();
             let origin = key.name().to_string();
-            let empty = key.sign(0, tree_root(0, &custodia_ledger::MemoryHashes::default())?)
+            let empty = key
+                .sign(0, tree_root(0, &custodia_ledger::MemoryHashes::default())?)
                 .map_err(|e| StoreError::Db(e.to_string()))?;
             backend.write(&mut |c| {
                 c.execute(
@@ -250,7 +273,12 @@ impl Store {
                 Ok(())
             })?;
         }
-        Ok(Self { backend, key, clock, location: location.to_string() })
+        Ok(Self {
+            backend,
+            key,
+            clock,
+            location: location.to_string(),
+        })
     }
 
     /// Where the store lives.
@@ -295,7 +323,10 @@ impl Store {
         let clock = self.clock.clone();
         let mut out: Option<(T, Option<Receipt>)> = None;
         self.backend.write(&mut |c| {
-            let mut tx = Tx { conn: c, pending: Vec::new() };
+            let mut tx = Tx {
+                conn: c,
+                pending: Vec::new(),
+            };
             let v = f(&mut tx)?;
             let pending = std::mem::take(&mut tx.pending);
             let receipt = if pending.is_empty() {
@@ -320,7 +351,12 @@ impl Store {
     }
 
     /// Streams a query's rows.
-    pub fn stream(&mut self, sql: &str, params: &[Value], f: &mut dyn FnMut(Row) -> Result<()>) -> Result<()> {
+    pub fn stream(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
         self.backend.stream(sql, params, f)
     }
 
@@ -333,8 +369,13 @@ impl Store {
     pub fn checkpoint(&mut self) -> Result<SignedCheckpoint> {
         let origin = self.key.name().to_string();
         self.read(|c| {
-            let rows = c.query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1", &[])?;
-            let r = rows.first().ok_or_else(|| StoreError::Corrupt("no checkpoint stored".into()))?;
+            let rows = c.query(
+                "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )?;
+            let r = rows
+                .first()
+                .ok_or_else(|| StoreError::Corrupt("no checkpoint stored".into()))?;
             Ok(SignedCheckpoint {
                 origin: origin.clone(),
                 size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
@@ -366,7 +407,12 @@ impl Store {
     }
 
     /// Writes leaves `from..to` (bytes, without newline) to `f`.
-    pub fn export(&mut self, from: u64, to: Option<u64>, f: &mut dyn FnMut(u64, &str) -> Result<()>) -> Result<()> {
+    pub fn export(
+        &mut self,
+        from: u64,
+        to: Option<u64>,
+        f: &mut dyn FnMut(u64, &str) -> Result<()>,
+    ) -> Result<()> {
         let to = to.unwrap_or(u64::MAX >> 1);
         self.backend.stream(
             "SELECT seq, body FROM ledger WHERE seq >= ? AND seq < ? ORDER BY seq",
@@ -381,10 +427,12 @@ impl Store {
     /// One leaf's bytes.
     pub fn leaf(&mut self, seq: u64) -> Result<Option<String>> {
         self.read(|c| {
-            Ok(c.query("SELECT body FROM ledger WHERE seq = ?", &[seq.into()])?
-                .first()
-                .and_then(|r| r.first())
-                .and_then(Value::opt_str))
+            Ok(
+                c.query("SELECT body FROM ledger WHERE seq = ?", &[seq.into()])?
+                    .first()
+                    .and_then(|r| r.first())
+                    .and_then(Value::opt_str),
+            )
         })
     }
 
@@ -394,17 +442,31 @@ impl Store {
             let current = size_of(c)?;
             let size = size.unwrap_or(current);
             if size > current {
-                return Err(StoreError::Invalid(format!("size {size} is larger than the log ({current} entries)")));
+                return Err(StoreError::Invalid(format!(
+                    "size {size} is larger than the log ({current} entries)"
+                )));
             }
             if index >= size {
-                return Err(StoreError::Invalid(format!("index {index} is not below size {size}")));
+                return Err(StoreError::Invalid(format!(
+                    "index {index} is not below size {size}"
+                )));
             }
-            let r = ConnHashes { conn: RefCell::new(c) };
+            let r = ConnHashes {
+                conn: RefCell::new(c),
+            };
             let proof = inclusion_proof(size, index, &r)?;
-            let leaf = r.read_hashes(&[custodia_ledger::stored_hash_index(0, index)])
+            let leaf = r
+                .read_hashes(&[custodia_ledger::stored_hash_index(0, index)])
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let leaf_hash = *leaf.first().ok_or_else(|| StoreError::Corrupt("leaf hash missing".into()))?;
-            Ok(InclusionProof { index, size, leaf_hash, proof })
+            let leaf_hash = *leaf
+                .first()
+                .ok_or_else(|| StoreError::Corrupt("leaf hash missing".into()))?;
+            Ok(InclusionProof {
+                index,
+                size,
+                leaf_hash,
+                proof,
+            })
         })
     }
 
@@ -414,12 +476,18 @@ impl Store {
             let current = size_of(c)?;
             let new = new.unwrap_or(current);
             if new > current {
-                return Err(StoreError::Invalid(format!("new size {new} is larger than the log ({current} entries)")));
+                return Err(StoreError::Invalid(format!(
+                    "new size {new} is larger than the log ({current} entries)"
+                )));
             }
             if old > new {
-                return Err(StoreError::Invalid(format!("old size {old} is larger than new size {new}")));
+                return Err(StoreError::Invalid(format!(
+                    "old size {old} is larger than new size {new}"
+                )));
             }
-            let r = ConnHashes { conn: RefCell::new(c) };
+            let r = ConnHashes {
+                conn: RefCell::new(c),
+            };
             Ok((old, new, consistency_proof(old, new, &r)?))
         })
     }
@@ -427,7 +495,9 @@ impl Store {
     /// The root of the tree of `size` entries, from stored hashes.
     pub fn root_at(&mut self, size: u64) -> Result<Hash> {
         self.read(|c| {
-            let r = ConnHashes { conn: RefCell::new(c) };
+            let r = ConnHashes {
+                conn: RefCell::new(c),
+            };
             Ok(tree_root(size, &r)?)
         })
     }

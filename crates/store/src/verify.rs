@@ -2,20 +2,24 @@
 //! stored checkpoint's signature and root; replay the events into an empty database and
 //! compare each projection table with the stored one, row by row.
 
-use custodia_ledger::{leaf_hash, verify_checkpoint, Frontier, Hash, SignedCheckpoint};
+use custodia_ledger::{Frontier, Hash, SignedCheckpoint, leaf_hash, verify_checkpoint};
 use custodia_model::events::Leaf;
 
 use crate::backend::{Backend, Value};
 use crate::error::{Result, StoreError};
 use crate::project::{self, PROJECTIONS};
 use crate::sqlite::Sqlite;
-use crate::store::{hash_from, Store};
+use crate::store::{Store, hash_from};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// Everything holds: `entries` leaves, root `root`.
-    Ok { entries: u64, root: Hash, checkpoints: u64 },
+    Ok {
+        entries: u64,
+        root: Hash,
+        checkpoints: u64,
+    },
     /// The first inconsistency, named.
     Failed(String),
 }
@@ -39,8 +43,15 @@ struct Cp {
 
 impl Store {
     /// Verifies the whole store. `progress` is called with the entries checked so far.
-    pub fn verify(&mut self, opts: &VerifyOptions, progress: &mut dyn FnMut(u64)) -> Result<Verdict> {
-        let vkey = opts.verifier_key.clone().unwrap_or_else(|| self.key().verifier_key().to_string());
+    pub fn verify(
+        &mut self,
+        opts: &VerifyOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Verdict> {
+        let vkey = opts
+            .verifier_key
+            .clone()
+            .unwrap_or_else(|| self.key().verifier_key().to_string());
         let earlier = match &opts.checkpoint {
             None => None,
             Some(text) => match verify_checkpoint(text, &vkey) {
@@ -51,7 +62,10 @@ impl Store {
         // Checkpoints, oldest first.
         let mut cps: Vec<Cp> = Vec::new();
         self.read(|c| {
-            for r in c.query("SELECT size, root, note FROM checkpoints ORDER BY size", &[])? {
+            for r in c.query(
+                "SELECT size, root, note FROM checkpoints ORDER BY size",
+                &[],
+            )? {
                 cps.push(Cp {
                     size: u64::try_from(r[0].as_i64().unwrap_or(-1)).unwrap_or(u64::MAX),
                     root: hash_from(&r[1])?,
@@ -63,12 +77,26 @@ impl Store {
         for cp in &cps {
             match verify_checkpoint(&cp.note, &vkey) {
                 Ok(SignedCheckpoint { size, root, .. }) if size == cp.size && root == cp.root => {}
-                Ok(_) => return Ok(Verdict::Failed(format!("checkpoint at size {}: its note does not match its stored size and root", cp.size))),
-                Err(e) => return Ok(Verdict::Failed(format!("checkpoint at size {}: {e}", cp.size))),
+                Ok(_) => {
+                    return Ok(Verdict::Failed(format!(
+                        "checkpoint at size {}: its note does not match its stored size and root",
+                        cp.size
+                    )));
+                }
+                Err(e) => {
+                    return Ok(Verdict::Failed(format!(
+                        "checkpoint at size {}: {e}",
+                        cp.size
+                    )));
+                }
             }
         }
 
-        let mut replay = if opts.skip_replay { None } else { Some(Replay::new()?) };
+        let mut replay = if opts.skip_replay {
+            None
+        } else {
+            Some(Replay::new()?)
+        };
         let mut frontier = Frontier::default();
         let mut expect = Vec::with_capacity(64);
         let mut failure: Option<String> = None;
@@ -77,7 +105,10 @@ impl Store {
         let mut check_roots = |frontier: &Frontier, failure: &mut Option<String>| {
             while cp_i < cps.len() && cps[cp_i].size == frontier.size() {
                 if cps[cp_i].root != frontier.root() && failure.is_none() {
-                    *failure = Some(format!("checkpoint at size {}: signed root differs from the log's root at that size", cps[cp_i].size));
+                    *failure = Some(format!(
+                        "checkpoint at size {}: signed root differs from the log's root at that size",
+                        cps[cp_i].size
+                    ));
                 }
                 cp_i += 1;
             }
@@ -89,74 +120,96 @@ impl Store {
         };
         check_roots(&frontier, &mut failure);
         let mut n = 0u64;
-        self.backend_mut().stream("SELECT seq, body, hashes FROM ledger ORDER BY seq", &[], &mut |r| {
-            if failure.is_some() {
-                return Ok(());
-            }
-            let seq = r[0].as_i64().unwrap_or(-1);
-            if u64::try_from(seq).ok() != Some(n) {
-                failure = Some(format!("entry {n}: missing (next stored entry is {seq})"));
-                return Ok(());
-            }
-            let body = match &r[1] {
-                Value::Text(s) => s.as_bytes(),
-                _ => {
-                    failure = Some(format!("entry {n}: body is not text"));
+        self.backend_mut().stream(
+            "SELECT seq, body, hashes FROM ledger ORDER BY seq",
+            &[],
+            &mut |r| {
+                if failure.is_some() {
                     return Ok(());
                 }
-            };
-            let stored = r[2].as_blob().unwrap_or(&[]);
-            expect.clear();
-            frontier.push(leaf_hash(body), &mut expect)?;
-            let recomputed: Vec<u8> = expect.iter().flat_map(|h| h.0).collect();
-            if recomputed.get(..32) != stored.get(..32) {
-                failure = Some(format!("entry {n}: leaf bytes do not match the stored leaf hash"));
-                return Ok(());
-            }
-            if recomputed != stored {
-                failure = Some(format!("entry {n}: stored tree hashes differ from the recomputed tree"));
-                return Ok(());
-            }
-            match Leaf::from_bytes(body) {
-                Ok(leaf) if leaf.seq == n => {
-                    if let Some(rp) = replay.as_mut() {
-                        rp.apply(&leaf)?;
+                let seq = r[0].as_i64().unwrap_or(-1);
+                if u64::try_from(seq).ok() != Some(n) {
+                    failure = Some(format!("entry {n}: missing (next stored entry is {seq})"));
+                    return Ok(());
+                }
+                let body = match &r[1] {
+                    Value::Text(s) => s.as_bytes(),
+                    _ => {
+                        failure = Some(format!("entry {n}: body is not text"));
+                        return Ok(());
+                    }
+                };
+                let stored = r[2].as_blob().unwrap_or(&[]);
+                expect.clear();
+                frontier.push(leaf_hash(body), &mut expect)?;
+                let recomputed: Vec<u8> = expect.iter().flat_map(|h| h.0).collect();
+                if recomputed.get(..32) != stored.get(..32) {
+                    failure = Some(format!(
+                        "entry {n}: leaf bytes do not match the stored leaf hash"
+                    ));
+                    return Ok(());
+                }
+                if recomputed != stored {
+                    failure = Some(format!(
+                        "entry {n}: stored tree hashes differ from the recomputed tree"
+                    ));
+                    return Ok(());
+                }
+                match Leaf::from_bytes(body) {
+                    Ok(leaf) if leaf.seq == n => {
+                        if let Some(rp) = replay.as_mut() {
+                            rp.apply(&leaf)?;
+                        }
+                    }
+                    Ok(leaf) => {
+                        failure = Some(format!("entry {n}: leaf says seq {}", leaf.seq));
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        failure = Some(format!("entry {n}: leaf is not a valid event: {e}"));
+                        return Ok(());
                     }
                 }
-                Ok(leaf) => {
-                    failure = Some(format!("entry {n}: leaf says seq {}", leaf.seq));
-                    return Ok(());
+                n += 1;
+                check_roots(&frontier, &mut failure);
+                if n % 65_536 == 0 {
+                    progress(n);
                 }
-                Err(e) => {
-                    failure = Some(format!("entry {n}: leaf is not a valid event: {e}"));
-                    return Ok(());
-                }
-            }
-            n += 1;
-            check_roots(&frontier, &mut failure);
-            if n % 65_536 == 0 {
-                progress(n);
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         progress(n);
         if let Some(f) = failure {
             return Ok(Verdict::Failed(f));
         }
         if cp_i < cps.len() {
-            return Ok(Verdict::Failed(format!("checkpoint at size {} is beyond the log's {n} entries", cps[cp_i].size)));
+            return Ok(Verdict::Failed(format!(
+                "checkpoint at size {} is beyond the log's {n} entries",
+                cps[cp_i].size
+            )));
         }
         match cps.last() {
             Some(last) if last.size == n => {}
-            Some(last) => return Ok(Verdict::Failed(format!("the log has {n} entries but the latest checkpoint signs {}: entries after it are unsigned", last.size))),
+            Some(last) => {
+                return Ok(Verdict::Failed(format!(
+                    "the log has {n} entries but the latest checkpoint signs {}: entries after it are unsigned",
+                    last.size
+                )));
+            }
             None => return Ok(Verdict::Failed("no checkpoint stored".into())),
         }
         if let Some(e) = &earlier {
             if e.size > n {
-                return Ok(Verdict::Failed(format!("the given checkpoint has size {} but the log only {n}: the log was truncated", e.size)));
+                return Ok(Verdict::Failed(format!(
+                    "the given checkpoint has size {} but the log only {n}: the log was truncated",
+                    e.size
+                )));
             }
             if earlier_ok != Some(true) {
-                return Ok(Verdict::Failed(format!("the log is not an extension of the given checkpoint (size {}): its root at that size differs", e.size)));
+                return Ok(Verdict::Failed(format!(
+                    "the log is not an extension of the given checkpoint (size {}): its root at that size differs",
+                    e.size
+                )));
             }
         }
         if let Some(mut rp) = replay {
@@ -164,7 +217,11 @@ impl Store {
                 return Ok(Verdict::Failed(diff));
             }
         }
-        Ok(Verdict::Ok { entries: n, root: frontier.root(), checkpoints: cps.len() as u64 })
+        Ok(Verdict::Ok {
+            entries: n,
+            root: frontier.root(),
+            checkpoints: cps.len() as u64,
+        })
     }
 }
 
@@ -178,7 +235,10 @@ impl Replay {
     fn new() -> Result<Self> {
         let mut db = Sqlite::memory()?;
         db.migrate()?;
-        Ok(Self { db, batch: Vec::new() })
+        Ok(Self {
+            db,
+            batch: Vec::new(),
+        })
     }
 
     fn apply(&mut self, leaf: &Leaf) -> Result<()> {
@@ -245,7 +305,10 @@ impl Replay {
             })?;
             if diff.is_none() && i < want.len() {
                 let nk: Vec<String> = want[i].iter().take(nkeys).map(Value::canonical).collect();
-                diff = Some(format!("table `{table}`, row ({}): missing from the store", nk.join(", ")));
+                diff = Some(format!(
+                    "table `{table}`, row ({}): missing from the store",
+                    nk.join(", ")
+                ));
             }
             if diff.is_some() {
                 return Ok(diff);

@@ -18,9 +18,13 @@ pub struct RestoreArgs {
 }
 
 pub fn backup(_db: &str, _args: &BackupArgs) -> CliResult {
-    Err(CliError::Internal(anyhow::anyhow!("`backup` is not implemented yet")))
+    Err(CliError::Internal(anyhow::anyhow!(
+        "`backup` is not implemented yet"
+    )))
 }
 
 pub fn restore(_db: &str, _args: &RestoreArgs) -> CliResult {
-    Err(CliError::Internal(anyhow::anyhow!("`restore` is not implemented yet")))
+    Err(CliError::Internal(anyhow::anyhow!(
+        "`restore` is not implemented yet"
+    )))
 }

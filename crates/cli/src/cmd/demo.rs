@@ -51,7 +51,11 @@ pub fn build_into(db: &str, seed: u64, scale: ScaleArg) -> CliResult {
     }
     pb.finish_and_clear();
     let cp = store.checkpoint().map_err(store_err)?;
-    eprintln!("demo world (seed {seed}): {} entries, root {}", cp.size, hex::encode(cp.root.0));
+    eprintln!(
+        "demo world (seed {seed}): {} entries, root {}",
+        cp.size,
+        hex::encode(cp.root.0)
+    );
     Ok(())
 }
 

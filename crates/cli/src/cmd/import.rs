@@ -17,20 +17,35 @@ pub enum ImportCmd {
         /// The CSV file (`-` for standard input).
         file: PathBuf,
     },
+    /// Load legal records from JSON Lines (`{"person_id": "P-1", "record": {...}}`).
+    Records {
+        #[command(flatten)]
+        who: crate::ctx::ActorArg,
+        /// The JSON Lines file (`-` for standard input).
+        file: PathBuf,
+    },
 }
 
 /// Parses the persons CSV; the first bad cell is an error naming file, line and field.
 pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
         .map_err(|e| CliError::input(format!("`{name}`: line 1: cannot read the header row: {e}")))?
         .clone();
     let col = |n: &str| headers.iter().position(|h| h.trim() == n);
-    let id_col = col("person_id")
-        .ok_or_else(|| CliError::input(format!("`{name}`: line 1: no `person_id` column in the header")))?;
-    let fam_col = col("family_names")
-        .ok_or_else(|| CliError::input(format!("`{name}`: line 1: no `family_names` column in the header")))?;
+    let id_col = col("person_id").ok_or_else(|| {
+        CliError::input(format!(
+            "`{name}`: line 1: no `person_id` column in the header"
+        ))
+    })?;
+    let fam_col = col("family_names").ok_or_else(|| {
+        CliError::input(format!(
+            "`{name}`: line 1: no `family_names` column in the header"
+        ))
+    })?;
     let cols = [
         col("given_names"),
         col("date_of_birth"),
@@ -48,19 +63,36 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
             CliError::input(format!("`{name}`: line {line}: not a valid CSV row: {e}"))
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).map(str::trim).filter(|s| !s.is_empty());
-        let bad = |field: &str, msg: String| CliError::input(format!("`{name}`: line {line}, field `{field}`: {msg}"));
-        let id = get(Some(id_col)).ok_or_else(|| bad("person_id", "empty, expected an identifier".into()))?;
+        let get = |c: Option<usize>| {
+            c.and_then(|i| rec.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let bad = |field: &str, msg: String| {
+            CliError::input(format!("`{name}`: line {line}, field `{field}`: {msg}"))
+        };
+        let id = get(Some(id_col))
+            .ok_or_else(|| bad("person_id", "empty, expected an identifier".into()))?;
         if let Some(first) = seen.insert(id.to_string(), line) {
-            return Err(bad("person_id", format!("`{id}` already appears on line {first}; each person once per file")));
+            return Err(bad(
+                "person_id",
+                format!("`{id}` already appears on line {first}; each person once per file"),
+            ));
         }
-        let family = get(Some(fam_col)).ok_or_else(|| bad("family_names", "empty, expected at least one family name".into()))?;
+        let family = get(Some(fam_col)).ok_or_else(|| {
+            bad(
+                "family_names",
+                "empty, expected at least one family name".into(),
+            )
+        })?;
         let dob = match get(cols[1]) {
             None => None,
-            Some(d) => Some(
-                custodia_model::legal::parse_date(d)
-                    .map_err(|_| bad("date_of_birth", format!("`{d}` is not a date, expected YYYY-MM-DD")))?,
-            ),
+            Some(d) => Some(custodia_model::legal::parse_date(d).map_err(|_| {
+                bad(
+                    "date_of_birth",
+                    format!("`{d}` is not a date, expected YYYY-MM-DD"),
+                )
+            })?),
         };
         let sex = match get(cols[2]) {
             None => None,
@@ -69,7 +101,9 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         };
         let country = match get(cols[3]) {
             None => None,
-            Some(c) => Some(CountryCode::new(c).map_err(|e| bad("country_of_birth", e.to_string()))?),
+            Some(c) => {
+                Some(CountryCode::new(c).map_err(|e| bad("country_of_birth", e.to_string()))?)
+            }
         };
         let nationalities = match get(cols[4]) {
             None => Vec::new(),
@@ -108,13 +142,16 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
 
 pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
     match cmd {
+        ImportCmd::Records { who, file } => crate::cmd::records::run(db, who, file),
         ImportCmd::Persons { file } => {
             let text = crate::io::read_input(file)?;
             let name = file.display().to_string();
             let rows = parse_persons(&name, &text)?;
             let mut store = open_store(db)?;
             let now = store.clock().now();
-            let s = store.import_persons(&rows, "import", now).map_err(store_err)?;
+            let s = store
+                .import_persons(&rows, "import", now)
+                .map_err(store_err)?;
             eprintln!(
                 "imported `{name}`: {} rows; {} added, {} updated, {} custody changes, {} unchanged{}",
                 rows.len(),
@@ -122,7 +159,11 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
                 s.updated,
                 s.custody_changed,
                 s.unchanged,
-                if s.receipt.is_none() { "; nothing new to record" } else { "" }
+                if s.receipt.is_none() {
+                    "; nothing new to record"
+                } else {
+                    ""
+                }
             );
             Ok(())
         }

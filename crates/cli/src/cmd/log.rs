@@ -46,7 +46,9 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
         LogCmd::Export { from, to } => {
             if let Some(t) = to {
                 if t < from {
-                    return Err(CliError::input(format!("`--to {t}` is before `--from {from}`")));
+                    return Err(CliError::input(format!(
+                        "`--to {t}` is before `--from {from}`"
+                    )));
                 }
             }
             store

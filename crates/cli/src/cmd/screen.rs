@@ -17,14 +17,80 @@ use crate::io::{open_input, read_input};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Screening requests: a JSON array or JSON Lines (`-` for standard input).
-    #[arg(long)]
-    pub input: PathBuf,
+    #[arg(long, required_unless_present = "person", conflicts_with = "person")]
+    pub input: Option<PathBuf>,
     /// A parameter file (TOML) replacing the built-in dated parameters.
     #[arg(long)]
     pub params: Option<PathBuf>,
+    #[command(flatten)]
+    pub stored: StoredArgs,
 }
 
-pub fn run(args: &Args) -> CliResult {
+/// Screening a person held in the store, with their recorded legal records; the decision
+/// is appended to the ledger.
+#[derive(Debug, clap::Args)]
+pub struct StoredArgs {
+    /// Screen this stored person instead of reading requests.
+    #[arg(long)]
+    pub person: Option<String>,
+    /// Destination country.
+    #[arg(long, requires = "person")]
+    pub to: Option<String>,
+    /// The receiving facility, when one is named.
+    #[arg(long, requires = "person")]
+    pub facility: Option<String>,
+    /// `removal`, `alien_enemies_act` or `prisoner_transfer`.
+    #[arg(long, requires = "person", default_value = "removal")]
+    pub basis: String,
+    /// The transfer date (default: today by the clock).
+    #[arg(long, requires = "person")]
+    pub on: Option<String>,
+    /// Who screens, as `role:name` (a sending role).
+    #[arg(long = "as", env = "CUSTODIA_ACTOR", requires = "person")]
+    pub actor: Option<String>,
+}
+
+fn run_stored(db: &str, person: &str, a: &StoredArgs, params: &Params) -> CliResult {
+    use crate::ctx::{ActorArg, app_err, open_store, parse_date};
+    let actor = ActorArg {
+        actor: a.actor.clone().ok_or_else(|| {
+            CliError::input("`--as role:name` is required to screen a stored person")
+        })?,
+    }
+    .actor()?;
+    let to =
+        a.to.as_deref()
+            .ok_or_else(|| CliError::input("`--to COUNTRY` is required with `--person`"))?;
+    let dest = custodia_model::legal::CountryCode::new(to)
+        .map_err(|e| CliError::input(format!("`--to`: {e}")))?;
+    let basis: custodia_model::legal::Basis =
+        serde_json::from_value(serde_json::Value::String(a.basis.clone())).map_err(|_| {
+            CliError::input(format!(
+                "`--basis {}`: expected `removal`, `alien_enemies_act` or `prisoner_transfer`",
+                a.basis
+            ))
+        })?;
+    let mut store = open_store(db)?;
+    let on = match &a.on {
+        Some(d) => parse_date("--on", d)?,
+        None => store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date(),
+    };
+    let proposal = custodia_app::screening::Proposal {
+        person_id: person.to_string(),
+        basis,
+        destination_country: dest,
+        facility_id: a.facility.clone(),
+        on,
+        manifest_id: None,
+    };
+    let d = custodia_app::screening::screen_person(&mut store, &actor, &proposal, params)
+        .map_err(app_err)?;
+    let line = serde_json::to_string(&d).map_err(|e| CliError::Internal(e.into()))?;
+    println!("{line}");
+    Ok(())
+}
+
+pub fn run(db: &str, args: &Args) -> CliResult {
     let owned;
     let params = match &args.params {
         Some(path) => {
@@ -35,10 +101,17 @@ pub fn run(args: &Args) -> CliResult {
         }
         None => Params::builtin(),
     };
-    let name = args.input.display().to_string();
+    if let Some(person) = &args.stored.person {
+        return run_stored(db, person, &args.stored, params);
+    }
+    let input = args
+        .input
+        .as_ref()
+        .ok_or_else(|| CliError::input("`--input FILE` is required"))?;
+    let name = input.display().to_string();
     let bad = |e: RequestError| CliError::input(format!("`{name}`: {e}"));
 
-    let mut reader = open_input(&args.input)?;
+    let mut reader = open_input(input)?;
     let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     if starts_with_bracket(&mut reader)
         .map_err(|e| CliError::input(format!("`{name}`: cannot read: {e}")))?

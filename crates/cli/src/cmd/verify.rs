@@ -28,8 +28,14 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     let mut store = open_store(db)?;
     let total = store.size().map_err(store_err)?;
     let pb = progress(total, "verifying");
-    let opts = VerifyOptions { checkpoint, verifier_key: args.vkey.clone(), skip_replay: args.log_only };
-    let verdict = store.verify(&opts, &mut |n| pb.set_position(n)).map_err(store_err)?;
+    let opts = VerifyOptions {
+        checkpoint,
+        verifier_key: args.vkey.clone(),
+        skip_replay: args.log_only,
+    };
+    let verdict = store
+        .verify(&opts, &mut |n| pb.set_position(n))
+        .map_err(store_err)?;
     pb.finish_and_clear();
     match verdict {
         Verdict::Ok { entries, root, .. } => {
