@@ -47,6 +47,12 @@ enum Command {
     Log(cmd::log::LogCmd),
     /// Verify the log, its checkpoints and every projection (CONTRACT §3).
     Verify(cmd::verify::Args),
+    /// Register a facility (facility → pavilion → cell).
+    #[command(subcommand)]
+    Facility(cmd::register::FacilityCmd),
+    /// Register an agreement.
+    #[command(subcommand)]
+    Agreement(cmd::register::AgreementCmd),
     /// The manifest lifecycle: create, add, remove, screen, approve, depart, arrive,
     /// reconcile, close.
     #[command(subcommand)]
@@ -96,6 +102,8 @@ fn main() {
         Command::Import(c) => cmd::import::run(db, c),
         Command::Log(c) => cmd::log::run(db, c),
         Command::Verify(a) => cmd::verify::run(db, a),
+        Command::Facility(c) => cmd::register::run_facility(db, c),
+        Command::Agreement(c) => cmd::register::run_agreement(db, c),
         Command::Manifest(c) => cmd::manifest::run(db, c),
         Command::Intake(c) => cmd::manifest::run_intake(db, c),
         Command::Case(c) => cmd::manifest::run_case(db, c),

@@ -1,8 +1,27 @@
-//! `custodia backup --out FILE` and `custodia restore FILE`: not written yet (issue 9).
+//! `custodia backup --out FILE` and `custodia restore FILE`: moving a store between
+//! backends (SQLite <-> PostgreSQL) or machines.
+//!
+//! The leaves are the whole truth of a store (projections are their replay), so a backup is
+//! one header line, `{"format":"custodia-backup/1","entries":N,"root":"<hex>"}`, followed
+//! by the N leaves exactly as `log export` writes them. A restore checks the whole file
+//! first (every leaf parses, carries its line's seq, and the leaves give the header's root),
+//! then re-appends the leaves verbatim into an empty store, recomputing tree hashes and
+//! projections and signing checkpoints with the target store's own key.
 
-use std::path::PathBuf;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
+use custodia_ledger::{Frontier, leaf_hash};
+use custodia_model::events::Leaf;
+
+use crate::ctx::{open_store, progress, store_err};
 use crate::error::{CliError, CliResult};
+
+/// The format named in a backup's header line.
+pub const FORMAT: &str = "custodia-backup/1";
+
+/// Leaves per restore transaction at most (one signed checkpoint each).
+const MAX_BATCH: usize = 20_000;
 
 #[derive(Debug, clap::Args)]
 pub struct BackupArgs {
@@ -17,14 +36,195 @@ pub struct RestoreArgs {
     pub file: PathBuf,
 }
 
-pub fn backup(_db: &str, _args: &BackupArgs) -> CliResult {
-    Err(CliError::Internal(anyhow::anyhow!(
-        "`backup` is not implemented yet"
-    )))
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Header {
+    format: String,
+    entries: u64,
+    root: String,
 }
 
-pub fn restore(_db: &str, _args: &RestoreArgs) -> CliResult {
-    Err(CliError::Internal(anyhow::anyhow!(
-        "`restore` is not implemented yet"
-    )))
+fn io_err(path: &Path, e: std::io::Error) -> CliError {
+    CliError::Internal(anyhow::anyhow!("cannot write `{}`: {e}", path.display()))
+}
+
+pub fn backup(db: &str, args: &BackupArgs) -> CliResult {
+    let mut store = open_store(db)?;
+    // The log only grows: leaves 0..size of this checkpoint are fixed, whatever is appended
+    // while the backup runs.
+    let cp = store.checkpoint().map_err(store_err)?;
+    let tmp = args.out.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let header = Header {
+        format: FORMAT.into(),
+        entries: cp.size,
+        root: hex::encode(cp.root.0),
+    };
+    let line = serde_json::to_string(&header).map_err(|e| CliError::Internal(e.into()))?;
+    writeln!(out, "{line}").map_err(|e| io_err(&tmp, e))?;
+    let pb = progress(cp.size, "backup");
+    let mut n = 0u64;
+    store
+        .export(0, Some(cp.size), &mut |_, body| {
+            n += 1;
+            if n % 65_536 == 0 {
+                pb.set_position(n);
+            }
+            out.write_all(body.as_bytes())
+                .and_then(|_| out.write_all(b"\n"))
+                .map_err(|e| {
+                    custodia_store::StoreError::Db(format!("cannot write `{}`: {e}", tmp.display()))
+                })
+        })
+        .map_err(store_err)?;
+    pb.finish_and_clear();
+    out.flush().map_err(|e| io_err(&tmp, e))?;
+    out.get_ref().sync_all().map_err(|e| io_err(&tmp, e))?;
+    drop(out);
+    if n != cp.size {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError::Internal(anyhow::anyhow!(
+            "the store's checkpoint signs {} entries but only {n} were read",
+            cp.size
+        )));
+    }
+    std::fs::rename(&tmp, &args.out).map_err(|e| io_err(&args.out, e))?;
+    eprintln!(
+        "backup `{}`: {n} entries, root {}",
+        args.out.display(),
+        header.root
+    );
+    Ok(())
+}
+
+/// Reads the header line of the backup at `path`; the reader is left at the first leaf.
+fn open_backup(path: &Path) -> Result<(Header, Box<dyn BufRead>), CliError> {
+    let name = path.display();
+    let mut r = crate::io::open_input(path)?;
+    let mut first = String::new();
+    r.read_line(&mut first)
+        .map_err(|e| CliError::input(format!("`{name}`: line 1: cannot read: {e}")))?;
+    let h: Header = serde_json::from_str(first.trim_end()).map_err(|e| {
+        CliError::input(format!(
+            "`{name}`: line 1: not a backup header ({e}); expected {{\"format\":\"{FORMAT}\",\"entries\":N,\"root\":\"<hex>\"}}"
+        ))
+    })?;
+    if h.format != FORMAT {
+        return Err(CliError::input(format!(
+            "`{name}`: line 1, field `format`: `{}`, expected `{FORMAT}`",
+            h.format
+        )));
+    }
+    Ok((h, r))
+}
+
+/// Calls `f` with each leaf line (line number, seq, text, parsed leaf), checking that leaf
+/// `i` is on line `i + 2` and carries seq `i`.
+fn each_leaf(
+    path: &Path,
+    r: &mut dyn BufRead,
+    f: &mut dyn FnMut(u64, String, &Leaf) -> Result<(), CliError>,
+) -> Result<u64, CliError> {
+    let name = path.display();
+    let mut seq = 0u64;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let got = r.read_line(&mut line).map_err(|e| {
+            CliError::input(format!("`{name}`: line {}: cannot read: {e}", seq + 2))
+        })?;
+        if got == 0 {
+            return Ok(seq);
+        }
+        let text = line.strip_suffix('\n').unwrap_or(&line);
+        let leaf = Leaf::from_bytes(text.as_bytes()).map_err(|e| {
+            CliError::input(format!(
+                "`{name}`: line {}: not a leaf ({e}); expected one exported leaf per line",
+                seq + 2
+            ))
+        })?;
+        if leaf.seq != seq {
+            return Err(CliError::input(format!(
+                "`{name}`: line {}, field `seq`: {}, expected {seq}",
+                seq + 2,
+                leaf.seq
+            )));
+        }
+        f(seq, text.to_string(), &leaf)?;
+        seq += 1;
+    }
+}
+
+pub fn restore(db: &str, args: &RestoreArgs) -> CliResult {
+    let path = args.file.as_path();
+    if path.as_os_str() == "-" {
+        return Err(CliError::input(
+            "`-`: restore reads its file twice (check, then restore); give a file",
+        ));
+    }
+    let name = path.display();
+    // Pass 1: the whole file is checked before the store is touched.
+    let (h, mut r) = open_backup(path)?;
+    let mut frontier = Frontier::default();
+    let mut scratch = Vec::with_capacity(8);
+    let n = each_leaf(path, r.as_mut(), &mut |seq, text, _| {
+        scratch.clear();
+        frontier
+            .push(leaf_hash(text.as_bytes()), &mut scratch)
+            .map_err(|e| CliError::input(format!("`{name}`: line {}: {e}", seq + 2)))
+    })?;
+    if n != h.entries {
+        return Err(CliError::input(format!(
+            "`{name}`: the header announces {} entries but the file holds {n}: the backup is incomplete",
+            h.entries
+        )));
+    }
+    let root = hex::encode(frontier.root().0);
+    if root != h.root {
+        return Err(CliError::input(format!(
+            "`{name}`: line 1, field `root`: `{}`, but the leaves give `{root}`: the backup is damaged",
+            h.root
+        )));
+    }
+    let mut store = open_store(db)?;
+    let size = store.size().map_err(store_err)?;
+    if size > 0 {
+        return Err(CliError::input(format!(
+            "store `{db}` already holds {size} entries; `restore` writes only into an empty store"
+        )));
+    }
+    // Pass 2: leaves that were recorded together are restored together (one transaction
+    // and one checkpoint each, as they were first appended), up to MAX_BATCH.
+    let (_, mut r) = open_backup(path)?;
+    let pb = progress(n, "restore");
+    let mut batch: Vec<String> = Vec::new();
+    let mut batch_at: Option<jiff::Timestamp> = None;
+    let flush =
+        |batch: &mut Vec<String>, store: &mut custodia_store::Store| -> Result<(), CliError> {
+            if !batch.is_empty() {
+                store.restore_leaves(batch).map_err(store_err)?;
+                pb.inc(batch.len() as u64);
+                batch.clear();
+            }
+            Ok(())
+        };
+    each_leaf(path, r.as_mut(), &mut |_, text, leaf| {
+        if batch_at != Some(leaf.recorded_at) || batch.len() >= MAX_BATCH {
+            flush(&mut batch, &mut store)?;
+            batch_at = Some(leaf.recorded_at);
+        }
+        batch.push(text);
+        Ok(())
+    })?;
+    flush(&mut batch, &mut store)?;
+    let cp = store.checkpoint().map_err(store_err)?;
+    let got = hex::encode(cp.root.0);
+    if cp.size != n || got != h.root {
+        return Err(CliError::Check(format!(
+            "restored {} entries with root {got}, but the backup holds {n} with root {}",
+            cp.size, h.root
+        )));
+    }
+    eprintln!("restored `{name}` into `{db}`: {n} entries, root {got}");
+    Ok(())
 }

@@ -54,6 +54,10 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         col("nationalities"),
         col("facility_id"),
         col("status"),
+        // Additions to CONTRACT §5, all optional: what screening needs.
+        col("us_status"),
+        col("languages"),
+        col("identity_verified"),
     ];
     let mut out = Vec::new();
     let mut seen = std::collections::HashMap::new();
@@ -129,9 +133,18 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
                 sex,
                 country_of_birth: country,
                 nationalities,
-                us_status: None,
-                languages: Vec::new(),
-                identity_verified: false,
+                us_status: match get(cols[7]) {
+                    None => None,
+                    Some(u) => Some(serde_json::from_value(serde_json::Value::String(u.to_string())).map_err(|_| {
+                        bad("us_status", format!("`{u}`, expected one of `citizen_by_birth`, `citizen_naturalized`, `non_citizen_national`, `lawful_permanent_resident`, `refugee`, `asylee`, `visa_holder`, `parolee`, `tps`, `undocumented`"))
+                    })?),
+                },
+                languages: get(cols[8]).map(|l| l.split(';').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default(),
+                identity_verified: match get(cols[9]) {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(v) => return Err(bad("identity_verified", format!("`{v}`, expected `true` or `false`"))),
+                },
             },
             facility_id: get(cols[5]).map(str::to_string),
             status,

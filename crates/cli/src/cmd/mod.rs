@@ -10,5 +10,6 @@ pub mod log;
 pub mod manifest;
 pub mod reconcile;
 pub mod records;
+pub mod register;
 pub mod screen;
 pub mod verify;

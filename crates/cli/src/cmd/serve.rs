@@ -1,0 +1,37 @@
+//! `custodia serve [--addr 127.0.0.1:8080] [--demo]` (CONTRACT §8): the web interface and
+//! the JSON API over the store.
+
+use crate::cmd::demo::{build_into, ScaleArg};
+use crate::ctx::{clock, key_path, open_store, store_err};
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Build the `small` demo world first when the store is empty.
+    #[arg(long)]
+    pub demo: bool,
+    /// Anonymous locator queries allowed per client address per minute.
+    #[arg(long, default_value_t = 30)]
+    pub locate_rate: u32,
+    /// Stores opened on the location (concurrent requests).
+    #[arg(long, default_value_t = 4)]
+    pub pool: usize,
+}
+
+pub fn run(db: &str, args: &Args) -> CliResult {
+    custodia_server::init_tracing();
+    if args.demo {
+        let size = open_store(db)?.size().map_err(store_err)?;
+        if size == 0 {
+            eprintln!("building the small demo world into `{db}`…");
+            build_into(db, 2025, ScaleArg::Small)?;
+        }
+    }
+    let config = custodia_server::Config { locate_anon_per_minute: args.locate_rate, pool_size: args.pool.max(1), ..Default::default() };
+    let state = custodia_server::AppState::open(db, key_path(), clock()?, config).map_err(store_err)?;
+    custodia_server::run_blocking(&args.addr, state, |a| eprintln!("custodia: serving `{db}` on http://{a}"))
+        .map_err(|e| CliError::input(format!("`--addr {}`: {e}", args.addr)))
+}

@@ -1,0 +1,42 @@
+//! `custodia token create --role ROLE --name NAME [--facility F]` (CONTRACT §8): prints one
+//! bearer token on one line; the store keeps only its SHA-256.
+
+use custodia_app::Role;
+
+use crate::ctx::open_store;
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCmd {
+    /// Create a bearer token and print it (shown only this once).
+    Create(CreateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// sending_officer, sending_supervisor, receiving_officer, counsel, auditor or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// Who holds it; the ledger records actions as `role:name`.
+    #[arg(long)]
+    pub name: String,
+    /// Bind a receiving officer to one facility.
+    #[arg(long)]
+    pub facility: Option<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+pub fn run(db: &str, cmd: &TokenCmd) -> CliResult {
+    match cmd {
+        TokenCmd::Create(a) => {
+            let mut store = open_store(db)?;
+            let t = custodia_server::auth::create_token(&mut store, a.role, &a.name, a.facility.as_deref())
+                .map_err(|e| if e.status.is_client_error() { CliError::input(e.message) } else { CliError::Internal(anyhow::anyhow!(e.message)) })?;
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
