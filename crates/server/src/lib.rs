@@ -1,1 +1,333 @@
-//! custodia-server
+//! custodia-server: the JSON API and the bilingual web interface over the store
+//! (CONTRACT §8). The only crate that knows HTTP.
+//!
+//! [`app`] builds the axum [`Router`] from an [`AppState`] (a small pool of [`Store`]s on
+//! one location, the clock and the [`Config`]); [`serve`] runs it with graceful shutdown.
+//! Every handler authenticates (bearer token for `/api`, session cookie for the pages),
+//! checks the role matrix, then calls the store or a `custodia_app` use case on a blocking
+//! thread. Every read of a person's file first appends a `person_read` event naming the
+//! reader, so access is itself on the ledger.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use custodia_server::{app, AppState, Config};
+//! let clock = Arc::new(custodia_model::clock::SystemClock);
+//! let state = AppState::open("custodia.db", None, clock, Config::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! custodia_server::serve(listener, app(state)).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod locator;
+pub mod ui;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::Router;
+use custodia_model::clock::Clock;
+use custodia_store::{OpenOptions, Store, StoreError, Verdict};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Tunables.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Anonymous locator queries allowed per client address per minute.
+    pub locate_anon_per_minute: u32,
+    /// Largest request body, in bytes (413 beyond).
+    pub body_limit: usize,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+    /// How long a locator index may serve before it is rebuilt from the store.
+    pub locator_ttl: Duration,
+    /// Mark cookies `Secure` (behind TLS).
+    pub secure_cookies: bool,
+    /// How many stores the pool opens on the location.
+    pub pool_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            locate_anon_per_minute: 30,
+            body_limit: 256 * 1024,
+            request_timeout: Duration::from_secs(30),
+            locator_ttl: Duration::from_secs(30),
+            secure_cookies: false,
+            pool_size: 4,
+        }
+    }
+}
+
+/// A few stores on one location; a request takes the next one. Several SQLite connections
+/// on one file are fine: appends serialize in the database.
+pub struct Pool {
+    stores: Vec<Mutex<Store>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    /// A pool over already-open stores (at least one).
+    pub fn new(stores: Vec<Store>) -> Self {
+        Self { stores: stores.into_iter().map(Mutex::new).collect(), next: AtomicUsize::new(0) }
+    }
+    fn get(&self) -> Option<MutexGuard<'_, Store>> {
+        let n = self.stores.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        // A free store if there is one, else wait on the next in turn.
+        for i in 0..n {
+            if let Ok(g) = self.stores[(start + i) % n].try_lock() {
+                return Some(g);
+            }
+        }
+        let m = &self.stores[start % n];
+        Some(m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// The cached result of `verify`.
+#[derive(Debug, Clone)]
+pub struct VerifyCache {
+    pub at: jiff::Timestamp,
+    pub size: u64,
+    pub result: Result<String, String>,
+    pub running: bool,
+}
+
+struct LocatorCache {
+    built: Instant,
+    size: u64,
+    index: Arc<dyn locator::Locator>,
+}
+
+pub(crate) struct Inner {
+    pool: Pool,
+    pub(crate) config: Config,
+    clock: Arc<dyn Clock>,
+    limiter: Mutex<HashMap<String, (i64, u32)>>,
+    locator: Mutex<Option<LocatorCache>>,
+    verify: Mutex<Option<VerifyCache>>,
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+impl AppState {
+    /// A state over an open pool.
+    pub fn new(pool: Pool, clock: Arc<dyn Clock>, config: Config) -> Self {
+        Self(Arc::new(Inner {
+            pool,
+            config,
+            clock,
+            limiter: Mutex::new(HashMap::new()),
+            locator: Mutex::new(None),
+            verify: Mutex::new(None),
+        }))
+    }
+
+    /// Opens `config.pool_size` stores at `location`.
+    pub fn open(location: &str, key_path: Option<PathBuf>, clock: Arc<dyn Clock>, config: Config) -> Result<Self, StoreError> {
+        let mut stores = Vec::new();
+        for _ in 0..config.pool_size.max(1) {
+            stores.push(Store::open(location, OpenOptions { key_path: key_path.clone(), clock: clock.clone() })?);
+        }
+        Ok(Self::new(Pool::new(stores), clock, config))
+    }
+
+    /// The clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.0.clock.now()
+    }
+
+    /// Runs `f` on a store, on a blocking thread.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut g = st.0.pool.get().ok_or_else(ApiError::internal)?;
+            f(&mut g)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "blocking task failed");
+            ApiError::internal()
+        })?
+    }
+
+    /// Whether an anonymous locator query from `client` is within its rate; counts it.
+    pub(crate) fn allow_anonymous(&self, client: &str) -> bool {
+        let minute = self.now().as_second().div_euclid(60);
+        let mut m = self.0.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > 100_000 {
+            m.retain(|_, (w, _)| *w == minute);
+        }
+        let e = m.entry(client.to_string()).or_insert((minute, 0));
+        if e.0 != minute {
+            *e = (minute, 0);
+        }
+        e.1 += 1;
+        e.1 <= self.0.config.locate_anon_per_minute
+    }
+
+    /// The locator index, rebuilt from the store when older than the TTL and the log grew.
+    pub(crate) fn locator(&self, store: &mut Store) -> Result<Arc<dyn locator::Locator>, ApiError> {
+        let mut c = self.0.locator.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = c.as_ref().is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
+        if let (true, Some(x)) = (fresh, c.as_ref()) {
+            return Ok(x.index.clone());
+        }
+        let size = store.size()?;
+        if let Some(x) = c.as_mut() {
+            if x.size == size {
+                x.built = Instant::now();
+                return Ok(x.index.clone());
+            }
+        }
+        let index: Arc<dyn locator::Locator> = Arc::new(locator::ScanLocator::new(store.locator_entries()?));
+        *c = Some(LocatorCache { built: Instant::now(), size, index: index.clone() });
+        Ok(index)
+    }
+
+    /// The cached `verify` result.
+    pub fn verify_cached(&self) -> Option<VerifyCache> {
+        self.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Runs `verify` in the background unless a run is going; the result replaces the cache.
+    pub fn verify_start(&self) {
+        {
+            let mut v = self.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if v.as_ref().is_some_and(|x| x.running) {
+                return;
+            }
+            let prev = v.take();
+            *v = Some(VerifyCache {
+                at: prev.as_ref().map_or(self.now(), |p| p.at),
+                size: prev.as_ref().map_or(0, |p| p.size),
+                result: prev.map_or(Err("running".into()), |p| p.result),
+                running: true,
+            });
+        }
+        let st = self.clone();
+        std::thread::spawn(move || {
+            let out = st.0.pool.get().map(|mut s| {
+                let size = s.size().unwrap_or(0);
+                let r = match s.verify(&Default::default(), &mut |_| {}) {
+                    Ok(Verdict::Ok { entries, root, .. }) => Ok(format!("ok: {entries} entries, root {}", hex::encode(root.0))),
+                    Ok(Verdict::Failed(m)) => Err(m),
+                    Err(e) => Err(e.to_string()),
+                };
+                (size, r)
+            });
+            let mut v = st.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (size, result) = out.unwrap_or((0, Err("no store".into())));
+            *v = Some(VerifyCache { at: st.now(), size, result, running: false });
+        });
+    }
+}
+
+/// The client address used for rate limiting.
+pub(crate) fn client_of<B>(req: &Request<B>) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+/// The whole application: API, pages, hardening layers.
+pub fn app(state: AppState) -> Router {
+    let limit = state.0.config.body_limit;
+    let timeout = state.0.config.request_timeout;
+    let x_request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal())
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Serves `router` on `listener` until ctrl-c or SIGTERM; requests in flight (and the
+/// writes they started on blocking threads) finish before this returns.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Logs as structured lines on standard error (`RUST_LOG` filters; default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Binds `addr` and serves `state` until ctrl-c or SIGTERM, on a runtime of its own (for
+/// callers that are not async, like the CLI). `on_bound` gets the bound address.
+pub fn run_blocking(addr: &str, state: AppState, on_bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        on_bound(listener.local_addr()?);
+        serve(listener, app(state)).await
+    })
+}

@@ -1,0 +1,116 @@
+//! Who is asking: bearer tokens for the API, session cookies for the browser. Only hashes
+//! of tokens and session ids are stored; a token is shown once, when it is created.
+
+use std::str::FromStr;
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use custodia_app::{Actor, Role};
+use custodia_store::Store;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "custodia_session";
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub actor: Actor,
+    /// The hash of the token it authenticated with (keys idempotency records).
+    pub token_hash: String,
+    /// The session's CSRF token, for browser sessions.
+    pub csrf: Option<String>,
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// A fresh random secret (32 bytes, URL-safe base64).
+pub fn random_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Creates a token for `role`/`name` (bound to `facility` when given), stores its hash and
+/// returns the token itself, which is never stored.
+pub fn create_token(store: &mut Store, role: Role, name: &str, facility: Option<&str>) -> Result<String, ApiError> {
+    if name.trim().is_empty() || name.contains(char::is_whitespace) || name.contains(':') {
+        return Err(ApiError::invalid(format!("field `name`: `{name}` must be non-empty, without spaces or `:`")));
+    }
+    let token = format!("cst_{}", random_secret());
+    let now = store.clock().now();
+    store.insert_token(&sha256_hex(token.as_bytes()), role.as_str(), name, facility, now)?;
+    Ok(token)
+}
+
+fn actor_of(t: &custodia_store::auth::TokenRow) -> Option<Actor> {
+    let role = Role::from_str(&t.role).ok()?;
+    Some(Actor { role, name: t.name.clone(), facility_id: t.facility_id.clone() })
+}
+
+/// The bearer token of a request: `Ok(None)` without an `Authorization` header; an error
+/// for a malformed one.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(axum::http::header::AUTHORIZATION) else { return Ok(None) };
+    let v = v.to_str().map_err(|_| ApiError::unauthorized())?;
+    match v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+        Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// Resolves a bearer token: `Ok(None)` when the token is unknown or revoked.
+pub fn by_token(store: &mut Store, token: &str) -> Result<Option<Principal>, ApiError> {
+    let hash = sha256_hex(token.as_bytes());
+    Ok(store.token_by_hash(&hash)?.and_then(|t| actor_of(&t)).map(|actor| Principal { actor, token_hash: hash, csrf: None }))
+}
+
+/// The value of cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Resolves the browser session of a request, if any.
+pub fn by_session(store: &mut Store, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    let Some(id) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let now = store.clock().now();
+    Ok(store.session(&sha256_hex(id.as_bytes()), now)?.and_then(|s| {
+        actor_of(&s.token).map(|actor| Principal { actor, token_hash: s.token_hash, csrf: Some(s.csrf) })
+    }))
+}
+
+/// Opens a session for a token; returns the cookie's id (stored only as its hash).
+pub fn open_session(store: &mut Store, token: &str, hours: i64) -> Result<Option<(String, Principal)>, ApiError> {
+    let Some(mut p) = by_token(store, token)? else { return Ok(None) };
+    let id = random_secret();
+    let csrf = random_secret();
+    let expires = store.clock().now().checked_add(jiff::SignedDuration::from_hours(hours)).map_err(|_| ApiError::internal())?;
+    store.insert_session(&sha256_hex(id.as_bytes()), &p.token_hash, &csrf, expires)?;
+    p.csrf = Some(csrf);
+    Ok(Some((id, p)))
+}
+
+/// Whether `actor` may see the person whose scope is `scope`.
+pub fn may_see_person(actor: &Actor, scope: &custodia_store::queries::PersonScope) -> bool {
+    match actor.role {
+        Role::SendingOfficer | Role::SendingSupervisor | Role::Auditor | Role::Admin => true,
+        Role::Counsel => scope.counsel.contains(&actor.id()),
+        Role::ReceivingOfficer => match &actor.facility_id {
+            None => true,
+            Some(f) => scope.facility_id.as_deref() == Some(f.as_str()) || scope.bound_for.contains(f),
+        },
+    }
+}

@@ -1,0 +1,120 @@
+//! The public locator behind one seam, [`Locator`], so that the index can be swapped
+//! without touching the routes. [`ScanLocator`] is a simple in-memory scorer over the
+//! `persons` projection built on `custodia_linkage::names`.
+
+use custodia_linkage::names::{fold, jaro_winkler, tokens};
+use custodia_store::queries::LocatorEntry;
+use serde::Serialize;
+
+/// A locator query (CONTRACT §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocateQuery {
+    pub family: String,
+    pub given: Option<String>,
+    pub country: String,
+    pub dob: Option<jiff::civil::Date>,
+    pub limit: usize,
+}
+
+/// One hit, exactly as `custodia locate --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LocateHit {
+    pub person_id: String,
+    pub family_names: String,
+    pub given_names: String,
+    pub country_of_birth: Option<String>,
+    pub year_of_birth: Option<i16>,
+    pub facility_id: Option<String>,
+    pub status: Option<String>,
+    pub score: f64,
+}
+
+/// A searchable index of persons.
+pub trait Locator: Send + Sync {
+    /// Hits, best first, at most `q.limit`.
+    fn search(&self, q: &LocateQuery) -> Vec<LocateHit>;
+}
+
+struct Entry {
+    e: LocatorEntry,
+    family: Vec<String>,
+    given: Vec<String>,
+    dob: Option<jiff::civil::Date>,
+}
+
+/// Scores every person born in the queried country.
+pub struct ScanLocator {
+    entries: Vec<Entry>,
+}
+
+/// How much of `q` (tokens) is found in `t` (tokens), order-free: the mean best
+/// Jaro-Winkler of each query token. A missing second family name costs nothing; a moved
+/// one neither.
+fn cover(q: &[String], t: &[String]) -> f64 {
+    if q.is_empty() || t.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = q.iter().map(|a| t.iter().map(|b| jaro_winkler(a, b)).fold(0.0, f64::max)).sum();
+    sum / q.len() as f64
+}
+
+impl ScanLocator {
+    /// Builds the index.
+    pub fn new(entries: Vec<LocatorEntry>) -> Self {
+        let entries = entries
+            .into_iter()
+            .map(|e| Entry {
+                family: tokens(&fold(&e.family_names)),
+                given: tokens(&fold(&e.given_names)),
+                dob: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
+                e,
+            })
+            .collect();
+        Self { entries }
+    }
+}
+
+impl Locator for ScanLocator {
+    fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
+        let qf = tokens(&fold(&q.family));
+        let qg = q.given.as_deref().map(|g| tokens(&fold(g))).unwrap_or_default();
+        let country = q.country.to_ascii_uppercase();
+        let mut hits: Vec<(f64, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|x| x.e.country_of_birth.as_deref() == Some(country.as_str()))
+            .filter_map(|x| {
+                let straight = {
+                    let f = cover(&qf, &x.family);
+                    if qg.is_empty() { f } else { 0.7 * f + 0.3 * cover(&qg, &x.given) }
+                };
+                // Given and family names swapped.
+                let swapped = {
+                    let f = cover(&qf, &x.given);
+                    if qg.is_empty() { f * 0.9 } else { 0.7 * f + 0.3 * cover(&qg, &x.family) }
+                } * 0.95;
+                let mut score = straight.max(swapped);
+                match (q.dob, x.dob) {
+                    (Some(a), Some(b)) if a == b => score = (score + 0.1).min(1.0),
+                    (Some(a), Some(b)) if a.year() != b.year() => score *= 0.8,
+                    _ => {}
+                }
+                (score >= 0.8).then_some((score, x))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.e.person_id.cmp(&b.1.e.person_id)));
+        hits.into_iter()
+            .take(q.limit)
+            .map(|(score, x)| LocateHit {
+                person_id: x.e.person_id.clone(),
+                family_names: x.e.family_names.clone(),
+                given_names: x.e.given_names.clone(),
+                country_of_birth: x.e.country_of_birth.clone(),
+                year_of_birth: x.dob.map(|d| d.year()),
+                facility_id: x.e.facility_id.clone(),
+                status: x.e.status.clone(),
+                score: (score * 1000.0).round() / 1000.0,
+            })
+            .collect()
+    }
+}
