@@ -609,6 +609,19 @@ pub fn admin_execute(url: &str, sql: &str) -> Result<()> {
     c.batch_execute(sql).map_err(pg_err)
 }
 
+/// Runs one query (no parameters) on database `url` outside any store and returns the
+/// first column of its first row as an integer (tests watch a writer from outside).
+pub fn admin_query_i64(url: &str, sql: &str) -> Result<Option<i64>> {
+    let mut c = Client::connect(url, NoTls).map_err(|e| {
+        StoreError::Unavailable(format!("cannot connect to `{}`: {}", redact(url), detail(&e)))
+    })?;
+    let rows = c.query(sql, &[]).map_err(pg_err)?;
+    match rows.first() {
+        None => Ok(None),
+        Some(r) => Ok(r.try_get::<_, G>(0).map_err(pg_err)?.0.as_i64()),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
