@@ -365,19 +365,65 @@ struct PgConn<'a, 'b> {
 }
 
 impl PgConn<'_, '_> {
-    fn statement(&mut self, sql: &str) -> Result<Statement> {
+    fn statement(&mut self, sql: &str, params: &[Value]) -> Result<Statement> {
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }
-        let st = self
-            .tx
-            .prepare(&rewrite_placeholders(sql))
-            .map_err(pg_err)?;
+        let st = prepare(self.tx, &rewrite_placeholders(sql), params)?;
         if self.stmts.len() >= CACHE_CAP {
             self.stmts.clear();
         }
         self.stmts.insert(sql.to_string(), st.clone());
         Ok(st)
+    }
+}
+
+/// The type to declare for a parameter the server cannot infer (`? IS NULL`): the one its
+/// first value has, text for NULL (SQLite would accept anything there).
+fn declared(v: Option<&Value>) -> Type {
+    match v {
+        Some(Value::Int(_)) => Type::INT8,
+        Some(Value::Real(_)) => Type::FLOAT8,
+        Some(Value::Blob(_)) => Type::BYTEA,
+        _ => Type::TEXT,
+    }
+}
+
+/// Prepares `sql` inside a savepoint (a failed prepare would abort the transaction). A
+/// parameter whose type the server cannot determine (SQLSTATE 42P18, as in `? IS NULL`) is
+/// declared from its value and the prepare retried; the rest stay inferred.
+fn prepare(tx: &mut postgres::Transaction<'_>, sql: &str, params: &[Value]) -> Result<Statement> {
+    let mut types: Vec<Type> = Vec::new();
+    loop {
+        let mut sp = tx.savepoint("custodia_prepare").map_err(pg_err)?;
+        match sp.prepare_typed(sql, &types) {
+            Ok(st) => {
+                sp.commit().map_err(pg_err)?;
+                return Ok(st);
+            }
+            Err(e) => {
+                let which = e
+                    .as_db_error()
+                    .filter(|d| d.code().code() == "42P18")
+                    .and_then(|d| d.message().rsplit('$').next().and_then(|n| n.trim().parse::<usize>().ok()))
+                    .filter(|n| *n >= 1 && *n <= params.len());
+                let retry = match which {
+                    Some(n) if types.get(n - 1).is_none_or(|t| *t == Type::UNKNOWN) => {
+                        if types.len() < n {
+                            types.resize(n, Type::UNKNOWN);
+                        }
+                        types[n - 1] = declared(params.get(n - 1));
+                        true
+                    }
+                    _ => false,
+                };
+                let err = pg_err(e);
+                sp.rollback().map_err(pg_err)?;
+                if !retry {
+                    return Err(err);
+                }
+            }
+        }
     }
 }
 
@@ -397,13 +443,13 @@ fn to_row(r: &postgres::Row) -> Result<Row> {
 
 impl Conn for PgConn<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, params)?;
         let ps = bind(params);
         self.tx.execute(&st, &refs(&ps)).map_err(pg_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, params)?;
         let ps = bind(params);
         let rows = self.tx.query(&st, &refs(&ps)).map_err(pg_err)?;
         rows.iter().map(to_row).collect()
@@ -522,7 +568,7 @@ impl Postgres {
             .start()
             .map_err(pg_err)?;
         // A portal: the server keeps the cursor, we fetch STREAM_BATCH rows at a time.
-        let st = tx.prepare(&rewrite_placeholders(sql)).map_err(pg_err)?;
+        let st = prepare(&mut tx, &rewrite_placeholders(sql), params)?;
         let ps = bind(params);
         let portal = tx.bind(&st, &refs(&ps)).map_err(pg_err)?;
         loop {

@@ -203,6 +203,19 @@ fn append_and_read(env: &Env, _: Kind) {
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2][0].as_i64(), Some(2));
     assert_eq!(rows[2][2].as_str(), Some("P-3"));
+    // A parameter only tested for NULL (the server must be told its type) and a sum.
+    for (who, want) in [(Some("P-3"), 1), (None, 3)] {
+        let n = s
+            .read(|c| {
+                c.query(
+                    "SELECT COUNT(*), SUM(seq) FROM access_log WHERE (? IS NULL OR person_id = ?)",
+                    &[who.into(), who.into()],
+                )
+            })
+            .unwrap();
+        assert_eq!(n[0][0].as_i64(), Some(want));
+        assert_eq!(n[0][1].as_i64(), Some(if want == 1 { 2 } else { 3 }));
+    }
     // Reopening finds the same store and key.
     drop(s);
     let mut s = env.open();
