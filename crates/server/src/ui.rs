@@ -1,4 +1,1000 @@
-//! The web interface.
+//! The web interface: server-rendered HTML (maud), English and Spanish, charts as SVG drawn
+//! here, no JavaScript except the in-browser proof check on the proof page.
+//!
+//! Browser identities are the API's tokens: `/login` takes a token and opens a session
+//! (cookie `HttpOnly; SameSite=Strict`, only its hash stored). Every form carries the
+//! session's CSRF token, checked on POST; the login form uses a double-submit cookie.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use custodia_app::Role;
+use custodia_store::queries::{CellRow, Count};
+use custodia_store::Store;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use serde::Deserialize;
+
+use crate::api::{self, LocateParams, ALL};
+use crate::auth::{self, Principal, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::i18n::{t, Lang};
 use crate::AppState;
-pub fn routes() -> Router<AppState> { Router::new() }
+
+/// The routes of the pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/locator", get(locator_page))
+        .route("/persons", get(persons_page))
+        .route("/persons/{id}", get(person_page))
+        .route("/manifests", get(manifests_page))
+        .route("/manifests/{id}", get(manifest_page))
+        .route("/manifests/{id}/action", post(manifest_post))
+        .route("/cases/{id}/resolve", post(resolve_post))
+        .route("/auditor", get(auditor_page))
+        .route("/auditor/verify", post(verify_post))
+        .route("/proof", get(proof_page))
+}
+
+/// Common query: the language switch and a flash message.
+#[derive(Debug, Default, Deserialize)]
+pub struct Common {
+    pub lang: Option<String>,
+    pub msg: Option<String>,
+    pub error: Option<String>,
+}
+
+struct Ctx {
+    lang: Lang,
+    set_lang: bool,
+    who: Option<Principal>,
+    path: String,
+}
+
+impl Ctx {
+    fn t(&self, k: &str) -> &'static str {
+        t(self.lang, k)
+    }
+}
+
+async fn ctx(st: &AppState, headers: &HeaderMap, c: &Common, path: String) -> Ctx {
+    let lang = Lang::detect(c.lang.as_deref(), headers);
+    let h = headers.clone();
+    let who = st.db(move |s| auth::by_session(s, &h)).await.ok().flatten();
+    Ctx { lang, set_lang: c.lang.as_deref().and_then(Lang::parse).is_some(), who, path }
+}
+
+fn css() -> &'static str {
+    "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}\
+     header{background:#1d3557;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}\
+     header a{color:#fff}header form{display:inline;margin:0}main{padding:1rem;max-width:1200px}\
+     table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+     .blocked{color:#a4161a;font-weight:bold}.needs_review{color:#b35c00;font-weight:bold}.eligible{color:#2b7a0b;font-weight:bold}\
+     .flash{background:#e7f5e7;padding:.5rem}.err{background:#fde2e1;padding:.5rem}section{margin-bottom:1.5rem}\
+     .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1rem}small{color:#555}"
+}
+
+fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
+    let l = c.lang;
+    let m = html! {
+        (DOCTYPE)
+        html lang=(l.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · custodia" }
+                style { (PreEscaped(css())) }
+            }
+            body {
+                header {
+                    strong { a href="/" { (c.t("app")) } }
+                    @if let Some(p) = &c.who {
+                        a href="/" { (c.t("dashboard")) }
+                        a href="/manifests" { (c.t("manifests")) }
+                        a href="/persons" { (c.t("persons")) }
+                        @if matches!(p.actor.role, Role::Auditor | Role::Admin) { a href="/auditor" { (c.t("auditor")) } }
+                    }
+                    a href="/locator" { (c.t("locator")) }
+                    a href={ (c.path) "?lang=" (l.other().tag()) } hreflang=(l.other().tag()) id="lang-switch" { (c.t("switch_lang")) }
+                    @match &c.who {
+                        Some(p) => {
+                            span { (c.t("signed_in_as")) " " code { (p.actor.id()) } }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
+                                button type="submit" { (c.t("logout")) }
+                            }
+                        }
+                        None => { a href="/login" { (c.t("login")) } }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    };
+    let mut r = (status, axum::response::Html(m.into_string())).into_response();
+    if c.set_lang {
+        if let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", l.tag())) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+fn flash(c: &Common) -> Markup {
+    html! {
+        @if let Some(m) = &c.msg { p class="flash" role="status" { (m) } }
+        @if let Some(e) = &c.error { p class="err" role="alert" { (e) } }
+    }
+}
+
+fn error_page(c: &Ctx, e: &ApiError) -> Response {
+    let title = match e.status {
+        StatusCode::FORBIDDEN => c.t("forbidden"),
+        StatusCode::NOT_FOUND => c.t("not_found"),
+        _ => c.t("error"),
+    };
+    page(c, e.status, title, html! { p class="err" { (e.message) } })
+}
+
+fn need_login(c: &Ctx) -> Response {
+    Redirect::to(&format!("/login?next={}", pct(&c.path))).into_response()
+}
+
+fn role_ok(c: &Ctx, roles: &[Role]) -> Result<Principal, Response> {
+    match &c.who {
+        None => Err(need_login(c)),
+        Some(p) if roles.contains(&p.actor.role) => Ok(p.clone()),
+        Some(_) => Err(error_page(c, &ApiError::forbidden(c.t("forbidden")))),
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn pct(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+fn csrf_field(p: &Principal) -> Markup {
+    html! { input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default()); }
+}
+
+/// Constant-time equality for secrets.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+type Form = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Form, k: &str) -> Option<&'a str> {
+    f.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+}
+
+fn parse_form(body: &[u8]) -> Result<Form, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("form is not UTF-8"))?;
+    let mut out = Vec::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.push((unpct(k)?, unpct(v)?));
+    }
+    Ok(out)
+}
+
+fn unpct(s: &str) -> Result<String, ApiError> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let h = b.get(i + 1..i + 3).and_then(|x| std::str::from_utf8(x).ok()).and_then(|x| u8::from_str_radix(x, 16).ok());
+                out.push(h.ok_or_else(|| ApiError::bad_request("form: bad percent-encoding"))?);
+                i += 2;
+            }
+            x => out.push(x),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ApiError::bad_request("form is not UTF-8"))
+}
+
+/// The session of a POST whose CSRF field matches, or the response refusing it.
+fn checked(c: &Ctx, f: &Form) -> Result<Principal, Response> {
+    let p = c.who.clone().ok_or_else(|| need_login(c))?;
+    let want = p.csrf.clone().unwrap_or_default();
+    match field(f, "csrf") {
+        Some(got) if !want.is_empty() && same(got, &want) => Ok(p),
+        _ => Err(error_page(c, &ApiError::forbidden(c.t("csrf_failed")))),
+    }
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    pub lang: Option<String>,
+    pub next: Option<String>,
+    pub error: Option<String>,
+}
+
+fn safe_next(n: Option<&str>) -> String {
+    match n {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".into(),
+    }
+}
+
+async fn login_form(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/login".into()).await;
+    let pre = auth::cookie(&headers, "custodia_csrf").filter(|v| v.len() >= 32).unwrap_or_else(auth::random_secret);
+    let body = html! {
+        @if q.error.is_some() { p class="err" role="alert" { (c.t("login_failed")) } }
+        form method="post" action="/login" {
+            input type="hidden" name="csrf" value=(pre);
+            input type="hidden" name="next" value=(safe_next(q.next.as_deref()));
+            label { (c.t("token")) " " input type="password" name="token" id="token" autocomplete="off" required; }
+            " " button type="submit" id="login-submit" { (c.t("login")) }
+        }
+    };
+    let mut r = page(&c, StatusCode::OK, c.t("login"), body);
+    if let Ok(v) = HeaderValue::from_str(&format!("custodia_csrf={pre}; Path=/login; HttpOnly; SameSite=Strict")) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let c = ctx(&st, &headers, &Common::default(), "/login".into()).await;
+    let f = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let cookie = auth::cookie(&headers, "custodia_csrf").unwrap_or_default();
+    if cookie.is_empty() || !same(field(&f, "csrf").unwrap_or(""), &cookie) {
+        return error_page(&c, &ApiError::forbidden(c.t("csrf_failed")));
+    }
+    let token = field(&f, "token").unwrap_or("").trim().to_string();
+    let next = safe_next(field(&f, "next"));
+    let r = st.db(move |s| auth::open_session(s, &token, 12)).await;
+    match r {
+        Ok(Some((id, _))) => {
+            let secure = if st.0.config.secure_cookies { "; Secure" } else { "" };
+            let mut resp = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}")) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Ok(None) => Redirect::to(&format!("/login?error=1&next={}", pct(&next))).into_response(),
+        Err(e) => error_page(&c, &e),
+    }
+}
+
+async fn logout(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let c = ctx(&st, &headers, &Common::default(), "/".into()).await;
+    let f = parse_form(&body).unwrap_or_default();
+    if let Err(r) = checked(&c, &f) {
+        return r;
+    }
+    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
+        let h = auth::sha256_hex(id.as_bytes());
+        let _ = st.db(move |s| Ok(s.delete_session(&h)?)).await;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("custodia_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+    resp
+}
+
+// ---------------------------------------------------------------- dashboard
+
+/// The colour of a cell by floor space per person against the 3.4 m² minimum (ICRC,
+/// "Water, sanitation, hygiene and habitat in prisons", 2005/2012: 3.4 m² per person in
+/// shared cells).
+pub fn cell_colour(m2: Option<f64>) -> &'static str {
+    match m2 {
+        None => "#e0e0e0",
+        Some(x) if x >= 3.4 => "#2b9348",
+        Some(x) if x >= 2.0 => "#f4a261",
+        Some(x) if x >= 1.0 => "#e76f51",
+        Some(_) => "#9d0208",
+    }
+}
+
+/// The heat map: one row per pavilion, one square per cell.
+pub fn heat_map(c: &ImplLang, cells: &[CellRow]) -> Markup {
+    let mut by_pav: BTreeMap<&str, Vec<&CellRow>> = BTreeMap::new();
+    for cell in cells {
+        by_pav.entry(cell.pavilion.as_str()).or_default().push(cell);
+    }
+    let cols = by_pav.values().map(Vec::len).max().unwrap_or(1).max(1);
+    let (sq, gap, left) = (14usize, 2usize, 90usize);
+    let w = left + cols * (sq + gap) + 10;
+    let h = by_pav.len() * (sq + gap + 4) + 100;
+    let legend = [("legend_empty", None), ("legend_ok", Some(4.0)), ("legend_low", Some(3.0)), ("legend_bad", Some(1.5)), ("legend_worst", Some(0.5))];
+    let rows_h = by_pav.len() * (sq + gap + 4);
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" id="heatmap" aria-label=(t(c.0, "occupancy")) {
+            @for (i, (pav, cs)) in by_pav.iter().enumerate() {
+                @let y = i * (sq + gap + 4);
+                text x="0" y=(y + sq - 2) font-size="11" { (t(c.0, "pavilion")) " " (pav) }
+                @for (j, cell) in cs.iter().enumerate() {
+                    rect class="cell" x=(left + j * (sq + gap)) y=(y) width=(sq) height=(sq) fill=(cell_colour(cell.m2_per_person)) {
+                        title { (cell.id) ": " (cell.occupants) " / " (format!("{:.0}", cell.area_m2)) " m²"
+                            @if let Some(m) = cell.m2_per_person { " = " (format!("{m:.2}")) " m²" } }
+                    }
+                }
+            }
+            @for (k, (key, v)) in legend.iter().enumerate() {
+                @let x = (k % 3) * 170;
+                @let y = rows_h + 10 + (k / 3) * 20;
+                rect class="legend" x=(x) y=(y) width="12" height="12" fill=(cell_colour(*v)) {}
+                text x=(x + 16) y=(y + 11) font-size="11" { (t(c.0, key)) }
+            }
+        }
+    }
+}
+
+/// A language wrapper for chart helpers.
+pub struct ImplLang(pub Lang);
+
+/// Horizontal bars, one per nationality (the top 12).
+pub fn bar_chart(counts: &[Count]) -> Markup {
+    let top: Vec<&Count> = counts.iter().take(12).collect();
+    let max = top.iter().map(|c| c.count).max().unwrap_or(1).max(1);
+    let (bar_h, left, width) = (18usize, 40usize, 320usize);
+    let h = top.len() * (bar_h + 4) + 4;
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(left + width + 60) height=(h) role="img" id="population" {
+            @for (i, c) in top.iter().enumerate() {
+                @let y = i * (bar_h + 4);
+                @let w = ((c.count as f64 / max as f64) * width as f64).round().max(1.0) as usize;
+                text x="0" y=(y + 13) font-size="12" { (c.key) }
+                rect class="bar" x=(left) y=(y) width=(w) height=(bar_h) fill="#457b9d" {}
+                text x=(left + w + 4) y=(y + 13) font-size="12" { (c.count) }
+            }
+        }
+    }
+}
+
+struct MonthCost {
+    agreement: String,
+    facility: String,
+    month: String,
+    person_days: u64,
+    total: String,
+    currency: String,
+}
+
+fn month_costs(s: &mut Store, today: jiff::civil::Date) -> Result<Vec<MonthCost>, ApiError> {
+    let month = custodia_billing::Month::containing(today);
+    let mut out = Vec::new();
+    for a in s.agreements()? {
+        let rec = &a.agreement;
+        let mut rates = Vec::new();
+        for r in &rec.rates {
+            let per: rust_decimal::Decimal = r.per_person_day.parse().map_err(|_| ApiError::internal())?;
+            rates.push(custodia_billing::Rate { from: r.from, per_person_day: per });
+        }
+        let ag = custodia_billing::Agreement {
+            id: rec.id.clone(),
+            facility_id: rec.facility_id.clone(),
+            currency: rec.currency.clone(),
+            start: rec.start,
+            end: rec.end,
+            reserved_beds: rec.reserved_beds,
+            over_reserved_per_person_day: rec.over_reserved_per_person_day.as_deref().and_then(|x| x.parse().ok()),
+            rates,
+        };
+        let stays: Vec<custodia_billing::Stay> = s
+            .stays(&rec.facility_id)?
+            .into_iter()
+            .filter_map(|x| {
+                Some(custodia_billing::Stay {
+                    person_id: x.person_id,
+                    facility_id: x.facility_id,
+                    admitted_on: x.admitted_on.parse().ok()?,
+                    released_on: x.released_on.and_then(|r| r.parse().ok()),
+                })
+            })
+            .collect();
+        match custodia_billing::invoice(&ag, &stays, month) {
+            Ok(inv) => out.push(MonthCost {
+                agreement: ag.id.clone(),
+                facility: ag.facility_id.clone(),
+                month: month.first_day().strftime("%Y-%m").to_string(),
+                person_days: inv.person_days,
+                total: custodia_billing::format_money(&inv.total),
+                currency: ag.currency.clone(),
+            }),
+            Err(e) => tracing::warn!(agreement = %ag.id, error = %e, "stays do not invoice"),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashQuery {
+    pub lang: Option<String>,
+    pub facility: Option<String>,
+}
+
+async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<DashQuery>) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/".into()).await;
+    let Some(p) = c.who.clone() else {
+        let body = html! {
+            p { (c.t("welcome")) }
+            p { a href="/locator" { (c.t("locator")) } " · " a href="/login" { (c.t("login")) } }
+        };
+        return page(&c, StatusCode::OK, c.t("tagline"), body);
+    };
+    if p.actor.role == Role::Counsel {
+        let id = p.actor.id();
+        let rows = st.db(move |s| Ok(s.counsel_persons(&id)?)).await;
+        return match rows {
+            Err(e) => error_page(&c, &e),
+            Ok(rows) => page(&c, StatusCode::OK, c.t("all_persons_counsel"), html! {
+                ul { @for r in &rows { li { a href={ "/persons/" (r.person_id) } { (r.family_names) ", " (r.given_names) } " (" (r.person_id) ")" } } }
+            }),
+        };
+    }
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let want = q.facility.clone().or_else(|| p.actor.facility_id.clone());
+    let data = st
+        .db(move |s| {
+            let facilities = s.facilities()?;
+            // Default: the facility with the most cells that holds anyone.
+            let fac = want.or_else(|| facilities.iter().max_by_key(|f| f.in_custody).map(|f| f.id.clone())).unwrap_or_default();
+            let cells = s.cells(&fac)?;
+            let pop = s.population_by_nationality(None)?;
+            let cases = s.cases(true, None, 50)?;
+            let costs = month_costs(s, today)?;
+            Ok((facilities, fac, cells, pop, cases, costs))
+        })
+        .await;
+    let (facilities, fac, cells, pop, cases, costs) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let occupied: u64 = cells.iter().map(|x| x.occupants).sum();
+    let area: f64 = cells.iter().filter(|x| x.occupants > 0).map(|x| x.area_m2).sum();
+    let body = html! {
+        div class="grid" {
+            section {
+                h2 { (c.t("occupancy")) " — " (fac) }
+                form method="get" action="/" {
+                    select name="facility" { @for f in &facilities { option value=(f.id) selected[f.id == fac] { (f.id) " (" (f.in_custody) ")" } } }
+                    " " button type="submit" { (c.t("search")) }
+                }
+                p { small { (c.t("occupancy_note")) } }
+                (heat_map(&ImplLang(c.lang), &cells))
+                @if occupied > 0 { p { (occupied) " " (c.t("in_custody")) "; " (format!("{:.2}", area / occupied as f64)) " m²" } }
+            }
+            section {
+                h2 { (c.t("population")) }
+                (bar_chart(&pop))
+            }
+            section {
+                h2 { (c.t("month_cost")) }
+                table {
+                    tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } }
+                    @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (m.person_days) } td id="month-total" { (m.total) " " (m.currency) } } }
+                }
+            }
+            section {
+                h2 { (c.t("open_cases")) " (" (cases.len()) ")" }
+                @if cases.is_empty() { p { (c.t("no_cases")) } }
+                ul { @for k in cases.iter().take(20) { li { a href={ "/manifests/" (k.manifest_id) } { (k.id) } " — " (k.kind) ": " (k.detail) } } }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("dashboard"), body)
+}
+
+// ---------------------------------------------------------------- locator
+
+async fn locator_page(State(st): State<AppState>, headers: HeaderMap, req: axum::extract::Request) -> Response {
+    let client = crate::client_of(&req);
+    let raw: LocateParams = Query::<LocateParams>::try_from_uri(req.uri()).map(|Query(q)| q).unwrap_or(LocateParams { family: None, given: None, country: None, dob: None, limit: None });
+    let lang = Query::<Common>::try_from_uri(req.uri()).map(|Query(q)| q.lang).unwrap_or(None);
+    let c = ctx(&st, &headers, &Common { lang, ..Default::default() }, "/locator".into()).await;
+    let searched = raw.family.is_some() || raw.country.is_some();
+    let result = if searched {
+        match raw.query() {
+            Ok(lq) => Some(api::run_locate(&st, client, None, lq).await),
+            Err(e) => Some(Err(e)),
+        }
+    } else {
+        None
+    };
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let body = html! {
+        p { (c.t("locator_intro")) }
+        form method="get" action="/locator" id="locator-form" {
+            label { (c.t("family_names")) " " input name="family" id="family" value=(v(&raw.family)) required; } " "
+            label { (c.t("given_names")) " " input name="given" id="given" value=(v(&raw.given)); } " "
+            label { (c.t("country_of_birth")) " " input name="country" id="country" size="3" maxlength="2" value=(v(&raw.country)) required; } " "
+            label { (c.t("date_of_birth")) " " input name="dob" type="date" id="dob" value=(v(&raw.dob)); } " "
+            button type="submit" id="locate-submit" { (c.t("search")) }
+        }
+        @match &result {
+            None => {}
+            Some(Err(e)) => { p class="err" role="alert" { (e.message) } }
+            Some(Ok(hits)) if hits.is_empty() => { p id="no-results" { (c.t("no_results")) } }
+            Some(Ok(hits)) => {
+                table id="hits" {
+                    tr { th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("year_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } th { (c.t("score")) } }
+                    @for h in hits {
+                        tr { td { (h.family_names) } td { (h.given_names) } td { (h.country_of_birth.clone().unwrap_or_default()) }
+                             td { (h.year_of_birth.map(|y| y.to_string()).unwrap_or_default()) } td { (h.facility_id.clone().unwrap_or_default()) }
+                             td { (h.status.clone().unwrap_or_default()) } td { (format!("{:.2}", h.score)) } }
+                    }
+                }
+            }
+        }
+    };
+    let status = match &result {
+        Some(Err(e)) => e.status,
+        _ => StatusCode::OK,
+    };
+    page(&c, status, c.t("locator"), body)
+}
+
+// ---------------------------------------------------------------- persons
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    pub lang: Option<String>,
+    pub q: Option<String>,
+}
+
+async fn persons_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/persons".into()).await;
+    let p = match role_ok(&c, ALL) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let needle = q.q.clone().unwrap_or_default();
+    let n2 = needle.clone();
+    let rows = st
+        .db(move |s| {
+            Ok(if p.actor.role == Role::Counsel {
+                s.counsel_persons(&p.actor.id())?
+            } else {
+                let fac = if p.actor.role == Role::ReceivingOfficer { p.actor.facility_id.clone() } else { None };
+                s.search_persons(&n2, fac.as_deref(), 100)?
+            })
+        })
+        .await;
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => return error_page(&c, &e),
+    };
+    let body = html! {
+        form method="get" action="/persons" {
+            input name="q" value=(needle) placeholder=(c.t("search_hint"));
+            " " button type="submit" { (c.t("search")) }
+        }
+        table {
+            tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
+            @for r in &rows {
+                tr { td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } td { (r.family_names) } td { (r.given_names) }
+                     td { (r.country_of_birth.clone().unwrap_or_default()) } td { (r.facility_id.clone().unwrap_or_default()) } td { (r.status.clone().unwrap_or_default()) } }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("persons"), body)
+}
+
+fn outcome_class(o: &str) -> &'static str {
+    match o {
+        "blocked" => "blocked",
+        "needs_review" => "needs_review",
+        "eligible" => "eligible",
+        _ => "",
+    }
+}
+
+fn findings(v: &serde_json::Value) -> Markup {
+    let items = v.as_array().cloned().unwrap_or_default();
+    let g = |f: &serde_json::Value, k: &str| f.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    html! {
+        @if !items.is_empty() {
+            ul { @for f in &items {
+                li { strong class=(outcome_class(&g(f, "effect"))) { (g(f, "rule")) } " — " (g(f, "detail")) br; small { cite { (g(f, "citation")) } } }
+            } }
+        }
+    }
+}
+
+async fn person_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>, Path(id): Path<String>) -> Response {
+    let c = ctx(&st, &headers, &q, format!("/persons/{}", pct(&id))).await;
+    let p = match role_ok(&c, ALL) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let file = st.db(move |s| api::read_person(s, &p.actor, &id)).await;
+    let f = match file {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let pr = &f.person;
+    let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
+    let body = html! {
+        p { small { (c.t("read_recorded")) } }
+        section {
+            h2 { (c.t("identity")) }
+            table {
+                tr { th { "id" } td { (pr.id) } }
+                tr { th { (c.t("family_names")) } td { (pr.family_names) } }
+                tr { th { (c.t("given_names")) } td { (pr.given_names) } }
+                tr { th { (c.t("date_of_birth")) } td { (pr.date_of_birth.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) } }
+                tr { th { (c.t("country_of_birth")) } td { (pr.country_of_birth.map(|x| x.as_str().to_string()).unwrap_or_else(|| "—".into())) } }
+                tr { th { (c.t("nationalities")) } td { (pr.nationalities.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")) } }
+                tr { th { (c.t("status")) } td { (o(&f.status)) " " small { (o(&f.status_since)) } } }
+                tr { th { (c.t("facility")) } td { (o(&f.facility_id)) } }
+                tr { th { (c.t("cell")) } td { (o(&f.cell_id)) } }
+                tr { th { (c.t("counsel")) } td { @if f.counsel.is_empty() { (c.t("none")) } @else { (f.counsel.join(", ")) } } }
+            }
+        }
+        section {
+            h2 { (c.t("legal_records")) }
+            ul { @for r in &f.legal_records { li { code { (r.record_type) } " " (r.record.to_string()) } } }
+        }
+        section {
+            h2 { (c.t("screenings")) }
+            @for sc in &f.screenings {
+                div class="screening" {
+                    p { strong class=(outcome_class(&sc.outcome)) { (sc.outcome) } " — " (sc.on) " · " (sc.basis) " → " (sc.destination_country)
+                        @if let Some(m) = &sc.manifest_id { " · " a href={ "/manifests/" (pct(m)) } { (m) } }
+                        " · " small { (sc.rules_version) } }
+                    (findings(&sc.findings))
+                }
+            }
+        }
+        section {
+            h2 { (c.t("timeline")) }
+            table id="timeline" {
+                tr { th { "seq" } th { (c.t("when")) } th { (c.t("event")) } th { (c.t("actor")) } th { (c.t("proof")) } }
+                @for e in &f.timeline {
+                    tr { td { (e.seq) } td { (e.occurred_at) } td { code { (e.kind) } } td { (e.actor) }
+                         td { a href={ "/proof?index=" (e.seq) } { (c.t("proof")) } } }
+                }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, &format!("{}, {}", pr.family_names, pr.given_names), body)
+}
+
+// ---------------------------------------------------------------- manifests
+
+const STAFF: &[Role] = &[Role::SendingOfficer, Role::SendingSupervisor, Role::ReceivingOfficer, Role::Auditor, Role::Admin];
+
+async fn manifests_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>) -> Response {
+    let c = ctx(&st, &headers, &q, "/manifests".into()).await;
+    let p = match role_ok(&c, STAFF) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let fac = if p.actor.role == Role::ReceivingOfficer { p.actor.facility_id.clone() } else { None };
+    let rows = match st.db(move |s| Ok(s.manifests(fac.as_deref(), 500)?)).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&c, &e),
+    };
+    let body = html! {
+        table id="manifests" {
+            tr { th { "id" } th { (c.t("flight")) } th { (c.t("from")) } th { (c.t("to")) } th { (c.t("departure")) } th { (c.t("state")) } th { (c.t("passengers")) } }
+            @for m in &rows {
+                tr { td { a href={ "/manifests/" (pct(&m.id)) } { (m.id) } } td { (m.flight) } td { (m.from_facility) } td { (m.to_facility) }
+                     td { (m.departure_on) } td { (m.state) } td { (m.passengers) } }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("manifests"), body)
+}
+
+async fn manifest_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>, Path(id): Path<String>) -> Response {
+    let c = ctx(&st, &headers, &q, format!("/manifests/{}", pct(&id))).await;
+    let p = match role_ok(&c, STAFF) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let id2 = id.clone();
+    let m = match st.db(move |s| s.manifest_file(&id2)?.ok_or_else(|| ApiError::not_found(format!("no manifest `{id2}`")))).await {
+        Ok(m) => m,
+        Err(e) => return error_page(&c, &e),
+    };
+    if let (Role::ReceivingOfficer, Some(f)) = (p.actor.role, &p.actor.facility_id) {
+        if &m.manifest.to_facility != f && &m.manifest.from_facility != f {
+            return error_page(&c, &ApiError::forbidden(c.t("forbidden")));
+        }
+    }
+    let mm = &m.manifest;
+    let role = p.actor.role;
+    let sending = role.is_sending();
+    let action = |name: &'static str| {
+        html! {
+            form method="post" action={ "/manifests/" (pct(&id)) "/action" } class="action" {
+                (csrf_field(&p))
+                input type="hidden" name="action" value=(name);
+                button type="submit" id={ "action-" (name) } { (c.t(name)) }
+            }
+        }
+    };
+    let review: Vec<_> = m.passengers.iter().filter(|x| x.outcome.as_deref() == Some("needs_review")).collect();
+    let body = html! {
+        (flash(&q))
+        table {
+            tr { th { (c.t("flight")) } td { (mm.flight) } th { (c.t("state")) } td id="manifest-state" { (mm.state) } }
+            tr { th { (c.t("from")) } td { (mm.from_facility) } th { (c.t("to")) } td { (mm.to_facility) } }
+            tr { th { (c.t("destination")) } td { (mm.destination_country) } th { (c.t("basis")) } td { (mm.basis) } }
+            tr { th { (c.t("departure")) } td { (mm.departure_on) } th { (c.t("created_by")) } td { (mm.created_by) } }
+            tr { th { (c.t("approved_by")) } td colspan="3" { (mm.approved_by.clone().unwrap_or_else(|| "—".into())) } }
+        }
+        section {
+            h2 { (c.t("passengers")) " (" (m.passengers.len()) ")" }
+            table id="passengers" {
+                tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("nationalities")) } th { (c.t("outcome")) } th { (c.t("findings")) } th { (c.t("justification")) } }
+                @for x in &m.passengers {
+                    tr { td { a href={ "/persons/" (pct(&x.person_id)) } { (x.person_id) } } td { (x.family_names) } td { (x.given_names) } td { (x.nationalities) }
+                         td { @if let Some(o) = &x.outcome { span class=(outcome_class(o)) { (o) } } @else { "—" } }
+                         td { (findings(&x.findings)) } td { (x.justification.clone().unwrap_or_default()) } }
+                }
+            }
+        }
+        section id="actions" {
+            @if sending && matches!(mm.state.as_str(), "draft" | "screened") { (action("screen")) }
+            @if role == Role::SendingSupervisor && mm.state == "screened" {
+                form method="post" action={ "/manifests/" (pct(&id)) "/action" } id="approve-form" {
+                    (csrf_field(&p))
+                    input type="hidden" name="action" value="approve";
+                    @for x in &review {
+                        p { label { (c.t("justification_needed")) " — " (x.person_id) br;
+                            textarea name={ "j:" (x.person_id) } rows="2" cols="60" required {} } }
+                    }
+                    button type="submit" id="action-approve" { (c.t("approve")) }
+                }
+            }
+            @if sending && mm.state == "approved" { (action("depart")) }
+            @if role == Role::ReceivingOfficer && mm.state == "departed" { (action("arrive")) }
+            @if role == Role::ReceivingOfficer && mm.state == "arrived" { (action("reconcile")) }
+            @if matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) && mm.state == "reconciled" { (action("close")) }
+        }
+        @if let Some(r) = &m.reconciliation {
+            section {
+                h2 { (c.t("reconciliation")) }
+                p { (r.get("matched").cloned().unwrap_or_default()) " " (c.t("matched")) " · "
+                    (r.get("missing").cloned().unwrap_or_default()) " " (c.t("missing")) " · "
+                    (r.get("unexpected").cloned().unwrap_or_default()) " " (c.t("unexpected")) " · "
+                    (r.get("review").cloned().unwrap_or_default()) " " (c.t("review")) }
+            }
+        }
+        section {
+            h2 { (c.t("cases")) " (" (m.cases.len()) ")" }
+            table {
+                @for k in &m.cases {
+                    tr { td { (k.id) } td { (k.kind) } td { (k.detail) } td { (k.state) @if let Some(r) = &k.resolved_reason { ": " (r) } }
+                         td { @if k.state == "open" && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
+                             form method="post" action={ "/cases/" (pct(&k.id)) "/resolve" } {
+                                 (csrf_field(&p))
+                                 input type="hidden" name="manifest" value=(id);
+                                 input name="reason" placeholder=(c.t("reason")) required;
+                                 " " button type="submit" { (c.t("resolve")) }
+                             }
+                         } } }
+                }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, &format!("{} {}", c.t("flight"), mm.flight), body)
+}
+
+fn back(path: &str, r: Result<(), ApiError>, lang: Lang) -> Response {
+    match r {
+        Ok(()) => Redirect::to(&format!("{path}?msg={}", pct(t(lang, "done")))).into_response(),
+        Err(e) => Redirect::to(&format!("{path}?error={}", pct(&e.message))).into_response(),
+    }
+}
+
+async fn manifest_post(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let path = format!("/manifests/{}", pct(&id));
+    let c = ctx(&st, &headers, &Common::default(), path.clone()).await;
+    let f = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let p = match checked(&c, &f) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let action = field(&f, "action").unwrap_or("").to_string();
+    let js: Vec<serde_json::Value> = f
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("j:").map(|pid| serde_json::json!({"person_id": pid, "text": v})))
+        .collect();
+    let payload = serde_json::json!({"justifications": js}).to_string();
+    let r = st
+        .db(move |s| {
+            let b = if action == "approve" { payload.into_bytes() } else { Vec::new() };
+            match api::manifest_action_sync(s, &p.actor, &id, &action, &b) {
+                Ok(_) => Ok(Ok(())),
+                Err(e) if e.status.is_server_error() => Err(e),
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await;
+    match r {
+        Ok(r) => back(&path, r, c.lang),
+        Err(e) => error_page(&c, &e),
+    }
+}
+
+async fn resolve_post(State(st): State<AppState>, headers: HeaderMap, Path(case): Path<String>, body: Bytes) -> Response {
+    let c = ctx(&st, &headers, &Common::default(), "/".into()).await;
+    let f = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let p = match checked(&c, &f) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let reason = field(&f, "reason").unwrap_or("").to_string();
+    let path = format!("/manifests/{}", pct(field(&f, "manifest").unwrap_or("")));
+    let r = st
+        .db(move |s| match custodia_app::manifests::resolve_case(s, &p.actor, &case, &reason) {
+            Ok(()) => Ok(Ok(())),
+            Err(e) => {
+                let e: ApiError = e.into();
+                if e.status.is_server_error() { Err(e) } else { Ok(Err(e)) }
+            }
+        })
+        .await;
+    match r {
+        Ok(r) => back(&path, r, c.lang),
+        Err(e) => error_page(&c, &e),
+    }
+}
+
+// ---------------------------------------------------------------- auditor and proofs
+
+async fn auditor_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>) -> Response {
+    let c = ctx(&st, &headers, &q, "/auditor".into()).await;
+    if let Err(r) = role_ok(&c, &[Role::Auditor, Role::Admin]) {
+        return r;
+    }
+    let Some(p) = c.who.clone() else { return need_login(&c) };
+    let data = st.db(|s| Ok((s.checkpoints(20)?, s.locator_counts(30)?, s.access_log(None, 50)?))).await;
+    let (cps, counts, reads) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let v = st.verify_cached();
+    if v.is_none() {
+        st.verify_start();
+    }
+    let body = html! {
+        section id="verify" {
+            h2 { (c.t("verify")) }
+            @match &v {
+                Some(x) if !x.running || x.result.is_ok() => {
+                    @match &x.result {
+                        Ok(s) => p class="flash" { code { (s) } " · " (x.at.to_string()) },
+                        Err(s) => p class="err" { code { (s) } " · " (x.at.to_string()) },
+                    }
+                }
+                _ => p { (c.t("verify_running")) },
+            }
+            form method="post" action="/auditor/verify" { (csrf_field(&p)) button type="submit" { (c.t("verify_again")) } }
+        }
+        section {
+            h2 { (c.t("checkpoints")) }
+            table id="checkpoints" {
+                tr { th { (c.t("size")) } th { (c.t("root")) } th { "note" } }
+                @for cp in &cps { tr { td { (cp.size) } td { code { (hex::encode(cp.root.0)) } } td { pre { (cp.note) } } } }
+            }
+        }
+        section {
+            h2 { (c.t("proof_check")) }
+            p { a href="/proof" { (c.t("proof_check")) } }
+        }
+        section {
+            h2 { (c.t("locator_volume")) }
+            table { tr { th { (c.t("month")) } th { (c.t("anonymous")) } th { (c.t("authenticated")) } }
+                @for d in &counts { tr { td { (d.day) } td { (d.anonymous) } td { (d.authenticated) } } } }
+        }
+        section {
+            h2 { (c.t("access_log")) }
+            table { @for r in &reads { tr { td { (r.seq) } td { (r.at) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("auditor"), body)
+}
+
+async fn verify_post(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let c = ctx(&st, &headers, &Common::default(), "/auditor".into()).await;
+    let f = parse_form(&body).unwrap_or_default();
+    match checked(&c, &f) {
+        Ok(p) if matches!(p.actor.role, Role::Auditor | Role::Admin) => {
+            st.verify_start();
+            Redirect::to("/auditor").into_response()
+        }
+        Ok(_) => error_page(&c, &ApiError::forbidden(c.t("forbidden"))),
+        Err(r) => r,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProofQuery {
+    pub lang: Option<String>,
+    pub index: Option<u64>,
+}
+
+/// RFC 9162 §2.1.3.2 inclusion verification, in the browser, with SubtleCrypto SHA-256.
+const PROOF_JS: &str = r#"
+async function sha(parts){const n=parts.reduce((a,p)=>a+p.length,0);const b=new Uint8Array(n);let o=0;for(const p of parts){b.set(p,o);o+=p.length}return new Uint8Array(await crypto.subtle.digest('SHA-256',b))}
+function unhex(h){h=h.trim();const b=new Uint8Array(h.length/2);for(let i=0;i<b.length;i++)b[i]=parseInt(h.substr(i*2,2),16);return b}
+function hex(b){return Array.from(b).map(x=>x.toString(16).padStart(2,'0')).join('')}
+async function check(ev){ev.preventDefault();const f=ev.target;const out=document.getElementById('proof-result');
+ try{let fn=BigInt(f.index.value),sn=BigInt(f.size.value)-1n;if(fn>sn)throw 0;
+ let r=await sha([new Uint8Array([0]),new TextEncoder().encode(f.leaf.value)]);
+ for(const line of f.proof.value.split(/\s+/).filter(x=>x)){const p=unhex(line);if(sn===0n)throw 0;
+  if((fn&1n)===1n||fn===sn){r=await sha([new Uint8Array([1]),p,r]);if((fn&1n)===0n){while((fn&1n)===0n&&fn!==0n){fn>>=1n;sn>>=1n}}}
+  else{r=await sha([new Uint8Array([1]),r,p])}fn>>=1n;sn>>=1n}
+ const ok=sn===0n&&hex(r)===f.root.value.trim().toLowerCase();out.textContent=ok?out.dataset.ok:out.dataset.bad;out.className=ok?'flash':'err'}
+ catch(e){out.textContent=out.dataset.bad;out.className='err'}}
+document.getElementById('proof-form').addEventListener('submit',check);
+"#;
+
+async fn proof_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ProofQuery>) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/proof".into()).await;
+    if let Err(r) = role_ok(&c, ALL) {
+        return r;
+    }
+    let idx = q.index;
+    let data = st
+        .db(move |s| {
+            let Some(i) = idx else { return Ok(None) };
+            let pr = s.prove(i, None)?;
+            let root = s.root_at(pr.size)?;
+            let leaf = s.leaf(i)?.unwrap_or_default();
+            Ok(Some((pr, root, leaf)))
+        })
+        .await;
+    let (index, size, leaf, proof, root) = match data {
+        Ok(Some((pr, root, leaf))) => (
+            pr.index.to_string(),
+            pr.size.to_string(),
+            leaf,
+            pr.proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>().join("\n"),
+            hex::encode(root.0),
+        ),
+        Ok(None) => Default::default(),
+        Err(e) => return error_page(&c, &e),
+    };
+    let body = html! {
+        form id="proof-form" {
+            p { label { (c.t("index")) " " input name="index" value=(index); } " " label { (c.t("size")) " " input name="size" value=(size); } }
+            p { label { (c.t("leaf")) br; textarea name="leaf" rows="4" cols="100" { (leaf) } } }
+            p { label { (c.t("proof_hashes")) br; textarea name="proof" rows="8" cols="70" { (proof) } } }
+            p { label { (c.t("root")) " " input name="root" size="70" value=(root); } }
+            button type="submit" id="proof-check" { (c.t("check")) }
+        }
+        p id="proof-result" role="status" data-ok=(c.t("proof_ok")) data-bad=(c.t("proof_bad")) {}
+        script { (PreEscaped(PROOF_JS)) }
+    };
+    page(&c, StatusCode::OK, c.t("proof_check"), body)
+}
