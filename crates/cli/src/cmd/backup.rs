@@ -67,7 +67,7 @@ pub fn backup(db: &str, args: &BackupArgs) -> CliResult {
     store
         .export(0, Some(cp.size), &mut |_, body| {
             n += 1;
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 pb.set_position(n);
             }
             out.write_all(body.as_bytes())
