@@ -29,6 +29,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the web interface and the JSON API over the store (CONTRACT §8).
+    Serve(cmd::serve::Args),
+    /// Bearer tokens for the server's roles.
+    #[command(subcommand)]
+    Token(cmd::token::TokenCmd),
     /// Screen transfer requests against the legal rules (pure; CONTRACT §1).
     Screen(cmd::screen::Args),
     /// Reconcile a manifest against an intake (pure; CONTRACT §2).
@@ -94,6 +99,8 @@ fn main() {
     };
     let db = cli.db.as_str();
     let result = match &cli.command {
+        Command::Serve(a) => cmd::serve::run(db, a),
+        Command::Token(c) => cmd::token::run(db, c),
         Command::Screen(a) => cmd::screen::run(db, a),
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Assign(a) => cmd::assign::run(a),

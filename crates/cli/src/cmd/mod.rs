@@ -13,3 +13,5 @@ pub mod records;
 pub mod register;
 pub mod screen;
 pub mod verify;
+pub mod serve;
+pub mod token;
