@@ -222,12 +222,15 @@ pub fn census(
 pub fn propose(store: &mut Store, facility: &str, standard_m2: f64) -> Result<AssignOutput> {
     let input = store
         .read(|c| {
+            let split = |v: &Value| -> Vec<String> { s(v).split(';').filter(|x| !x.is_empty()).map(str::to_string).collect() };
+            let person = |r: &Vec<Value>| PersonInput { id: s(&r[0]), groups: split(&r[2]), separate_from: split(&r[3]), avoid_persons: split(&r[4]) };
             let mut by_cell: BTreeMap<String, Vec<PersonInput>> = BTreeMap::new();
             for r in c.query(
-                "SELECT id, cell_id FROM persons WHERE facility_id = ? AND status = 'in_custody' AND cell_id IS NOT NULL ORDER BY id",
+                "SELECT p.id, p.cell_id, sp.groups, sp.separate_from, sp.avoid_persons FROM persons p LEFT JOIN separation sp ON sp.person_id = p.id \
+                 WHERE p.facility_id = ? AND p.status = 'in_custody' AND p.cell_id IS NOT NULL ORDER BY p.id",
                 &[facility.into()],
             )? {
-                by_cell.entry(s(&r[1])).or_default().push(PersonInput { id: s(&r[0]), groups: vec![], separate_from: vec![], avoid_persons: vec![] });
+                by_cell.entry(s(&r[1])).or_default().push(person(&r));
             }
             let cells = cells_in(c, Some(facility))?
                 .into_iter()
@@ -235,9 +238,13 @@ pub fn propose(store: &mut Store, facility: &str, standard_m2: f64) -> Result<As
                 .map(|v| CellInput { occupants: by_cell.remove(&v.id).unwrap_or_default(), id: v.id, pavilion: Some(v.pavilion), area_m2: v.area_m2, capacity: v.capacity })
                 .collect();
             let persons = c
-                .query("SELECT id FROM persons WHERE facility_id = ? AND status = 'in_custody' AND cell_id IS NULL ORDER BY id", &[facility.into()])?
+                .query(
+                    "SELECT p.id, p.cell_id, sp.groups, sp.separate_from, sp.avoid_persons FROM persons p LEFT JOIN separation sp ON sp.person_id = p.id \
+                     WHERE p.facility_id = ? AND p.status = 'in_custody' AND p.cell_id IS NULL ORDER BY p.id",
+                    &[facility.into()],
+                )?
                 .iter()
-                .map(|r| PersonInput { id: s(&r[0]), groups: vec![], separate_from: vec![], avoid_persons: vec![] })
+                .map(person)
                 .collect();
             Ok(AssignInput { standard_m2_per_person: standard_m2, cells, persons })
         })
@@ -264,6 +271,7 @@ pub fn confirm(store: &mut Store, actor: &Actor, placements: &[(String, String)]
     let (n, _) = store
         .transact(|tx| {
             let mut added: BTreeMap<String, u32> = BTreeMap::new();
+            let mut placed: Vec<(String, String)> = Vec::new();
             for (person, cell) in placements {
                 let rows = tx.query(
                     "SELECT c.facility_id, c.capacity, c.in_use, (SELECT COUNT(*) FROM persons p WHERE p.cell_id = c.id AND p.status = 'in_custody') FROM cells c WHERE c.id = ?",
@@ -282,6 +290,32 @@ pub fn confirm(store: &mut Store, actor: &Actor, placements: &[(String, String)]
                 if p[0].opt_str() != r[0].opt_str() || p[1].opt_str().as_deref() != Some("in_custody") {
                     return Err(custodia_store::StoreError::Conflict(format!("person `{person}` is not held at `{}`", s(&r[0]))));
                 }
+                // Separation is a hard rule here too, whoever proposes the cell.
+                let profile = |tx: &mut custodia_store::Tx<'_>, id: &str| -> SResult<(Vec<String>, Vec<String>, Vec<String>)> {
+                    let r = tx.query("SELECT groups, separate_from, avoid_persons FROM separation WHERE person_id = ?", &[id.into()])?;
+                    let sp = |i: usize| r.first().map(|r| s(&r[i]).split(';').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default();
+                    Ok((sp(0), sp(1), sp(2)))
+                };
+                let me = profile(tx, person)?;
+                let mut mates: Vec<String> = tx
+                    .query("SELECT id FROM persons WHERE cell_id = ? AND status = 'in_custody' AND id <> ?", &[cell.as_str().into(), person.as_str().into()])?
+                    .iter()
+                    .map(|r| s(&r[0]))
+                    .collect();
+                mates.extend(placed.iter().filter(|(_, c)| c == cell).map(|(p, _)| p.clone()));
+                for other in mates {
+                    let them = profile(tx, &other)?;
+                    let clash = me.1.iter().any(|g| them.0.contains(g))
+                        || them.1.iter().any(|g| me.0.contains(g))
+                        || me.2.contains(&other)
+                        || them.2.contains(person);
+                    if clash {
+                        return Err(custodia_store::StoreError::Conflict(format!(
+                            "person `{person}` may not share cell `{cell}` with `{other}` (separation)"
+                        )));
+                    }
+                }
+                placed.push((person.clone(), cell.clone()));
                 *added.entry(cell.clone()).or_insert(0) += 1;
                 tx.emit(NewEvent { occurred_at: now, actor: actor.id(), data: EventData::Placed { person_id: person.clone(), cell_id: cell.clone() } });
             }
@@ -323,6 +357,40 @@ pub fn set_cell_status(
                     cell_id: cell.into(),
                     in_use,
                     reason: reason.map(str::to_string),
+                },
+            });
+            Ok(())
+        })
+        .map_err(from_store)?;
+    Ok(())
+}
+
+/// Records what housing must respect for a person (groups, separation, co-defendants).
+pub fn record_separation(
+    store: &mut Store,
+    actor: &Actor,
+    person_id: &str,
+    groups: Vec<String>,
+    separate_from: Vec<String>,
+    avoid_persons: Vec<String>,
+) -> Result<()> {
+    receiving(actor)?;
+    let now = store.clock().now();
+    store
+        .transact(|tx| {
+            if crate::screening::load_person_tx(tx, person_id)?.is_none() {
+                return Err(custodia_store::StoreError::NotFound(format!(
+                    "no person `{person_id}`"
+                )));
+            }
+            tx.emit(NewEvent {
+                occurred_at: now,
+                actor: actor.id(),
+                data: EventData::SeparationRecorded {
+                    person_id: person_id.into(),
+                    groups: groups.clone(),
+                    separate_from: separate_from.clone(),
+                    avoid_persons: avoid_persons.clone(),
                 },
             });
             Ok(())

@@ -927,6 +927,19 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
                     manifest_id: Some(mid.clone()),
                 },
             ));
+            if let Some(g) = persons[i].group {
+                let other = if g == "A" { "B" } else { "A" };
+                evs.push(ev(
+                    ts(day, 15, 30),
+                    RECEIVING,
+                    EventData::SeparationRecorded {
+                        person_id: pid.clone(),
+                        groups: vec![g.to_string()],
+                        separate_from: vec![other.to_string()],
+                        avoid_persons: vec![],
+                    },
+                ));
+            }
             let range = match persons[i].group {
                 Some("A") => 1..=4,
                 Some(_) => 5..=8,

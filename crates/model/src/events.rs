@@ -181,6 +181,18 @@ pub enum EventData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         manifest_id: Option<String>,
     },
+    /// What housing must respect for a person: the groups they belong to, the groups they
+    /// must be kept from, and named persons (co-defendants) they must not share a cell with.
+    /// Replaces any earlier record for the person.
+    SeparationRecorded {
+        person_id: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        groups: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        separate_from: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        avoid_persons: Vec<String>,
+    },
     /// A placement in a cell, on intake or as a move.
     Placed {
         person_id: String,
@@ -332,6 +344,7 @@ impl EventData {
             Self::LegalRecordAdded { .. } => "legal_record_added",
             Self::CounselAssigned { .. } => "counsel_assigned",
             Self::Admitted { .. } => "admitted",
+            Self::SeparationRecorded { .. } => "separation_recorded",
             Self::Placed { .. } => "placed",
             Self::Released { .. } => "released",
             Self::Removed { .. } => "removed",
@@ -419,7 +432,13 @@ impl Leaf {
         // The adjacently tagged event reads `kind` and `data` and skips the other keys.
         let data: EventData = serde_json::from_slice(b)?;
         let h: Header = serde_json::from_slice(b)?;
-        Ok(Self { seq: h.seq, occurred_at: h.occurred_at, recorded_at: h.recorded_at, data, actor: h.actor })
+        Ok(Self {
+            seq: h.seq,
+            occurred_at: h.occurred_at,
+            recorded_at: h.recorded_at,
+            data,
+            actor: h.actor,
+        })
     }
 }
 
@@ -434,7 +453,10 @@ mod tests {
             seq: 7,
             occurred_at: "2025-03-15T06:30:00Z".parse().unwrap(),
             recorded_at: "2025-03-15T06:31:00Z".parse().unwrap(),
-            data: EventData::CaseResolved { case_id: "C-1".into(), reason: "a \"quoted\"\nreason".into() },
+            data: EventData::CaseResolved {
+                case_id: "C-1".into(),
+                reason: "a \"quoted\"\nreason".into(),
+            },
             actor: "receiving_officer:ana".into(),
         };
         let b = leaf.to_bytes().unwrap();

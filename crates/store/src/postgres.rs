@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_ledger.sql")),
     (2, include_str!("migrations/postgres/0002_projections.sql")),
     (3, include_str!("migrations/postgres/0003_service.sql")),
+    (4, include_str!("migrations/postgres/0004_separation.sql")),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory
@@ -405,7 +406,12 @@ fn prepare(tx: &mut postgres::Transaction<'_>, sql: &str, params: &[Value]) -> R
                 let which = e
                     .as_db_error()
                     .filter(|d| d.code().code() == "42P18")
-                    .and_then(|d| d.message().rsplit('$').next().and_then(|n| n.trim().parse::<usize>().ok()))
+                    .and_then(|d| {
+                        d.message()
+                            .rsplit('$')
+                            .next()
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                    })
                     .filter(|n| *n >= 1 && *n <= params.len());
                 let retry = match which {
                     Some(n) if types.get(n - 1).is_none_or(|t| *t == Type::UNKNOWN) => {
@@ -659,7 +665,11 @@ pub fn admin_execute(url: &str, sql: &str) -> Result<()> {
 /// first column of its first row as an integer (tests watch a writer from outside).
 pub fn admin_query_i64(url: &str, sql: &str) -> Result<Option<i64>> {
     let mut c = Client::connect(url, NoTls).map_err(|e| {
-        StoreError::Unavailable(format!("cannot connect to `{}`: {}", redact(url), detail(&e)))
+        StoreError::Unavailable(format!(
+            "cannot connect to `{}`: {}",
+            redact(url),
+            detail(&e)
+        ))
     })?;
     let rows = c.query(sql, &[]).map_err(pg_err)?;
     match rows.first() {

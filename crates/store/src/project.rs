@@ -32,6 +32,7 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("invoice_notes", "id"),
     ("conditions", "seq"),
     ("access_log", "seq"),
+    ("separation", "person_id"),
 ];
 
 fn date_of(t: jiff::Timestamp) -> String {
@@ -214,6 +215,20 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             c.execute(
                 "UPDATE persons SET facility_id = ?, cell_id = NULL, status = 'in_custody', status_since = ? WHERE id = ?",
                 &[facility_id.as_str().into(), on.into(), person_id.as_str().into()],
+            )?;
+            person_event(c, person_id, seq)?;
+        }
+        EventData::SeparationRecorded {
+            person_id,
+            groups,
+            separate_from,
+            avoid_persons,
+        } => {
+            c.execute(
+                "INSERT INTO separation (person_id, groups, separate_from, avoid_persons, seq) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (person_id) DO UPDATE SET groups = excluded.groups, separate_from = excluded.separate_from, \
+                 avoid_persons = excluded.avoid_persons, seq = excluded.seq",
+                &[person_id.as_str().into(), groups.join(";").into(), separate_from.join(";").into(), avoid_persons.join(";").into(), seq.into()],
             )?;
             person_event(c, person_id, seq)?;
         }

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_ledger.sql")),
     (2, include_str!("migrations/sqlite/0002_projections.sql")),
     (3, include_str!("migrations/sqlite/0003_service.sql")),
+    (4, include_str!("migrations/sqlite/0004_separation.sql")),
 ];
 
 /// A SQLite database.
@@ -158,7 +159,9 @@ impl Backend for Sqlite {
     }
 
     fn stream_ledger(&mut self, f: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<()>) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
         {
             let mut st = tx.prepare("SELECT seq, body, hashes FROM ledger ORDER BY seq")?;
             let mut rows = st.query([])?;

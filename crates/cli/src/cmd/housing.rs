@@ -35,6 +35,19 @@ pub enum HousingCmd {
         #[arg(long)]
         in_use: bool,
     },
+    /// Record what housing must respect for a person: groups, groups to keep apart from,
+    /// co-defendants.
+    Separation {
+        #[command(flatten)]
+        who: ActorArg,
+        person: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long = "separate-from")]
+        separate_from: Vec<String>,
+        #[arg(long = "avoid")]
+        avoid: Vec<String>,
+    },
     /// List cells with occupancy and space per person.
     Cells {
         #[arg(long)]
@@ -183,6 +196,23 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
                 cell,
                 *in_use,
                 out_of_use.as_deref(),
+            )
+            .map_err(app_err)?;
+        }
+        HousingCmd::Separation {
+            who,
+            person,
+            groups,
+            separate_from,
+            avoid,
+        } => {
+            housing::record_separation(
+                &mut store,
+                &who.actor()?,
+                person,
+                groups.clone(),
+                separate_from.clone(),
+                avoid.clone(),
             )
             .map_err(app_err)?;
         }
