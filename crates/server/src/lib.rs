@@ -203,7 +203,8 @@ impl AppState {
                 return Ok(x.index.clone());
             }
         }
-        let index: Arc<dyn locator::Locator> = Arc::new(locator::ScanLocator::new(store.locator_entries()?));
+        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(store.locator_entries()?, today));
         *c = Some(LocatorCache { built: Instant::now(), size, index: index.clone() });
         Ok(index)
     }

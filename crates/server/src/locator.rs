@@ -1,6 +1,8 @@
 //! The public locator behind one seam, [`Locator`], so that the index can be swapped
 //! without touching the routes. [`ScanLocator`] is a simple in-memory scorer over the
-//! `persons` projection built on `custodia_linkage::names`.
+//! `persons` projection built on `custodia_linkage::names`; [`LinkageLocator`] wraps the
+//! real index, `custodia_linkage::locator::LocatorIndex` (the one `custodia locate` uses),
+//! and is what the server serves.
 
 use custodia_linkage::names::{fold, jaro_winkler, tokens};
 use custodia_store::queries::LocatorEntry;
@@ -114,6 +116,55 @@ impl Locator for ScanLocator {
                 facility_id: x.e.facility_id.clone(),
                 status: x.e.status.clone(),
                 score: (score * 1000.0).round() / 1000.0,
+            })
+            .collect()
+    }
+}
+
+/// The locator index of `custodia_linkage` (the same results as `custodia locate --json`).
+pub struct LinkageLocator {
+    index: custodia_linkage::locator::LocatorIndex,
+    today: jiff::civil::Date,
+}
+
+impl LinkageLocator {
+    /// Builds the index; `today` decides who is publicly visible (recent releases only).
+    pub fn new(entries: Vec<LocatorEntry>, today: jiff::civil::Date) -> Self {
+        let index = custodia_linkage::locator::LocatorIndex::build(entries.into_iter().map(|e| custodia_linkage::locator::LocatorEntry {
+            date_of_birth: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
+            status_since: e.status_since.as_deref().and_then(|d| d.parse().ok()),
+            person_id: e.person_id,
+            family_names: e.family_names,
+            given_names: e.given_names,
+            country_of_birth: e.country_of_birth,
+            facility_id: e.facility_id,
+            status: e.status,
+        }));
+        Self { index, today }
+    }
+}
+
+impl Locator for LinkageLocator {
+    fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
+        let lq = custodia_linkage::locator::LocatorQuery {
+            family: q.family.clone(),
+            given: q.given.clone(),
+            country: q.country.clone(),
+            dob: q.dob,
+            limit: q.limit,
+        };
+        self.index
+            .search(&lq, self.today)
+            .into_iter()
+            .map(|h| LocateHit {
+                person_id: h.person_id,
+                family_names: h.family_names,
+                given_names: h.given_names,
+                country_of_birth: h.country_of_birth,
+                year_of_birth: h.year_of_birth,
+                facility_id: h.facility_id,
+                status: h.status,
+                score: h.score,
             })
             .collect()
     }

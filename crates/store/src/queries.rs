@@ -213,6 +213,8 @@ pub struct LocatorEntry {
     pub date_of_birth: Option<String>,
     pub facility_id: Option<String>,
     pub status: Option<String>,
+    /// When `status` took effect.
+    pub status_since: Option<String>,
 }
 
 /// A summary count of some key.
@@ -389,7 +391,7 @@ impl Store {
     pub fn counsel_persons(&mut self, counsel: &str) -> Result<Vec<LocatorEntry>> {
         self.read(|c| {
             Ok(c.query(
-                "SELECT p.id, p.family_names, p.given_names, p.country_of_birth, p.date_of_birth, p.facility_id, p.status \
+                "SELECT p.id, p.family_names, p.given_names, p.country_of_birth, p.date_of_birth, p.facility_id, p.status, p.status_since \
                  FROM counsel k JOIN persons p ON p.id = k.person_id WHERE k.counsel = ? ORDER BY p.id LIMIT 500",
                 &[counsel.into()],
             )?
@@ -409,7 +411,7 @@ impl Store {
         let like = format!("%{}%", q.to_lowercase());
         self.read(|c| {
             Ok(c.query(
-                "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status FROM persons \
+                "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons \
                  WHERE (id = ? OR LOWER(family_names) LIKE ? OR LOWER(given_names) LIKE ?) AND (? IS NULL OR facility_id = ?) \
                  ORDER BY id LIMIT ?",
                 &[q.into(), like.as_str().into(), like.as_str().into(), facility.map(str::to_string).into(), facility.map(str::to_string).into(), limit.into()],
@@ -424,7 +426,7 @@ impl Store {
     pub fn locator_entries(&mut self) -> Result<Vec<LocatorEntry>> {
         let mut out = Vec::new();
         self.stream(
-            "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status FROM persons ORDER BY id",
+            "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons ORDER BY id",
             &[],
             &mut |r| {
                 out.push(locator_entry(&r));
@@ -675,7 +677,7 @@ impl Store {
     /// A few persons, for pickers (id order).
     pub fn some_persons(&mut self, limit: u64) -> Result<Vec<LocatorEntry>> {
         self.read(|c| {
-            Ok(c.query("SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status FROM persons ORDER BY id LIMIT ?", &[limit.into()])?
+            Ok(c.query("SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons ORDER BY id LIMIT ?", &[limit.into()])?
                 .iter()
                 .map(locator_entry)
                 .collect())
@@ -692,5 +694,6 @@ fn locator_entry(r: &Row) -> LocatorEntry {
         date_of_birth: os(r, 4),
         facility_id: os(r, 5),
         status: os(r, 6),
+        status_since: os(r, 7),
     }
 }
