@@ -9,6 +9,7 @@
 
 pub mod actor;
 pub mod billing;
+pub mod custody;
 mod error;
 pub mod housing;
 pub mod manifests;

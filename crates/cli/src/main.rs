@@ -68,6 +68,9 @@ enum Command {
     /// Discrepancy cases opened by reconciliation.
     #[command(subcommand)]
     Case(cmd::manifest::CaseCmd),
+    /// Custody changes: admit, release, remove, death (reportable late with `--at`).
+    #[command(subcommand)]
+    Custody(cmd::custody::CustodyCmd),
     /// Cells, placements, moves and cell status.
     #[command(subcommand)]
     Housing(cmd::housing::HousingCmd),
@@ -114,6 +117,7 @@ fn main() {
         Command::Manifest(c) => cmd::manifest::run(db, c),
         Command::Intake(c) => cmd::manifest::run_intake(db, c),
         Command::Case(c) => cmd::manifest::run_case(db, c),
+        Command::Custody(c) => cmd::custody::run(db, c),
         Command::Housing(c) => cmd::housing::run_housing(db, c),
         Command::Condition(c) => cmd::housing::run_condition(db, c),
         Command::Report(c) => cmd::housing::run_report(db, c),

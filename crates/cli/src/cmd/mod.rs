@@ -2,6 +2,7 @@
 pub mod assign;
 pub mod backup;
 pub mod bill;
+pub mod custody;
 pub mod demo;
 pub mod housing;
 pub mod import;
@@ -12,6 +13,6 @@ pub mod reconcile;
 pub mod records;
 pub mod register;
 pub mod screen;
-pub mod verify;
 pub mod serve;
 pub mod token;
+pub mod verify;

@@ -1,7 +1,7 @@
 //! `custodia serve [--addr 127.0.0.1:8080] [--demo]` (CONTRACT §8): the web interface and
 //! the JSON API over the store.
 
-use crate::cmd::demo::{build_into, ScaleArg};
+use crate::cmd::demo::{ScaleArg, build_into};
 use crate::ctx::{clock, key_path, open_store, store_err};
 use crate::error::{CliError, CliResult};
 
@@ -30,8 +30,15 @@ pub fn run(db: &str, args: &Args) -> CliResult {
             build_into(db, 2025, ScaleArg::Small)?;
         }
     }
-    let config = custodia_server::Config { locate_anon_per_minute: args.locate_rate, pool_size: args.pool.max(1), ..Default::default() };
-    let state = custodia_server::AppState::open(db, key_path(), clock()?, config).map_err(store_err)?;
-    custodia_server::run_blocking(&args.addr, state, |a| eprintln!("custodia: serving `{db}` on http://{a}"))
-        .map_err(|e| CliError::input(format!("`--addr {}`: {e}", args.addr)))
+    let config = custodia_server::Config {
+        locate_anon_per_minute: args.locate_rate,
+        pool_size: args.pool.max(1),
+        ..Default::default()
+    };
+    let state =
+        custodia_server::AppState::open(db, key_path(), clock()?, config).map_err(store_err)?;
+    custodia_server::run_blocking(&args.addr, state, |a| {
+        eprintln!("custodia: serving `{db}` on http://{a}")
+    })
+    .map_err(|e| CliError::input(format!("`--addr {}`: {e}", args.addr)))
 }

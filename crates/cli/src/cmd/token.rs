@@ -33,8 +33,19 @@ pub fn run(db: &str, cmd: &TokenCmd) -> CliResult {
     match cmd {
         TokenCmd::Create(a) => {
             let mut store = open_store(db)?;
-            let t = custodia_server::auth::create_token(&mut store, a.role, &a.name, a.facility.as_deref())
-                .map_err(|e| if e.status.is_client_error() { CliError::input(e.message) } else { CliError::Internal(anyhow::anyhow!(e.message)) })?;
+            let t = custodia_server::auth::create_token(
+                &mut store,
+                a.role,
+                &a.name,
+                a.facility.as_deref(),
+            )
+            .map_err(|e| {
+                if e.status.is_client_error() {
+                    CliError::input(e.message)
+                } else {
+                    CliError::Internal(anyhow::anyhow!(e.message))
+                }
+            })?;
             println!("{t}");
             Ok(())
         }

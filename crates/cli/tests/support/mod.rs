@@ -25,7 +25,10 @@ impl Scratch {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_custodia"));
         c.arg("--db").arg(&self.db).args(args);
-        c.env("CUSTODIA_CLOCK", "2025-06-01T12:00:00Z").env_remove("CUSTODIA_DB").env_remove("CUSTODIA_KEY").env_remove("CUSTODIA_ACTOR");
+        c.env("CUSTODIA_CLOCK", "2025-06-01T12:00:00Z")
+            .env_remove("CUSTODIA_DB")
+            .env_remove("CUSTODIA_KEY")
+            .env_remove("CUSTODIA_ACTOR");
         c.stdin(Stdio::null());
         c
     }
@@ -35,14 +38,40 @@ impl Scratch {
     /// Runs and asserts exit 0; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "custodia {args:?} failed: {}\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "custodia {args:?} failed: {}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
     /// Runs and asserts the exit code; returns stderr.
     pub fn fails(&self, code: i32, args: &[&str]) -> String {
         let o = self.run(args);
-        assert_eq!(o.status.code(), Some(code), "custodia {args:?}: stdout {} stderr {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "custodia {args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stderr).unwrap()
+    }
+    /// Runs with the clock pinned at `clock`; asserts exit 0; returns stdout.
+    pub fn ok_at(&self, clock: &str, args: &[&str]) -> String {
+        let o = self
+            .cmd(args)
+            .env("CUSTODIA_CLOCK", clock)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "custodia {args:?} failed: {}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
     }
     pub fn size(&self) -> u64 {
         let cp = self.ok(&["log", "checkpoint"]);
