@@ -127,6 +127,9 @@ pub trait Conn {
     fn insert_many(&mut self, table: &str, columns: &[&str], rows: &[Row]) -> Result<()>;
 }
 
+/// A visitor of ledger rows: `(seq, body, hashes)`.
+pub type LedgerVisitor<'a> = dyn FnMut(i64, &[u8], &[u8]) -> Result<()> + 'a;
+
 /// Which SQL dialect a backend speaks, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -155,11 +158,19 @@ pub trait Backend: Send {
 
     /// Streams the ledger in order as `(seq, body, hashes)`, borrowed. The default goes
     /// through [`Backend::stream`]; a backend may override it to avoid copying each row.
-    fn stream_ledger(&mut self, f: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<()>) -> Result<()> {
-        self.stream("SELECT seq, body, hashes FROM ledger ORDER BY seq", &[], &mut |r| {
-            let body = r.get(1).and_then(Value::as_str).unwrap_or("").as_bytes();
-            let hashes = r.get(2).and_then(Value::as_blob).unwrap_or(&[]);
-            f(r.first().and_then(Value::as_i64).unwrap_or(-1), body, hashes)
-        })
+    fn stream_ledger(&mut self, f: &mut LedgerVisitor<'_>) -> Result<()> {
+        self.stream(
+            "SELECT seq, body, hashes FROM ledger ORDER BY seq",
+            &[],
+            &mut |r| {
+                let body = r.get(1).and_then(Value::as_str).unwrap_or("").as_bytes();
+                let hashes = r.get(2).and_then(Value::as_blob).unwrap_or(&[]);
+                f(
+                    r.first().and_then(Value::as_i64).unwrap_or(-1),
+                    body,
+                    hashes,
+                )
+            },
+        )
     }
 }

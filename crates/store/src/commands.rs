@@ -63,11 +63,11 @@ pub fn person_from_row(r: &Row) -> Result<PersonRecord> {
 pub const PERSON_COLUMNS: &str = "id, family_names, given_names, date_of_birth, sex, country_of_birth, \
                                   nationalities, us_status, languages, identity_verified, facility_id, status";
 
+/// A person with their custody: (record, facility, status).
+pub type PersonCustody = (PersonRecord, Option<String>, Option<String>);
+
 /// Loads one person and their custody (facility, status).
-pub fn load_person(
-    c: &mut dyn Conn,
-    id: &str,
-) -> Result<Option<(PersonRecord, Option<String>, Option<String>)>> {
+pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<PersonCustody>> {
     let rows = c.query(
         &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"),
         &[id.into()],

@@ -381,7 +381,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 &[on.into(), manifest_id.as_str().into()],
             )?;
             c.execute(
-                &format!("INSERT INTO person_events (person_id, seq) SELECT person_id, ? FROM manifest_passengers WHERE manifest_id = ? ON CONFLICT DO NOTHING"),
+                "INSERT INTO person_events (person_id, seq) SELECT person_id, ? FROM manifest_passengers WHERE manifest_id = ? ON CONFLICT DO NOTHING",
                 &[seq.into(), manifest_id.as_str().into()],
             )?;
         }

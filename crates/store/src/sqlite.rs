@@ -158,7 +158,7 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn stream_ledger(&mut self, f: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<()>) -> Result<()> {
+    fn stream_ledger(&mut self, f: &mut crate::backend::LedgerVisitor<'_>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;

@@ -112,10 +112,8 @@ impl Store {
                 }
                 cp_i += 1;
             }
-            if let Some(e) = &earlier {
-                if e.size == frontier.size() {
-                    earlier_ok = Some(e.root == frontier.root());
-                }
+            if let Some(e) = earlier.as_ref().filter(|e| e.size == frontier.size()) {
+                earlier_ok = Some(e.root == frontier.root());
             }
         };
         check_roots(&frontier, &mut failure);
@@ -132,13 +130,20 @@ impl Store {
             expect.clear();
             frontier.push(leaf_hash(body), &mut expect)?;
             if stored.get(..32) != Some(&expect[0].0[..]) {
-                failure = Some(format!("entry {n}: leaf bytes do not match the stored leaf hash"));
+                failure = Some(format!(
+                    "entry {n}: leaf bytes do not match the stored leaf hash"
+                ));
                 return Ok(());
             }
             let same_tree = stored.len() == expect.len() * 32
-                && expect.iter().enumerate().all(|(k, h)| stored[k * 32..k * 32 + 32] == h.0);
+                && expect
+                    .iter()
+                    .enumerate()
+                    .all(|(k, h)| stored[k * 32..k * 32 + 32] == h.0);
             if !same_tree {
-                failure = Some(format!("entry {n}: stored tree hashes differ from the recomputed tree"));
+                failure = Some(format!(
+                    "entry {n}: stored tree hashes differ from the recomputed tree"
+                ));
                 return Ok(());
             }
             if replaying {
@@ -163,7 +168,7 @@ impl Store {
             }
             n += 1;
             check_roots(&frontier, &mut failure);
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 progress(n);
             }
             Ok(())
@@ -202,10 +207,11 @@ impl Store {
                 )));
             }
         }
-        if let Some(mut rp) = replay {
-            if let Some(diff) = rp.compare(self)? {
-                return Ok(Verdict::Failed(diff));
-            }
+        if let Some(diff) = match replay {
+            Some(mut rp) => rp.compare(self)?,
+            None => None,
+        } {
+            return Ok(Verdict::Failed(diff));
         }
         Ok(Verdict::Ok {
             entries: n,
