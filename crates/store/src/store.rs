@@ -121,6 +121,9 @@ pub(crate) fn hash_from(v: &Value) -> Result<Hash> {
         .ok_or_else(|| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
 }
 
+/// Ledger rows per `insert_many` call.
+const CHUNK: usize = 1_000;
+
 /// Appends `events` on `c` (already inside a write transaction): leaves, tree hashes,
 /// projections and a signed checkpoint, all in that one transaction.
 pub(crate) fn append_in(
@@ -137,6 +140,9 @@ pub(crate) fn append_in(
         },
     )?;
     let mut hashes = Vec::with_capacity(8);
+    // Ledger rows go in with one `insert_many` per chunk (a multi-row INSERT on PostgreSQL,
+    // a prepared statement on SQLite); projections are applied event by event.
+    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(events.len().min(CHUNK));
     for (i, ev) in events.into_iter().enumerate() {
         let leaf = Leaf {
             seq: start + i as u64,
@@ -150,11 +156,15 @@ pub(crate) fn append_in(
         frontier.push(leaf_hash(&bytes), &mut hashes)?;
         let blob: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
         let body = String::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        c.execute(
-            "INSERT INTO ledger (seq, body, hashes) VALUES (?, ?, ?)",
-            &[leaf.seq.into(), body.into(), blob.into()],
-        )?;
         project::apply(c, &leaf)?;
+        rows.push(vec![leaf.seq.into(), body.into(), blob.into()]);
+        if rows.len() == CHUNK {
+            c.insert_many("ledger", &["seq", "body", "hashes"], &rows)?;
+            rows.clear();
+        }
+    }
+    if !rows.is_empty() {
+        c.insert_many("ledger", &["seq", "body", "hashes"], &rows)?;
     }
     let size = frontier.size();
     let root = frontier.root();
