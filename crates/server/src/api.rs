@@ -16,7 +16,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,15 +25,18 @@ use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
 use custodia_model::legal::{Basis, CountryCode};
 use custodia_store::Store;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{self, Principal};
-use crate::error::{parse_json, ApiError};
-use crate::locator::{LocateHit, LocateQuery};
 use crate::AppState;
+use crate::auth::{self, Principal};
+use crate::error::{ApiError, parse_json};
+use crate::locator::{LocateHit, LocateQuery};
 
-use Role::{Admin, Auditor, Counsel, ReceivingOfficer as Receiving, SendingOfficer as Officer, SendingSupervisor as Supervisor};
+use Role::{
+    Admin, Auditor, Counsel, ReceivingOfficer as Receiving, SendingOfficer as Officer,
+    SendingSupervisor as Supervisor,
+};
 
 /// Every role.
 pub const ALL: &[Role] = &[Officer, Supervisor, Receiving, Counsel, Auditor, Admin];
@@ -80,18 +83,23 @@ async fn api_not_found() -> ApiError {
 // ---------------------------------------------------------------- helpers
 
 fn q<T>(r: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    r.map(|Query(v)| v).map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
+    r.map(|Query(v)| v)
+        .map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
 }
 
 fn p<T>(r: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    r.map(|Path(v)| v).map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
+    r.map(|Path(v)| v)
+        .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
 }
 
 fn need(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
     if roles.contains(&p.actor.role) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("role `{}` may not use this route", p.actor.role)))
+        Err(ApiError::forbidden(format!(
+            "role `{}` may not use this route",
+            p.actor.role
+        )))
     }
 }
 
@@ -131,7 +139,12 @@ async fn mutate(
     let key = match headers.get("idempotency-key").map(HeaderValue::to_str) {
         None => None,
         Some(Ok(k)) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
-        Some(_) => return ApiError::invalid("header `Idempotency-Key`: expected 1 to 200 visible ASCII characters").into_response(),
+        Some(_) => {
+            return ApiError::invalid(
+                "header `Idempotency-Key`: expected 1 to 200 visible ASCII characters",
+            )
+            .into_response();
+        }
     };
     let tok = match auth::bearer(headers).and_then(|t| t.ok_or_else(ApiError::unauthorized)) {
         Ok(t) => t,
@@ -146,8 +159,10 @@ async fn mutate(
             h.push(b'\n');
             h.extend_from_slice(&body);
             let request_hash = auth::sha256_hex(&h);
-            if let Some(k) = &key {
-                if let Some(a) = s.idempotent_answer(k, &p.token_hash)? {
+            if let Some(k) = &key
+                && let Some(a) = s.idempotent_answer(k, &p.token_hash)?
+            {
+                {
                     if a.request_hash != request_hash {
                         return Err(ApiError::new(
                             StatusCode::CONFLICT,
@@ -156,7 +171,11 @@ async fn mutate(
                         ));
                     }
                     let v: Value = serde_json::from_str(&a.response).unwrap_or(Value::Null);
-                    return Ok((StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK), v, true));
+                    return Ok((
+                        StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK),
+                        v,
+                        true,
+                    ));
                 }
             }
             let (status, v) = match f(s, &p, &body) {
@@ -165,7 +184,11 @@ async fn mutate(
                 Err(e) => (e.status, e.body()),
             };
             if let Some(k) = &key {
-                let a = custodia_store::auth::IdempotentAnswer { request_hash, status: status.as_u16(), response: v.to_string() };
+                let a = custodia_store::auth::IdempotentAnswer {
+                    request_hash,
+                    status: status.as_u16(),
+                    response: v.to_string(),
+                };
                 s.remember_answer(k, &p.token_hash, &a)?;
             }
             Ok((status, v, false))
@@ -175,7 +198,8 @@ async fn mutate(
         Ok((status, v, replayed)) => {
             let mut resp = (status, Json(v)).into_response();
             if replayed {
-                resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+                resp.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
             }
             resp
         }
@@ -231,26 +255,55 @@ pub struct LocateParams {
 impl LocateParams {
     /// The query, or what is missing.
     pub fn query(&self) -> Result<LocateQuery, ApiError> {
-        let family = self.family.as_deref().map(str::trim).filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid("query `family`: required, the person's family name"))?;
-        let country = self.country.as_deref().map(str::trim).filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid("query `country`: required, the country of birth (e.g. `SV`)"))?;
-        let country = CountryCode::new(&country.to_ascii_uppercase()).map_err(|e| ApiError::invalid(format!("query `country`: {e}")))?;
+        let family = self
+            .family
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid("query `family`: required, the person's family name")
+            })?;
+        let country = self
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid("query `country`: required, the country of birth (e.g. `SV`)")
+            })?;
+        let country = CountryCode::new(&country.to_ascii_uppercase())
+            .map_err(|e| ApiError::invalid(format!("query `country`: {e}")))?;
         let dob = match self.dob.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some(d) => Some(d.parse().map_err(|_| ApiError::invalid(format!("query `dob`: `{d}` is not a date, expected YYYY-MM-DD")))?),
+            Some(d) => Some(d.parse().map_err(|_| {
+                ApiError::invalid(format!(
+                    "query `dob`: `{d}` is not a date, expected YYYY-MM-DD"
+                ))
+            })?),
         };
         let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
             None => 5,
-            Some(l) => l.parse::<usize>().ok().filter(|n| (1..=10).contains(n))
-                .ok_or_else(|| ApiError::invalid(format!("query `limit`: `{l}`, expected 1 to 10")))?,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(format!("query `limit`: `{l}`, expected 1 to 10"))
+                })?,
         };
         if family.len() > 200 || self.given.as_deref().is_some_and(|g| g.len() > 200) {
-            return Err(ApiError::invalid("query `family`/`given`: at most 200 characters"));
+            return Err(ApiError::invalid(
+                "query `family`/`given`: at most 200 characters",
+            ));
         }
         Ok(LocateQuery {
             family: family.to_string(),
-            given: self.given.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+            given: self
+                .given
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             country: country.as_str().to_string(),
             dob,
             limit,
@@ -260,7 +313,12 @@ impl LocateParams {
 
 /// Runs a locator query (shared with the public page); counts it; rate-limits anonymous
 /// callers.
-pub(crate) async fn run_locate(st: &AppState, client: String, token: Option<String>, lq: LocateQuery) -> Result<Vec<LocateHit>, ApiError> {
+pub(crate) async fn run_locate(
+    st: &AppState,
+    client: String,
+    token: Option<String>,
+    lq: LocateQuery,
+) -> Result<Vec<LocateHit>, ApiError> {
     let st2 = st.clone();
     let anonymous_ok = token.is_some() || st.allow_anonymous(&client);
     st.db(move |s| {
@@ -272,9 +330,17 @@ pub(crate) async fn run_locate(st: &AppState, client: String, token: Option<Stri
             return Err(ApiError::unauthorized());
         }
         if !authenticated && !anonymous_ok {
-            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many anonymous locator queries from this address; wait a minute"));
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many anonymous locator queries from this address; wait a minute",
+            ));
         }
-        let day = st2.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+        let day = st2
+            .now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string();
         s.count_locate(&day, authenticated)?;
         let index = st2.locator(s)?;
         Ok(index.search(&lq))
@@ -286,7 +352,10 @@ pub(crate) async fn run_locate(st: &AppState, client: String, token: Option<Stri
     responses((status = 200, description = "hits, best first (as `custodia locate --json`)", body = [LocateHit]),
               (status = 422, description = "a required parameter is missing or malformed"),
               (status = 429, description = "anonymous rate exceeded")))]
-pub async fn locate(State(st): State<AppState>, req: Request) -> Result<Json<Vec<LocateHit>>, ApiError> {
+pub async fn locate(
+    State(st): State<AppState>,
+    req: Request,
+) -> Result<Json<Vec<LocateHit>>, ApiError> {
     let client = crate::client_of(&req);
     let token = auth::bearer(req.headers())?;
     let params: LocateParams = match Query::<LocateParams>::try_from_uri(req.uri()) {
@@ -301,10 +370,17 @@ pub async fn locate(State(st): State<AppState>, req: Request) -> Result<Json<Vec
 
 #[utoipa::path(get, path = "/api/v1/log/checkpoints", tag = "log", security(("bearer" = [])),
     responses((status = 200, description = "signed checkpoints, newest first", body = Object), (status = 401, description = "no valid token")))]
-pub async fn checkpoints(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn checkpoints(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     authed(&st, &headers, ALL, |s, _| {
         let cps = s.checkpoints(100)?;
-        Ok(Json(Value::Array(cps.into_iter().map(|c| json!({"size": c.size, "root": hex::encode(c.root.0), "note": c.note})).collect())))
+        Ok(Json(Value::Array(
+            cps.into_iter()
+                .map(|c| json!({"size": c.size, "root": hex::encode(c.root.0), "note": c.note}))
+                .collect(),
+        )))
     })
     .await
 }
@@ -318,12 +394,18 @@ pub struct ProofParams {
 
 #[utoipa::path(get, path = "/api/v1/log/proof", tag = "log", params(ProofParams), security(("bearer" = [])),
     responses((status = 200, description = "RFC 9162 inclusion proof, as `custodia log prove`", body = Object)))]
-pub async fn proof(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<ProofParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn proof(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<ProofParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, ALL, move |s, _| {
         let pr = s.prove(qp.index, qp.size)?;
-        Ok(Json(json!({"index": pr.index, "size": pr.size, "leaf_hash": hex::encode(pr.leaf_hash.0),
-            "proof": pr.proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>()})))
+        Ok(Json(
+            json!({"index": pr.index, "size": pr.size, "leaf_hash": hex::encode(pr.leaf_hash.0),
+            "proof": pr.proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>()}),
+        ))
     })
     .await
 }
@@ -337,7 +419,11 @@ pub struct ConsistencyParams {
 
 #[utoipa::path(get, path = "/api/v1/log/consistency", tag = "log", params(ConsistencyParams), security(("bearer" = [])),
     responses((status = 200, description = "RFC 9162 consistency proof, as `custodia log consistency`", body = Object)))]
-pub async fn consistency(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<ConsistencyParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn consistency(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<ConsistencyParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, ALL, move |s, _| {
         let (old, new, proof) = s.consistency(qp.old, qp.new)?;
@@ -355,10 +441,17 @@ pub struct LeavesParams {
 
 #[utoipa::path(get, path = "/api/v1/log/leaves", tag = "log", params(LeavesParams), security(("bearer" = [])),
     responses((status = 200, description = "leaves `from..to` (at most 1000) as JSON Lines", content_type = "application/jsonl")))]
-pub async fn leaves(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<LeavesParams>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn leaves(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<LeavesParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let qp = q(qp)?;
     let from = qp.from.unwrap_or(0);
-    let to = qp.to.unwrap_or(from.saturating_add(1000)).min(from.saturating_add(1000));
+    let to = qp
+        .to
+        .unwrap_or(from.saturating_add(1000))
+        .min(from.saturating_add(1000));
     let out = authed(&st, &headers, &[Auditor], move |s, _| {
         let mut out = String::new();
         s.export(from, Some(to), &mut |_, body| {
@@ -374,7 +467,10 @@ pub async fn leaves(State(st): State<AppState>, headers: HeaderMap, qp: Result<Q
 
 #[utoipa::path(get, path = "/api/v1/verify", tag = "log", security(("bearer" = [])),
     responses((status = 200, description = "the cached result of `verify` (a run starts when none is cached)", body = Object)))]
-pub async fn verify(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn verify(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     authed(&st, &headers, &[Auditor], |_, _| Ok(())).await?;
     let c = st.verify_cached();
     if c.is_none() {
@@ -389,8 +485,14 @@ pub async fn verify(State(st): State<AppState>, headers: HeaderMap) -> Result<Js
 
 #[utoipa::path(get, path = "/api/v1/locator/stats", tag = "log", security(("bearer" = [])),
     responses((status = 200, description = "locator queries per day, anonymous and authenticated", body = Object)))]
-pub async fn locator_stats(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, &[Auditor, Admin], |s, _| to_json(&s.locator_counts(90)?).map(Json)).await
+pub async fn locator_stats(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authed(&st, &headers, &[Auditor, Admin], |s, _| {
+        to_json(&s.locator_counts(90)?).map(Json)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- screening
@@ -400,18 +502,26 @@ pub async fn locator_stats(State(st): State<AppState>, headers: HeaderMap) -> Re
     responses((status = 200, description = "the decision", body = Object), (status = 400, description = "not JSON"),
               (status = 422, description = "a field is wrong; the message names it"), (status = 403, description = "not a sending role")))]
 pub async fn screen(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    mutate(&st, &headers, "POST /api/v1/screen".into(), body, SENDING, |_, _, body| {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("body is not UTF-8"))?;
-        let req = custodia_rules::parse_request(text).map_err(|e| {
-            if e.field.is_none() && serde_json::from_str::<Value>(text).is_err() {
-                ApiError::bad_request(e.to_string())
-            } else {
-                ApiError::invalid(e.to_string())
-            }
-        })?;
-        let d = custodia_rules::screen(&req, custodia_rules::Params::builtin());
-        Ok((StatusCode::OK, to_json(&d)?))
-    })
+    mutate(
+        &st,
+        &headers,
+        "POST /api/v1/screen".into(),
+        body,
+        SENDING,
+        |_, _, body| {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("body is not UTF-8"))?;
+            let req = custodia_rules::parse_request(text).map_err(|e| {
+                if e.field.is_none() && serde_json::from_str::<Value>(text).is_err() {
+                    ApiError::bad_request(e.to_string())
+                } else {
+                    ApiError::invalid(e.to_string())
+                }
+            })?;
+            let d = custodia_rules::screen(&req, custodia_rules::Params::builtin());
+            Ok((StatusCode::OK, to_json(&d)?))
+        },
+    )
     .await
 }
 
@@ -432,13 +542,21 @@ pub struct PersonsParams {
 
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(PersonsParams), security(("bearer" = [])),
     responses((status = 200, description = "matching persons (counsel: only assigned ones)", body = Object)))]
-pub async fn persons(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<PersonsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn persons(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<PersonsParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, ALL, move |s, p| {
         let rows = if p.actor.role == Counsel {
             s.counsel_persons(&p.actor.id())?
         } else {
-            let fac = if p.actor.role == Receiving { p.actor.facility_id.clone() } else { None };
+            let fac = if p.actor.role == Receiving {
+                p.actor.facility_id.clone()
+            } else {
+                None
+            };
             s.search_persons(qp.q.as_deref().unwrap_or(""), fac.as_deref(), 100)?
         };
         to_json(&rows).map(Json)
@@ -448,14 +566,30 @@ pub async fn persons(State(st): State<AppState>, headers: HeaderMap, qp: Result<
 
 /// Reads a person's file for `actor`: checks the role matrix, then appends a `person_read`
 /// event naming the reader BEFORE returning anything, so no read goes unrecorded.
-pub fn read_person(s: &mut Store, actor: &Actor, id: &str) -> Result<custodia_store::queries::PersonFile, ApiError> {
-    let scope = s.person_scope(id)?.ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
+pub fn read_person(
+    s: &mut Store,
+    actor: &Actor,
+    id: &str,
+) -> Result<custodia_store::queries::PersonFile, ApiError> {
+    let scope = s
+        .person_scope(id)?
+        .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
     if !auth::may_see_person(actor, &scope) {
-        return Err(ApiError::forbidden(format!("`{}` may not see person `{id}`", actor.id())));
+        return Err(ApiError::forbidden(format!(
+            "`{}` may not see person `{id}`",
+            actor.id()
+        )));
     }
     let now = s.clock().now();
-    s.append(vec![NewEvent { occurred_at: now, actor: actor.id(), data: EventData::PersonRead { person_id: id.to_string() } }])?;
-    s.person_file(id)?.ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))
+    s.append(vec![NewEvent {
+        occurred_at: now,
+        actor: actor.id(),
+        data: EventData::PersonRead {
+            person_id: id.to_string(),
+        },
+    }])?;
+    s.person_file(id)?
+        .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))
 }
 
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", security(("bearer" = [])),
@@ -463,9 +597,16 @@ pub fn read_person(s: &mut Store, actor: &Actor, id: &str) -> Result<custodia_st
     responses((status = 200, description = "record, legal records, screenings, custody timeline (each event with its seq)", body = Object),
               (status = 401, description = "no valid token"), (status = 403, description = "this role may not see this person"),
               (status = 404, description = "no such person")))]
-pub async fn person(State(st): State<AppState>, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn person(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     let id = p(id)?;
-    authed(&st, &headers, ALL, move |s, p| to_json(&read_person(s, &p.actor, &id)?).map(Json)).await
+    authed(&st, &headers, ALL, move |s, p| {
+        to_json(&read_person(s, &p.actor, &id)?).map(Json)
+    })
+    .await
 }
 
 /// Access log query.
@@ -476,34 +617,60 @@ pub struct AccessParams {
 
 #[utoipa::path(get, path = "/api/v1/access-log", tag = "persons", params(AccessParams), security(("bearer" = [])),
     responses((status = 200, description = "recorded reads of person files, newest first", body = Object)))]
-pub async fn access_log(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<AccessParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn access_log(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<AccessParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
-    authed(&st, &headers, &[Auditor, Admin], move |s, _| to_json(&s.access_log(qp.person.as_deref(), 500)?).map(Json)).await
+    authed(&st, &headers, &[Auditor, Admin], move |s, _| {
+        to_json(&s.access_log(qp.person.as_deref(), 500)?).map(Json)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- manifests
 
 fn facility_scope(p: &Principal) -> Option<String> {
-    if p.actor.role == Receiving { p.actor.facility_id.clone() } else { None }
+    if p.actor.role == Receiving {
+        p.actor.facility_id.clone()
+    } else {
+        None
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/manifests", tag = "manifests", security(("bearer" = [])),
     responses((status = 200, description = "manifests, newest first", body = Object)))]
-pub async fn manifests(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, STAFF, |s, p| to_json(&s.manifests(facility_scope(p).as_deref(), 500)?).map(Json)).await
+pub async fn manifests(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authed(&st, &headers, STAFF, |s, p| {
+        to_json(&s.manifests(facility_scope(p).as_deref(), 500)?).map(Json)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/manifests/{id}", tag = "manifests", security(("bearer" = [])),
     params(("id" = String, Path, description = "manifest id")),
     responses((status = 200, description = "manifest, passengers with screening outcome and findings, cases", body = Object)))]
-pub async fn manifest(State(st): State<AppState>, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn manifest(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     let id = p(id)?;
     authed(&st, &headers, STAFF, move |s, p| {
-        let m = s.manifest_file(&id)?.ok_or_else(|| ApiError::not_found(format!("no manifest `{id}`")))?;
-        if let Some(f) = facility_scope(p) {
-            if m.manifest.to_facility != f && m.manifest.from_facility != f {
-                return Err(ApiError::forbidden(format!("manifest `{id}` does not concern facility `{f}`")));
-            }
+        let m = s
+            .manifest_file(&id)?
+            .ok_or_else(|| ApiError::not_found(format!("no manifest `{id}`")))?;
+        if let Some(f) = facility_scope(p)
+            && m.manifest.to_facility != f
+            && m.manifest.from_facility != f
+        {
+            return Err(ApiError::forbidden(format!(
+                "manifest `{id}` does not concern facility `{f}`"
+            )));
         }
         to_json(&m).map(Json)
     })
@@ -528,23 +695,34 @@ pub struct NewManifestBody {
 #[utoipa::path(post, path = "/api/v1/manifests", tag = "manifests", security(("bearer" = [])), request_body = NewManifestBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
     responses((status = 201, description = "drafted: `{\"id\": …}`", body = Object), (status = 422, description = "a field is wrong")))]
-pub async fn create_manifest(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    mutate(&st, &headers, "POST /api/v1/manifests".into(), body, SENDING, |s, p, body| {
-        let b: NewManifestBody = parse_json(body)?;
-        let id = custodia_app::manifests::create(
-            s,
-            &p.actor,
-            &custodia_app::manifests::NewManifest {
-                flight: b.flight,
-                from_facility: b.from_facility,
-                to_facility: b.to_facility,
-                destination_country: b.destination_country,
-                basis: b.basis,
-                departure_on: b.departure_on,
-            },
-        )?;
-        Ok((StatusCode::CREATED, json!({"id": id})))
-    })
+pub async fn create_manifest(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    mutate(
+        &st,
+        &headers,
+        "POST /api/v1/manifests".into(),
+        body,
+        SENDING,
+        |s, p, body| {
+            let b: NewManifestBody = parse_json(body)?;
+            let id = custodia_app::manifests::create(
+                s,
+                &p.actor,
+                &custodia_app::manifests::NewManifest {
+                    flight: b.flight,
+                    from_facility: b.from_facility,
+                    to_facility: b.to_facility,
+                    destination_country: b.destination_country,
+                    basis: b.basis,
+                    departure_on: b.departure_on,
+                },
+            )?;
+            Ok((StatusCode::CREATED, json!({"id": id})))
+        },
+    )
     .await
 }
 
@@ -558,16 +736,31 @@ pub struct PassengerBody {
 #[utoipa::path(post, path = "/api/v1/manifests/{id}/passengers", tag = "manifests", security(("bearer" = [])), request_body = PassengerBody,
     params(("id" = String, Path, description = "manifest id"), ("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
     responses((status = 200, description = "added", body = Object)))]
-pub async fn add_passenger(State(st): State<AppState>, headers: HeaderMap, id: Result<Path<String>, PathRejection>, body: Bytes) -> Response {
+pub async fn add_passenger(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
     let id = match p(id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    mutate(&st, &headers, format!("POST /api/v1/manifests/{id}/passengers"), body, SENDING, move |s, p, body| {
-        let b: PassengerBody = parse_json(body)?;
-        custodia_app::manifests::add_passenger(s, &p.actor, &id, &b.person_id)?;
-        Ok((StatusCode::OK, json!({"manifest_id": id, "person_id": b.person_id})))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("POST /api/v1/manifests/{id}/passengers"),
+        body,
+        SENDING,
+        move |s, p, body| {
+            let b: PassengerBody = parse_json(body)?;
+            custodia_app::manifests::add_passenger(s, &p.actor, &id, &b.person_id)?;
+            Ok((
+                StatusCode::OK,
+                json!({"manifest_id": id, "person_id": b.person_id}),
+            ))
+        },
+    )
     .await
 }
 
@@ -598,17 +791,34 @@ pub struct IntakeBody {
 }
 
 fn body_or_default<T: serde::de::DeserializeOwned + Default>(b: &[u8]) -> Result<T, ApiError> {
-    if b.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(b) }
+    if b.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(b)
+    }
 }
 
 /// Runs one lifecycle action (shared with the pages).
-pub fn manifest_action_sync(s: &mut Store, actor: &Actor, id: &str, action: &str, body: &[u8]) -> Answer {
+pub fn manifest_action_sync(
+    s: &mut Store,
+    actor: &Actor,
+    id: &str,
+    action: &str,
+    body: &[u8],
+) -> Answer {
     use custodia_app::manifests as m;
     let v = match action {
         "screen" => to_json(&m::screen(s, actor, id, custodia_rules::Params::builtin())?)?,
         "approve" => {
             let b: ApproveBody = body_or_default(body)?;
-            let js: Vec<Justification> = b.justifications.into_iter().map(|j| Justification { person_id: j.person_id, text: j.text }).collect();
+            let js: Vec<Justification> = b
+                .justifications
+                .into_iter()
+                .map(|j| Justification {
+                    person_id: j.person_id,
+                    text: j.text,
+                })
+                .collect();
             m::approve(s, actor, id, &js)?;
             json!({"approved": id})
         }
@@ -637,7 +847,7 @@ pub fn manifest_action_sync(s: &mut Store, actor: &Actor, id: &str, action: &str
         other => {
             return Err(ApiError::not_found(format!(
                 "no action `{other}`; expected screen, approve, depart, arrive, intake, reconcile or close"
-            )))
+            )));
         }
     };
     Ok((StatusCode::OK, v))
@@ -649,14 +859,24 @@ pub fn manifest_action_sync(s: &mut Store, actor: &Actor, id: &str, action: &str
            ("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
     responses((status = 200, description = "done", body = Object), (status = 403, description = "role may not"),
               (status = 409, description = "the manifest's state does not allow it"), (status = 422, description = "bad body")))]
-pub async fn manifest_action(State(st): State<AppState>, headers: HeaderMap, path: Result<Path<(String, String)>, PathRejection>, body: Bytes) -> Response {
+pub async fn manifest_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: Bytes,
+) -> Response {
     let (id, action) = match p(path) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
-    mutate(&st, &headers, format!("POST /api/v1/manifests/{id}/{action}"), body, ALL, move |s, p, body| {
-        manifest_action_sync(s, &p.actor, &id, &action, body)
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("POST /api/v1/manifests/{id}/{action}"),
+        body,
+        ALL,
+        move |s, p, body| manifest_action_sync(s, &p.actor, &id, &action, body),
+    )
     .await
 }
 
@@ -671,9 +891,16 @@ pub struct CasesParams {
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CasesParams), security(("bearer" = [])),
     responses((status = 200, description = "discrepancy cases", body = Object)))]
-pub async fn cases(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<CasesParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn cases(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<CasesParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
-    authed(&st, &headers, STAFF, move |s, p| to_json(&s.cases(qp.open.unwrap_or(true), facility_scope(p).as_deref(), 1000)?).map(Json)).await
+    authed(&st, &headers, STAFF, move |s, p| {
+        to_json(&s.cases(qp.open.unwrap_or(true), facility_scope(p).as_deref(), 1000)?).map(Json)
+    })
+    .await
 }
 
 /// A resolution.
@@ -686,16 +913,28 @@ pub struct ResolveBody {
 #[utoipa::path(post, path = "/api/v1/cases/{id}/resolve", tag = "cases", security(("bearer" = [])), request_body = ResolveBody,
     params(("id" = String, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
     responses((status = 200, description = "resolved", body = Object)))]
-pub async fn resolve_case(State(st): State<AppState>, headers: HeaderMap, id: Result<Path<String>, PathRejection>, body: Bytes) -> Response {
+pub async fn resolve_case(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
     let id = match p(id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    mutate(&st, &headers, format!("POST /api/v1/cases/{id}/resolve"), body, ALL, move |s, p, body| {
-        let b: ResolveBody = parse_json(body)?;
-        custodia_app::manifests::resolve_case(s, &p.actor, &id, &b.reason)?;
-        Ok((StatusCode::OK, json!({"resolved": id})))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("POST /api/v1/cases/{id}/resolve"),
+        body,
+        ALL,
+        move |s, p, body| {
+            let b: ResolveBody = parse_json(body)?;
+            custodia_app::manifests::resolve_case(s, &p.actor, &id, &b.reason)?;
+            Ok((StatusCode::OK, json!({"resolved": id})))
+        },
+    )
     .await
 }
 
@@ -703,20 +942,30 @@ pub async fn resolve_case(State(st): State<AppState>, headers: HeaderMap, id: Re
 
 #[utoipa::path(get, path = "/api/v1/housing/facilities", tag = "housing", security(("bearer" = [])),
     responses((status = 200, description = "facilities with persons in custody", body = Object)))]
-pub async fn facilities(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, STAFF, |s, _| to_json(&s.facilities()?).map(Json)).await
+pub async fn facilities(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authed(&st, &headers, STAFF, |s, _| {
+        to_json(&s.facilities()?).map(Json)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/housing/facilities/{id}/cells", tag = "housing", security(("bearer" = [])),
     params(("id" = String, Path, description = "facility id")),
     responses((status = 200, description = "cells with occupants and m² per person", body = Object)))]
-pub async fn cells(State(st): State<AppState>, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn cells(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     let id = p(id)?;
     authed(&st, &headers, STAFF, move |s, p| {
-        if let Some(f) = facility_scope(p) {
-            if f != id {
-                return Err(ApiError::forbidden(format!("bound to facility `{f}`")));
-            }
+        if let Some(f) = facility_scope(p)
+            && f != id
+        {
+            return Err(ApiError::forbidden(format!("bound to facility `{f}`")));
         }
         to_json(&s.cells(&id)?).map(Json)
     })
@@ -731,15 +980,31 @@ pub struct PopulationParams {
 
 #[utoipa::path(get, path = "/api/v1/population", tag = "housing", params(PopulationParams), security(("bearer" = [])),
     responses((status = 200, description = "persons in custody by nationality", body = Object)))]
-pub async fn population(State(st): State<AppState>, headers: HeaderMap, qp: Result<Query<PopulationParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn population(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<PopulationParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
-    authed(&st, &headers, STAFF, move |s, _| to_json(&s.population_by_nationality(qp.facility.as_deref())?).map(Json)).await
+    authed(&st, &headers, STAFF, move |s, _| {
+        to_json(&s.population_by_nationality(qp.facility.as_deref())?).map(Json)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "billing", security(("bearer" = [])),
     responses((status = 200, description = "issued invoices", body = Object)))]
-pub async fn invoices(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, &[Supervisor, Receiving, Auditor, Admin], |s, _| to_json(&s.invoices(500)?).map(Json)).await
+pub async fn invoices(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authed(
+        &st,
+        &headers,
+        &[Supervisor, Receiving, Auditor, Admin],
+        |s, _| to_json(&s.invoices(500)?).map(Json),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- admin
@@ -757,11 +1022,21 @@ pub struct TokenBody {
 #[utoipa::path(post, path = "/api/v1/admin/tokens", tag = "admin", security(("bearer" = [])), request_body = TokenBody,
     responses((status = 201, description = "`{\"token\": …}`, shown once", body = Object)))]
 pub async fn create_token(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    mutate(&st, &headers, "POST /api/v1/admin/tokens".into(), body, &[Admin], |s, _, body| {
-        let b: TokenBody = parse_json(body)?;
-        let t = auth::create_token(s, b.role, &b.name, b.facility_id.as_deref())?;
-        Ok((StatusCode::CREATED, json!({"token": t, "role": b.role, "name": b.name})))
-    })
+    mutate(
+        &st,
+        &headers,
+        "POST /api/v1/admin/tokens".into(),
+        body,
+        &[Admin],
+        |s, _, body| {
+            let b: TokenBody = parse_json(body)?;
+            let t = auth::create_token(s, b.role, &b.name, b.facility_id.as_deref())?;
+            Ok((
+                StatusCode::CREATED,
+                json!({"token": t, "role": b.role, "name": b.name}),
+            ))
+        },
+    )
     .await
 }
 
@@ -773,7 +1048,10 @@ impl utoipa::Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

@@ -39,27 +39,49 @@ pub fn random_secret() -> String {
 
 /// Creates a token for `role`/`name` (bound to `facility` when given), stores its hash and
 /// returns the token itself, which is never stored.
-pub fn create_token(store: &mut Store, role: Role, name: &str, facility: Option<&str>) -> Result<String, ApiError> {
+pub fn create_token(
+    store: &mut Store,
+    role: Role,
+    name: &str,
+    facility: Option<&str>,
+) -> Result<String, ApiError> {
     if name.trim().is_empty() || name.contains(char::is_whitespace) || name.contains(':') {
-        return Err(ApiError::invalid(format!("field `name`: `{name}` must be non-empty, without spaces or `:`")));
+        return Err(ApiError::invalid(format!(
+            "field `name`: `{name}` must be non-empty, without spaces or `:`"
+        )));
     }
     let token = format!("cst_{}", random_secret());
     let now = store.clock().now();
-    store.insert_token(&sha256_hex(token.as_bytes()), role.as_str(), name, facility, now)?;
+    store.insert_token(
+        &sha256_hex(token.as_bytes()),
+        role.as_str(),
+        name,
+        facility,
+        now,
+    )?;
     Ok(token)
 }
 
 fn actor_of(t: &custodia_store::auth::TokenRow) -> Option<Actor> {
     let role = Role::from_str(&t.role).ok()?;
-    Some(Actor { role, name: t.name.clone(), facility_id: t.facility_id.clone() })
+    Some(Actor {
+        role,
+        name: t.name.clone(),
+        facility_id: t.facility_id.clone(),
+    })
 }
 
 /// The bearer token of a request: `Ok(None)` without an `Authorization` header; an error
 /// for a malformed one.
 pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get(axum::http::header::AUTHORIZATION) else { return Ok(None) };
+    let Some(v) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let v = v.to_str().map_err(|_| ApiError::unauthorized())?;
-    match v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+    match v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+    {
         Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         _ => Err(ApiError::unauthorized()),
     }
@@ -68,7 +90,14 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// Resolves a bearer token: `Ok(None)` when the token is unknown or revoked.
 pub fn by_token(store: &mut Store, token: &str) -> Result<Option<Principal>, ApiError> {
     let hash = sha256_hex(token.as_bytes());
-    Ok(store.token_by_hash(&hash)?.and_then(|t| actor_of(&t)).map(|actor| Principal { actor, token_hash: hash, csrf: None }))
+    Ok(store
+        .token_by_hash(&hash)?
+        .and_then(|t| actor_of(&t))
+        .map(|actor| Principal {
+            actor,
+            token_hash: hash,
+            csrf: None,
+        }))
 }
 
 /// The value of cookie `name`.
@@ -85,19 +114,37 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Resolves the browser session of a request, if any.
 pub fn by_session(store: &mut Store, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
-    let Some(id) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
     let now = store.clock().now();
-    Ok(store.session(&sha256_hex(id.as_bytes()), now)?.and_then(|s| {
-        actor_of(&s.token).map(|actor| Principal { actor, token_hash: s.token_hash, csrf: Some(s.csrf) })
-    }))
+    Ok(store
+        .session(&sha256_hex(id.as_bytes()), now)?
+        .and_then(|s| {
+            actor_of(&s.token).map(|actor| Principal {
+                actor,
+                token_hash: s.token_hash,
+                csrf: Some(s.csrf),
+            })
+        }))
 }
 
 /// Opens a session for a token; returns the cookie's id (stored only as its hash).
-pub fn open_session(store: &mut Store, token: &str, hours: i64) -> Result<Option<(String, Principal)>, ApiError> {
-    let Some(mut p) = by_token(store, token)? else { return Ok(None) };
+pub fn open_session(
+    store: &mut Store,
+    token: &str,
+    hours: i64,
+) -> Result<Option<(String, Principal)>, ApiError> {
+    let Some(mut p) = by_token(store, token)? else {
+        return Ok(None);
+    };
     let id = random_secret();
     let csrf = random_secret();
-    let expires = store.clock().now().checked_add(jiff::SignedDuration::from_hours(hours)).map_err(|_| ApiError::internal())?;
+    let expires = store
+        .clock()
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(hours))
+        .map_err(|_| ApiError::internal())?;
     store.insert_session(&sha256_hex(id.as_bytes()), &p.token_hash, &csrf, expires)?;
     p.csrf = Some(csrf);
     Ok(Some((id, p)))
@@ -110,7 +157,9 @@ pub fn may_see_person(actor: &Actor, scope: &custodia_store::queries::PersonScop
         Role::Counsel => scope.counsel.contains(&actor.id()),
         Role::ReceivingOfficer => match &actor.facility_id {
             None => true,
-            Some(f) => scope.facility_id.as_deref() == Some(f.as_str()) || scope.bound_for.contains(f),
+            Some(f) => {
+                scope.facility_id.as_deref() == Some(f.as_str()) || scope.bound_for.contains(f)
+            }
         },
     }
 }

@@ -16,10 +16,18 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer token is required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required",
+        )
     }
     pub fn forbidden(m: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", m)
@@ -37,7 +45,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", m)
     }
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
@@ -56,7 +68,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(m) => {
                 tracing::warn!(error = %m, "store unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is unavailable; retry later")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the store is unavailable; retry later",
+                )
             }
             StoreError::NotFound(m) => Self::not_found(m),
             StoreError::Conflict(m) => Self::conflict(m),
@@ -92,7 +108,9 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(ApiError::bad_request(format!("body is not valid JSON: {inner}")))
+                Err(ApiError::bad_request(format!(
+                    "body is not valid JSON: {inner}"
+                )))
             } else if path == "." || path.is_empty() {
                 Err(ApiError::invalid(format!("body: {inner}")))
             } else {

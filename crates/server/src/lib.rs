@@ -33,8 +33,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request, header};
 use custodia_model::clock::Clock;
 use custodia_store::{OpenOptions, Store, StoreError, Verdict};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -83,7 +83,10 @@ pub struct Pool {
 impl Pool {
     /// A pool over already-open stores (at least one).
     pub fn new(stores: Vec<Store>) -> Self {
-        Self { stores: stores.into_iter().map(Mutex::new).collect(), next: AtomicUsize::new(0) }
+        Self {
+            stores: stores.into_iter().map(Mutex::new).collect(),
+            next: AtomicUsize::new(0),
+        }
     }
     fn get(&self) -> Option<MutexGuard<'_, Store>> {
         let n = self.stores.len();
@@ -144,10 +147,21 @@ impl AppState {
     }
 
     /// Opens `config.pool_size` stores at `location`.
-    pub fn open(location: &str, key_path: Option<PathBuf>, clock: Arc<dyn Clock>, config: Config) -> Result<Self, StoreError> {
+    pub fn open(
+        location: &str,
+        key_path: Option<PathBuf>,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Result<Self, StoreError> {
         let mut stores = Vec::new();
         for _ in 0..config.pool_size.max(1) {
-            stores.push(Store::open(location, OpenOptions { key_path: key_path.clone(), clock: clock.clone() })?);
+            stores.push(Store::open(
+                location,
+                OpenOptions {
+                    key_path: key_path.clone(),
+                    clock: clock.clone(),
+                },
+            )?);
         }
         Ok(Self::new(Pool::new(stores), clock, config))
     }
@@ -177,7 +191,11 @@ impl AppState {
     /// Whether an anonymous locator query from `client` is within its rate; counts it.
     pub(crate) fn allow_anonymous(&self, client: &str) -> bool {
         let minute = self.now().as_second().div_euclid(60);
-        let mut m = self.0.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self
+            .0
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if m.len() > 100_000 {
             m.retain(|_, (w, _)| *w == minute);
         }
@@ -191,33 +209,54 @@ impl AppState {
 
     /// The locator index, rebuilt from the store when older than the TTL and the log grew.
     pub(crate) fn locator(&self, store: &mut Store) -> Result<Arc<dyn locator::Locator>, ApiError> {
-        let mut c = self.0.locator.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let fresh = c.as_ref().is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
+        let mut c = self
+            .0
+            .locator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = c
+            .as_ref()
+            .is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
         if let (true, Some(x)) = (fresh, c.as_ref()) {
             return Ok(x.index.clone());
         }
         let size = store.size()?;
-        if let Some(x) = c.as_mut() {
-            if x.size == size {
-                x.built = Instant::now();
-                return Ok(x.index.clone());
-            }
+        if let Some(x) = c.as_mut()
+            && x.size == size
+        {
+            x.built = Instant::now();
+            return Ok(x.index.clone());
         }
         let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
-        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(store.locator_entries()?, today));
-        *c = Some(LocatorCache { built: Instant::now(), size, index: index.clone() });
+        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(
+            store.locator_entries()?,
+            today,
+        ));
+        *c = Some(LocatorCache {
+            built: Instant::now(),
+            size,
+            index: index.clone(),
+        });
         Ok(index)
     }
 
     /// The cached `verify` result.
     pub fn verify_cached(&self) -> Option<VerifyCache> {
-        self.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.0
+            .verify
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs `verify` in the background unless a run is going; the result replaces the cache.
     pub fn verify_start(&self) {
         {
-            let mut v = self.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut v = self
+                .0
+                .verify
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if v.as_ref().is_some_and(|x| x.running) {
                 return;
             }
@@ -234,15 +273,26 @@ impl AppState {
             let out = st.0.pool.get().map(|mut s| {
                 let size = s.size().unwrap_or(0);
                 let r = match s.verify(&Default::default(), &mut |_| {}) {
-                    Ok(Verdict::Ok { entries, root, .. }) => Ok(format!("ok: {entries} entries, root {}", hex::encode(root.0))),
+                    Ok(Verdict::Ok { entries, root, .. }) => Ok(format!(
+                        "ok: {entries} entries, root {}",
+                        hex::encode(root.0)
+                    )),
                     Ok(Verdict::Failed(m)) => Err(m),
                     Err(e) => Err(e.to_string()),
                 };
                 (size, r)
             });
-            let mut v = st.0.verify.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut v =
+                st.0.verify
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             let (size, result) = out.unwrap_or((0, Err("no store".into())));
-            *v = Some(VerifyCache { at: st.now(), size, result, running: false });
+            *v = Some(VerifyCache {
+                at: st.now(),
+                size,
+                result,
+                running: false,
+            });
         });
     }
 }
@@ -289,9 +339,12 @@ pub fn app(state: AppState) -> Router {
 /// Serves `router` on `listener` until ctrl-c or SIGTERM; requests in flight (and the
 /// writes they started on blocking threads) finish before this returns.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {
@@ -318,14 +371,24 @@ async fn shutdown_signal() {
 
 /// Logs as structured lines on standard error (`RUST_LOG` filters; default `info`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Binds `addr` and serves `state` until ctrl-c or SIGTERM, on a runtime of its own (for
 /// callers that are not async, like the CLI). `on_bound` gets the bound address.
-pub fn run_blocking(addr: &str, state: AppState, on_bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+pub fn run_blocking(
+    addr: &str,
+    state: AppState,
+    on_bound: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         on_bound(listener.local_addr()?);

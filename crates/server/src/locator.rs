@@ -56,7 +56,10 @@ fn cover(q: &[String], t: &[String]) -> f64 {
     if q.is_empty() || t.is_empty() {
         return 0.0;
     }
-    let sum: f64 = q.iter().map(|a| t.iter().map(|b| jaro_winkler(a, b)).fold(0.0, f64::max)).sum();
+    let sum: f64 = q
+        .iter()
+        .map(|a| t.iter().map(|b| jaro_winkler(a, b)).fold(0.0, f64::max))
+        .sum();
     sum / q.len() as f64
 }
 
@@ -79,7 +82,11 @@ impl ScanLocator {
 impl Locator for ScanLocator {
     fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
         let qf = tokens(&fold(&q.family));
-        let qg = q.given.as_deref().map(|g| tokens(&fold(g))).unwrap_or_default();
+        let qg = q
+            .given
+            .as_deref()
+            .map(|g| tokens(&fold(g)))
+            .unwrap_or_default();
         let country = q.country.to_ascii_uppercase();
         let mut hits: Vec<(f64, &Entry)> = self
             .entries
@@ -88,12 +95,20 @@ impl Locator for ScanLocator {
             .filter_map(|x| {
                 let straight = {
                     let f = cover(&qf, &x.family);
-                    if qg.is_empty() { f } else { 0.7 * f + 0.3 * cover(&qg, &x.given) }
+                    if qg.is_empty() {
+                        f
+                    } else {
+                        0.7 * f + 0.3 * cover(&qg, &x.given)
+                    }
                 };
                 // Given and family names swapped.
                 let swapped = {
                     let f = cover(&qf, &x.given);
-                    if qg.is_empty() { f * 0.9 } else { 0.7 * f + 0.3 * cover(&qg, &x.family) }
+                    if qg.is_empty() {
+                        f * 0.9
+                    } else {
+                        0.7 * f + 0.3 * cover(&qg, &x.family)
+                    }
                 } * 0.95;
                 let mut score = straight.max(swapped);
                 match (q.dob, x.dob) {
@@ -104,7 +119,10 @@ impl Locator for ScanLocator {
                 (score >= 0.8).then_some((score, x))
             })
             .collect();
-        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.e.person_id.cmp(&b.1.e.person_id)));
+        hits.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.e.person_id.cmp(&b.1.e.person_id))
+        });
         hits.into_iter()
             .take(q.limit)
             .map(|(score, x)| LocateHit {
@@ -130,15 +148,17 @@ pub struct LinkageLocator {
 impl LinkageLocator {
     /// Builds the index; `today` decides who is publicly visible (recent releases only).
     pub fn new(entries: Vec<LocatorEntry>, today: jiff::civil::Date) -> Self {
-        let index = custodia_linkage::locator::LocatorIndex::build(entries.into_iter().map(|e| custodia_linkage::locator::LocatorEntry {
-            date_of_birth: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
-            status_since: e.status_since.as_deref().and_then(|d| d.parse().ok()),
-            person_id: e.person_id,
-            family_names: e.family_names,
-            given_names: e.given_names,
-            country_of_birth: e.country_of_birth,
-            facility_id: e.facility_id,
-            status: e.status,
+        let index = custodia_linkage::locator::LocatorIndex::build(entries.into_iter().map(|e| {
+            custodia_linkage::locator::LocatorEntry {
+                date_of_birth: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
+                status_since: e.status_since.as_deref().and_then(|d| d.parse().ok()),
+                person_id: e.person_id,
+                family_names: e.family_names,
+                given_names: e.given_names,
+                country_of_birth: e.country_of_birth,
+                facility_id: e.facility_id,
+                status: e.status,
+            }
         }));
         Self { index, today }
     }

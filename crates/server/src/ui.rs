@@ -7,23 +7,23 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use custodia_app::Role;
-use custodia_store::queries::{CellRow, Count};
 use custodia_store::Store;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use custodia_store::queries::{CellRow, Count};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use crate::api::{self, LocateParams, ALL};
+use crate::AppState;
+use crate::api::{self, ALL, LocateParams};
 use crate::auth::{self, Principal, SESSION_COOKIE};
 use crate::error::ApiError;
-use crate::i18n::{t, Lang};
-use crate::AppState;
+use crate::i18n::{Lang, t};
 
 /// The routes of the pages.
 pub fn routes() -> Router<AppState> {
@@ -68,7 +68,12 @@ async fn ctx(st: &AppState, headers: &HeaderMap, c: &Common, path: String) -> Ct
     let lang = Lang::detect(c.lang.as_deref(), headers);
     let h = headers.clone();
     let who = st.db(move |s| auth::by_session(s, &h)).await.ok().flatten();
-    Ctx { lang, set_lang: c.lang.as_deref().and_then(Lang::parse).is_some(), who, path }
+    Ctx {
+        lang,
+        set_lang: c.lang.as_deref().and_then(Lang::parse).is_some(),
+        who,
+        path,
+    }
 }
 
 fn css() -> &'static str {
@@ -119,10 +124,13 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
         }
     };
     let mut r = (status, axum::response::Html(m.into_string())).into_response();
-    if c.set_lang {
-        if let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", l.tag())) {
-            r.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if c.set_lang
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.tag()
+        ))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
@@ -147,6 +155,10 @@ fn need_login(c: &Ctx) -> Response {
     Redirect::to(&format!("/login?next={}", pct(&c.path))).into_response()
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page to send, built once per request"
+)]
 fn role_ok(c: &Ctx, roles: &[Role]) -> Result<Principal, Response> {
     match &c.who {
         None => Err(need_login(c)),
@@ -174,7 +186,11 @@ fn csrf_field(p: &Principal) -> Markup {
 
 /// Constant-time equality for secrets.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 type Form = Vec<(String, String)>;
@@ -201,7 +217,10 @@ fn unpct(s: &str) -> Result<String, ApiError> {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let h = b.get(i + 1..i + 3).and_then(|x| std::str::from_utf8(x).ok()).and_then(|x| u8::from_str_radix(x, 16).ok());
+                let h = b
+                    .get(i + 1..i + 3)
+                    .and_then(|x| std::str::from_utf8(x).ok())
+                    .and_then(|x| u8::from_str_radix(x, 16).ok());
                 out.push(h.ok_or_else(|| ApiError::bad_request("form: bad percent-encoding"))?);
                 i += 2;
             }
@@ -213,6 +232,10 @@ fn unpct(s: &str) -> Result<String, ApiError> {
 }
 
 /// The session of a POST whose CSRF field matches, or the response refusing it.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page to send, built once per request"
+)]
 fn checked(c: &Ctx, f: &Form) -> Result<Principal, Response> {
     let p = c.who.clone().ok_or_else(|| need_login(c))?;
     let want = p.csrf.clone().unwrap_or_default();
@@ -238,9 +261,24 @@ fn safe_next(n: Option<&str>) -> String {
     }
 }
 
-async fn login_form(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/login".into()).await;
-    let pre = auth::cookie(&headers, "custodia_csrf").filter(|v| v.len() >= 32).unwrap_or_else(auth::random_secret);
+async fn login_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+            ..Default::default()
+        },
+        "/login".into(),
+    )
+    .await;
+    let pre = auth::cookie(&headers, "custodia_csrf")
+        .filter(|v| v.len() >= 32)
+        .unwrap_or_else(auth::random_secret);
     let body = html! {
         @if q.error.is_some() { p class="err" role="alert" { (c.t("login_failed")) } }
         form method="post" action="/login" {
@@ -251,7 +289,9 @@ async fn login_form(State(st): State<AppState>, headers: HeaderMap, Query(q): Qu
         }
     };
     let mut r = page(&c, StatusCode::OK, c.t("login"), body);
-    if let Ok(v) = HeaderValue::from_str(&format!("custodia_csrf={pre}; Path=/login; HttpOnly; SameSite=Strict")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "custodia_csrf={pre}; Path=/login; HttpOnly; SameSite=Strict"
+    )) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
@@ -272,9 +312,15 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> R
     let r = st.db(move |s| auth::open_session(s, &token, 12)).await;
     match r {
         Ok(Some((id, _))) => {
-            let secure = if st.0.config.secure_cookies { "; Secure" } else { "" };
+            let secure = if st.0.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
             let mut resp = Redirect::to(&next).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}")) {
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}"
+            )) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             resp
@@ -295,7 +341,10 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         let _ = st.db(move |s| Ok(s.delete_session(&h)?)).await;
     }
     let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("custodia_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("custodia_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
     resp
 }
 
@@ -324,7 +373,13 @@ pub fn heat_map(c: &ImplLang, cells: &[CellRow]) -> Markup {
     let (sq, gap, left) = (14usize, 2usize, 90usize);
     let w = left + cols * (sq + gap) + 10;
     let h = by_pav.len() * (sq + gap + 4) + 100;
-    let legend = [("legend_empty", None), ("legend_ok", Some(4.0)), ("legend_low", Some(3.0)), ("legend_bad", Some(1.5)), ("legend_worst", Some(0.5))];
+    let legend = [
+        ("legend_empty", None),
+        ("legend_ok", Some(4.0)),
+        ("legend_low", Some(3.0)),
+        ("legend_bad", Some(1.5)),
+        ("legend_worst", Some(0.5)),
+    ];
     let rows_h = by_pav.len() * (sq + gap + 4);
     html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" id="heatmap" aria-label=(t(c.0, "occupancy")) {
@@ -386,8 +441,12 @@ fn month_costs(s: &mut Store, today: jiff::civil::Date) -> Result<Vec<MonthCost>
         let rec = &a.agreement;
         let mut rates = Vec::new();
         for r in &rec.rates {
-            let per: rust_decimal::Decimal = r.per_person_day.parse().map_err(|_| ApiError::internal())?;
-            rates.push(custodia_billing::Rate { from: r.from, per_person_day: per });
+            let per: rust_decimal::Decimal =
+                r.per_person_day.parse().map_err(|_| ApiError::internal())?;
+            rates.push(custodia_billing::Rate {
+                from: r.from,
+                per_person_day: per,
+            });
         }
         let ag = custodia_billing::Agreement {
             id: rec.id.clone(),
@@ -396,7 +455,10 @@ fn month_costs(s: &mut Store, today: jiff::civil::Date) -> Result<Vec<MonthCost>
             start: rec.start,
             end: rec.end,
             reserved_beds: rec.reserved_beds,
-            over_reserved_per_person_day: rec.over_reserved_per_person_day.as_deref().and_then(|x| x.parse().ok()),
+            over_reserved_per_person_day: rec
+                .over_reserved_per_person_day
+                .as_deref()
+                .and_then(|x| x.parse().ok()),
             rates,
         };
         let stays: Vec<custodia_billing::Stay> = s
@@ -432,8 +494,21 @@ pub struct DashQuery {
     pub facility: Option<String>,
 }
 
-async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<DashQuery>) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/".into()).await;
+async fn dashboard(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DashQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+            ..Default::default()
+        },
+        "/".into(),
+    )
+    .await;
     let Some(p) = c.who.clone() else {
         let body = html! {
             p { (c.t("welcome")) }
@@ -446,9 +521,14 @@ async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Que
         let rows = st.db(move |s| Ok(s.counsel_persons(&id)?)).await;
         return match rows {
             Err(e) => error_page(&c, &e),
-            Ok(rows) => page(&c, StatusCode::OK, c.t("all_persons_counsel"), html! {
-                ul { @for r in &rows { li { a href={ "/persons/" (r.person_id) } { (r.family_names) ", " (r.given_names) } " (" (r.person_id) ")" } } }
-            }),
+            Ok(rows) => page(
+                &c,
+                StatusCode::OK,
+                c.t("all_persons_counsel"),
+                html! {
+                    ul { @for r in &rows { li { a href={ "/persons/" (r.person_id) } { (r.family_names) ", " (r.given_names) } " (" (r.person_id) ")" } } }
+                },
+            ),
         };
     }
     let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -457,7 +537,14 @@ async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Que
         .db(move |s| {
             let facilities = s.facilities()?;
             // Default: the facility with the most cells that holds anyone.
-            let fac = want.or_else(|| facilities.iter().max_by_key(|f| f.in_custody).map(|f| f.id.clone())).unwrap_or_default();
+            let fac = want
+                .or_else(|| {
+                    facilities
+                        .iter()
+                        .max_by_key(|f| f.in_custody)
+                        .map(|f| f.id.clone())
+                })
+                .unwrap_or_default();
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
@@ -470,7 +557,11 @@ async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Que
         Err(e) => return error_page(&c, &e),
     };
     let occupied: u64 = cells.iter().map(|x| x.occupants).sum();
-    let area: f64 = cells.iter().filter(|x| x.occupants > 0).map(|x| x.area_m2).sum();
+    let area: f64 = cells
+        .iter()
+        .filter(|x| x.occupants > 0)
+        .map(|x| x.area_m2)
+        .sum();
     let body = html! {
         div class="grid" {
             section {
@@ -506,11 +597,34 @@ async fn dashboard(State(st): State<AppState>, headers: HeaderMap, Query(q): Que
 
 // ---------------------------------------------------------------- locator
 
-async fn locator_page(State(st): State<AppState>, headers: HeaderMap, req: axum::extract::Request) -> Response {
+async fn locator_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Response {
     let client = crate::client_of(&req);
-    let raw: LocateParams = Query::<LocateParams>::try_from_uri(req.uri()).map(|Query(q)| q).unwrap_or(LocateParams { family: None, given: None, country: None, dob: None, limit: None });
-    let lang = Query::<Common>::try_from_uri(req.uri()).map(|Query(q)| q.lang).unwrap_or(None);
-    let c = ctx(&st, &headers, &Common { lang, ..Default::default() }, "/locator".into()).await;
+    let raw: LocateParams = Query::<LocateParams>::try_from_uri(req.uri())
+        .map(|Query(q)| q)
+        .unwrap_or(LocateParams {
+            family: None,
+            given: None,
+            country: None,
+            dob: None,
+            limit: None,
+        });
+    let lang = Query::<Common>::try_from_uri(req.uri())
+        .map(|Query(q)| q.lang)
+        .unwrap_or(None);
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang,
+            ..Default::default()
+        },
+        "/locator".into(),
+    )
+    .await;
     let searched = raw.family.is_some() || raw.country.is_some();
     let result = if searched {
         match raw.query() {
@@ -561,8 +675,21 @@ pub struct SearchQuery {
     pub q: Option<String>,
 }
 
-async fn persons_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/persons".into()).await;
+async fn persons_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+            ..Default::default()
+        },
+        "/persons".into(),
+    )
+    .await;
     let p = match role_ok(&c, ALL) {
         Ok(p) => p,
         Err(r) => return r,
@@ -574,7 +701,11 @@ async fn persons_page(State(st): State<AppState>, headers: HeaderMap, Query(q): 
             Ok(if p.actor.role == Role::Counsel {
                 s.counsel_persons(&p.actor.id())?
             } else {
-                let fac = if p.actor.role == Role::ReceivingOfficer { p.actor.facility_id.clone() } else { None };
+                let fac = if p.actor.role == Role::ReceivingOfficer {
+                    p.actor.facility_id.clone()
+                } else {
+                    None
+                };
                 s.search_persons(&n2, fac.as_deref(), 100)?
             })
         })
@@ -610,7 +741,12 @@ fn outcome_class(o: &str) -> &'static str {
 
 fn findings(v: &serde_json::Value) -> Markup {
     let items = v.as_array().cloned().unwrap_or_default();
-    let g = |f: &serde_json::Value, k: &str| f.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let g = |f: &serde_json::Value, k: &str| {
+        f.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     html! {
         @if !items.is_empty() {
             ul { @for f in &items {
@@ -620,7 +756,12 @@ fn findings(v: &serde_json::Value) -> Markup {
     }
 }
 
-async fn person_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>, Path(id): Path<String>) -> Response {
+async fn person_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Common>,
+    Path(id): Path<String>,
+) -> Response {
     let c = ctx(&st, &headers, &q, format!("/persons/{}", pct(&id))).await;
     let p = match role_ok(&c, ALL) {
         Ok(p) => p,
@@ -676,20 +817,39 @@ async fn person_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Q
             }
         }
     };
-    page(&c, StatusCode::OK, &format!("{}, {}", pr.family_names, pr.given_names), body)
+    page(
+        &c,
+        StatusCode::OK,
+        &format!("{}, {}", pr.family_names, pr.given_names),
+        body,
+    )
 }
 
 // ---------------------------------------------------------------- manifests
 
-const STAFF: &[Role] = &[Role::SendingOfficer, Role::SendingSupervisor, Role::ReceivingOfficer, Role::Auditor, Role::Admin];
+const STAFF: &[Role] = &[
+    Role::SendingOfficer,
+    Role::SendingSupervisor,
+    Role::ReceivingOfficer,
+    Role::Auditor,
+    Role::Admin,
+];
 
-async fn manifests_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>) -> Response {
+async fn manifests_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Common>,
+) -> Response {
     let c = ctx(&st, &headers, &q, "/manifests".into()).await;
     let p = match role_ok(&c, STAFF) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let fac = if p.actor.role == Role::ReceivingOfficer { p.actor.facility_id.clone() } else { None };
+    let fac = if p.actor.role == Role::ReceivingOfficer {
+        p.actor.facility_id.clone()
+    } else {
+        None
+    };
     let rows = match st.db(move |s| Ok(s.manifests(fac.as_deref(), 500)?)).await {
         Ok(r) => r,
         Err(e) => return error_page(&c, &e),
@@ -706,21 +866,33 @@ async fn manifests_page(State(st): State<AppState>, headers: HeaderMap, Query(q)
     page(&c, StatusCode::OK, c.t("manifests"), body)
 }
 
-async fn manifest_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>, Path(id): Path<String>) -> Response {
+async fn manifest_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Common>,
+    Path(id): Path<String>,
+) -> Response {
     let c = ctx(&st, &headers, &q, format!("/manifests/{}", pct(&id))).await;
     let p = match role_ok(&c, STAFF) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let id2 = id.clone();
-    let m = match st.db(move |s| s.manifest_file(&id2)?.ok_or_else(|| ApiError::not_found(format!("no manifest `{id2}`")))).await {
+    let m = match st
+        .db(move |s| {
+            s.manifest_file(&id2)?
+                .ok_or_else(|| ApiError::not_found(format!("no manifest `{id2}`")))
+        })
+        .await
+    {
         Ok(m) => m,
         Err(e) => return error_page(&c, &e),
     };
-    if let (Role::ReceivingOfficer, Some(f)) = (p.actor.role, &p.actor.facility_id) {
-        if &m.manifest.to_facility != f && &m.manifest.from_facility != f {
-            return error_page(&c, &ApiError::forbidden(c.t("forbidden")));
-        }
+    if let (Role::ReceivingOfficer, Some(f)) = (p.actor.role, &p.actor.facility_id)
+        && &m.manifest.to_facility != f
+        && &m.manifest.from_facility != f
+    {
+        return error_page(&c, &ApiError::forbidden(c.t("forbidden")));
     }
     let mm = &m.manifest;
     let role = p.actor.role;
@@ -734,7 +906,11 @@ async fn manifest_page(State(st): State<AppState>, headers: HeaderMap, Query(q):
             }
         }
     };
-    let review: Vec<_> = m.passengers.iter().filter(|x| x.outcome.as_deref() == Some("needs_review")).collect();
+    let review: Vec<_> = m
+        .passengers
+        .iter()
+        .filter(|x| x.outcome.as_deref() == Some("needs_review"))
+        .collect();
     let body = html! {
         (flash(&q))
         table {
@@ -799,7 +975,12 @@ async fn manifest_page(State(st): State<AppState>, headers: HeaderMap, Query(q):
             }
         }
     };
-    page(&c, StatusCode::OK, &format!("{} {}", c.t("flight"), mm.flight), body)
+    page(
+        &c,
+        StatusCode::OK,
+        &format!("{} {}", c.t("flight"), mm.flight),
+        body,
+    )
 }
 
 fn back(path: &str, r: Result<(), ApiError>, lang: Lang) -> Response {
@@ -809,7 +990,12 @@ fn back(path: &str, r: Result<(), ApiError>, lang: Lang) -> Response {
     }
 }
 
-async fn manifest_post(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn manifest_post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let path = format!("/manifests/{}", pct(&id));
     let c = ctx(&st, &headers, &Common::default(), path.clone()).await;
     let f = match parse_form(&body) {
@@ -823,12 +1009,19 @@ async fn manifest_post(State(st): State<AppState>, headers: HeaderMap, Path(id):
     let action = field(&f, "action").unwrap_or("").to_string();
     let js: Vec<serde_json::Value> = f
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("j:").map(|pid| serde_json::json!({"person_id": pid, "text": v})))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("j:")
+                .map(|pid| serde_json::json!({"person_id": pid, "text": v}))
+        })
         .collect();
     let payload = serde_json::json!({"justifications": js}).to_string();
     let r = st
         .db(move |s| {
-            let b = if action == "approve" { payload.into_bytes() } else { Vec::new() };
+            let b = if action == "approve" {
+                payload.into_bytes()
+            } else {
+                Vec::new()
+            };
             match api::manifest_action_sync(s, &p.actor, &id, &action, &b) {
                 Ok(_) => Ok(Ok(())),
                 Err(e) if e.status.is_server_error() => Err(e),
@@ -842,7 +1035,12 @@ async fn manifest_post(State(st): State<AppState>, headers: HeaderMap, Path(id):
     }
 }
 
-async fn resolve_post(State(st): State<AppState>, headers: HeaderMap, Path(case): Path<String>, body: Bytes) -> Response {
+async fn resolve_post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(case): Path<String>,
+    body: Bytes,
+) -> Response {
     let c = ctx(&st, &headers, &Common::default(), "/".into()).await;
     let f = match parse_form(&body) {
         Ok(f) => f,
@@ -855,13 +1053,19 @@ async fn resolve_post(State(st): State<AppState>, headers: HeaderMap, Path(case)
     let reason = field(&f, "reason").unwrap_or("").to_string();
     let path = format!("/manifests/{}", pct(field(&f, "manifest").unwrap_or("")));
     let r = st
-        .db(move |s| match custodia_app::manifests::resolve_case(s, &p.actor, &case, &reason) {
-            Ok(()) => Ok(Ok(())),
-            Err(e) => {
-                let e: ApiError = e.into();
-                if e.status.is_server_error() { Err(e) } else { Ok(Err(e)) }
-            }
-        })
+        .db(
+            move |s| match custodia_app::manifests::resolve_case(s, &p.actor, &case, &reason) {
+                Ok(()) => Ok(Ok(())),
+                Err(e) => {
+                    let e: ApiError = e.into();
+                    if e.status.is_server_error() {
+                        Err(e)
+                    } else {
+                        Ok(Err(e))
+                    }
+                }
+            },
+        )
         .await;
     match r {
         Ok(r) => back(&path, r, c.lang),
@@ -871,13 +1075,27 @@ async fn resolve_post(State(st): State<AppState>, headers: HeaderMap, Path(case)
 
 // ---------------------------------------------------------------- auditor and proofs
 
-async fn auditor_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Common>) -> Response {
+async fn auditor_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Common>,
+) -> Response {
     let c = ctx(&st, &headers, &q, "/auditor".into()).await;
     if let Err(r) = role_ok(&c, &[Role::Auditor, Role::Admin]) {
         return r;
     }
-    let Some(p) = c.who.clone() else { return need_login(&c) };
-    let data = st.db(|s| Ok((s.checkpoints(20)?, s.locator_counts(30)?, s.access_log(None, 50)?))).await;
+    let Some(p) = c.who.clone() else {
+        return need_login(&c);
+    };
+    let data = st
+        .db(|s| {
+            Ok((
+                s.checkpoints(20)?,
+                s.locator_counts(30)?,
+                s.access_log(None, 50)?,
+            ))
+        })
+        .await;
     let (cps, counts, reads) = match data {
         Ok(d) => d,
         Err(e) => return error_page(&c, &e),
@@ -959,8 +1177,21 @@ async function check(ev){ev.preventDefault();const f=ev.target;const out=documen
 document.getElementById('proof-form').addEventListener('submit',check);
 "#;
 
-async fn proof_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ProofQuery>) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone(), ..Default::default() }, "/proof".into()).await;
+async fn proof_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ProofQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+            ..Default::default()
+        },
+        "/proof".into(),
+    )
+    .await;
     if let Err(r) = role_ok(&c, ALL) {
         return r;
     }
@@ -979,7 +1210,11 @@ async fn proof_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Qu
             pr.index.to_string(),
             pr.size.to_string(),
             leaf,
-            pr.proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>().join("\n"),
+            pr.proof
+                .iter()
+                .map(|h| hex::encode(h.0))
+                .collect::<Vec<_>>()
+                .join("\n"),
             hex::encode(root.0),
         ),
         Ok(None) => Default::default(),

@@ -7,14 +7,21 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use custodia_app::Role;
-use custodia_server::{app, Config};
+use custodia_server::{Config, app};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use common::{fixture, Fixture};
+use common::{Fixture, fixture};
 
-async fn call(f: &Fixture, method: &str, uri: &str, role: Option<Role>, body: Option<&str>, key: Option<&str>) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+async fn call(
+    f: &Fixture,
+    method: &str,
+    uri: &str,
+    role: Option<Role>,
+    body: Option<&str>,
+    key: Option<&str>,
+) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(r) = role {
         b = b.header("authorization", format!("Bearer {}", f.tokens[&r]));
@@ -25,11 +32,19 @@ async fn call(f: &Fixture, method: &str, uri: &str, role: Option<Role>, body: Op
     if body.is_some() {
         b = b.header("content-type", "application/json");
     }
-    let req = b.body(body.map_or_else(Body::empty, |s| Body::from(s.to_string()))).unwrap();
+    let req = b
+        .body(body.map_or_else(Body::empty, |s| Body::from(s.to_string())))
+        .unwrap();
     let resp = app(f.state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, bytes, headers)
 }
 
@@ -61,10 +76,25 @@ fn screen_body() -> String {
 #[tokio::test]
 async fn role_matrix_for_every_route() {
     let f = fixture(Config::default());
-    let (at_cecot, elsewhere, assigned, man) = (f.at_cecot.clone(), f.elsewhere.clone(), f.assigned.clone(), f.manifest.clone());
+    let (at_cecot, elsewhere, assigned, man) = (
+        f.at_cecot.clone(),
+        f.elsewhere.clone(),
+        f.assigned.clone(),
+        f.manifest.clone(),
+    );
     let new_manifest = json!({"flight":"CX100","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":"2025-04-10"}).to_string();
-    let g = |uri: String, expect: [u16; 7]| Case { method: "GET", uri, body: None, expect };
-    let p = |uri: String, body: &str, expect: [u16; 7]| Case { method: "POST", uri, body: Some(body.to_string()), expect };
+    let g = |uri: String, expect: [u16; 7]| Case {
+        method: "GET",
+        uri,
+        body: None,
+        expect,
+    };
+    let p = |uri: String, body: &str, expect: [u16; 7]| Case {
+        method: "POST",
+        uri,
+        body: Some(body.to_string()),
+        expect,
+    };
     let cases = vec![
         g("/healthz".into(), [O; 7]),
         g("/api/openapi.json".into(), [O; 7]),
@@ -74,39 +104,105 @@ async fn role_matrix_for_every_route() {
         g("/api/v1/me".into(), [U, O, O, O, O, O, O]),
         g("/api/v1/log/checkpoints".into(), [U, O, O, O, O, O, O]),
         g("/api/v1/log/proof?index=0".into(), [U, O, O, O, O, O, O]),
-        g("/api/v1/log/consistency?old=1".into(), [U, O, O, O, O, O, O]),
-        g("/api/v1/log/leaves?from=0&to=3".into(), [U, F, F, F, F, O, F]),
+        g(
+            "/api/v1/log/consistency?old=1".into(),
+            [U, O, O, O, O, O, O],
+        ),
+        g(
+            "/api/v1/log/leaves?from=0&to=3".into(),
+            [U, F, F, F, F, O, F],
+        ),
         g("/api/v1/verify".into(), [U, F, F, F, F, O, F]),
         g("/api/v1/locator/stats".into(), [U, F, F, F, F, O, O]),
         g("/api/v1/access-log".into(), [U, F, F, F, F, O, O]),
         g("/api/v1/persons?q=a".into(), [U, O, O, O, O, O, O]),
         g(format!("/api/v1/persons/{at_cecot}"), [U, O, O, O, F, O, O]),
-        g(format!("/api/v1/persons/{elsewhere}"), [U, O, O, F, F, O, O]),
+        g(
+            format!("/api/v1/persons/{elsewhere}"),
+            [U, O, O, F, F, O, O],
+        ),
         g(format!("/api/v1/persons/{assigned}"), [U, O, O, 0, O, O, O]),
         g("/api/v1/manifests".into(), [U, O, O, O, F, O, O]),
         g(format!("/api/v1/manifests/{man}"), [U, O, O, O, F, O, O]),
         g("/api/v1/cases?open=false".into(), [U, O, O, O, F, O, O]),
         g("/api/v1/housing/facilities".into(), [U, O, O, O, F, O, O]),
-        g("/api/v1/housing/facilities/CECOT/cells".into(), [U, O, O, O, F, O, O]),
-        g("/api/v1/housing/facilities/USDC-TX/cells".into(), [U, O, O, F, F, O, O]),
+        g(
+            "/api/v1/housing/facilities/CECOT/cells".into(),
+            [U, O, O, O, F, O, O],
+        ),
+        g(
+            "/api/v1/housing/facilities/USDC-TX/cells".into(),
+            [U, O, O, F, F, O, O],
+        ),
         g("/api/v1/population".into(), [U, O, O, O, F, O, O]),
         g("/api/v1/invoices".into(), [U, F, O, O, F, O, O]),
-        p("/api/v1/screen".into(), &screen_body(), [U, O, O, F, F, F, F]),
-        p("/api/v1/manifests".into(), &new_manifest, [U, C, C, F, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/passengers"), r#"{"person_id":"T-1"}"#, [U, 0, 0, F, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/approve"), "{}", [U, F, 0, F, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/arrive"), "", [U, F, F, 0, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/reconcile"), "", [U, F, F, 0, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/close"), "", [U, F, 0, 0, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/screen"), "", [U, 0, 0, F, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/depart"), "", [U, 0, 0, F, F, F, F]),
-        p(format!("/api/v1/manifests/{man}/intake"), r#"{"records":[]}"#, [U, F, F, 0, F, F, F]),
-        p("/api/v1/cases/NOPE/resolve".into(), r#"{"reason":"x"}"#, [U, F, 404, 404, F, F, F]),
-        p("/api/v1/admin/tokens".into(), r#"{"role":"auditor","name":"bob"}"#, [U, F, F, F, F, F, C]),
+        p(
+            "/api/v1/screen".into(),
+            &screen_body(),
+            [U, O, O, F, F, F, F],
+        ),
+        p(
+            "/api/v1/manifests".into(),
+            &new_manifest,
+            [U, C, C, F, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/passengers"),
+            r#"{"person_id":"T-1"}"#,
+            [U, 0, 0, F, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/approve"),
+            "{}",
+            [U, F, 0, F, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/arrive"),
+            "",
+            [U, F, F, 0, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/reconcile"),
+            "",
+            [U, F, F, 0, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/close"),
+            "",
+            [U, F, 0, 0, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/screen"),
+            "",
+            [U, 0, 0, F, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/depart"),
+            "",
+            [U, 0, 0, F, F, F, F],
+        ),
+        p(
+            format!("/api/v1/manifests/{man}/intake"),
+            r#"{"records":[]}"#,
+            [U, F, F, 0, F, F, F],
+        ),
+        p(
+            "/api/v1/cases/NOPE/resolve".into(),
+            r#"{"reason":"x"}"#,
+            [U, F, 404, 404, F, F, F],
+        ),
+        p(
+            "/api/v1/admin/tokens".into(),
+            r#"{"role":"auditor","name":"bob"}"#,
+            [U, F, F, F, F, F, C],
+        ),
     ];
     let mut failures = Vec::new();
     for c in &cases {
-        for (i, role) in std::iter::once(None).chain(Role::ALL.into_iter().map(Some)).enumerate() {
+        for (i, role) in std::iter::once(None)
+            .chain(Role::ALL.into_iter().map(Some))
+            .enumerate()
+        {
             let want = c.expect[i];
             let (got, body, _) = call(&f, c.method, &c.uri, role, c.body.as_deref(), None).await;
             // 0: allowed by role; the manifest's state decides (200, 409 or 422), never 401/403/5xx.
@@ -116,17 +212,34 @@ async fn role_matrix_for_every_route() {
                 got.as_u16() == want
             };
             if !ok {
-                failures.push(format!("{} {} as {:?}: want {want}, got {got}: {}", c.method, c.uri, role, String::from_utf8_lossy(&body)));
+                failures.push(format!(
+                    "{} {} as {:?}: want {want}, got {got}: {}",
+                    c.method,
+                    c.uri,
+                    role,
+                    String::from_utf8_lossy(&body)
+                ));
             }
             if got.as_u16() >= 400 && c.uri.starts_with("/api/v1") {
                 let v = json_of(&body);
-                assert!(v["error"]["code"].is_string() && v["error"]["message"].is_string(), "error shape: {v}");
+                assert!(
+                    v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+                    "error shape: {v}"
+                );
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The counsel sees their assigned person.
-    let (s, _, _) = call(&f, "GET", &format!("/api/v1/persons/{assigned}"), Some(Role::Counsel), None, None).await;
+    let (s, _, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/persons/{assigned}"),
+        Some(Role::Counsel),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -140,7 +253,13 @@ async fn every_person_read_is_appended_to_the_ledger() {
     assert_eq!(st, StatusCode::OK);
     let v = json_of(&body);
     assert_eq!(v["person"]["id"], f.at_cecot.as_str());
-    assert!(v["timeline"].as_array().unwrap().iter().all(|e| e["seq"].is_u64() && e["kind"].is_string()));
+    assert!(
+        v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["seq"].is_u64() && e["kind"].is_string())
+    );
     assert!(!v["timeline"].as_array().unwrap().is_empty());
     call(&f, "GET", &uri, Some(Role::SendingOfficer), None, None).await;
     assert_eq!(s.size().unwrap(), before + 2);
@@ -149,13 +268,24 @@ async fn every_person_read_is_appended_to_the_ledger() {
     assert_eq!(log[0].actor, "sending_officer:t");
     assert_eq!(log[1].actor, "auditor:t");
     let last = s.leaf(before + 1).unwrap().unwrap();
-    assert!(last.contains("\"kind\":\"person_read\"") && last.contains(&f.at_cecot), "{last}");
+    assert!(
+        last.contains("\"kind\":\"person_read\"") && last.contains(&f.at_cecot),
+        "{last}"
+    );
     // A refused read is not a read: nothing appended.
     let (st, _, _) = call(&f, "GET", &uri, Some(Role::Counsel), None, None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_eq!(s.size().unwrap(), before + 2);
     // The access log is visible to auditors.
-    let (_, body, _) = call(&f, "GET", &format!("/api/v1/access-log?person={}", f.at_cecot), Some(Role::Auditor), None, None).await;
+    let (_, body, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/access-log?person={}", f.at_cecot),
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(json_of(&body).as_array().unwrap().len(), 2);
 }
 
@@ -163,20 +293,52 @@ async fn every_person_read_is_appended_to_the_ledger() {
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let f = fixture(Config::default());
     let body = json!({"flight":"CX7","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":"2025-04-10"}).to_string();
-    let (s1, b1, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&body), Some("k-1")).await;
+    let (s1, b1, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&body),
+        Some("k-1"),
+    )
+    .await;
     assert_eq!(s1, StatusCode::CREATED);
     let mut store = common::open(&f.path, f.clock.clone());
     let size = store.size().unwrap();
-    let (s2, b2, h2) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&body), Some("k-1")).await;
+    let (s2, b2, h2) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&body),
+        Some("k-1"),
+    )
+    .await;
     assert_eq!((s2, b2.clone()), (s1, b1.clone()));
     assert_eq!(h2.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(store.size().unwrap(), size, "a replay appends nothing");
     let other = body.replace("CX7", "CX8");
-    let (s3, b3, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&other), Some("k-1")).await;
+    let (s3, b3, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&other),
+        Some("k-1"),
+    )
+    .await;
     assert_eq!(s3, StatusCode::CONFLICT);
     assert_eq!(json_of(&b3)["error"]["code"], "idempotency_conflict");
     // Without a key, a second POST is a second manifest.
-    let (s4, b4, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&body), None).await;
+    let (s4, b4, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&body),
+        None,
+    )
+    .await;
     assert_eq!(s4, StatusCode::CREATED);
     assert_ne!(json_of(&b4)["id"], json_of(&b1)["id"]);
 }
@@ -185,56 +347,212 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
 async fn manifest_lifecycle_through_the_api() {
     let f = fixture(Config::default());
     let body = json!({"flight":"CX9","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":"2025-04-10"}).to_string();
-    let (_, b, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&body), None).await;
+    let (_, b, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&body),
+        None,
+    )
+    .await;
     let id = json_of(&b)["id"].as_str().unwrap().to_string();
     for p in &f.eligible {
-        let (s, b, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/passengers"), Some(Role::SendingOfficer), Some(&json!({"person_id": p}).to_string()), None).await;
+        let (s, b, _) = call(
+            &f,
+            "POST",
+            &format!("/api/v1/manifests/{id}/passengers"),
+            Some(Role::SendingOfficer),
+            Some(&json!({"person_id": p}).to_string()),
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     }
-    let (s, b, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/screen"), Some(Role::SendingOfficer), None, None).await;
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/screen"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let outcomes = json_of(&b);
-    assert!(outcomes.as_array().unwrap().iter().all(|o| o["outcome"] == "eligible"), "{outcomes}");
+    assert!(
+        outcomes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["outcome"] == "eligible"),
+        "{outcomes}"
+    );
     // Two-person rule: the creator's own supervisor token is another person, so this works.
-    let (s, b, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/approve"), Some(Role::SendingSupervisor), Some("{}"), None).await;
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/approve"),
+        Some(Role::SendingSupervisor),
+        Some("{}"),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     // Approving twice is a state conflict.
-    let (s, _, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/approve"), Some(Role::SendingSupervisor), Some("{}"), None).await;
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/approve"),
+        Some(Role::SendingSupervisor),
+        Some("{}"),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/depart"), Some(Role::SendingOfficer), None, None).await;
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/depart"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/arrive"), Some(Role::ReceivingOfficer), None, None).await;
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/arrive"),
+        Some(Role::ReceivingOfficer),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (_, b, _) = call(&f, "GET", &format!("/api/v1/manifests/{id}"), Some(Role::Auditor), None, None).await;
+    let (_, b, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/manifests/{id}"),
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
     let m = json_of(&b);
     assert_eq!(m["manifest"]["state"], "arrived");
     assert_eq!(m["passengers"].as_array().unwrap().len(), 2);
-    let (s, _, _) = call(&f, "POST", &format!("/api/v1/manifests/{id}/fly"), Some(Role::SendingOfficer), None, None).await;
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/fly"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn malformed_json_and_wrong_types_name_the_field() {
     let f = fixture(Config::default());
-    let (s, b, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some("{not json"), None).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&b));
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some("{not json"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
     let bad = json!({"flight":"CX1","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":5}).to_string();
-    let (s, b, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&bad), None).await;
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&bad),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(json_of(&b)["error"]["message"].as_str().unwrap().contains("departure_on"), "{}", String::from_utf8_lossy(&b));
+    assert!(
+        json_of(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("departure_on"),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
     let bad = json!({"flight":"CX1","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"sv","basis":"removal","departure_on":"2025-04-10"}).to_string();
-    let (s, b, _) = call(&f, "POST", "/api/v1/manifests", Some(Role::SendingOfficer), Some(&bad), None).await;
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&bad),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(json_of(&b)["error"]["message"].as_str().unwrap().contains("destination_country"));
+    assert!(
+        json_of(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("destination_country")
+    );
     let (s, b, _) = call(&f, "POST", "/api/v1/screen", Some(Role::SendingOfficer), Some(r#"{"id":"x","on":"2025-04-10","person":{"id":"P","nationalities":["SV"],"us_status":"martian"},"records":[],"transfer":{"basis":"removal","destination_country":"SV"}}"#), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(json_of(&b)["error"]["message"].as_str().unwrap().contains("us_status"), "{}", String::from_utf8_lossy(&b));
-    let (s, _, _) = call(&f, "POST", "/api/v1/screen", Some(Role::SendingOfficer), Some("]]"), None).await;
+    assert!(
+        json_of(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("us_status"),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        "/api/v1/screen",
+        Some(Role::SendingOfficer),
+        Some("]]"),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, b, _) = call(&f, "GET", "/api/v1/log/proof?index=minus", Some(Role::Auditor), None, None).await;
+    let (s, b, _) = call(
+        &f,
+        "GET",
+        "/api/v1/log/proof?index=minus",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(json_of(&b)["error"]["message"].as_str().unwrap().contains("index"));
-    let (s, _, _) = call(&f, "GET", "/api/v1/log/proof?index=99999999", Some(Role::Auditor), None, None).await;
+    assert!(
+        json_of(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("index")
+    );
+    let (s, _, _) = call(
+        &f,
+        "GET",
+        "/api/v1/log/proof?index=99999999",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _, _) = call(&f, "GET", "/api/v1/locate?family=X", None, None, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -246,27 +564,61 @@ async fn malformed_json_and_wrong_types_name_the_field() {
 
 #[tokio::test]
 async fn oversized_body_is_413_and_headers_are_set() {
-    let f = fixture(Config { body_limit: 1024, ..Config::default() });
+    let f = fixture(Config {
+        body_limit: 1024,
+        ..Config::default()
+    });
     let big = format!("{{\"person_id\":\"{}\"}}", "x".repeat(4096));
-    let (s, _, _) = call(&f, "POST", &format!("/api/v1/manifests/{}/passengers", f.manifest), Some(Role::SendingOfficer), Some(&big), None).await;
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{}/passengers", f.manifest),
+        Some(Role::SendingOfficer),
+        Some(&big),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     let (_, _, h) = call(&f, "GET", "/healthz", None, None, None).await;
-    for k in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "x-request-id"] {
+    for k in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "x-request-id",
+    ] {
         assert!(h.contains_key(k), "missing {k}");
     }
 }
 
 #[tokio::test]
 async fn anonymous_locator_is_rate_limited_and_counted() {
-    let f = fixture(Config { locate_anon_per_minute: 3, ..Config::default() });
+    let f = fixture(Config {
+        locate_anon_per_minute: 3,
+        ..Config::default()
+    });
     let uri = "/api/v1/locate?family=Martinez%20Hernandez&given=Jose&country=SV&dob=1991-04-12";
     for _ in 0..3 {
         let (s, b, _) = call(&f, "GET", uri, None, None, None).await;
         assert_eq!(s, StatusCode::OK);
         let hits = json_of(&b);
         assert_eq!(hits[0]["person_id"], "T-1", "{hits}");
-        let keys: Vec<&str> = hits[0].as_object().unwrap().keys().map(String::as_str).collect();
-        for k in ["person_id", "family_names", "given_names", "country_of_birth", "year_of_birth", "facility_id", "status", "score"] {
+        let keys: Vec<&str> = hits[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in [
+            "person_id",
+            "family_names",
+            "given_names",
+            "country_of_birth",
+            "year_of_birth",
+            "facility_id",
+            "status",
+            "score",
+        ] {
             assert!(keys.contains(&k), "missing {k}");
         }
     }
@@ -277,13 +629,35 @@ async fn anonymous_locator_is_rate_limited_and_counted() {
         let (s, _, _) = call(&f, "GET", uri, Some(Role::Counsel), None, None).await;
         assert_eq!(s, StatusCode::OK, "a valid token is not limited");
     }
-    let (_, b, _) = call(&f, "GET", "/api/v1/locator/stats", Some(Role::Auditor), None, None).await;
+    let (_, b, _) = call(
+        &f,
+        "GET",
+        "/api/v1/locator/stats",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
     let v = json_of(&b);
     assert_eq!(v[0]["anonymous"], 3);
     assert_eq!(v[0]["authenticated"], 5);
     // A typo and a dropped accent still find the person.
-    let (_, b, _) = call(&f, "GET", "/api/v1/locate?family=Martines&country=SV", Some(Role::Auditor), None, None).await;
-    assert!(json_of(&b).as_array().unwrap().iter().any(|h| h["person_id"] == "T-1"));
+    let (_, b, _) = call(
+        &f,
+        "GET",
+        "/api/v1/locate?family=Martines&country=SV",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        json_of(&b)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["person_id"] == "T-1")
+    );
 }
 
 #[tokio::test]
@@ -292,7 +666,16 @@ async fn openapi_lists_every_route() {
     let (_, b, _) = call(&f, "GET", "/api/openapi.json", None, None, None).await;
     let v = json_of(&b);
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/healthz", "/api/v1/log/checkpoint", "/api/v1/locate", "/api/v1/screen", "/api/v1/persons/{id}", "/api/openapi.json", "/api/v1/manifests/{id}/{action}", "/api/v1/log/proof"] {
+    for p in [
+        "/healthz",
+        "/api/v1/log/checkpoint",
+        "/api/v1/locate",
+        "/api/v1/screen",
+        "/api/v1/persons/{id}",
+        "/api/openapi.json",
+        "/api/v1/manifests/{id}/{action}",
+        "/api/v1/log/proof",
+    ] {
         assert!(v["paths"].get(p).is_some(), "missing {p}");
     }
 }
@@ -307,36 +690,86 @@ async fn pages_follow_the_language_and_forms_need_csrf() {
         }
         app(f.state.clone()).oneshot(b.body(Body::empty()).unwrap())
     };
-    for (al, tag) in [(None, "en"), (Some("es-SV,es;q=0.9,en;q=0.5"), "es"), (Some("fr, en;q=0.3"), "en")] {
+    for (al, tag) in [
+        (None, "en"),
+        (Some("es-SV,es;q=0.9,en;q=0.5"), "es"),
+        (Some("fr, en;q=0.3"), "en"),
+    ] {
         let r = get("/locator", al).await.unwrap();
-        let html = String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        let html =
+            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
         assert!(html.contains(&format!("<html lang=\"{tag}\">")), "{al:?}");
     }
     let r = get("/locator?lang=es", None).await.unwrap();
-    assert!(r.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("lang=es")));
+    assert!(
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("lang=es"))
+    );
     // Logging in without the double-submit cookie is refused.
-    let req = Request::builder().method("POST").uri("/login").header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(format!("csrf=abc&token={}", f.tokens[&Role::Auditor]))).unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "csrf=abc&token={}",
+            f.tokens[&Role::Auditor]
+        )))
+        .unwrap();
     let r = app(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // With it, a session cookie (HttpOnly, SameSite=Strict) is set.
     let pre = "p".repeat(43);
-    let req = Request::builder().method("POST").uri("/login").header("content-type", "application/x-www-form-urlencoded")
+    let req = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", format!("custodia_csrf={pre}"))
-        .body(Body::from(format!("csrf={pre}&token={}&next=/auditor", f.tokens[&Role::Auditor]))).unwrap();
+        .body(Body::from(format!(
+            "csrf={pre}&token={}&next=/auditor",
+            f.tokens[&Role::Auditor]
+        )))
+        .unwrap();
     let r = app(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let sc = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict"), "{sc}");
+    let sc = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        sc.contains("HttpOnly") && sc.contains("SameSite=Strict"),
+        "{sc}"
+    );
     let session = sc.split(';').next().unwrap().to_string();
     // A POST with the session but without its CSRF token is refused.
-    let req = Request::builder().method("POST").uri(format!("/manifests/{}/action", f.manifest)).header("cookie", &session)
-        .header("content-type", "application/x-www-form-urlencoded").body(Body::from("action=screen")).unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/manifests/{}/action", f.manifest))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("action=screen"))
+        .unwrap();
     let r = app(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Pages the session may see.
-    for uri in ["/", "/auditor", "/manifests", &format!("/manifests/{}", f.manifest), &format!("/persons/{}", f.at_cecot), "/proof?index=3", "/persons?q=a"] {
-        let req = Request::builder().uri(uri).header("cookie", &session).body(Body::empty()).unwrap();
+    for uri in [
+        "/",
+        "/auditor",
+        "/manifests",
+        &format!("/manifests/{}", f.manifest),
+        &format!("/persons/{}", f.at_cecot),
+        "/proof?index=3",
+        "/persons?q=a",
+    ] {
+        let req = Request::builder()
+            .uri(uri)
+            .header("cookie", &session)
+            .body(Body::empty())
+            .unwrap();
         let r = app(f.state.clone()).oneshot(req).await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{uri}");
     }
@@ -355,17 +788,40 @@ mod fuzz {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(|i| json!(i)),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
             "[a-zA-Z0-9_ -]{0,12}".prop_map(Value::String),
-            prop_oneof![Just("2025-04-10"), Just("SV"), Just("removal"), Just("T-1"), Just("CECOT"), Just("USDC-TX"), Just("needs_review")].prop_map(|s| Value::String(s.into())),
+            prop_oneof![
+                Just("2025-04-10"),
+                Just("SV"),
+                Just("removal"),
+                Just("T-1"),
+                Just("CECOT"),
+                Just("USDC-TX"),
+                Just("needs_review")
+            ]
+            .prop_map(|s| Value::String(s.into())),
         ];
         leaf.prop_recursive(3, 24, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
                 prop::collection::btree_map(
-                    prop_oneof![Just("flight".to_string()), Just("person_id".to_string()), Just("id".to_string()), Just("on".to_string()), Just("person".to_string()),
-                        Just("records".to_string()), Just("transfer".to_string()), Just("justifications".to_string()), Just("reason".to_string()),
-                        Just("role".to_string()), Just("name".to_string()), Just("departure_on".to_string()), "[a-z_]{1,8}".prop_map(|s| s)],
+                    prop_oneof![
+                        Just("flight".to_string()),
+                        Just("person_id".to_string()),
+                        Just("id".to_string()),
+                        Just("on".to_string()),
+                        Just("person".to_string()),
+                        Just("records".to_string()),
+                        Just("transfer".to_string()),
+                        Just("justifications".to_string()),
+                        Just("reason".to_string()),
+                        Just("role".to_string()),
+                        Just("name".to_string()),
+                        Just("departure_on".to_string()),
+                        "[a-z_]{1,8}".prop_map(|s| s)
+                    ],
                     inner,
                     0..6
                 )

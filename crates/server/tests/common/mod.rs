@@ -31,11 +31,23 @@ pub struct Fixture {
 }
 
 pub fn open(path: &str, clock: Arc<ManualClock>) -> Store {
-    Store::open(path, OpenOptions { key_path: None, clock }).unwrap()
+    Store::open(
+        path,
+        OpenOptions {
+            key_path: None,
+            clock,
+        },
+    )
+    .unwrap()
 }
 
 pub fn first(s: &mut Store, sql: &str) -> String {
-    s.read(|c| Ok(c.query(sql, &[])?)).unwrap().first().and_then(|r| r.first()).and_then(Value::opt_str).unwrap_or_else(|| panic!("no row for {sql}"))
+    s.read(|c| c.query(sql, &[]))
+        .unwrap()
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::opt_str)
+        .unwrap_or_else(|| panic!("no row for {sql}"))
 }
 
 pub fn fixture(config: Config) -> Fixture {
@@ -74,25 +86,41 @@ pub fn fixture(config: Config) -> Fixture {
             actor: "admin:test".into(),
             data: EventData::LegalRecordAdded {
                 person_id: id.clone(),
-                record: serde_json::from_str::<Record>(r#"{"type":"removal_order","date":"2024-11-02","final":true}"#).unwrap(),
+                record: serde_json::from_str::<Record>(
+                    r#"{"type":"removal_order","date":"2024-11-02","final":true}"#,
+                )
+                .unwrap(),
             },
         });
         evs.push(NewEvent {
             occurred_at: now,
             actor: "admin:test".into(),
-            data: EventData::CustodyReported { person_id: id.clone(), facility_id: Some("USDC-TX".into()), status: CustodyStatus::InCustody },
+            data: EventData::CustodyReported {
+                person_id: id.clone(),
+                facility_id: Some("USDC-TX".into()),
+                status: CustodyStatus::InCustody,
+            },
         });
         eligible.push(id);
     }
     s.append(evs).unwrap();
-    let at_cecot = first(&mut s, "SELECT id FROM persons WHERE facility_id = 'CECOT' AND id NOT IN (SELECT person_id FROM counsel) ORDER BY id LIMIT 1");
+    let at_cecot = first(
+        &mut s,
+        "SELECT id FROM persons WHERE facility_id = 'CECOT' AND id NOT IN (SELECT person_id FROM counsel) ORDER BY id LIMIT 1",
+    );
     let elsewhere = first(
         &mut s,
         "SELECT id FROM persons WHERE COALESCE(facility_id, '') <> 'CECOT' AND id NOT IN (SELECT person_id FROM counsel) \
          AND id NOT IN (SELECT mp.person_id FROM manifest_passengers mp JOIN manifests m ON m.id = mp.manifest_id WHERE m.to_facility = 'CECOT') ORDER BY id LIMIT 1",
     );
-    let assigned = first(&mut s, "SELECT person_id FROM counsel WHERE counsel = 'counsel:demo' ORDER BY person_id LIMIT 1");
-    let manifest = first(&mut s, "SELECT id FROM manifests WHERE to_facility = 'CECOT' ORDER BY id LIMIT 1");
+    let assigned = first(
+        &mut s,
+        "SELECT person_id FROM counsel WHERE counsel = 'counsel:demo' ORDER BY person_id LIMIT 1",
+    );
+    let manifest = first(
+        &mut s,
+        "SELECT id FROM manifests WHERE to_facility = 'CECOT' ORDER BY id LIMIT 1",
+    );
     let mut tokens = HashMap::new();
     for role in Role::ALL {
         let (name, fac) = match role {
@@ -100,9 +128,23 @@ pub fn fixture(config: Config) -> Fixture {
             Role::ReceivingOfficer => ("intake", Some("CECOT")),
             _ => ("t", None),
         };
-        tokens.insert(role, custodia_server::auth::create_token(&mut s, role, name, fac).unwrap());
+        tokens.insert(
+            role,
+            custodia_server::auth::create_token(&mut s, role, name, fac).unwrap(),
+        );
     }
     let stores = vec![s, open(&path, clock.clone())];
     let state = AppState::new(Pool::new(stores), clock.clone(), config);
-    Fixture { dir, path, clock, state, tokens, at_cecot, elsewhere, assigned, manifest, eligible }
+    Fixture {
+        dir,
+        path,
+        clock,
+        state,
+        tokens,
+        at_cecot,
+        elsewhere,
+        assigned,
+        manifest,
+        eligible,
+    }
 }
