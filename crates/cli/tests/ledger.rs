@@ -4,8 +4,8 @@
 mod support;
 
 use base64::Engine as _;
-use custodia_ledger::{leaf_hash, verify_consistency, verify_inclusion, Hash};
-use support::{s, Scratch};
+use custodia_ledger::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+use support::{Scratch, s};
 
 fn hash(h: &str) -> Hash {
     Hash(hex::decode(h).unwrap().try_into().unwrap())
@@ -15,7 +15,9 @@ fn root_of(checkpoint: &str) -> (u64, Hash) {
     let mut l = checkpoint.lines();
     let _origin = l.next().unwrap();
     let size = l.next().unwrap().parse().unwrap();
-    let b = base64::engine::general_purpose::STANDARD.decode(l.next().unwrap()).unwrap();
+    let b = base64::engine::general_purpose::STANDARD
+        .decode(l.next().unwrap())
+        .unwrap();
     (size, Hash(b.try_into().unwrap()))
 }
 
@@ -40,11 +42,19 @@ fn log_commands_follow_the_contract() {
     let leaves: Vec<&str> = export.lines().collect();
     assert_eq!(leaves.len() as u64, size);
     for (i, l) in leaves.iter().enumerate() {
-        assert!(l.starts_with(&format!("{{\"seq\":{i},\"occurred_at\":\"")), "leaf {i}: {l}");
+        assert!(
+            l.starts_with(&format!("{{\"seq\":{i},\"occurred_at\":\"")),
+            "leaf {i}: {l}"
+        );
         // The first keys, in order: seq, occurred_at, recorded_at, kind.
         let rest = &l[format!("{{\"seq\":{i},\"occurred_at\":\"").len()..];
-        let rest = &rest[rest.find("\",\"recorded_at\":\"").expect("recorded_at third")..];
-        assert!(rest[18..].find("\",\"kind\":\"").is_some_and(|k| k <= 25), "kind fourth: {l}");
+        let rest = &rest[rest
+            .find("\",\"recorded_at\":\"")
+            .expect("recorded_at third")..];
+        assert!(
+            rest[18..].find("\",\"kind\":\"").is_some_and(|k| k <= 25),
+            "kind fourth: {l}"
+        );
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         assert_eq!(v["seq"], i);
     }
@@ -53,19 +63,34 @@ fn log_commands_follow_the_contract() {
 
     // Every inclusion proof verifies against the checkpoint's root.
     for i in [0, 1, size / 2, size - 1] {
-        let p: serde_json::Value = serde_json::from_str(&w.ok(&["log", "prove", "--index", &i.to_string()])).unwrap();
+        let p: serde_json::Value =
+            serde_json::from_str(&w.ok(&["log", "prove", "--index", &i.to_string()])).unwrap();
         assert_eq!(p["index"], i);
         assert_eq!(p["size"], size);
         let lh = hash(p["leaf_hash"].as_str().unwrap());
         assert_eq!(lh, leaf_hash(leaves[i as usize].as_bytes()));
-        let proof: Vec<Hash> = p["proof"].as_array().unwrap().iter().map(|h| hash(h.as_str().unwrap())).collect();
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| hash(h.as_str().unwrap()))
+            .collect();
         verify_inclusion(&proof, size, root, i, lh).unwrap();
     }
     // A proof in an older tree, and a consistency proof to it.
     let old = size / 3;
-    let c: serde_json::Value = serde_json::from_str(&w.ok(&["log", "consistency", "--old", &old.to_string()])).unwrap();
-    assert_eq!((c["old_size"].as_u64(), c["new_size"].as_u64()), (Some(old), Some(size)));
-    let proof: Vec<Hash> = c["proof"].as_array().unwrap().iter().map(|h| hash(h.as_str().unwrap())).collect();
+    let c: serde_json::Value =
+        serde_json::from_str(&w.ok(&["log", "consistency", "--old", &old.to_string()])).unwrap();
+    assert_eq!(
+        (c["old_size"].as_u64(), c["new_size"].as_u64()),
+        (Some(old), Some(size))
+    );
+    let proof: Vec<Hash> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hash(h.as_str().unwrap()))
+        .collect();
     let old_root = {
         // The root of the first `old` leaves, computed independently from the export.
         let mut f = custodia_ledger::Frontier::default();
@@ -84,15 +109,34 @@ fn log_commands_follow_the_contract() {
 
     // verify, and verify against an earlier checkpoint.
     let out = w.ok(&["verify"]);
-    assert_eq!(out.trim(), format!("ok: {size} entries, root {}", hex::encode(root.0)));
+    assert_eq!(
+        out.trim(),
+        format!("ok: {size} entries, root {}", hex::encode(root.0))
+    );
     let cp_file = w.write("old.checkpoint", &cp);
-    w.ok(&["import", "persons", s(&w.write("p.csv", "person_id,family_names,given_names\nX-1,Ramos,Elena\n"))]);
+    w.ok(&[
+        "import",
+        "persons",
+        s(&w.write(
+            "p.csv",
+            "person_id,family_names,given_names\nX-1,Ramos,Elena\n",
+        )),
+    ]);
     w.ok(&["verify", "--checkpoint", s(&cp_file)]);
     // A checkpoint from another log is not one this log extends.
     let other = Scratch::new("log-other");
     other.ok(&["demo", "--scale", "tiny", "--seed", "4"]);
     let foreign = other.write("foreign.checkpoint", &other.ok(&["log", "checkpoint"]));
-    let err = w.fails(1, &["verify", "--checkpoint", s(&foreign), "--vkey", other.ok(&["log", "key"]).trim()]);
+    let err = w.fails(
+        1,
+        &[
+            "verify",
+            "--checkpoint",
+            s(&foreign),
+            "--vkey",
+            other.ok(&["log", "key"]).trim(),
+        ],
+    );
     assert!(err.contains("checkpoint"), "{err}");
 }
 
@@ -101,14 +145,30 @@ fn verify_names_the_first_tampered_entry() {
     let w = Scratch::new("tamper");
     w.ok(&["demo", "--scale", "tiny", "--seed", "3"]);
     let c = rusqlite::Connection::open(&w.db).unwrap();
-    c.execute("UPDATE ledger SET body = replace(body, 'Admitted', 'admitted') WHERE seq = 40", []).unwrap();
-    c.execute("UPDATE ledger SET body = replace(body, '\"seq\":41', '\"seq\":42') WHERE seq = 41", []).unwrap();
+    c.execute(
+        "UPDATE ledger SET body = replace(body, 'Admitted', 'admitted') WHERE seq = 40",
+        [],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE ledger SET body = replace(body, '\"seq\":41', '\"seq\":42') WHERE seq = 41",
+        [],
+    )
+    .unwrap();
     drop(c);
     let err = w.fails(1, &["verify"]);
     assert!(err.contains("entry 41"), "{err}");
     let c = rusqlite::Connection::open(&w.db).unwrap();
-    c.execute("UPDATE persons SET facility_id = 'ELSEWHERE' WHERE id = (SELECT MIN(id) FROM persons)", []).unwrap();
-    c.execute("UPDATE ledger SET body = replace(body, '\"seq\":42', '\"seq\":41') WHERE seq = 41", []).unwrap();
+    c.execute(
+        "UPDATE persons SET facility_id = 'ELSEWHERE' WHERE id = (SELECT MIN(id) FROM persons)",
+        [],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE ledger SET body = replace(body, '\"seq\":42', '\"seq\":41') WHERE seq = 41",
+        [],
+    )
+    .unwrap();
     drop(c);
     let err = w.fails(1, &["verify"]);
     assert!(err.contains("table `persons`"), "{err}");
@@ -121,7 +181,10 @@ fn demo_is_deterministic_and_refuses_a_full_store() {
     a.ok(&["demo", "--scale", "tiny", "--seed", "9"]);
     b.ok(&["demo", "--scale", "tiny", "--seed", "9"]);
     assert_eq!(a.ok(&["log", "export"]), b.ok(&["log", "export"]));
-    assert_eq!(root_of(&a.ok(&["log", "checkpoint"])), root_of(&b.ok(&["log", "checkpoint"])));
+    assert_eq!(
+        root_of(&a.ok(&["log", "checkpoint"])),
+        root_of(&b.ok(&["log", "checkpoint"]))
+    );
     let before = a.size();
     let err = a.fails(2, &["demo", "--scale", "tiny"]);
     assert!(err.contains("already holds"), "{err}");
@@ -143,23 +206,44 @@ fn import_persons_is_atomic_and_idempotent() {
     assert!(after_first >= 5);
     let o = w.run(&["import", "persons", s(&good)]);
     assert!(o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing new"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("nothing new"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(w.size(), after_first, "re-import adds nothing");
 
     // One bad row anywhere rejects the whole file, naming line and field; nothing is written.
     for (body, line, field) in [
-        ("A-9,Ruiz,Ana,1990-02-30,F,SV,SV,,in_custody", 3, "date_of_birth"),
-        ("A-9,Ruiz,Ana,1990-02-03,F,El Salvador,SV,,in_custody", 3, "country_of_birth"),
+        (
+            "A-9,Ruiz,Ana,1990-02-30,F,SV,SV,,in_custody",
+            3,
+            "date_of_birth",
+        ),
+        (
+            "A-9,Ruiz,Ana,1990-02-03,F,El Salvador,SV,,in_custody",
+            3,
+            "country_of_birth",
+        ),
         ("A-9,Ruiz,Ana,1990-02-03,F,SV,SV,,deported", 3, "status"),
         ("A-9,,Ana,1990-02-03,F,SV,SV,,in_custody", 3, "family_names"),
-        ("A-8,Ruiz,Ana,1990-02-03,F,SV,SV,,in_custody", 3, "person_id"),
+        (
+            "A-8,Ruiz,Ana,1990-02-03,F,SV,SV,,in_custody",
+            3,
+            "person_id",
+        ),
     ] {
         let bad = w.write(
             "bad.csv",
             &format!("person_id,family_names,given_names,date_of_birth,sex,country_of_birth,nationalities,facility_id,status\nA-8,Nuevo,Uno,1980-01-01,M,SV,SV,,\n{body}\n"),
         );
         let err = w.fails(2, &["import", "persons", s(&bad)]);
-        assert!(err.contains("bad.csv") && err.contains(&format!("line {line}")) && err.contains(&format!("`{field}`")), "{err}");
+        assert!(
+            err.contains("bad.csv")
+                && err.contains(&format!("line {line}"))
+                && err.contains(&format!("`{field}`")),
+            "{err}"
+        );
         assert_eq!(w.size(), after_first);
     }
     // A changed row updates; the unchanged ones add nothing.
@@ -174,12 +258,18 @@ fn import_persons_is_atomic_and_idempotent() {
 fn a_killed_import_leaves_a_store_that_verifies() {
     let w = Scratch::new("kill");
     // Many batches: the demo appends one transaction per batch.
-    let mut child = w.cmd(&["demo", "--scale", "cecot", "--seed", "1"]).spawn().unwrap();
+    let mut child = w
+        .cmd(&["demo", "--scale", "cecot", "--seed", "1"])
+        .spawn()
+        .unwrap();
     // Wait until some batches are committed, then kill -9 in the middle of the next.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let probe = rusqlite::Connection::open(&w.db).ok().and_then(|c| c.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get::<_, i64>(0)).ok());
+        let probe = rusqlite::Connection::open(&w.db).ok().and_then(|c| {
+            c.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get::<_, i64>(0))
+                .ok()
+        });
         if probe.unwrap_or(0) > 20_000 || std::time::Instant::now() > deadline {
             break;
         }

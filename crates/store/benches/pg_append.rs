@@ -13,7 +13,10 @@ use custodia_model::events::{EventData, NewEvent};
 use custodia_store::{OpenOptions, Store, Verdict};
 
 fn env_or(name: &str, d: usize) -> usize {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(d)
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(d)
 }
 
 fn events(writer: usize, from: usize, n: usize) -> Vec<NewEvent> {
@@ -21,29 +24,46 @@ fn events(writer: usize, from: usize, n: usize) -> Vec<NewEvent> {
         .map(|i| NewEvent {
             occurred_at: "2025-03-15T10:00:00Z".parse().unwrap(),
             actor: format!("officer:{writer}"),
-            data: EventData::PersonRead { person_id: format!("P-{:07}", i % 40_000) },
+            data: EventData::PersonRead {
+                person_id: format!("P-{:07}", i % 40_000),
+            },
         })
         .collect()
 }
 
 fn open(location: &str, key: &std::path::Path) -> Store {
     let clock = Arc::new(ManualClock::new("2025-03-15T12:00:00Z".parse().unwrap()));
-    Store::open(location, OpenOptions { key_path: Some(key.to_path_buf()), clock }).unwrap()
+    Store::open(
+        location,
+        OpenOptions {
+            key_path: Some(key.to_path_buf()),
+            clock,
+        },
+    )
+    .unwrap()
 }
 
 /// Appends `total` events in batches of `batch` with `writers` concurrent stores; returns
 /// events per second.
-fn append(location: &str, key: &std::path::Path, total: usize, batch: usize, writers: usize) -> f64 {
+fn append(
+    location: &str,
+    key: &std::path::Path,
+    total: usize,
+    batch: usize,
+    writers: usize,
+) -> f64 {
     drop(open(location, key)); // migrate and create the key before the clock starts
     let barrier = Arc::new(std::sync::Barrier::new(writers + 1));
     let per = total / writers;
     let hs: Vec<_> = (0..writers)
         .map(|w| {
-            let (location, key, barrier) = (location.to_string(), key.to_path_buf(), barrier.clone());
+            let (location, key, barrier) =
+                (location.to_string(), key.to_path_buf(), barrier.clone());
             std::thread::spawn(move || {
                 let mut s = open(&location, &key);
-                let batches: Vec<Vec<NewEvent>> =
-                    (0..per.div_ceil(batch)).map(|b| events(w, b * batch, batch.min(per - b * batch))).collect();
+                let batches: Vec<Vec<NewEvent>> = (0..per.div_ceil(batch))
+                    .map(|b| events(w, b * batch, batch.min(per - b * batch)))
+                    .collect();
                 barrier.wait();
                 for b in batches {
                     s.append(b).unwrap();
@@ -78,14 +98,21 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("custodia-pgbench-{id}"));
     std::fs::create_dir_all(&dir).unwrap();
     let key = dir.join("bench.key");
-    println!("append {total} person_read events in batches of {batch}; then verify (log and projections)");
+    println!(
+        "append {total} person_read events in batches of {batch}; then verify (log and projections)"
+    );
 
     let lite = dir.join("bench.db");
     let rate = append(lite.to_str().unwrap(), &key, total, batch, 1);
     let (n, vrate) = verify(lite.to_str().unwrap(), &key);
-    println!("sqlite     append {rate:>9.0} events/s   verify {vrate:>9.0} entries/s ({n} entries)");
+    println!(
+        "sqlite     append {rate:>9.0} events/s   verify {vrate:>9.0} entries/s ({n} entries)"
+    );
 
-    let Some(admin) = std::env::var("CUSTODIA_TEST_PG").ok().filter(|s| !s.is_empty()) else {
+    let Some(admin) = std::env::var("CUSTODIA_TEST_PG")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
         println!("skipping PostgreSQL: CUSTODIA_TEST_PG not set");
         let _ = std::fs::remove_dir_all(&dir);
         return;
@@ -94,12 +121,16 @@ fn main() {
     let url = custodia_store::postgres::create_database(&admin, &name).unwrap();
     let rate = append(&url, &key, total, batch, 1);
     let (n, vrate) = verify(&url, &key);
-    println!("postgres   append {rate:>9.0} events/s   verify {vrate:>9.0} entries/s ({n} entries)");
+    println!(
+        "postgres   append {rate:>9.0} events/s   verify {vrate:>9.0} entries/s ({n} entries)"
+    );
     custodia_store::postgres::drop_database(&admin, &name).unwrap();
 
     let conc_total = env_or("BENCH_CONCURRENT_EVENTS", 80_000);
     let conc_batch = env_or("BENCH_CONCURRENT_BATCH", 1_000);
-    println!("concurrent writers on PostgreSQL: {conc_total} events in batches of {conc_batch}, split among the writers");
+    println!(
+        "concurrent writers on PostgreSQL: {conc_total} events in batches of {conc_batch}, split among the writers"
+    );
     for writers in [1, 2, 4] {
         let name = format!("custodia_bench_{id}_{writers}");
         let url = custodia_store::postgres::create_database(&admin, &name).unwrap();

@@ -18,7 +18,14 @@ fn tmp(name: &str) -> PathBuf {
 
 fn build(path: &Path) -> Store {
     let clock = Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH));
-    let mut s = Store::open(path.to_str().unwrap(), OpenOptions { key_path: None, clock: clock.clone() }).unwrap();
+    let mut s = Store::open(
+        path.to_str().unwrap(),
+        OpenOptions {
+            key_path: None,
+            clock: clock.clone(),
+        },
+    )
+    .unwrap();
     for b in custodia_demo::build(11, custodia_demo::Scale::Tiny) {
         clock.set(b.recorded_at);
         s.append(b.events).unwrap();
@@ -34,7 +41,10 @@ fn pristine() -> &'static PathBuf {
         let p = dir.join("s.db");
         let _ = std::fs::remove_file(&p);
         let mut s = build(&p);
-        assert!(matches!(s.verify(&Default::default(), &mut |_| {}).unwrap(), Verdict::Ok { .. }));
+        assert!(matches!(
+            s.verify(&Default::default(), &mut |_| {}).unwrap(),
+            Verdict::Ok { .. }
+        ));
         drop(s);
         // Fold the WAL into the main file so a plain copy is complete.
         let c = rusqlite::Connection::open(&p).unwrap();
@@ -50,13 +60,24 @@ fn copy(case: &str) -> PathBuf {
     let _ = std::fs::remove_file(&dst);
     let _ = std::fs::remove_file(dir.join("s.db-wal"));
     std::fs::copy(src, &dst).unwrap();
-    std::fs::copy(format!("{}.key", src.display()), format!("{}.key", dst.display())).unwrap();
+    std::fs::copy(
+        format!("{}.key", src.display()),
+        format!("{}.key", dst.display()),
+    )
+    .unwrap();
     dst
 }
 
 fn verify(p: &Path) -> Verdict {
     let clock = Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH));
-    let mut s = Store::open(p.to_str().unwrap(), OpenOptions { key_path: None, clock }).unwrap();
+    let mut s = Store::open(
+        p.to_str().unwrap(),
+        OpenOptions {
+            key_path: None,
+            clock,
+        },
+    )
+    .unwrap();
     s.verify(&Default::default(), &mut |_| {}).unwrap()
 }
 
@@ -70,7 +91,11 @@ fn untouched_store_verifies() {
 fn a_deleted_last_entry_is_found() {
     let p = copy("deleted");
     let c = rusqlite::Connection::open(&p).unwrap();
-    c.execute("DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger)", []).unwrap();
+    c.execute(
+        "DELETE FROM ledger WHERE seq = (SELECT MAX(seq) FROM ledger)",
+        [],
+    )
+    .unwrap();
     drop(c);
     match verify(&p) {
         Verdict::Failed(m) => assert!(m.contains("checkpoint") || m.contains("entries"), "{m}"),
@@ -85,12 +110,24 @@ fn a_re_signed_rewrite_with_another_key_is_found() {
     let other = custodia_ledger::LogKey::generate(custodia_store::DEFAULT_ORIGIN).unwrap();
     let c = rusqlite::Connection::open(&p).unwrap();
     let (size, root): (i64, Vec<u8>) = c
-        .query_row("SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
-    let forged = other.sign(size as u64, custodia_ledger::Hash(root.try_into().unwrap())).unwrap();
-    c.execute("UPDATE checkpoints SET note = ? WHERE size = ?", rusqlite::params![forged.note, size]).unwrap();
+    let forged = other
+        .sign(size as u64, custodia_ledger::Hash(root.try_into().unwrap()))
+        .unwrap();
+    c.execute(
+        "UPDATE checkpoints SET note = ? WHERE size = ?",
+        rusqlite::params![forged.note, size],
+    )
+    .unwrap();
     drop(c);
-    assert!(matches!(verify(&p), Verdict::Failed(m) if m.contains(&format!("checkpoint at size {size}"))));
+    assert!(
+        matches!(verify(&p), Verdict::Failed(m) if m.contains(&format!("checkpoint at size {size}")))
+    );
 }
 
 #[test]
