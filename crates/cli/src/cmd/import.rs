@@ -162,9 +162,13 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
             let rows = parse_persons(&name, &text)?;
             let mut store = open_store(db)?;
             let now = store.clock().now();
-            let s = store
-                .import_persons(&rows, "import", now)
-                .map_err(store_err)?;
+            // One transaction: a spinner, since there is no partial progress to show.
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_message(format!("importing {} rows", rows.len()));
+            pb.enable_steady_tick(std::time::Duration::from_millis(200));
+            let s = store.import_persons(&rows, "import", now).map_err(store_err);
+            pb.finish_and_clear();
+            let s = s?;
             eprintln!(
                 "imported `{name}`: {} rows; {} added, {} updated, {} custody changes, {} unchanged{}",
                 rows.len(),
