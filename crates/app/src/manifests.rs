@@ -205,6 +205,26 @@ pub fn add_passenger(
     manifest_id: &str,
     person_id: &str,
 ) -> Result<()> {
+    change_passenger(store, actor, manifest_id, person_id, true)
+}
+
+/// Takes a person off a manifest (an approved manifest goes back to `draft`).
+pub fn remove_passenger(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    person_id: &str,
+) -> Result<()> {
+    change_passenger(store, actor, manifest_id, person_id, false)
+}
+
+fn change_passenger(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    person_id: &str,
+    add: bool,
+) -> Result<()> {
     need(actor, actor.role.is_sending(), "change passenger lists")?;
     let now = store.clock().now();
     store
@@ -220,55 +240,29 @@ pub fn add_passenger(
                     "no person `{person_id}`"
                 )));
             }
-            if passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
-                return Err(custodia_store::StoreError::Conflict(format!(
-                    "person `{person_id}` is already on `{manifest_id}`"
-                )));
-            }
-            tx.emit(ev(
-                actor,
-                now,
-                EventData::PassengerAdded {
-                    manifest_id: manifest_id.into(),
-                    person_id: person_id.into(),
+            let on = passengers(tx, manifest_id)?.iter().any(|p| p == person_id);
+            let (manifest_id, person_id) = (manifest_id.to_string(), person_id.to_string());
+            let data = match (add, on) {
+                (true, true) => {
+                    return Err(custodia_store::StoreError::Conflict(format!(
+                        "person `{person_id}` is already on `{manifest_id}`"
+                    )));
+                }
+                (false, false) => {
+                    return Err(custodia_store::StoreError::Conflict(format!(
+                        "person `{person_id}` is not on `{manifest_id}`"
+                    )));
+                }
+                (true, false) => EventData::PassengerAdded {
+                    manifest_id,
+                    person_id,
                 },
-            ));
-            Ok(())
-        })
-        .map_err(from_store)?;
-    Ok(())
-}
-
-/// Takes a person off a manifest (an approved manifest goes back to `draft`).
-pub fn remove_passenger(
-    store: &mut Store,
-    actor: &Actor,
-    manifest_id: &str,
-    person_id: &str,
-) -> Result<()> {
-    need(actor, actor.role.is_sending(), "change passenger lists")?;
-    let now = store.clock().now();
-    store
-        .transact(|tx| {
-            let m = load(tx, manifest_id)?;
-            refuse(
-                &m,
-                "changing the passenger list",
-                &["draft", "screened", "approved"],
-            )?;
-            if !passengers(tx, manifest_id)?.iter().any(|p| p == person_id) {
-                return Err(custodia_store::StoreError::Conflict(format!(
-                    "person `{person_id}` is not on `{manifest_id}`"
-                )));
-            }
-            tx.emit(ev(
-                actor,
-                now,
-                EventData::PassengerRemoved {
-                    manifest_id: manifest_id.into(),
-                    person_id: person_id.into(),
+                (false, true) => EventData::PassengerRemoved {
+                    manifest_id,
+                    person_id,
                 },
-            ));
+            };
+            tx.emit(ev(actor, now, data));
             Ok(())
         })
         .map_err(from_store)?;
