@@ -22,6 +22,7 @@
 pub mod names;
 pub mod reconcile;
 mod records;
+pub mod locator;
 pub mod synth;
 
 pub use reconcile::{Candidate, Config, Match, Reconciliation, Review};

@@ -1,0 +1,257 @@
+//! Locator benchmark: build time, memory, recall@1/@5 per noise type beside exact matching
+//! after accent folding (the US locator's behaviour), query latency, and score calibration.
+//!
+//! `cargo run --release -p custodia-linkage --example locator_bench -- [--persons N]
+//!  [--per-noise K] [--seed S] [--calibrate]`
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use custodia_linkage::names::fold;
+use custodia_linkage::locator::synth::{QueryNoise, population, queries};
+use custodia_linkage::locator::{
+    LocatorEntry, LocatorIndex, MIN_SCORE, SCORE_PRIOR, exact_folded_match,
+};
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    n: usize,
+    fuzzy1: usize,
+    fuzzy5: usize,
+    exact1: usize,
+    exact5: usize,
+    empty: usize,
+}
+
+/// Resident set size (Linux `/proc/self/statm`, 4 KiB pages), 0 elsewhere.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<f64>().ok()))
+        .map_or(0.0, |pages| pages * 4096.0 / (1024.0 * 1024.0))
+}
+
+fn pct(a: usize, n: usize) -> f64 {
+    if n == 0 { 0.0 } else { a as f64 / n as f64 }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let persons = arg(&args, "--persons", 100_000) as usize;
+    let per_noise = arg(&args, "--per-noise", 500) as usize;
+    let seed = arg(&args, "--seed", 42);
+    let calibrate = args.iter().any(|a| a == "--calibrate");
+    let misses = args.iter().any(|a| a == "--misses");
+    let today = jiff::civil::date(2025, 6, 1);
+
+    if args.iter().any(|a| a == "--memory") {
+        // Resident set of generating the persons and indexing them (the generator's own
+        // leftovers included): an upper bound on the index's footprint.
+        let rss0 = rss_mib();
+        let idx = LocatorIndex::build(population(seed, persons, today));
+        println!(
+            "{} persons: resident set growth {:.1} MiB (index estimate {:.1} MiB)",
+            idx.len(),
+            rss_mib() - rss0,
+            idx.memory_bytes() as f64 / (1024.0 * 1024.0)
+        );
+        return;
+    }
+    let t = Instant::now();
+    let people = population(seed, persons, today);
+    eprintln!("generated {} persons in {:.2?}", people.len(), t.elapsed());
+
+    let entries = people.clone();
+    let t = Instant::now();
+    let idx = LocatorIndex::build(entries);
+    let build = t.elapsed();
+    println!(
+        "index: {} persons, build {:.2?}, memory estimate {:.1} MiB",
+        idx.len(),
+        build,
+        idx.memory_bytes() as f64 / (1024.0 * 1024.0),
+    );
+
+    let qs = queries(seed + 1, &people, per_noise, today);
+    // The baseline: exact match after folding (the US locator's answer set), through a map
+    // from (country, folded family names, folded given names); `exact_folded_match` then
+    // checks the date of birth too.
+    let t = Instant::now();
+    let mut exact_key: HashMap<(String, String, String), Vec<&LocatorEntry>> = HashMap::new();
+    for e in &people {
+        if let Some(c) = e.country_of_birth.as_deref() {
+            exact_key
+                .entry((c.to_string(), fold(&e.family_names), fold(&e.given_names)))
+                .or_default()
+                .push(e);
+        }
+    }
+    eprintln!("baseline map built in {:.2?}", t.elapsed());
+
+    let mut tallies: BTreeMap<QueryNoise, Tally> = BTreeMap::new();
+    let mut lat: Vec<f64> = Vec::with_capacity(qs.len());
+    let mut calib: Vec<(f64, bool)> = Vec::new();
+    for nq in &qs {
+        let t = Instant::now();
+        let hits = idx.search(&nq.query, today);
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+        if misses && !hits.first().is_some_and(|h| h.person_id == nq.person_id) {
+            let truth = people.iter().find(|e| e.person_id == nq.person_id);
+            eprintln!("MISS {:?}\n  query {:?}\n  truth {:?}\n  hits {:?}", nq.noise, nq.query, truth, hits);
+        }
+        let tally = tallies.entry(nq.noise).or_default();
+        tally.n += 1;
+        if hits.is_empty() {
+            tally.empty += 1;
+        }
+        if hits.first().is_some_and(|h| h.person_id == nq.person_id) {
+            tally.fuzzy1 += 1;
+        }
+        if hits.iter().take(5).any(|h| h.person_id == nq.person_id) {
+            tally.fuzzy5 += 1;
+        }
+        for h in &hits {
+            calib.push((h.score, h.person_id == nq.person_id));
+        }
+        let key = (
+            nq.query.country.clone(),
+            fold(&nq.query.family),
+            fold(nq.query.given.as_deref().unwrap_or_default()),
+        );
+        let exact: Vec<&&LocatorEntry> = exact_key
+            .get(&key)
+            .map(|v| v.iter().filter(|e| exact_folded_match(e, &nq.query)).collect())
+            .unwrap_or_default();
+        if exact.first().is_some_and(|e| e.person_id == nq.person_id) {
+            tally.exact1 += 1;
+        }
+        if exact.iter().take(5).any(|e| e.person_id == nq.person_id) {
+            tally.exact5 += 1;
+        }
+    }
+
+    println!(
+        "\n| noise | queries | recall@1 | recall@5 | exact-folded @1 | exact-folded @5 | no result |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut all = Tally::default();
+    for (noise, t) in &tallies {
+        println!(
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            noise.label(),
+            t.n,
+            pct(t.fuzzy1, t.n),
+            pct(t.fuzzy5, t.n),
+            pct(t.exact1, t.n),
+            pct(t.exact5, t.n),
+            pct(t.empty, t.n)
+        );
+        all.n += t.n;
+        all.fuzzy1 += t.fuzzy1;
+        all.fuzzy5 += t.fuzzy5;
+        all.exact1 += t.exact1;
+        all.exact5 += t.exact5;
+        all.empty += t.empty;
+    }
+    println!(
+        "| **all** | {} | **{:.3}** | **{:.3}** | {:.3} | {:.3} | {:.3} |",
+        all.n,
+        pct(all.fuzzy1, all.n),
+        pct(all.fuzzy5, all.n),
+        pct(all.exact1, all.n),
+        pct(all.exact5, all.n),
+        pct(all.empty, all.n)
+    );
+
+    lat.sort_by(f64::total_cmp);
+    let q = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "\nlatency over {} queries (one thread): p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        lat.len(),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    );
+
+    println!("\ncalibration (every hit shown; score bin -> share that is the person meant):");
+    println!("| score | hits | mean score | correct |");
+    println!("|---|---:|---:|---:|");
+    let bins = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01];
+    for w in bins.windows(2) {
+        let in_bin: Vec<&(f64, bool)> = calib
+            .iter()
+            .filter(|(s, _)| *s >= w[0] && *s < w[1])
+            .collect();
+        if in_bin.is_empty() {
+            continue;
+        }
+        let mean = in_bin.iter().map(|x| x.0).sum::<f64>() / in_bin.len() as f64;
+        let ok = in_bin.iter().filter(|x| x.1).count();
+        println!(
+            "| [{:.2}, {:.2}) | {} | {:.3} | {:.3} |",
+            w[0],
+            w[1].min(1.0),
+            in_bin.len(),
+            mean,
+            pct(ok, in_bin.len())
+        );
+    }
+
+    // Vague queries: the commonest family names alone, no given name, no date of birth.
+    let t = Instant::now();
+    let mut shown = 0;
+    for fam in ["Hernández", "García", "López", "Martínez"] {
+        for c in ["SV", "HN", "GT"] {
+            let q = custodia_linkage::locator::LocatorQuery {
+                family: fam.into(),
+                given: None,
+                country: c.into(),
+                dob: None,
+                limit: 10,
+            };
+            shown += idx.search(&q, today).len();
+        }
+    }
+    println!(
+        "\nvague queries (4 common family names alone x 3 countries, limit 10): {shown} hits shown in total, {:.2?}",
+        t.elapsed()
+    );
+
+    if calibrate {
+        println!("\nprior sweep (log loss and Brier score of every hit shown; recall@5 at the floor):");
+        for prior in [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0] {
+            for floor in [0.01, 0.02, 0.05] {
+                let (mut ll, mut brier, mut n, mut r5) = (0.0, 0.0, 0usize, 0usize);
+                for nq in &qs {
+                    let hits = idx.search_with_prior(&nq.query, today, prior, floor);
+                    if hits.iter().any(|h| h.person_id == nq.person_id) {
+                        r5 += 1;
+                    }
+                    for h in &hits {
+                        let y = if h.person_id == nq.person_id { 1.0 } else { 0.0 };
+                        let p = h.score.clamp(1e-4, 1.0 - 1e-4);
+                        ll -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
+                        brier += (p - y) * (p - y);
+                        n += 1;
+                    }
+                }
+                println!(
+                    "prior {prior:+.1} floor {floor:.2}: log loss {:.4}, Brier {:.4}, recall@5 {:.3}",
+                    ll / n.max(1) as f64,
+                    brier / n.max(1) as f64,
+                    pct(r5, qs.len())
+                );
+            }
+        }
+        println!("(current: prior {SCORE_PRIOR:+.1}, floor {MIN_SCORE:.2})");
+    }
+}
