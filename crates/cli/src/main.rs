@@ -89,6 +89,8 @@ enum Command {
     Backup(cmd::backup::BackupArgs),
     /// Rebuild an empty store, on any backend, from a backup.
     Restore(cmd::backup::RestoreArgs),
+    /// Find a person by name as a relative types it, or by id (public; CONTRACT §5).
+    Locate(cmd::locate::Args),
 }
 
 fn main() {
@@ -125,6 +127,7 @@ fn main() {
         Command::Forecast(a) => cmd::invoice::run_forecast(db, a),
         Command::Backup(a) => cmd::backup::backup(db, a),
         Command::Restore(a) => cmd::backup::restore(db, a),
+        Command::Locate(a) => cmd::locate::run(db, a),
     };
     if let Err(e) = result {
         eprintln!("{e}");

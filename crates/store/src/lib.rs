@@ -26,6 +26,7 @@
 pub mod auth;
 pub mod backend;
 pub mod commands;
+pub mod locator;
 mod error;
 pub mod postgres;
 pub mod project;

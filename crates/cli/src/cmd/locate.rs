@@ -1,0 +1,109 @@
+//! `custodia locate` (CONTRACT §5): the public locator over the store, with the privacy
+//! guards of `custodia_linkage::locator` (no minors, 60 days after a release, at most 10
+//! hits, year of birth only).
+
+use custodia_linkage::locator::{DEFAULT_LIMIT, LocatorEntry, LocatorIndex, LocatorQuery, MAX_LIMIT};
+use custodia_store::locator::LocatorRow;
+
+use crate::ctx::{open_store, parse_date, print_json, store_err};
+use crate::error::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One or both family names, in any order, as typed.
+    #[arg(long, required_unless_present = "id", value_name = "F")]
+    pub family: Option<String>,
+    /// Given names.
+    #[arg(long, value_name = "G")]
+    pub given: Option<String>,
+    /// Country of birth (ISO 3166-1 alpha-2).
+    #[arg(long, required_unless_present = "id", value_name = "C")]
+    pub country: Option<String>,
+    /// Date of birth, YYYY-MM-DD (a strong signal; never shown back).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub dob: Option<String>,
+    /// Hits at most (default 5; more than 10 is clamped to 10).
+    #[arg(long, default_value_t = DEFAULT_LIMIT, value_name = "N")]
+    pub limit: usize,
+    /// One person by id instead of a name search.
+    #[arg(long, value_name = "PERSON_ID", conflicts_with_all = ["family", "given", "country", "dob"])]
+    pub id: Option<String>,
+    /// JSON output (the only output there is; accepted for CONTRACT §5).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A store row as the locator's entry (the store knows nothing of the index).
+pub fn entry(r: LocatorRow) -> LocatorEntry {
+    LocatorEntry {
+        person_id: r.person_id,
+        family_names: r.family_names,
+        given_names: r.given_names,
+        date_of_birth: r.date_of_birth,
+        country_of_birth: r.country_of_birth,
+        facility_id: r.facility_id,
+        status: r.status,
+        status_since: r.status_since,
+    }
+}
+
+pub fn run(db: &str, args: &Args) -> CliResult {
+    let mut store = open_store(db)?;
+    let today = store
+        .clock()
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    if let Some(id) = &args.id {
+        let hits: Vec<_> = match store.locator_row(id).map_err(store_err)? {
+            Some(row) => LocatorIndex::build([entry(row)])
+                .get(id, today)
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+        return print_json(&hits);
+    }
+    let (Some(family), Some(country)) = (&args.family, &args.country) else {
+        return Err(CliError::input(
+            "`--family` and `--country` are both required unless `--id` is given",
+        ));
+    };
+    if family.trim().is_empty() {
+        return Err(CliError::input(
+            "`--family`: empty, expected at least one family name",
+        ));
+    }
+    let country = country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(CliError::input(format!(
+            "`--country {country}`: expected an ISO 3166-1 alpha-2 code such as `SV`"
+        )));
+    }
+    if args.limit == 0 {
+        return Err(CliError::input(format!(
+            "`--limit 0`: expected 1 to {MAX_LIMIT} (more is clamped to {MAX_LIMIT})"
+        )));
+    }
+    let dob = args
+        .dob
+        .as_deref()
+        .map(|d| parse_date("--dob", d))
+        .transpose()?;
+    // Only the queried country's persons are read: the index is per country anyway.
+    let (rows, _) = store
+        .locator_rows(Some(&country))
+        .map_err(store_err)?;
+    let index = LocatorIndex::build(rows.into_iter().map(entry));
+    let hits = index.search(
+        &LocatorQuery {
+            family: family.clone(),
+            given: args.given.clone(),
+            country,
+            dob,
+            limit: args.limit,
+        },
+        today,
+    );
+    print_json(&hits)
+}
