@@ -68,6 +68,9 @@ enum Command {
     /// Discrepancy cases opened by reconciliation.
     #[command(subcommand)]
     Case(cmd::manifest::CaseCmd),
+    /// A person's record (each read is recorded in the ledger).
+    #[command(subcommand)]
+    Person(cmd::person::PersonCmd),
     /// Custody changes: admit, release, remove, death (reportable late with `--at`).
     #[command(subcommand)]
     Custody(cmd::custody::CustodyCmd),
@@ -119,6 +122,7 @@ fn main() {
         Command::Manifest(c) => cmd::manifest::run(db, c),
         Command::Intake(c) => cmd::manifest::run_intake(db, c),
         Command::Case(c) => cmd::manifest::run_case(db, c),
+        Command::Person(c) => cmd::person::run(db, c),
         Command::Custody(c) => cmd::custody::run(db, c),
         Command::Housing(c) => cmd::housing::run_housing(db, c),
         Command::Condition(c) => cmd::housing::run_condition(db, c),

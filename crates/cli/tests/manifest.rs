@@ -251,6 +251,17 @@ fn lifecycle_with_two_person_approval_and_reconciliation() {
         .collect();
     assert_eq!(cases.len(), 2);
 
+    // The open case shows on the missing person's record, and reading it is recorded.
+    let n = w.size();
+    let file: serde_json::Value =
+        serde_json::from_str(&w.ok(&["person", "show", "--as", "auditor:ines", "P-3"])).unwrap();
+    assert_eq!(file["cases"][0]["state"], "open");
+    assert_eq!(file["cases"][0]["kind"], "missing_from_intake");
+    assert_eq!(w.size(), n + 1);
+    assert!(w.ok(&["log", "export", "--from", &n.to_string()]).contains(
+        "\"kind\":\"person_read\",\"data\":{\"person_id\":\"P-3\"},\"actor\":\"auditor:ines\""
+    ));
+
     // Open cases block closing; each is resolved with a reason and an actor.
     refused(
         &w,

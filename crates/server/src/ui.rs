@@ -795,6 +795,18 @@ async fn person_page(
             h2 { (c.t("legal_records")) }
             ul { @for r in &f.legal_records { li { code { (r.record_type) } " " (r.record.to_string()) } } }
         }
+        @if !f.cases.is_empty() {
+            section {
+                h2 { (c.t("cases")) }
+                table id="cases" {
+                    @for k in &f.cases {
+                        tr { td { (k.id) } td { strong { (k.state) } } td { code { (k.kind) } } td { (k.detail) }
+                             td { a href={ "/manifests/" (pct(&k.manifest_id)) } { (k.manifest_id) } }
+                             td { (k.resolved_reason.clone().unwrap_or_default()) } }
+                    }
+                }
+            }
+        }
         section {
             h2 { (c.t("screenings")) }
             @for sc in &f.screenings {

@@ -76,6 +76,9 @@ pub struct PersonFile {
     pub counsel: Vec<String>,
     pub legal_records: Vec<LegalRecordRow>,
     pub screenings: Vec<ScreeningRow>,
+    /// Discrepancy cases about this person (open ones first), so an unresolved
+    /// disappearance shows on the record itself.
+    pub cases: Vec<CaseRow>,
     pub timeline: Vec<TimelineEvent>,
 }
 
@@ -344,6 +347,14 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         .iter()
         .map(|r| timeline_event(n(r, 0), &s(r, 1)))
         .collect();
+    let cases = c
+        .query(
+            &format!("SELECT {CASE_COLS} FROM cases WHERE subject_id = ? ORDER BY state = 'open' DESC, id"),
+            &[id.into()],
+        )?
+        .iter()
+        .map(case_row)
+        .collect();
     Ok(Some(PersonFile {
         person,
         facility_id,
@@ -353,6 +364,7 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         counsel,
         legal_records,
         screenings,
+        cases,
         timeline,
     }))
 }

@@ -10,6 +10,7 @@ pub mod invoice;
 pub mod locate;
 pub mod log;
 pub mod manifest;
+pub mod person;
 pub mod reconcile;
 pub mod records;
 pub mod register;
