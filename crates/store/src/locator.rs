@@ -24,8 +24,7 @@ pub struct LocatorRow {
     pub status_since: Option<Date>,
 }
 
-const COLUMNS: &str =
-    "id, family_names, given_names, date_of_birth, country_of_birth, facility_id, status, status_since";
+const COLUMNS: &str = "id, family_names, given_names, date_of_birth, country_of_birth, facility_id, status, status_since";
 
 fn row(r: &Row) -> LocatorRow {
     let s = |i: usize| r.get(i).and_then(Value::opt_str);
@@ -105,5 +104,94 @@ impl Store {
             .first()
             .map(row))
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::sync::Arc;
+
+    use custodia_model::clock::ManualClock;
+    use custodia_model::events::{CustodyStatus, EventData, NewEvent, PersonRecord};
+
+    use crate::{OpenOptions, Store};
+
+    fn person(id: &str, family: &str, country: &str) -> PersonRecord {
+        PersonRecord {
+            id: id.into(),
+            family_names: family.into(),
+            given_names: "José".into(),
+            date_of_birth: Some(jiff::civil::date(1990, 4, 12)),
+            sex: None,
+            country_of_birth: Some(custodia_model::legal::CountryCode::new(country).unwrap()),
+            nationalities: Vec::new(),
+            us_status: None,
+            languages: Vec::new(),
+            identity_verified: false,
+        }
+    }
+
+    #[test]
+    fn rows_then_catch_up_returns_only_touched_persons() {
+        let dir = std::env::temp_dir().join(format!("custodia-locrows-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.db");
+        let at: jiff::Timestamp = "2025-03-15T00:00:00Z".parse().unwrap();
+        let clock = Arc::new(ManualClock::new(at));
+        let mut store = Store::open(
+            path.to_str().unwrap(),
+            OpenOptions {
+                key_path: None,
+                clock,
+            },
+        )
+        .unwrap();
+        let ev = |data| NewEvent {
+            occurred_at: at,
+            actor: "test".into(),
+            data,
+        };
+        // An empty store: size 0, and the first event is caught up from there.
+        let (rows, size0) = store.locator_rows(None).unwrap();
+        assert!(rows.is_empty());
+        assert_eq!(size0, 0);
+        store
+            .append(vec![
+                ev(EventData::PersonRegistered(person("P-1", "Menjívar", "SV"))),
+                ev(EventData::PersonRegistered(person("P-2", "Chicas", "HN"))),
+            ])
+            .unwrap();
+        let (rows, size1) = store.locator_rows_since(size0).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(size1, 2);
+        let (all, size) = store.locator_rows(Some("sv")).unwrap();
+        assert_eq!(size, 2);
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].person_id, "P-1");
+        assert_eq!(all[0].date_of_birth, Some(jiff::civil::date(1990, 4, 12)));
+        // Nothing new: nothing returned, same position.
+        assert_eq!(
+            store.locator_rows_since(size1).unwrap(),
+            (Vec::new(), size1)
+        );
+        store
+            .append(vec![ev(EventData::CustodyReported {
+                person_id: "P-2".into(),
+                facility_id: Some("CECOT".into()),
+                status: CustodyStatus::Released,
+            })])
+            .unwrap();
+        let (rows, size2) = store.locator_rows_since(size1).unwrap();
+        assert_eq!(size2, 3);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].person_id, "P-2");
+        assert_eq!(rows[0].status.as_deref(), Some("released"));
+        assert_eq!(rows[0].status_since, Some(jiff::civil::date(2025, 3, 15)));
+        assert_eq!(rows[0].facility_id.as_deref(), Some("CECOT"));
+        assert!(store.locator_row("P-2").unwrap().is_some());
+        assert!(store.locator_row("P-9").unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
