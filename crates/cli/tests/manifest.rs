@@ -384,3 +384,71 @@ fn screening_a_stored_person_is_recorded() {
         "no person",
     );
 }
+
+#[test]
+fn single_intake_entries_are_atomic_and_idempotent() {
+    let w = world("intake-single");
+    let add = |id: &str, family: &str| {
+        vec![
+            "intake",
+            "add",
+            "--as",
+            RECEIVING,
+            "--facility",
+            "CECOT",
+            "--record-id",
+            id,
+            "--family",
+            family,
+            "--given",
+            "Mario",
+            "--dob",
+            "1975-01-30",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    fn run(a: &[String]) -> Vec<&str> {
+        a.iter().map(String::as_str).collect()
+    }
+    w.ok(&run(&add("G-1", "Quintanilla")));
+    let n = w.size();
+    w.ok(&run(&add("G-1", "Quintanilla")));
+    assert_eq!(w.size(), n, "the same entry again adds nothing");
+    refused(&w, &run(&add("G-1", "Otro")), "other values");
+    refused(
+        &w,
+        &[
+            "intake",
+            "add",
+            "--as",
+            RECEIVING,
+            "--facility",
+            "CECOT",
+            "--record-id",
+            "G-2",
+            "--family",
+            "X",
+            "--dob",
+            "1975-02-30",
+        ],
+        "--dob",
+    );
+    refused(
+        &w,
+        &[
+            "intake",
+            "add",
+            "--as",
+            OFFICER,
+            "--facility",
+            "CECOT",
+            "--record-id",
+            "G-3",
+            "--family",
+            "X",
+        ],
+        "forbidden",
+    );
+}

@@ -103,6 +103,29 @@ pub enum IntakeCmd {
         manifest: Option<String>,
         file: PathBuf,
     },
+    /// Record one arrival, as the receiving facility writes it.
+    Add {
+        #[command(flatten)]
+        who: ActorArg,
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        manifest: Option<String>,
+        #[arg(long)]
+        record_id: String,
+        #[arg(long)]
+        family: String,
+        #[arg(long, default_value = "")]
+        given: String,
+        #[arg(long)]
+        dob: Option<String>,
+        #[arg(long)]
+        sex: Option<String>,
+        #[arg(long)]
+        nationality: Option<String>,
+        #[arg(long)]
+        document: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -217,6 +240,47 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
 
 pub fn run_intake(db: &str, cmd: &IntakeCmd) -> CliResult {
     match cmd {
+        IntakeCmd::Add {
+            who,
+            facility,
+            manifest,
+            record_id,
+            family,
+            given,
+            dob,
+            sex,
+            nationality,
+            document,
+        } => {
+            if let Some(d) = dob {
+                crate::ctx::parse_date("--dob", d)?;
+            }
+            if let Some(n) = nationality {
+                CountryCode::new(n)
+                    .map_err(|e| CliError::input(format!("`--nationality`: {e}")))?;
+            }
+            let row = IntakeRecord {
+                record_id: record_id.clone(),
+                family_names: family.clone(),
+                given_names: given.clone(),
+                date_of_birth: dob.clone(),
+                sex: sex.clone(),
+                nationality: nationality.clone(),
+                document_number: document.clone(),
+            };
+            let mut store = open_store(db)?;
+            let n = manifests::record_intake(
+                &mut store,
+                &who.actor()?,
+                facility,
+                manifest.as_deref(),
+                &[row],
+            )
+            .map_err(app_err)?;
+            if n == 0 {
+                eprintln!("intake record `{record_id}` is already recorded; nothing new");
+            }
+        }
         IntakeCmd::Import {
             who,
             facility,
