@@ -28,7 +28,16 @@ fn json(s: &str) -> serde_json::Value {
 #[test]
 fn locate_finds_misspelled_names_and_shows_the_year_only() {
     let w = world("locate-name");
-    let out = w.ok(&["locate", "--family", "MENJIBAR", "--given", "jose", "--country", "sv", "--json"]);
+    let out = w.ok(&[
+        "locate",
+        "--family",
+        "MENJIBAR",
+        "--given",
+        "jose",
+        "--country",
+        "sv",
+        "--json",
+    ]);
     let v = json(&out);
     let hits = v.as_array().unwrap();
     assert!(!hits.is_empty() && hits.len() <= 5);
@@ -37,27 +46,77 @@ fn locate_finds_misspelled_names_and_shows_the_year_only() {
     assert_eq!(hits[0]["facility_id"], "CECOT");
     assert_eq!(hits[0]["status"], "in_custody");
     assert_eq!(hits[0]["country_of_birth"], "SV");
-    let mut keys: Vec<&str> = hits[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = hits[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["country_of_birth", "facility_id", "family_names", "given_names", "person_id", "score", "status", "year_of_birth"]
+        [
+            "country_of_birth",
+            "facility_id",
+            "family_names",
+            "given_names",
+            "person_id",
+            "score",
+            "status",
+            "year_of_birth"
+        ]
     );
     assert!(!out.contains("1990-04-12"), "never the full date: {out}");
     // The minor brother never appears; the date of birth picks the adult one.
-    let out = w.ok(&["locate", "--family", "Ruiz Menjivar", "--country", "SV", "--dob", "1992-08-01", "--json"]);
+    let out = w.ok(&[
+        "locate",
+        "--family",
+        "Ruiz Menjivar",
+        "--country",
+        "SV",
+        "--dob",
+        "1992-08-01",
+        "--json",
+    ]);
     let v = json(&out);
     assert_eq!(v[0]["person_id"], "P-2");
     assert!(!out.contains("P-4"));
     // Released today (the import's clock): still shown, with that status.
-    let v = json(&w.ok(&["locate", "--family", "Basquez", "--given", "Llobani", "--country", "SV", "--json"]));
+    let v = json(&w.ok(&[
+        "locate",
+        "--family",
+        "Basquez",
+        "--given",
+        "Llobani",
+        "--country",
+        "SV",
+        "--json",
+    ]));
     assert_eq!(v[0]["person_id"], "P-3");
     assert_eq!(v[0]["status"], "released");
     // Country of birth must match.
-    let v = json(&w.ok(&["locate", "--family", "Hernandez", "--given", "Ana", "--country", "SV", "--json"]));
+    let v = json(&w.ok(&[
+        "locate",
+        "--family",
+        "Hernandez",
+        "--given",
+        "Ana",
+        "--country",
+        "SV",
+        "--json",
+    ]));
     assert_eq!(v.as_array().unwrap().len(), 0);
     // Limit above 10 is clamped, not an error.
-    w.ok(&["locate", "--family", "Menjivar", "--country", "SV", "--limit", "50", "--json"]);
+    w.ok(&[
+        "locate",
+        "--family",
+        "Menjivar",
+        "--country",
+        "SV",
+        "--limit",
+        "50",
+        "--json",
+    ]);
 }
 
 #[test]
@@ -68,8 +127,14 @@ fn locate_by_id_and_its_guards() {
     assert_eq!(v[0]["person_id"], "P-5");
     assert_eq!(v[0]["year_of_birth"], 1979);
     // A minor is not shown by id either; an unknown id is an empty list.
-    assert_eq!(json(&w.ok(&["locate", "--id", "P-4", "--json"])), serde_json::json!([]));
-    assert_eq!(json(&w.ok(&["locate", "--id", "NOPE", "--json"])), serde_json::json!([]));
+    assert_eq!(
+        json(&w.ok(&["locate", "--id", "P-4", "--json"])),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        json(&w.ok(&["locate", "--id", "NOPE", "--json"])),
+        serde_json::json!([])
+    );
     // 61 days after the release, the released person is gone.
     let o = w
         .cmd(&["locate", "--id", "P-3", "--json"])
@@ -77,7 +142,10 @@ fn locate_by_id_and_its_guards() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    assert_eq!(json(&String::from_utf8(o.stdout).unwrap()), serde_json::json!([]));
+    assert_eq!(
+        json(&String::from_utf8(o.stdout).unwrap()),
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -86,7 +154,32 @@ fn family_and_country_are_required_unless_id() {
     w.fails(2, &["locate", "--family", "Menjivar", "--json"]);
     w.fails(2, &["locate", "--country", "SV", "--json"]);
     w.fails(2, &["locate", "--json"]);
-    w.fails(2, &["locate", "--family", "Menjivar", "--country", "SV", "--dob", "12/04/1990", "--json"]);
-    w.fails(2, &["locate", "--family", "Menjivar", "--country", "El Salvador", "--json"]);
-    w.fails(2, &["locate", "--id", "P-1", "--family", "Menjivar", "--json"]);
+    w.fails(
+        2,
+        &[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--country",
+            "SV",
+            "--dob",
+            "12/04/1990",
+            "--json",
+        ],
+    );
+    w.fails(
+        2,
+        &[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--country",
+            "El Salvador",
+            "--json",
+        ],
+    );
+    w.fails(
+        2,
+        &["locate", "--id", "P-1", "--family", "Menjivar", "--json"],
+    );
 }

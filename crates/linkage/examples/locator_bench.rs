@@ -7,11 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use custodia_linkage::names::fold;
 use custodia_linkage::locator::synth::{QueryNoise, population, queries};
 use custodia_linkage::locator::{
     LocatorEntry, LocatorIndex, MIN_SCORE, SCORE_PRIOR, exact_folded_match,
 };
+use custodia_linkage::names::fold;
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
@@ -35,7 +35,11 @@ struct Tally {
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<f64>().ok())
+        })
         .map_or(0.0, |pages| pages * 4096.0 / (1024.0 * 1024.0))
 }
 
@@ -103,9 +107,12 @@ fn main() {
         let t = Instant::now();
         let hits = idx.search(&nq.query, today);
         lat.push(t.elapsed().as_secs_f64() * 1e3);
-        if misses && !hits.first().is_some_and(|h| h.person_id == nq.person_id) {
+        if misses && hits.first().is_none_or(|h| h.person_id != nq.person_id) {
             let truth = people.iter().find(|e| e.person_id == nq.person_id);
-            eprintln!("MISS {:?}\n  query {:?}\n  truth {:?}\n  hits {:?}", nq.noise, nq.query, truth, hits);
+            eprintln!(
+                "MISS {:?}\n  query {:?}\n  truth {:?}\n  hits {:?}",
+                nq.noise, nq.query, truth, hits
+            );
         }
         let tally = tallies.entry(nq.noise).or_default();
         tally.n += 1;
@@ -128,7 +135,11 @@ fn main() {
         );
         let exact: Vec<&&LocatorEntry> = exact_key
             .get(&key)
-            .map(|v| v.iter().filter(|e| exact_folded_match(e, &nq.query)).collect())
+            .map(|v| {
+                v.iter()
+                    .filter(|e| exact_folded_match(e, &nq.query))
+                    .collect()
+            })
             .unwrap_or_default();
         if exact.first().is_some_and(|e| e.person_id == nq.person_id) {
             tally.exact1 += 1;
@@ -227,7 +238,9 @@ fn main() {
     );
 
     if calibrate {
-        println!("\nprior sweep (log loss and Brier score of every hit shown; recall@5 at the floor):");
+        println!(
+            "\nprior sweep (log loss and Brier score of every hit shown; recall@5 at the floor):"
+        );
         for prior in [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0] {
             for floor in [0.01, 0.02, 0.05] {
                 let (mut ll, mut brier, mut n, mut r5) = (0.0, 0.0, 0usize, 0usize);
@@ -237,7 +250,11 @@ fn main() {
                         r5 += 1;
                     }
                     for h in &hits {
-                        let y = if h.person_id == nq.person_id { 1.0 } else { 0.0 };
+                        let y = if h.person_id == nq.person_id {
+                            1.0
+                        } else {
+                            0.0
+                        };
                         let p = h.score.clamp(1e-4, 1.0 - 1e-4);
                         ll -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
                         brier += (p - y) * (p - y);

@@ -23,8 +23,15 @@ fn main() -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(stdout.lock()));
     w.write_record([
-        "person_id", "family_names", "given_names", "date_of_birth", "sex",
-        "country_of_birth", "nationalities", "facility_id", "status",
+        "person_id",
+        "family_names",
+        "given_names",
+        "date_of_birth",
+        "sex",
+        "country_of_birth",
+        "nationalities",
+        "facility_id",
+        "status",
     ])?;
     for p in &people {
         let country = p.country_of_birth.clone().unwrap_or_default();

@@ -508,7 +508,16 @@ impl Prepared {
         };
         let family: f64 = (0..self.n_family).map(|k| best(k, FAMILY_MISSING)).sum();
         let given: f64 = (0..self.n_given)
-            .map(|j| best(MAX_QUERY_TOKENS + j, if j == 0 { GIVEN_MISSING } else { OTHER_GIVEN_MISSING }))
+            .map(|j| {
+                best(
+                    MAX_QUERY_TOKENS + j,
+                    if j == 0 {
+                        GIVEN_MISSING
+                    } else {
+                        OTHER_GIVEN_MISSING
+                    },
+                )
+            })
             .sum();
         family + given + if dob { DOB_EXACT } else { 0.0 }
     }
@@ -527,7 +536,13 @@ impl Prepared {
         if self.n_given > 0 {
             total -= EXTRA_WORD * f64::from(giv.extra_vs_given.min(2));
         }
-        for (j, b) in giv.best.iter().skip(MAX_QUERY_TOKENS).take(self.n_given).enumerate() {
+        for (j, b) in giv
+            .best
+            .iter()
+            .skip(MAX_QUERY_TOKENS)
+            .take(self.n_given)
+            .enumerate()
+        {
             total += match b {
                 Some(v) => *v,
                 None if j == 0 => GIVEN_MISSING,
@@ -697,7 +712,9 @@ impl LocatorIndex {
             + self
                 .persons
                 .iter()
-                .map(|p| p.id.len() + p.family.len() + p.given.len() + 4 * (p.fam.len() + p.giv.len()))
+                .map(|p| {
+                    p.id.len() + p.family.len() + p.given.len() + 4 * (p.fam.len() + p.giv.len())
+                })
                 .sum::<usize>();
         let by_id: usize = self
             .by_id
@@ -711,7 +728,12 @@ impl LocatorIndex {
             .chain(self.given_postings.values())
             .map(|v| v.capacity() * 4 + 24 + 8 + 8)
             .sum();
-        let deletions: usize = self.vocab.by_deletion.values().map(|v| v.capacity() * 4).sum();
+        let deletions: usize = self
+            .vocab
+            .by_deletion
+            .values()
+            .map(|v| v.capacity() * 4)
+            .sum();
         persons
             + by_id
             + postings
@@ -772,10 +794,12 @@ impl LocatorIndex {
             .collect();
         let mut slot_of: Vec<u16> = vec![0; self.vocab.words.names.len()];
         let mut slots: Vec<Slot> = vec![Slot::default()];
-        let words = family
-            .iter()
-            .enumerate()
-            .chain(given.iter().enumerate().map(|(j, g)| (MAX_QUERY_TOKENS + j, g)));
+        let words = family.iter().enumerate().chain(
+            given
+                .iter()
+                .enumerate()
+                .map(|(j, g)| (MAX_QUERY_TOKENS + j, g)),
+        );
         for (k, w) in words {
             for (id, a) in self.vocab.similar(w) {
                 let Some(cell) = slot_of.get_mut(id as usize) else {
@@ -907,7 +931,13 @@ impl LocatorIndex {
     /// [`LocatorIndex::search`] with another prior and floor: for calibrating
     /// [`SCORE_PRIOR`] and [`MIN_SCORE`] on generated data, not for serving.
     #[doc(hidden)]
-    pub fn search_with_prior(&self, q: &LocatorQuery, today: Date, score_prior: f64, min_score: f64) -> Vec<Hit> {
+    pub fn search_with_prior(
+        &self,
+        q: &LocatorQuery,
+        today: Date,
+        score_prior: f64,
+        min_score: f64,
+    ) -> Vec<Hit> {
         let limit = match q.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
@@ -941,11 +971,9 @@ impl LocatorIndex {
             scored.push((l, slot));
         }
         // Posterior over the candidates and everyone else of that country (log-sum-exp).
-        let top = scored
-            .iter()
-            .map(|s| s.0)
-            .fold(prior, f64::max);
-        let denom: f64 = scored.iter().map(|s| (s.0 - top).exp()).sum::<f64>() + (prior - top).exp();
+        let top = scored.iter().map(|s| s.0).fold(prior, f64::max);
+        let denom: f64 =
+            scored.iter().map(|s| (s.0 - top).exp()).sum::<f64>() + (prior - top).exp();
         let log_denom = top + denom.ln();
         let mut best: Vec<(f64, u32)> = scored
             .into_iter()
@@ -997,7 +1025,10 @@ mod tests {
     fn dob_levels() {
         let d = jiff::civil::date;
         assert_eq!(dob_weight(d(1990, 4, 12), d(1990, 4, 12)), DOB_EXACT);
-        assert_eq!(dob_weight(d(1990, 12, 4), d(1990, 4, 12)), DOB_DAY_MONTH_SWAPPED);
+        assert_eq!(
+            dob_weight(d(1990, 12, 4), d(1990, 4, 12)),
+            DOB_DAY_MONTH_SWAPPED
+        );
         assert_eq!(dob_weight(d(1991, 4, 12), d(1990, 4, 12)), DOB_ONE_PART_OFF);
         assert_eq!(dob_weight(d(1990, 7, 3), d(1990, 4, 12)), DOB_YEAR_ONLY);
         assert_eq!(dob_weight(d(1970, 7, 3), d(1990, 4, 12)), DOB_DIFFERENT);

@@ -67,17 +67,39 @@ fn recall_per_noise_type_beats_exact_matching() {
     eprintln!("noise | n | recall@1 | recall@5 | exact-folded");
     for (noise, r) in &t {
         let f = |x: usize| x as f64 / r[0] as f64;
-        eprintln!("{} | {} | {:.3} | {:.3} | {:.3}", noise.label(), r[0], f(r[1]), f(r[2]), f(r[3]));
+        eprintln!(
+            "{} | {} | {:.3} | {:.3} | {:.3}",
+            noise.label(),
+            r[0],
+            f(r[1]),
+            f(r[2]),
+            f(r[3])
+        );
         for i in 0..4 {
             all[i] += r[i];
         }
         // Without a date of birth, same-named persons are truly ambiguous.
-        let floor = if *noise == QueryNoise::DobMissing { 0.75 } else { 0.92 };
-        assert!(f(r[2]) >= floor, "{}: recall@5 {:.3}", noise.label(), f(r[2]));
+        let floor = if *noise == QueryNoise::DobMissing {
+            0.75
+        } else {
+            0.92
+        };
+        assert!(
+            f(r[2]) >= floor,
+            "{}: recall@5 {:.3}",
+            noise.label(),
+            f(r[2])
+        );
     }
     assert_eq!(t.len(), QueryNoise::ALL.len());
     let f = |x: usize| x as f64 / all[0] as f64;
-    eprintln!("all | {} | {:.3} | {:.3} | {:.3}", all[0], f(all[1]), f(all[2]), f(all[3]));
+    eprintln!(
+        "all | {} | {:.3} | {:.3} | {:.3}",
+        all[0],
+        f(all[1]),
+        f(all[2]),
+        f(all[3])
+    );
     assert!(f(all[1]) >= 0.90, "recall@1 {:.3}", f(all[1]));
     assert!(f(all[2]) >= 0.97, "recall@5 {:.3}", f(all[2]));
     // The exact matcher fails on almost every kind of noise.
@@ -105,8 +127,13 @@ fn scores_are_calibrated_on_generated_data() {
         }
     }
     let (mean, acc) = (sum / n as f64, right as f64 / n as f64);
-    eprintln!("hits {n}: mean score {mean:.3}, share correct {acc:.3}; >= 0.9: {high_right}/{high}");
-    assert!((mean - acc).abs() < 0.08, "mean score {mean:.3} vs accuracy {acc:.3}");
+    eprintln!(
+        "hits {n}: mean score {mean:.3}, share correct {acc:.3}; >= 0.9: {high_right}/{high}"
+    );
+    assert!(
+        (mean - acc).abs() < 0.08,
+        "mean score {mean:.3} vs accuracy {acc:.3}"
+    );
     assert!(high_right as f64 / high as f64 >= 0.97);
 }
 
@@ -114,7 +141,12 @@ fn scores_are_calibrated_on_generated_data() {
 fn spellings_a_relative_types_find_the_person() {
     let idx = LocatorIndex::build([
         person("P-1", "Menjívar Ruiz", "José Luis", Some(date(1990, 4, 12))),
-        person("P-2", "Hernández de la Cruz", "María de los Ángeles", Some(date(1985, 1, 30))),
+        person(
+            "P-2",
+            "Hernández de la Cruz",
+            "María de los Ángeles",
+            Some(date(1985, 1, 30)),
+        ),
         person("P-3", "Vásquez Cisneros", "Yovani", None),
         person("P-4", "Menjívar Ruiz", "Carlos", Some(date(1992, 8, 1))),
     ]);
@@ -122,18 +154,36 @@ fn spellings_a_relative_types_find_the_person() {
     let p = |s: &str| Some(s.to_string());
     assert_eq!(first(query("MENJIVAR", Some("jose"), None)), p("P-1"));
     assert_eq!(first(query("ruiz menjivar", Some("José"), None)), p("P-1"));
-    assert_eq!(first(query("Menjivr", Some("Jose Luis"), Some(date(1990, 12, 4)))), p("P-1"));
-    assert_eq!(first(query("Jose Luis", Some("Menjivar Ruiz"), None)), p("P-1"));
+    assert_eq!(
+        first(query("Menjivr", Some("Jose Luis"), Some(date(1990, 12, 4)))),
+        p("P-1")
+    );
+    assert_eq!(
+        first(query("Jose Luis", Some("Menjivar Ruiz"), None)),
+        p("P-1")
+    );
     assert_eq!(first(query("Cruz", Some("Maria"), None)), p("P-2"));
-    assert_eq!(first(query("Hernandez", Some("Maria Angeles"), None)), p("P-2"));
-    assert_eq!(first(query("Basquez Sisneros", Some("Llobani"), None)), p("P-3"));
+    assert_eq!(
+        first(query("Hernandez", Some("Maria Angeles"), None)),
+        p("P-2")
+    );
+    assert_eq!(
+        first(query("Basquez Sisneros", Some("Llobani"), None)),
+        p("P-3")
+    );
     // The date of birth decides between brothers.
-    assert_eq!(first(query("Menjivar", None, Some(date(1992, 8, 1)))), p("P-4"));
+    assert_eq!(
+        first(query("Menjivar", None, Some(date(1992, 8, 1)))),
+        p("P-4")
+    );
     // Nobody of that name in that country.
     assert_eq!(first(query("Xicará", Some("Pedro"), None)), None);
     let mut other = query("Menjivar", Some("Jose"), None);
     other.country = "HN".into();
-    assert!(idx.search(&other, TODAY).is_empty(), "country of birth is required to match");
+    assert!(
+        idx.search(&other, TODAY).is_empty(),
+        "country of birth is required to match"
+    );
 }
 
 #[test]
@@ -144,8 +194,14 @@ fn hits_serialize_as_the_contract_with_year_of_birth_only() {
     let obj = v[0].as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     let mut want = vec![
-        "person_id", "family_names", "given_names", "country_of_birth", "year_of_birth",
-        "facility_id", "status", "score",
+        "person_id",
+        "family_names",
+        "given_names",
+        "country_of_birth",
+        "year_of_birth",
+        "facility_id",
+        "status",
+        "score",
     ];
     want.sort_unstable();
     let mut got = keys.clone();
@@ -153,7 +209,10 @@ fn hits_serialize_as_the_contract_with_year_of_birth_only() {
     assert_eq!(got, want);
     assert_eq!(obj["year_of_birth"], 1990);
     let text = serde_json::to_string(&hits).unwrap();
-    assert!(!text.contains("1990-04-12") && !text.contains("04-12"), "{text}");
+    assert!(
+        !text.contains("1990-04-12") && !text.contains("04-12"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -162,16 +221,27 @@ fn minors_never_appear_and_come_of_age_on_their_birthday() {
         person("ADULT", "Menjívar", "José", Some(date(1990, 4, 12))),
         person("MINOR", "Menjívar", "José", Some(date(2010, 4, 12))),
         person("EIGHTEEN-TODAY", "Menjívar", "José", Some(date(2007, 6, 1))),
-        person("EIGHTEEN-TOMORROW", "Menjívar", "José", Some(date(2007, 6, 2))),
+        person(
+            "EIGHTEEN-TOMORROW",
+            "Menjívar",
+            "José",
+            Some(date(2007, 6, 2)),
+        ),
         person("AGE-UNKNOWN", "Menjívar", "José", None),
     ]);
     let hits = idx.search(&query("Menjivar", Some("Jose"), None), TODAY);
     let found = ids(&hits);
     assert!(found.contains(&"ADULT") && found.contains(&"EIGHTEEN-TODAY"));
-    assert!(found.contains(&"AGE-UNKNOWN"), "unknown age is shown (documented choice)");
+    assert!(
+        found.contains(&"AGE-UNKNOWN"),
+        "unknown age is shown (documented choice)"
+    );
     assert!(!found.contains(&"MINOR") && !found.contains(&"EIGHTEEN-TOMORROW"));
     // Not by date of birth, not by id either.
-    let exact = idx.search(&query("Menjivar", Some("Jose"), Some(date(2010, 4, 12))), TODAY);
+    let exact = idx.search(
+        &query("Menjivar", Some("Jose"), Some(date(2010, 4, 12))),
+        TODAY,
+    );
     assert!(!ids(&exact).contains(&"MINOR"));
     assert!(idx.get("MINOR", TODAY).is_none());
     assert!(idx.get("EIGHTEEN-TOMORROW", TODAY).is_none());
@@ -196,7 +266,10 @@ fn released_and_removed_persons_show_for_60_days_then_no_longer() {
     let q = query("Quintanilla", Some("Ana"), None);
     // 2025-04-01 + 60 days = 2025-05-31: the last day shown.
     let on = |d: Date| {
-        let mut v = ids(&idx.search(&q, d)).into_iter().map(str::to_string).collect::<Vec<_>>();
+        let mut v = ids(&idx.search(&q, d))
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
         v.sort();
         v
     };
@@ -206,7 +279,10 @@ fn released_and_removed_persons_show_for_60_days_then_no_longer() {
     let hit = idx.get("R", date(2025, 5, 31)).unwrap();
     assert_eq!(hit.status.as_deref(), Some("released"));
     assert!(idx.get("R", date(2025, 6, 1)).is_none());
-    assert!(idx.get("U", date(2025, 4, 2)).is_none(), "no date: window unprovable");
+    assert!(
+        idx.get("U", date(2025, 4, 2)).is_none(),
+        "no date: window unprovable"
+    );
 }
 
 #[test]
@@ -247,16 +323,25 @@ fn upsert_and_remove_follow_events() {
     renamed.facility_id = Some("IZALCO".into());
     idx.upsert(renamed);
     assert_eq!(idx.len(), 2);
-    assert!(idx.search(&query("Menjivar", Some("Jose"), None), TODAY).is_empty());
+    assert!(
+        idx.search(&query("Menjivar", Some("Jose"), None), TODAY)
+            .is_empty()
+    );
     let hits = idx.search(&query("Chicas", Some("Jose"), None), TODAY);
     assert_eq!(ids(&hits), ["P-1"]);
     assert_eq!(hits[0].facility_id.as_deref(), Some("IZALCO"));
     assert!(idx.remove("P-2"));
     assert!(!idx.remove("P-2"));
     assert_eq!(idx.len(), 1);
-    assert!(idx.search(&query("Guardado", Some("Ana"), None), TODAY).is_empty());
+    assert!(
+        idx.search(&query("Guardado", Some("Ana"), None), TODAY)
+            .is_empty()
+    );
     assert!(idx.get("P-2", TODAY).is_none());
     idx.upsert(person("P-3", "Guardado", "Ana", None));
-    assert_eq!(ids(&idx.search(&query("Guardado", Some("Ana"), None), TODAY)), ["P-3"]);
+    assert_eq!(
+        ids(&idx.search(&query("Guardado", Some("Ana"), None), TODAY)),
+        ["P-3"]
+    );
     assert!(idx.memory_bytes() > 0);
 }

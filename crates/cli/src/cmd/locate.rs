@@ -2,7 +2,9 @@
 //! guards of `custodia_linkage::locator` (no minors, 60 days after a release, at most 10
 //! hits, year of birth only).
 
-use custodia_linkage::locator::{DEFAULT_LIMIT, LocatorEntry, LocatorIndex, LocatorQuery, MAX_LIMIT};
+use custodia_linkage::locator::{
+    DEFAULT_LIMIT, LocatorEntry, LocatorIndex, LocatorQuery, MAX_LIMIT,
+};
 use custodia_store::locator::LocatorRow;
 
 use crate::ctx::{open_store, parse_date, print_json, store_err};
@@ -49,11 +51,7 @@ pub fn entry(r: LocatorRow) -> LocatorEntry {
 
 pub fn run(db: &str, args: &Args) -> CliResult {
     let mut store = open_store(db)?;
-    let today = store
-        .clock()
-        .now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
+    let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
     if let Some(id) = &args.id {
         let hits: Vec<_> = match store.locator_row(id).map_err(store_err)? {
             Some(row) => LocatorIndex::build([entry(row)])
@@ -91,9 +89,7 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         .map(|d| parse_date("--dob", d))
         .transpose()?;
     // Only the queried country's persons are read: the index is per country anyway.
-    let (rows, _) = store
-        .locator_rows(Some(&country))
-        .map_err(store_err)?;
+    let (rows, _) = store.locator_rows(Some(&country)).map_err(store_err)?;
     let index = LocatorIndex::build(rows.into_iter().map(entry));
     let hits = index.search(
         &LocatorQuery {

@@ -103,7 +103,13 @@ pub struct NoisyQuery {
     pub person_id: String,
 }
 
-const FACILITIES: &[&str] = &["CECOT", "IZALCO", "LA-ESPERANZA", "APANTEOS", "QUEZALTEPEQUE"];
+const FACILITIES: &[&str] = &[
+    "CECOT",
+    "IZALCO",
+    "LA-ESPERANZA",
+    "APANTEOS",
+    "QUEZALTEPEQUE",
+];
 
 /// `n` invented adults (born 1960–2006), mostly in custody; about 3% released or removed
 /// within the last 50 days before `today`, 2% transferred.
@@ -119,7 +125,7 @@ pub fn population(seed: u64, n: usize, today: Date) -> Vec<LocatorEntry> {
         double_noise_rate: 0.0,
     };
     let s = generate(seed, &cfg);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x10ca_7e5);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x010c_a7e5);
     s.manifest
         .into_iter()
         .enumerate()
@@ -143,9 +149,7 @@ pub fn population(seed: u64, n: usize, today: Date) -> Vec<LocatorEntry> {
                 country_of_birth: r.nationality,
                 facility_id: Some(facility.to_string()),
                 status: Some(status.to_string()),
-                status_since: today
-                    .checked_sub(jiff::Span::new().days(since_days))
-                    .ok(),
+                status_since: today.checked_sub(jiff::Span::new().days(since_days)).ok(),
             }
         })
         .collect()
@@ -267,9 +271,17 @@ fn typo_somewhere<R: Rng>(rng: &mut R, fam: &mut [String], given: &mut [String])
 
 /// The query a relative would type for `e` with `noise`, or `None` when that noise does not
 /// apply to this person (no middle name, a day after the 12th for a day/month swap...).
-pub fn noisy_query<R: Rng>(rng: &mut R, e: &LocatorEntry, noise: QueryNoise) -> Option<LocatorQuery> {
+pub fn noisy_query<R: Rng>(
+    rng: &mut R,
+    e: &LocatorEntry,
+    noise: QueryNoise,
+) -> Option<LocatorQuery> {
     let mut fam = family_parts(&e.family_names);
-    let mut given: Vec<String> = e.given_names.split_whitespace().map(str::to_string).collect();
+    let mut given: Vec<String> = e
+        .given_names
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let mut dob = e.date_of_birth;
     let mut swapped = false;
     if fam.is_empty() || given.is_empty() {
@@ -278,8 +290,14 @@ pub fn noisy_query<R: Rng>(rng: &mut R, e: &LocatorEntry, noise: QueryNoise) -> 
     match noise {
         QueryNoise::Clean => {}
         QueryNoise::AccentsDropped => {
-            fam = fam.iter().map(|f| strip_accents(f).to_uppercase()).collect();
-            given = given.iter().map(|g| strip_accents(g).to_lowercase()).collect();
+            fam = fam
+                .iter()
+                .map(|f| strip_accents(f).to_uppercase())
+                .collect();
+            given = given
+                .iter()
+                .map(|g| strip_accents(g).to_lowercase())
+                .collect();
         }
         QueryNoise::OneTypo => typo_somewhere(rng, &mut fam, &mut given),
         QueryNoise::TwoTypos => {
@@ -291,7 +309,11 @@ pub fn noisy_query<R: Rng>(rng: &mut R, e: &LocatorEntry, noise: QueryNoise) -> 
             order.shuffle(rng);
             let mut done = false;
             for k in order {
-                let w = if k < fam.len() { &mut fam[k] } else { &mut given[k - fam.len()] };
+                let w = if k < fam.len() {
+                    &mut fam[k]
+                } else {
+                    &mut given[k - fam.len()]
+                };
                 if let Some(r) = respell(w) {
                     *w = r;
                     done = true;
@@ -333,17 +355,35 @@ pub fn noisy_query<R: Rng>(rng: &mut R, e: &LocatorEntry, noise: QueryNoise) -> 
         QueryNoise::DobOnePartWrong => {
             let d = dob?;
             let wrong = if rng.gen_bool(0.5) {
-                Date::new(d.year() + if rng.gen_bool(0.5) { 1 } else { -1 }, d.month(), d.day())
+                Date::new(
+                    d.year() + if rng.gen_bool(0.5) { 1 } else { -1 },
+                    d.month(),
+                    d.day(),
+                )
             } else {
-                Date::new(d.year(), d.month(), if d.day() > 10 { d.day() - 10 } else { d.day() + 10 })
+                Date::new(
+                    d.year(),
+                    d.month(),
+                    if d.day() > 10 {
+                        d.day() - 10
+                    } else {
+                        d.day() + 10
+                    },
+                )
             };
             dob = wrong.ok();
         }
         QueryNoise::DobMissing => dob = None,
         QueryNoise::FirstFamilyTypoNoAccents => {
             fam.truncate(1);
-            fam = fam.iter().map(|f| strip_accents(f).to_lowercase()).collect();
-            given = given.iter().map(|g| strip_accents(g).to_lowercase()).collect();
+            fam = fam
+                .iter()
+                .map(|f| strip_accents(f).to_lowercase())
+                .collect();
+            given = given
+                .iter()
+                .map(|g| strip_accents(g).to_lowercase())
+                .collect();
             typo_somewhere(rng, &mut fam, &mut given);
         }
     }
@@ -362,7 +402,12 @@ pub fn noisy_query<R: Rng>(rng: &mut R, e: &LocatorEntry, noise: QueryNoise) -> 
 
 /// `per_noise` queries of every [`QueryNoise`] kind for random persons of `population` who
 /// may appear in public results on `today` (adults; released or removed within 60 days).
-pub fn queries(seed: u64, population: &[LocatorEntry], per_noise: usize, today: Date) -> Vec<NoisyQuery> {
+pub fn queries(
+    seed: u64,
+    population: &[LocatorEntry],
+    per_noise: usize,
+    today: Date,
+) -> Vec<NoisyQuery> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(per_noise * QueryNoise::ALL.len());
     if population.is_empty() {
