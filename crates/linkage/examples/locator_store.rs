@@ -26,9 +26,17 @@ fn entry(r: LocatorRow) -> LocatorEntry {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: locator_store STORE")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: locator_store STORE")?;
     let clock = Arc::new(ManualClock::new("2025-06-01T12:00:00Z".parse()?));
-    let mut store = Store::open(&path, OpenOptions { key_path: None, clock })?;
+    let mut store = Store::open(
+        &path,
+        OpenOptions {
+            key_path: None,
+            clock,
+        },
+    )?;
     let t = Instant::now();
     let (rows, size) = store.locator_rows(None)?;
     let read = t.elapsed();
@@ -47,6 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let t = Instant::now();
     let (touched, _) = store.locator_rows_since(size.saturating_sub(1000))?;
-    println!("catch-up poll over the last 1000 events: {:.2?} ({} rows)", t.elapsed(), touched.len());
+    println!(
+        "catch-up poll over the last 1000 events: {:.2?} ({} rows)",
+        t.elapsed(),
+        touched.len()
+    );
     Ok(())
 }
