@@ -60,7 +60,12 @@ fn stays_csv(persons: usize, seed: u64) -> String {
             writeln!(out, "S{i:06},CECOT,{adm},").unwrap();
         }
         if i % 10 == 0 {
-            writeln!(out, "S{i:06},OTHER,{},", add(year_start, rng.gen_range(0..365))).unwrap();
+            writeln!(
+                out,
+                "S{i:06},OTHER,{},",
+                add(year_start, rng.gen_range(0..365))
+            )
+            .unwrap();
         }
     }
     out
@@ -91,7 +96,13 @@ fn main() {
     }
 
     let (table, min, med) = time(5, || parse_stays(&csv).unwrap());
-    println!("parse stays CSV: {} rows ({} bytes): min {:?}, median {:?}", table.stays.len(), csv.len(), min, med);
+    println!(
+        "parse stays CSV: {} rows ({} bytes): min {:?}, median {:?}",
+        table.stays.len(),
+        csv.len(),
+        min,
+        med
+    );
 
     let month = "2025-12".parse().unwrap();
     let (inv, min, med) = time(11, || invoice(&agreement, &table.stays, month).unwrap());

@@ -19,10 +19,10 @@
 //! assert!(out.missing_from_intake.is_empty());
 //! ```
 
+pub mod locator;
 pub mod names;
 pub mod reconcile;
 mod records;
-pub mod locator;
 pub mod synth;
 
 pub use reconcile::{Candidate, Config, Match, Reconciliation, Review};

@@ -310,7 +310,10 @@ mod tests {
         for pat in ["c.t(\"", "t(c.0, \"", "t(lang, \""] {
             for part in src.split(pat).skip(1) {
                 let key = part.split('"').next().unwrap();
-                assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "missing string `{key}`");
+                assert!(
+                    STRINGS.iter().any(|(k, _, _)| *k == key),
+                    "missing string `{key}`"
+                );
                 used += 1;
             }
         }
@@ -321,7 +324,10 @@ mod tests {
     fn language_detection() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::detect(None, &h), Lang::En);
-        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en;q=0.4, es-MX;q=0.8".parse().unwrap());
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            "en;q=0.4, es-MX;q=0.8".parse().unwrap(),
+        );
         assert_eq!(Lang::detect(None, &h), Lang::Es);
         assert_eq!(Lang::detect(Some("en"), &h), Lang::En);
         h.insert(axum::http::header::COOKIE, "lang=en".parse().unwrap());

@@ -26,8 +26,8 @@
 pub mod auth;
 pub mod backend;
 pub mod commands;
-pub mod locator;
 mod error;
+pub mod locator;
 pub mod postgres;
 pub mod project;
 pub mod queries;

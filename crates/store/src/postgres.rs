@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/postgres/0002_projections.sql")),
     (3, include_str!("migrations/postgres/0003_service.sql")),
     (4, include_str!("migrations/postgres/0004_separation.sql")),
+    (
+        5,
+        include_str!("migrations/postgres/0005_person_events_seq.sql"),
+    ),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory

@@ -15,6 +15,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/sqlite/0002_projections.sql")),
     (3, include_str!("migrations/sqlite/0003_service.sql")),
     (4, include_str!("migrations/sqlite/0004_separation.sql")),
+    (
+        5,
+        include_str!("migrations/sqlite/0005_person_events_seq.sql"),
+    ),
 ];
 
 /// A SQLite database.

@@ -166,7 +166,9 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_message(format!("importing {} rows", rows.len()));
             pb.enable_steady_tick(std::time::Duration::from_millis(200));
-            let s = store.import_persons(&rows, "import", now).map_err(store_err);
+            let s = store
+                .import_persons(&rows, "import", now)
+                .map_err(store_err);
             pb.finish_and_clear();
             let s = s?;
             eprintln!(
