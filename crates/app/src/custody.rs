@@ -66,12 +66,11 @@ pub fn record(
                         &[person_id.into()],
                     )?;
                     let day = at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
-                    if let Some(adm) = open.first().and_then(|r| r.first()).and_then(Value::opt_str) {
-                        if day < adm {
-                            return Err(custodia_store::StoreError::Invalid(format!(
-                                "person `{person_id}` was admitted on {adm}; a change on {day} would end the stay before it began"
-                            )));
-                        }
+                    let admitted = open.first().and_then(|r| r.first()).and_then(Value::opt_str);
+                    if let Some(adm) = admitted.filter(|adm| day < *adm) {
+                        return Err(custodia_store::StoreError::Invalid(format!(
+                            "person `{person_id}` was admitted on {adm}; a change on {day} would end the stay before it began"
+                        )));
                     }
                     match other {
                         Change::Release => EventData::Released { person_id: person_id.into(), facility_id: f },

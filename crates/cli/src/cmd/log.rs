@@ -44,12 +44,10 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     match cmd {
         LogCmd::Export { from, to } => {
-            if let Some(t) = to {
-                if t < from {
-                    return Err(CliError::input(format!(
-                        "`--to {t}` is before `--from {from}`"
-                    )));
-                }
+            if let Some(t) = to.filter(|t| t < from) {
+                return Err(CliError::input(format!(
+                    "`--to {t}` is before `--from {from}`"
+                )));
             }
             store
                 .export(*from, *to, &mut |_, body| {
