@@ -341,7 +341,7 @@ pub(crate) async fn run_locate(
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date()
             .to_string();
-        s.count_locate(&day, authenticated)?;
+        st2.count_locate(s, &day, authenticated)?;
         let index = st2.locator(s)?;
         Ok(index.search(&lq))
     })
@@ -489,7 +489,9 @@ pub async fn locator_stats(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, &[Auditor, Admin], |s, _| {
+    let st2 = st.clone();
+    authed(&st, &headers, &[Auditor, Admin], move |s, _| {
+        st2.flush_counts(s)?;
         to_json(&s.locator_counts(90)?).map(Json)
     })
     .await

@@ -127,6 +127,15 @@ pub(crate) struct Inner {
     limiter: Mutex<HashMap<String, (i64, u32)>>,
     locator: Mutex<Option<LocatorCache>>,
     verify: Mutex<Option<VerifyCache>>,
+    counts: Mutex<LocateCounts>,
+}
+
+/// Locator queries counted in memory and written to the store at most once a second, so
+/// that counting does not make every public query a database write. A crash loses at most
+/// the last second's counts.
+struct LocateCounts {
+    pending: std::collections::BTreeMap<String, (u64, u64)>,
+    flushed: Instant,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -143,7 +152,71 @@ impl AppState {
             limiter: Mutex::new(HashMap::new()),
             locator: Mutex::new(None),
             verify: Mutex::new(None),
+            counts: Mutex::new(LocateCounts {
+                pending: Default::default(),
+                flushed: Instant::now(),
+            }),
         }))
+    }
+
+    /// Counts one locator query; writes the pending counts when a second has passed.
+    pub(crate) fn count_locate(
+        &self,
+        store: &mut Store,
+        day: &str,
+        authenticated: bool,
+    ) -> Result<(), ApiError> {
+        let due = {
+            let mut c = self
+                .0
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let e = c.pending.entry(day.to_string()).or_default();
+            if authenticated {
+                e.1 += 1;
+            } else {
+                e.0 += 1;
+            }
+            c.flushed.elapsed() >= Duration::from_secs(1)
+        };
+        if due {
+            self.flush_counts(store)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending locator counts to the store (kept pending if the write fails).
+    pub(crate) fn flush_counts(&self, store: &mut Store) -> Result<(), ApiError> {
+        let pending: Vec<(String, u64, u64)> = {
+            let mut c = self
+                .0
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.flushed = Instant::now();
+            std::mem::take(&mut c.pending)
+                .into_iter()
+                .map(|(d, (a, b))| (d, a, b))
+                .collect()
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = store.count_locate_many(&pending) {
+            let mut c = self
+                .0
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (d, a, b) in pending {
+                let x = c.pending.entry(d).or_default();
+                x.0 += a;
+                x.1 += b;
+            }
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Opens `config.pool_size` stores at `location`.

@@ -1099,8 +1099,10 @@ async fn auditor_page(
     let Some(p) = c.who.clone() else {
         return need_login(&c);
     };
+    let st2 = st.clone();
     let data = st
-        .db(|s| {
+        .db(move |s| {
+            st2.flush_counts(s)?;
             Ok((
                 s.checkpoints(20)?,
                 s.locator_counts(30)?,

@@ -197,6 +197,23 @@ impl Store {
         Ok(())
     }
 
+    /// Adds counted locator queries: `(day, anonymous, authenticated)` each, in one
+    /// transaction.
+    pub fn count_locate_many(&mut self, counts: &[(String, u64, u64)]) -> Result<()> {
+        self.transact(|tx| {
+            for (day, a, b) in counts {
+                tx.execute_service(
+                    "INSERT INTO locator_counts (day, anonymous, authenticated) VALUES (?, ?, ?) \
+                     ON CONFLICT (day) DO UPDATE SET anonymous = locator_counts.anonymous + excluded.anonymous, \
+                     authenticated = locator_counts.authenticated + excluded.authenticated",
+                    &[day.as_str().into(), (*a).into(), (*b).into()],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// Locator traffic, newest day first, at most `limit` days.
     pub fn locator_counts(&mut self, limit: u64) -> Result<Vec<LocatorDay>> {
         self.read(|c| {
