@@ -282,3 +282,28 @@ fn a_killed_import_leaves_a_store_that_verifies() {
     // The log ends on a batch boundary: the latest checkpoint signs every entry.
     assert_eq!(w.size(), n);
 }
+
+#[test]
+fn tokens_are_revoked_once() {
+    use std::io::Write;
+    let w = Scratch::new("token");
+    let t = w.ok(&["token", "create", "--role", "auditor", "--name", "ines"]);
+    assert_eq!(t.trim().lines().count(), 1);
+    let revoke = |token: &str| {
+        let mut c = w.cmd(&["token", "revoke"]);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(token.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap().status.code()
+    };
+    assert_eq!(revoke(&t), Some(0));
+    assert_eq!(revoke(&t), Some(2));
+    assert_eq!(revoke("not-a-token"), Some(2));
+}

@@ -10,6 +10,8 @@ use crate::error::{CliError, CliResult};
 pub enum TokenCmd {
     /// Create a bearer token and print it (shown only this once).
     Create(CreateArgs),
+    /// Revoke a token (given on standard input, so it stays out of the shell history).
+    Revoke,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +49,20 @@ pub fn run(db: &str, cmd: &TokenCmd) -> CliResult {
                 }
             })?;
             println!("{t}");
+            Ok(())
+        }
+        TokenCmd::Revoke => {
+            let mut t = String::new();
+            std::io::stdin()
+                .read_line(&mut t)
+                .map_err(|e| CliError::input(format!("`-`: cannot read the token: {e}")))?;
+            let mut store = open_store(db)?;
+            let hash = custodia_server::auth::sha256_hex(t.trim().as_bytes());
+            let revoked = store.revoke_token(&hash).map_err(crate::ctx::store_err)?;
+            if !revoked {
+                return Err(CliError::input("no live token matches the one given"));
+            }
+            eprintln!("token revoked");
             Ok(())
         }
     }
