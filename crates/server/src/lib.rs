@@ -52,7 +52,7 @@ pub struct Config {
     pub body_limit: usize,
     /// Per-request time limit.
     pub request_timeout: Duration,
-    /// How long a locator index may serve before it is rebuilt from the store.
+    /// How long the locator index may serve before it looks for new events in the log.
     pub locator_ttl: Duration,
     /// Mark cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
@@ -66,7 +66,7 @@ impl Default for Config {
             locate_anon_per_minute: 30,
             body_limit: 256 * 1024,
             request_timeout: Duration::from_secs(30),
-            locator_ttl: Duration::from_secs(30),
+            locator_ttl: Duration::from_secs(1),
             secure_cookies: false,
             pool_size: 4,
         }
@@ -294,13 +294,22 @@ impl AppState {
             return Ok(x.index.clone());
         }
         let size = store.size()?;
+        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
         if let Some(x) = c.as_mut()
             && x.size == size
         {
             x.built = Instant::now();
             return Ok(x.index.clone());
         }
-        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        // The log grew: apply the persons its new events touched.
+        if let Some(x) = c.as_mut() {
+            let (rows, upto) = store.locator_rows_since(x.size)?;
+            if x.index.update(rows, today) {
+                x.size = upto;
+                x.built = Instant::now();
+                return Ok(x.index.clone());
+            }
+        }
         let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(
             store.locator_entries()?,
             today,

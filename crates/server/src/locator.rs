@@ -35,6 +35,16 @@ pub struct LocateHit {
 pub trait Locator: Send + Sync {
     /// Hits, best first, at most `q.limit`.
     fn search(&self, q: &LocateQuery) -> Vec<LocateHit>;
+
+    /// Applies persons changed since the index was built or last updated, and moves its
+    /// `today` on. Returns false when this index can only be rebuilt.
+    fn update(
+        &self,
+        _rows: Vec<custodia_store::locator::LocatorRow>,
+        _today: jiff::civil::Date,
+    ) -> bool {
+        false
+    }
 }
 
 struct Entry {
@@ -139,10 +149,11 @@ impl Locator for ScanLocator {
     }
 }
 
-/// The locator index of `custodia_linkage` (the same results as `custodia locate --json`).
+/// The locator index of `custodia_linkage` (the same results as `custodia locate --json`),
+/// kept current as events arrive: changed persons are upserted, not the index rebuilt.
 pub struct LinkageLocator {
-    index: custodia_linkage::locator::LocatorIndex,
-    today: jiff::civil::Date,
+    index: std::sync::RwLock<custodia_linkage::locator::LocatorIndex>,
+    today: std::sync::RwLock<jiff::civil::Date>,
 }
 
 impl LinkageLocator {
@@ -160,11 +171,42 @@ impl LinkageLocator {
                 status: e.status,
             }
         }));
-        Self { index, today }
+        Self {
+            index: std::sync::RwLock::new(index),
+            today: std::sync::RwLock::new(today),
+        }
     }
 }
 
 impl Locator for LinkageLocator {
+    fn update(
+        &self,
+        rows: Vec<custodia_store::locator::LocatorRow>,
+        today: jiff::civil::Date,
+    ) -> bool {
+        let mut index = self
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for r in rows {
+            index.upsert(custodia_linkage::locator::LocatorEntry {
+                person_id: r.person_id,
+                family_names: r.family_names,
+                given_names: r.given_names,
+                date_of_birth: r.date_of_birth,
+                country_of_birth: r.country_of_birth,
+                facility_id: r.facility_id,
+                status: r.status,
+                status_since: r.status_since,
+            });
+        }
+        *self
+            .today
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = today;
+        true
+    }
+
     fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
         let lq = custodia_linkage::locator::LocatorQuery {
             family: q.family.clone(),
@@ -173,8 +215,14 @@ impl Locator for LinkageLocator {
             dob: q.dob,
             limit: q.limit,
         };
+        let today = *self
+            .today
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.index
-            .search(&lq, self.today)
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .search(&lq, today)
             .into_iter()
             .map(|h| LocateHit {
                 person_id: h.person_id,

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use common::{Fixture, fixture};
+use custodia_model::clock::Clock;
+use custodia_model::events::{CustodyStatus, EventData, NewEvent, PersonRecord};
+use custodia_model::legal::CountryCode;
 
 async fn call(
     f: &Fixture,
@@ -851,4 +854,63 @@ mod fuzz {
     thread_local! {
         static FIX: std::sync::Arc<Fixture> = std::sync::Arc::new(fixture(Config::default()));
     }
+}
+
+/// The locator index follows the log: a person registered by another process after the
+/// index was built is found once the index looks again, without a rebuild.
+#[tokio::test]
+async fn locator_follows_events_as_they_arrive() {
+    let f = fixture(Config {
+        locator_ttl: std::time::Duration::ZERO,
+        ..Config::default()
+    });
+    let uri = "/api/v1/locate?family=Ixcamparic%20Tzunun&given=Rosa&country=SV&dob=1980-02-02";
+    let (s, b, _) = call(&f, "GET", uri, Some(Role::Auditor), None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let before = json_of(&b);
+    assert!(
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["person_id"] != "LATE-1"),
+        "{before}"
+    );
+    // Another writer (an import, say) on the same store.
+    let mut other = common::open(&f.path, f.clock.clone());
+    let now = f.clock.now();
+    other
+        .append(vec![
+            NewEvent {
+                occurred_at: now,
+                actor: "import".into(),
+                data: EventData::PersonRegistered(PersonRecord {
+                    id: "LATE-1".into(),
+                    family_names: "Ixcamparic Tzunún".into(),
+                    given_names: "Rosa Elena".into(),
+                    date_of_birth: Some("1980-02-02".parse().unwrap()),
+                    sex: Some("F".into()),
+                    country_of_birth: Some(CountryCode::new("SV").unwrap()),
+                    nationalities: vec![CountryCode::new("SV").unwrap()],
+                    us_status: None,
+                    languages: vec![],
+                    identity_verified: false,
+                }),
+            },
+            NewEvent {
+                occurred_at: now,
+                actor: "import".into(),
+                data: EventData::CustodyReported {
+                    person_id: "LATE-1".into(),
+                    facility_id: Some("CECOT".into()),
+                    status: CustodyStatus::InCustody,
+                },
+            },
+        ])
+        .unwrap();
+    let (s, b, _) = call(&f, "GET", uri, Some(Role::Auditor), None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let hits = json_of(&b);
+    assert_eq!(hits[0]["person_id"], "LATE-1", "{hits}");
+    assert_eq!(hits[0]["facility_id"], "CECOT");
 }
