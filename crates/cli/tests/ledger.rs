@@ -61,6 +61,19 @@ fn log_commands_follow_the_contract() {
     let part = w.ok(&["log", "export", "--from", "5", "--to", "8"]);
     assert_eq!(part.lines().collect::<Vec<_>>(), leaves[5..8].to_vec());
 
+    // The proofs print their keys in the contract's order.
+    let p = w.ok(&["log", "prove", "--index", "1"]);
+    assert!(
+        p.starts_with(&format!("{{\"index\":1,\"size\":{size},\"leaf_hash\":\"")),
+        "{p}"
+    );
+    assert!(p.contains("\",\"proof\":["), "{p}");
+    let c = w.ok(&["log", "consistency", "--old", "2"]);
+    assert!(
+        c.starts_with(&format!("{{\"old_size\":2,\"new_size\":{size},\"proof\":[")),
+        "{c}"
+    );
+
     // Every inclusion proof verifies against the checkpoint's root.
     for i in [0, 1, size / 2, size - 1] {
         let p: serde_json::Value =

@@ -398,14 +398,11 @@ pub async fn proof(
     State(st): State<AppState>,
     headers: HeaderMap,
     qp: Result<Query<ProofParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<custodia_store::InclusionProofJson>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, ALL, move |s, _| {
         let pr = s.prove(qp.index, qp.size)?;
-        Ok(Json(
-            json!({"index": pr.index, "size": pr.size, "leaf_hash": hex::encode(pr.leaf_hash.0),
-            "proof": pr.proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>()}),
-        ))
+        Ok(Json(pr.to_wire()))
     })
     .await
 }
@@ -423,11 +420,13 @@ pub async fn consistency(
     State(st): State<AppState>,
     headers: HeaderMap,
     qp: Result<Query<ConsistencyParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<custodia_store::ConsistencyProofJson>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, ALL, move |s, _| {
         let (old, new, proof) = s.consistency(qp.old, qp.new)?;
-        Ok(Json(json!({"old_size": old, "new_size": new, "proof": proof.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>()})))
+        Ok(Json(custodia_store::ConsistencyProofJson::new(
+            old, new, &proof,
+        )))
     })
     .await
 }

@@ -38,6 +38,7 @@ mod verify;
 
 pub use error::{Result, StoreError};
 pub use store::{
-    DEFAULT_ORIGIN, InclusionProof, OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,
+    ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson, OpenOptions, Receipt,
+    Store, Tx, default_key_path, is_postgres,
 };
 pub use verify::{Verdict, VerifyOptions};

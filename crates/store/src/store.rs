@@ -46,6 +46,48 @@ pub struct InclusionProof {
     pub proof: Vec<Hash>,
 }
 
+/// The inclusion proof as CONTRACT §3 prints it, keys in the contract's order:
+/// `{"index":I,"size":N,"leaf_hash":"<hex>","proof":["<hex>",…]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InclusionProofJson {
+    pub index: u64,
+    pub size: u64,
+    pub leaf_hash: String,
+    pub proof: Vec<String>,
+}
+
+impl InclusionProof {
+    /// The wire form.
+    pub fn to_wire(&self) -> InclusionProofJson {
+        InclusionProofJson {
+            index: self.index,
+            size: self.size,
+            leaf_hash: hex::encode(self.leaf_hash.0),
+            proof: self.proof.iter().map(|h| hex::encode(h.0)).collect(),
+        }
+    }
+}
+
+/// The consistency proof as CONTRACT §3 prints it, keys in the contract's order:
+/// `{"old_size":M,"new_size":N,"proof":["<hex>",…]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConsistencyProofJson {
+    pub old_size: u64,
+    pub new_size: u64,
+    pub proof: Vec<String>,
+}
+
+impl ConsistencyProofJson {
+    /// The wire form of a proof from `old_size` to `new_size`.
+    pub fn new(old_size: u64, new_size: u64, proof: &[Hash]) -> Self {
+        Self {
+            old_size,
+            new_size,
+            proof: proof.iter().map(|h| hex::encode(h.0)).collect(),
+        }
+    }
+}
+
 /// The custody store: ledger, checkpoints and projections, on SQLite or PostgreSQL.
 pub struct Store {
     backend: Box<dyn Backend>,

@@ -34,10 +34,6 @@ pub enum LogCmd {
     },
 }
 
-fn hex(h: &custodia_ledger::Hash) -> String {
-    hex::encode(h.0)
-}
-
 pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
     let mut store = open_store(db)?;
     let stdout = std::io::stdout();
@@ -66,21 +62,14 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
         }
         LogCmd::Prove { index, size } => {
             let p = store.prove(*index, *size).map_err(store_err)?;
-            let v = serde_json::json!({
-                "index": p.index,
-                "size": p.size,
-                "leaf_hash": hex(&p.leaf_hash),
-                "proof": p.proof.iter().map(hex).collect::<Vec<_>>(),
-            });
+            let v =
+                serde_json::to_string(&p.to_wire()).map_err(|e| CliError::Internal(e.into()))?;
             writeln!(out, "{v}")?;
         }
         LogCmd::Consistency { old, new } => {
             let (old, new, proof) = store.consistency(*old, *new).map_err(store_err)?;
-            let v = serde_json::json!({
-                "old_size": old,
-                "new_size": new,
-                "proof": proof.iter().map(hex).collect::<Vec<_>>(),
-            });
+            let wire = custodia_store::ConsistencyProofJson::new(old, new, &proof);
+            let v = serde_json::to_string(&wire).map_err(|e| CliError::Internal(e.into()))?;
             writeln!(out, "{v}")?;
         }
     }
