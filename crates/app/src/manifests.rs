@@ -34,20 +34,8 @@ pub struct NewManifest {
     pub departure_on: Date,
 }
 
-/// A manifest as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Manifest {
-    pub id: String,
-    pub flight: String,
-    pub from_facility: String,
-    pub to_facility: String,
-    pub destination_country: String,
-    pub basis: String,
-    pub departure_on: String,
-    pub state: String,
-    pub created_by: String,
-    pub approved_by: Option<String>,
-}
+/// A manifest as stored (the store's row, with its passenger count).
+pub use custodia_store::queries::ManifestRow as Manifest;
 
 /// One passenger's latest screening on a manifest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,27 +66,8 @@ fn ev(actor: &Actor, at: jiff::Timestamp, data: EventData) -> NewEvent {
 type SResult<T> = custodia_store::Result<T>;
 
 fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
-    let rows = tx.query(
-        "SELECT id, flight, from_facility, to_facility, destination_country, basis, departure_on, state, created_by, approved_by \
-         FROM manifests WHERE id = ?",
-        &[id.into()],
-    )?;
-    let r = rows
-        .first()
-        .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))?;
-    let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
-    Ok(Manifest {
-        id: s(0),
-        flight: s(1),
-        from_facility: s(2),
-        to_facility: s(3),
-        destination_country: s(4),
-        basis: s(5),
-        departure_on: s(6),
-        state: s(7),
-        created_by: s(8),
-        approved_by: r.get(9).and_then(Value::opt_str),
-    })
+    custodia_store::queries::manifest_by_id(tx.conn(), id)?
+        .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))
 }
 
 /// Reads a manifest.

@@ -324,13 +324,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 "INSERT INTO manifest_passengers (manifest_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
-            // A changed passenger list sends an approved manifest back to screening.
-            c.execute(REOPEN, &[seq.into(), manifest_id.as_str().into()])?;
-            c.execute(
-                "DELETE FROM manifest_justifications WHERE manifest_id = ?",
-                &[manifest_id.as_str().into()],
-            )?;
-            person_event(c, person_id, seq)?;
+            passengers_changed(c, manifest_id, person_id, seq)?;
         }
         EventData::PassengerRemoved {
             manifest_id,
@@ -340,12 +334,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 "DELETE FROM manifest_passengers WHERE manifest_id = ? AND person_id = ?",
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
-            c.execute(REOPEN, &[seq.into(), manifest_id.as_str().into()])?;
-            c.execute(
-                "DELETE FROM manifest_justifications WHERE manifest_id = ?",
-                &[manifest_id.as_str().into()],
-            )?;
-            person_event(c, person_id, seq)?;
+            passengers_changed(c, manifest_id, person_id, seq)?;
         }
         EventData::ManifestScreened { manifest_id } => state(c, manifest_id, "screened", seq)?,
         EventData::ManifestApproved {
@@ -514,6 +503,22 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A changed passenger list sends a screened or approved manifest back to `draft`, and its
+/// approval's justifications no longer hold.
+fn passengers_changed(
+    c: &mut dyn Conn,
+    manifest_id: &str,
+    person_id: &str,
+    seq: i64,
+) -> Result<()> {
+    c.execute(REOPEN, &[seq.into(), manifest_id.into()])?;
+    c.execute(
+        "DELETE FROM manifest_justifications WHERE manifest_id = ?",
+        &[manifest_id.into()],
+    )?;
+    person_event(c, person_id, seq)
 }
 
 fn state(c: &mut dyn Conn, manifest: &str, st: &str, seq: i64) -> Result<()> {

@@ -231,6 +231,15 @@ const MANIFEST_COLS: &str = "m.id, m.flight, m.from_facility, m.to_facility, m.d
     m.departure_on, m.state, m.created_by, m.approved_by, \
     (SELECT COUNT(*) FROM manifest_passengers mp WHERE mp.manifest_id = m.id)";
 
+/// One manifest by id, on a connection (inside a read or a write transaction).
+pub fn manifest_by_id(c: &mut dyn Conn, id: &str) -> Result<Option<ManifestRow>> {
+    let rows = c.query(
+        &format!("SELECT {MANIFEST_COLS} FROM manifests m WHERE m.id = ?"),
+        &[id.into()],
+    )?;
+    Ok(rows.first().map(manifest_row))
+}
+
 fn manifest_row(r: &Row) -> ManifestRow {
     ManifestRow {
         id: s(r, 0),

@@ -239,6 +239,10 @@ impl Tx<'_> {
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         self.conn.query(sql, params)
     }
+    /// The connection, for the read queries written against [`Conn`].
+    pub fn conn(&mut self) -> &mut dyn Conn {
+        &mut *self.conn
+    }
     /// Queues an event.
     pub fn emit(&mut self, ev: NewEvent) {
         self.pending.push(ev);
