@@ -38,6 +38,12 @@ pub fn record(
             actor.role
         )));
     }
+    if matches!(change, Change::Remove { .. }) && actor.role == Role::ReceivingOfficer {
+        // CONTRACT §9 "No hand-over outside a manifest".
+        return Err(AppError::Forbidden(
+            "a `receiving_officer` may never record a removal; removals follow a departed manifest".into(),
+        ));
+    }
     let now = store.clock().now();
     let at = occurred_at.unwrap_or(now);
     if at > now {
@@ -48,13 +54,44 @@ pub fn record(
             let rows = tx.query("SELECT facility_id, status FROM persons WHERE id = ?", &[person_id.into()])?;
             let r = rows.first().ok_or_else(|| custodia_store::StoreError::NotFound(format!("no person `{person_id}`")))?;
             let facility = r[0].opt_str();
-            let held = r[1].opt_str().as_deref() == Some("in_custody");
+            let status = r[1].opt_str();
+            let held = status.as_deref() == Some("in_custody");
             let data = match &change {
                 Change::Admit { facility_id } => {
-                    if tx.query("SELECT id FROM facilities WHERE id = ?", &[facility_id.as_str().into()])?.is_empty() {
+                    let to = tx.query("SELECT country FROM facilities WHERE id = ?", &[facility_id.as_str().into()])?;
+                    let Some(to_country) = to.first().and_then(|r| r.first()).and_then(Value::opt_str) else {
                         return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
+                    };
+                    // Custody that crosses a border changes hands only on a departed manifest.
+                    let from_country = match &facility {
+                        Some(f) => tx.query("SELECT country FROM facilities WHERE id = ?", &[f.as_str().into()])?
+                            .first().and_then(|r| r.first()).and_then(Value::opt_str),
+                        None => None,
+                    };
+                    if from_country.as_ref().is_some_and(|c| *c != to_country)
+                        && departed_manifests(tx, person_id, &to_country, Some(facility_id))?.is_empty()
+                    {
+                        return Err(custodia_store::StoreError::Conflict(format!(
+                            "person `{person_id}` is held in {} and `{facility_id}` is in {to_country}: custody crosses a border only on a departed manifest to that facility with the person on it",
+                            from_country.unwrap_or_default()
+                        )));
                     }
                     EventData::Admitted { person_id: person_id.into(), facility_id: facility_id.clone(), manifest_id: None }
+                }
+                Change::Remove { country } => {
+                    // CONTRACT §9: only a person on a departed manifest to that country.
+                    if departed_manifests(tx, person_id, country.as_str(), None)?.is_empty() {
+                        return Err(custodia_store::StoreError::Conflict(format!(
+                            "person `{person_id}` is on no departed manifest to {country}: a removal is recorded only after the departure gate screened them (`custodia manifest depart`)"
+                        )));
+                    }
+                    if !matches!(status.as_deref(), Some("in_custody") | Some("transferred")) {
+                        return Err(custodia_store::StoreError::Conflict(format!(
+                            "person `{person_id}` is `{}`, not in custody or in transfer",
+                            status.unwrap_or_default()
+                        )));
+                    }
+                    EventData::Removed { person_id: person_id.into(), country: *country }
                 }
                 other => {
                     let Some(f) = facility.clone().filter(|_| held) else {
@@ -74,7 +111,6 @@ pub fn record(
                     }
                     match other {
                         Change::Release => EventData::Released { person_id: person_id.into(), facility_id: f },
-                        Change::Remove { country } => EventData::Removed { person_id: person_id.into(), country: *country },
                         _ => EventData::Died { person_id: person_id.into(), facility_id: f },
                     }
                 }
@@ -84,4 +120,25 @@ pub fn record(
         })
         .map_err(from_store)?;
     Ok(())
+}
+
+/// The departed (or later) manifests to `country` (and `facility`, when given) that carry
+/// the person.
+fn departed_manifests(
+    tx: &mut custodia_store::Tx<'_>,
+    person_id: &str,
+    country: &str,
+    facility: Option<&str>,
+) -> custodia_store::Result<Vec<String>> {
+    let rows = tx.query(
+        "SELECT m.id, m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+         WHERE mp.person_id = ? AND m.destination_country = ? \
+         AND m.state IN ('departed', 'arrived', 'reconciled', 'closed') ORDER BY m.id",
+        &[person_id.into(), country.into()],
+    )?;
+    Ok(rows
+        .iter()
+        .filter(|r| facility.is_none_or(|f| r.get(1).and_then(Value::opt_str).as_deref() == Some(f)))
+        .filter_map(|r| r.first().and_then(Value::opt_str))
+        .collect())
 }

@@ -5,6 +5,9 @@ use custodia_store::StoreError;
 /// What a use case can refuse or fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// No valid token: missing, unknown or revoked (HTTP 401, exit 2).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// The actor's role may not do this (HTTP 403).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -17,6 +20,9 @@ pub enum AppError {
     /// Bad input, named (HTTP 422, exit 2).
     #[error("{0}")]
     Invalid(String),
+    /// The departure gate refused (HTTP 409, exit 2): each passenger, rule and citation.
+    #[error("{0}")]
+    DepartureRefused(Box<crate::manifests::DepartureRefused>),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

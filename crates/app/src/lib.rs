@@ -8,11 +8,16 @@
 //! maps them to exit codes and the server to status codes, each in one place.
 
 pub mod actor;
+pub mod auth;
 pub mod billing;
+pub mod corrections;
+pub mod counsel;
 pub mod custody;
 mod error;
 pub mod housing;
 pub mod manifests;
+pub mod oversight;
+pub mod records;
 pub mod screening;
 
 pub use actor::{Actor, Role};

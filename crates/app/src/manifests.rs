@@ -337,10 +337,25 @@ pub fn approve(
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
             refuse(&m, "approval", &["screened"])?;
-            if m.created_by == actor.id() {
+            // CONTRACT §9 "Two persons": natural persons (a token's name), under any role.
+            let editors: Vec<String> = tx
+                .query(
+                    "SELECT name FROM manifest_editors WHERE manifest_id = ? ORDER BY name",
+                    &[manifest_id.into()],
+                )?
+                .iter()
+                .filter_map(|r| r.first().and_then(Value::opt_str))
+                .collect();
+            let creator = custodia_store::project::actor_name(&m.created_by);
+            if creator == actor.name || editors.iter().any(|e| *e == actor.name) {
+                let what = if creator == actor.name {
+                    "created"
+                } else {
+                    "changed the passenger list of"
+                };
                 return Err(custodia_store::StoreError::Conflict(format!(
-                    "`{}` created manifest `{manifest_id}`; approval needs a second person",
-                    actor.id()
+                    "`{}` {what} manifest `{manifest_id}`; approval needs a second person (two-person rule compares names, whatever the role)",
+                    actor.name
                 )));
             }
             let mut needed = Vec::new();
@@ -394,19 +409,192 @@ fn transition(
     Ok(())
 }
 
-/// The flight leaves: the passengers leave the sending facility.
-pub fn depart(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> {
+/// One passenger the departure gate stopped, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateStop {
+    pub person_id: String,
+    /// `blocked`, or `needs_review` without a justification recorded after the passenger's
+    /// latest screening.
+    pub outcome: String,
+    pub findings: Vec<custodia_model::events::FindingRecord>,
+}
+
+/// Why the departure gate refused a manifest (CONTRACT §9 "Departure gate").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartureRefused {
+    pub manifest_id: String,
+    /// The clock's date the gate screened on.
+    pub on: Date,
+    /// Set when the clock's date is before the manifest's departure date.
+    pub too_early: Option<Date>,
+    pub stops: Vec<GateStop>,
+}
+
+impl std::fmt::Display for DepartureRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "departure of manifest `{}` refused on {}", self.manifest_id, self.on)?;
+        if let Some(d) = self.too_early {
+            write!(f, "; it is scheduled for {d}, and no one may leave before that date")?;
+        }
+        for s in &self.stops {
+            write!(f, "\n  passenger `{}`: {}", s.person_id, s.outcome)?;
+            if s.outcome == "needs_review" {
+                write!(
+                    f,
+                    " with no justification recorded after the latest screening; approve again with one, or take the passenger off"
+                )?;
+            }
+            for x in &s.findings {
+                write!(f, "\n    {} ({}): {} [{}]", x.rule, x.effect, x.detail, x.citation)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the departure gate decided for each passenger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Departure {
+    pub manifest_id: String,
+    pub on: Date,
+    pub passengers: Vec<PassengerScreening>,
+}
+
+/// The flight leaves (CONTRACT §9 "Departure gate"): every passenger is screened again on the
+/// clock's date with the records in the store now, and those decisions are recorded with the
+/// departure. Refused, writing nothing to the ledger, when the date is before the departure
+/// date, when any passenger is now `blocked`, or when a `needs_review` passenger has no
+/// justification recorded after their latest screening. A refusal is kept for auditors
+/// (`report overrides`) outside the ledger.
+pub fn depart(
+    store: &mut Store,
+    actor: &Actor,
+    manifest_id: &str,
+    params: &Params,
+) -> Result<Departure> {
     need(actor, actor.role.is_sending(), "record departures")?;
-    transition(
-        store,
-        actor,
-        manifest_id,
-        "departure",
-        &["approved"],
-        || EventData::ManifestDeparted {
-            manifest_id: manifest_id.into(),
-        },
-    )
+    let now = store.clock().now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let res = store.transact_with(|tx| -> Result<std::result::Result<Departure, DepartureRefused>> {
+        let m = load(tx, manifest_id)?;
+        refuse(&m, "departure", &["approved"])?;
+        let scheduled: Date = m.departure_on.parse().map_err(|_| {
+            custodia_store::StoreError::Corrupt(format!(
+                "manifests row `{manifest_id}`: departure_on `{}` is not a date",
+                m.departure_on
+            ))
+        })?;
+        let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))
+            .map_err(|_| {
+                custodia_store::StoreError::Corrupt(format!(
+                    "manifests row `{manifest_id}`: basis `{}`",
+                    m.basis
+                ))
+            })?;
+        let dest = CountryCode::new(&m.destination_country)
+            .map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
+        let approved_seq = m_updated_seq(tx, manifest_id)?;
+        let mut refused = DepartureRefused {
+            manifest_id: manifest_id.to_string(),
+            on: today,
+            too_early: (today < scheduled).then_some(scheduled),
+            stops: Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut decisions = Vec::new();
+        for pid in passengers(tx, manifest_id)? {
+            let p = Proposal {
+                person_id: pid.clone(),
+                basis,
+                destination_country: dest,
+                facility_id: Some(m.to_facility.clone()),
+                on: today,
+                manifest_id: Some(manifest_id.to_string()),
+            };
+            let req = request_for(tx, &p)?;
+            let d = custodia_rules::screen(&req, params);
+            let ev = decided(actor, now, &p, &d);
+            let findings = match &ev.data {
+                EventData::ScreeningDecided { findings, .. } => findings.clone(),
+                _ => Vec::new(),
+            };
+            match d.outcome {
+                custodia_rules::Outcome::Blocked => refused.stops.push(GateStop {
+                    person_id: pid.clone(),
+                    outcome: "blocked".into(),
+                    findings,
+                }),
+                custodia_rules::Outcome::NeedsReview => {
+                    // The justification must postdate the passenger's latest screening: the
+                    // approval that recorded it comes after the screening it answered.
+                    let latest = tx.query(
+                        "SELECT MAX(seq) FROM screenings WHERE person_id = ?",
+                        &[pid.as_str().into()],
+                    )?;
+                    let latest = latest.first().and_then(|r| r.first()).and_then(Value::as_i64);
+                    let justified = !tx
+                        .query(
+                            "SELECT text FROM manifest_justifications WHERE manifest_id = ? AND person_id = ?",
+                            &[manifest_id.into(), pid.as_str().into()],
+                        )?
+                        .is_empty()
+                        && latest.is_none_or(|l| l < approved_seq);
+                    if !justified {
+                        refused.stops.push(GateStop {
+                            person_id: pid.clone(),
+                            outcome: "needs_review".into(),
+                            findings,
+                        });
+                    }
+                }
+                custodia_rules::Outcome::Eligible => {}
+            }
+            out.push(PassengerScreening {
+                person_id: pid,
+                outcome: d.outcome.as_str().to_string(),
+                rules: d.findings.iter().map(|f| f.rule.as_str().to_string()).collect(),
+            });
+            decisions.push(ev);
+        }
+        if refused.too_early.is_some() || !refused.stops.is_empty() {
+            return Ok(Err(refused));
+        }
+        for ev in decisions {
+            tx.emit(ev);
+        }
+        tx.emit(ev(
+            actor,
+            now,
+            EventData::ManifestDeparted {
+                manifest_id: manifest_id.into(),
+            },
+        ));
+        Ok(Ok(Departure {
+            manifest_id: manifest_id.to_string(),
+            on: today,
+            passengers: out,
+        }))
+    });
+    match res {
+        Ok((Ok(d), _)) => Ok(d),
+        Ok((Err(refused), _)) => {
+            // Kept outside the ledger, so the refusal itself changes no custody state.
+            store.record_departure_refusal(now, &actor.id(), manifest_id, &refused.to_string())?;
+            Err(AppError::DepartureRefused(Box::new(refused)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn m_updated_seq(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<i64> {
+    tx.query(
+        "SELECT updated_seq FROM manifests WHERE id = ?",
+        &[manifest_id.into()],
+    )?
+    .first()
+    .and_then(|r| r.first())
+    .and_then(Value::as_i64)
+    .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{manifest_id}`")))
 }
 
 /// The flight arrives at the receiving facility.

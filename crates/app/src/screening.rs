@@ -54,6 +54,15 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         let rec: Record = serde_json::from_str(body).map_err(|e| AppError::Store(e.into()))?;
         records.push(rec);
     }
+    // Class-wide orders apply to every person tagged with their class.
+    for body in custodia_store::law::class_orders_for(tx.conn(), &p.person_id)? {
+        let rec: Record = serde_json::from_str(&body).map_err(|e| {
+            AppError::Store(custodia_store::StoreError::Corrupt(format!(
+                "class_orders: a stored order does not parse: {e}"
+            )))
+        })?;
+        records.push(rec);
+    }
     let facility = match &p.facility_id {
         None => None,
         Some(f) => {
@@ -149,36 +158,6 @@ pub fn screen_person(
     Ok(d)
 }
 
-/// Records a legal record for a person (court records, notices, claims).
-pub fn add_record(store: &mut Store, actor: &Actor, person_id: &str, record: Record) -> Result<()> {
-    if !actor.role.is_sending() && actor.role != crate::actor::Role::Admin {
-        return Err(AppError::Forbidden(format!(
-            "role `{}` may not record legal records",
-            actor.role
-        )));
-    }
-    let now = store.clock().now();
-    store
-        .transact(|tx| {
-            if load_person_tx(tx, person_id)?.is_none() {
-                return Err(custodia_store::StoreError::NotFound(format!(
-                    "no person `{person_id}`"
-                )));
-            }
-            tx.emit(NewEvent {
-                occurred_at: now,
-                actor: actor.id(),
-                data: EventData::LegalRecordAdded {
-                    person_id: person_id.to_string(),
-                    record: record.clone(),
-                },
-            });
-            Ok(())
-        })
-        .map_err(from_store)?;
-    Ok(())
-}
-
 pub(crate) fn load_person_tx(tx: &mut Tx<'_>, id: &str) -> custodia_store::Result<Option<String>> {
     let rows = tx.query("SELECT id FROM persons WHERE id = ?", &[id.into()])?;
     Ok(rows
@@ -192,6 +171,8 @@ pub(crate) fn into_store(e: AppError) -> custodia_store::StoreError {
     match e {
         AppError::Store(s) => s,
         AppError::Forbidden(m) => custodia_store::StoreError::Invalid(format!("forbidden: {m}")),
+        AppError::Unauthorized(m) => custodia_store::StoreError::Invalid(format!("unauthorized: {m}")),
+        e @ AppError::DepartureRefused(_) => custodia_store::StoreError::Conflict(e.to_string()),
         AppError::Conflict(m) => custodia_store::StoreError::Conflict(m),
         AppError::NotFound(m) => custodia_store::StoreError::NotFound(m),
         AppError::Invalid(m) => custodia_store::StoreError::Invalid(m),

@@ -71,27 +71,26 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// Who acts, for commands that change custody state: `--as role:name` or `CUSTODIA_ACTOR`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ActorArg {
-    /// The acting person as `role:name` (e.g. `sending_supervisor:r.castellanos`).
-    #[arg(long = "as", env = "CUSTODIA_ACTOR", value_name = "ROLE:NAME")]
-    pub actor: String,
+/// The bearer token given with the global `--token` (or `CUSTODIA_TOKEN`), set once by
+/// `main` before any command runs.
+static TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Records the token of this invocation.
+pub fn set_token(t: Option<String>) {
+    let _ = TOKEN.set(t);
 }
 
+/// Who acts, for commands that change the store (CONTRACT §9 "Who acts"): the holder of the
+/// bearer token given with `--token` or `CUSTODIA_TOKEN`, never a name typed on the command
+/// line. The ledger records them as `role:name`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ActorArg {}
+
 impl ActorArg {
-    /// Parses the actor.
-    pub fn actor(&self) -> Result<custodia_app::Actor, CliError> {
-        let (role, name) = self.actor.split_once(':').ok_or_else(|| {
-            CliError::input(format!("`--as {}`: expected `role:name`", self.actor))
-        })?;
-        let role: custodia_app::Role = role
-            .parse()
-            .map_err(|e: String| CliError::input(format!("`--as`: {e}")))?;
-        if name.trim().is_empty() {
-            return Err(CliError::input("`--as`: the name after `role:` is empty"));
-        }
-        Ok(custodia_app::Actor::new(role, name))
+    /// Resolves the token against the store: missing, unknown or revoked is refused.
+    pub fn actor(&self, store: &mut Store) -> Result<custodia_app::Actor, CliError> {
+        let token = TOKEN.get().and_then(|t| t.as_deref());
+        custodia_app::auth::require_actor(store, token).map_err(app_err)
     }
 }
 
@@ -101,6 +100,8 @@ pub fn app_err(e: custodia_app::AppError) -> CliError {
     use custodia_app::AppError;
     match e {
         AppError::Forbidden(m) => CliError::Input(format!("forbidden: {m}")),
+        AppError::Unauthorized(m) => CliError::Input(format!("unauthorized: {m}")),
+        e @ AppError::DepartureRefused(_) => CliError::Input(e.to_string()),
         AppError::Conflict(m) | AppError::NotFound(m) | AppError::Invalid(m) => CliError::Input(m),
         AppError::Store(s) => store_err(s),
     }

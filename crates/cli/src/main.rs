@@ -23,6 +23,10 @@ struct Cli {
         default_value = "custodia.db"
     )]
     db: String,
+    /// The bearer token of the person acting (`custodia token create`); every command that
+    /// changes the store needs one, except `demo`, `restore` and `token create`.
+    #[arg(long, global = true, env = "CUSTODIA_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,6 +96,12 @@ enum Command {
     Backup(cmd::backup::BackupArgs),
     /// Rebuild an empty store, on any backend, from a backup.
     Restore(cmd::backup::RestoreArgs),
+    /// Counsel: assign, unassign, and a lawyer's notices feed (CONTRACT §9).
+    #[command(subcommand)]
+    Counsel(cmd::law::CounselCmd),
+    /// Class-wide court orders: tag the persons a class covers.
+    #[command(subcommand)]
+    Class(cmd::law::ClassCmd),
     /// Find a person by name as a relative types it, or by id (public; CONTRACT §5).
     Locate(cmd::locate::Args),
 }
@@ -105,6 +115,7 @@ fn main() {
             std::process::exit(code);
         }
     };
+    ctx::set_token(cli.token.clone());
     let db = cli.db.as_str();
     let result = match &cli.command {
         Command::Serve(a) => cmd::serve::run(db, a),
@@ -132,6 +143,8 @@ fn main() {
         Command::Backup(a) => cmd::backup::backup(db, a),
         Command::Restore(a) => cmd::backup::restore(db, a),
         Command::Locate(a) => cmd::locate::run(db, a),
+        Command::Counsel(c) => cmd::law::run_counsel(db, c),
+        Command::Class(c) => cmd::law::run_class(db, c),
     };
     if let Err(e) = result {
         eprintln!("{e}");

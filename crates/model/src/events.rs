@@ -323,6 +323,38 @@ pub enum EventData {
     PersonRead {
         person_id: String,
     },
+    /// Counsel no longer represents the person (`counsel` as in `counsel_assigned`).
+    CounselUnassigned {
+        person_id: String,
+        counsel: String,
+    },
+    /// A proposed change to one identity fact (CONTRACT §9); takes effect only when a second
+    /// person confirms it.
+    CorrectionProposed {
+        correction_id: String,
+        person_id: String,
+        /// `family_names`, `given_names`, `date_of_birth`, `country_of_birth`,
+        /// `nationalities` (`;`-separated) or `us_status`.
+        field: String,
+        /// The new value as text; empty means unknown.
+        value: String,
+        reason: String,
+    },
+    /// A second person confirmed a correction: the person's record changes now.
+    CorrectionConfirmed {
+        correction_id: String,
+    },
+    /// A class-wide court order (a `stay` with scope `class`): it applies to every person
+    /// tagged with `class_id`.
+    ClassOrderRecorded {
+        class_id: String,
+        record: Record,
+    },
+    /// An officer tagged a person as a member of a class named in class-wide orders.
+    ClassTagged {
+        person_id: String,
+        class_id: String,
+    },
 }
 
 /// A supervisor's reason to send a `needs_review` person.
@@ -371,6 +403,11 @@ impl EventData {
             Self::SolitaryEnded { .. } => "solitary_ended",
             Self::FamilyNotified { .. } => "family_notified",
             Self::PersonRead { .. } => "person_read",
+            Self::CounselUnassigned { .. } => "counsel_unassigned",
+            Self::CorrectionProposed { .. } => "correction_proposed",
+            Self::CorrectionConfirmed { .. } => "correction_confirmed",
+            Self::ClassOrderRecorded { .. } => "class_order_recorded",
+            Self::ClassTagged { .. } => "class_tagged",
         }
     }
 }

@@ -824,8 +824,7 @@ pub fn manifest_action_sync(
             json!({"approved": id})
         }
         "depart" => {
-            m::depart(s, actor, id)?;
-            json!({"departed": id})
+            to_json(&m::depart(s, actor, id, custodia_rules::Params::builtin())?)?
         }
         "arrive" => {
             m::arrive(s, actor, id)?;

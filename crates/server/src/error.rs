@@ -12,6 +12,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Structured detail, when the refusal has parts (the departure gate's passengers).
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -20,6 +22,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
     pub fn unauthorized() -> Self {
@@ -53,7 +56,10 @@ impl ApiError {
     }
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({"error": {"code": self.code, "message": self.message}})
+        match &self.details {
+            None => serde_json::json!({"error": {"code": self.code, "message": self.message}}),
+            Some(d) => serde_json::json!({"error": {"code": self.code, "message": self.message, "details": d}}),
+        }
     }
 }
 
@@ -90,6 +96,12 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Forbidden(m) => Self::forbidden(m),
+            AppError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            AppError::DepartureRefused(r) => {
+                let mut e = Self::new(StatusCode::CONFLICT, "departure_refused", r.to_string());
+                e.details = serde_json::to_value(&*r).ok();
+                e
+            }
             AppError::Conflict(m) => Self::conflict(m),
             AppError::NotFound(m) => Self::not_found(m),
             AppError::Invalid(m) => Self::invalid(m),

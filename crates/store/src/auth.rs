@@ -225,3 +225,53 @@ impl Store {
         })
     }
 }
+
+/// A departure the gate refused (service state, not in the ledger).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DepartureRefusal {
+    pub at: String,
+    pub actor: String,
+    pub manifest_id: String,
+    pub detail: String,
+}
+
+impl Store {
+    /// Keeps a refused departure for auditors.
+    pub fn record_departure_refusal(
+        &mut self,
+        at: jiff::Timestamp,
+        actor: &str,
+        manifest_id: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.transact(|tx| {
+            tx.execute_service(
+                "INSERT INTO departure_refusals (at, actor, manifest_id, detail) VALUES (?, ?, ?, ?)",
+                &[at.to_string().into(), actor.into(), manifest_id.into(), detail.into()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Every refused departure, oldest first.
+    pub fn departure_refusals(&mut self) -> Result<Vec<DepartureRefusal>> {
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT at, actor, manifest_id, detail FROM departure_refusals ORDER BY at, manifest_id",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
+                    DepartureRefusal {
+                        at: s(0),
+                        actor: s(1),
+                        manifest_id: s(2),
+                        detail: s(3),
+                    }
+                })
+                .collect())
+        })
+    }
+}

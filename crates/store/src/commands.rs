@@ -11,6 +11,8 @@ use crate::store::{Receipt, Store};
 /// One row of `import persons` (CONTRACT §5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonImport {
+    /// The line of the input the row is on (for error messages).
+    pub line: u64,
     pub person: PersonRecord,
     pub facility_id: Option<String>,
     pub status: Option<CustodyStatus>,
@@ -128,7 +130,40 @@ impl Store {
                         custody(&mut s, tx);
                     }
                     Some((stored, facility, status)) => {
+                        // CONTRACT §9 "Identity facts": an import never changes them; only a
+                        // confirmed correction does. An empty cell (unknown) keeps the stored
+                        // value.
+                        let p = &row.person;
+                        let differs: Option<(&str, String, String)> = if p.family_names != stored.family_names {
+                            Some(("family_names", stored.family_names.clone(), p.family_names.clone()))
+                        } else if !p.given_names.is_empty() && p.given_names != stored.given_names {
+                            Some(("given_names", stored.given_names.clone(), p.given_names.clone()))
+                        } else if p.date_of_birth.is_some() && p.date_of_birth != stored.date_of_birth {
+                            Some(("date_of_birth", opt(&stored.date_of_birth), opt(&p.date_of_birth)))
+                        } else if p.country_of_birth.is_some() && p.country_of_birth != stored.country_of_birth {
+                            Some(("country_of_birth", opt(&stored.country_of_birth), opt(&p.country_of_birth)))
+                        } else if !p.nationalities.is_empty() && sorted(&p.nationalities) != sorted(&stored.nationalities) {
+                            Some(("nationalities", sorted(&stored.nationalities).join(";"), sorted(&p.nationalities).join(";")))
+                        } else if p.us_status.is_some() && p.us_status != stored.us_status {
+                            Some((
+                                "us_status",
+                                stored.us_status.map(|u| u.as_str().to_string()).unwrap_or_default(),
+                                p.us_status.map(|u| u.as_str().to_string()).unwrap_or_default(),
+                            ))
+                        } else {
+                            None
+                        };
+                        if let Some((field, was, now)) = differs {
+                            return Err(StoreError::Invalid(format!(
+                                "line {}, field `{field}`: person `{}` is stored with `{was}`; an import may not change an identity fact to `{now}` (use `custodia person correct`, confirmed by a second person)",
+                                row.line, p.id
+                            )));
+                        }
                         let mut merged = row.person.clone();
+                        merged.given_names = stored.given_names.clone();
+                        merged.date_of_birth = stored.date_of_birth;
+                        merged.country_of_birth = stored.country_of_birth;
+                        merged.nationalities = stored.nationalities.clone();
                         merged.us_status = merged.us_status.or(stored.us_status);
                         if merged.languages.is_empty() {
                             merged.languages = stored.languages.clone();
@@ -158,4 +193,14 @@ impl Store {
         summary.receipt = receipt;
         Ok(summary)
     }
+}
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn sorted(v: &[CountryCode]) -> Vec<String> {
+    let mut out: Vec<String> = v.iter().map(|c| c.to_string()).collect();
+    out.sort();
+    out
 }

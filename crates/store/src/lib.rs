@@ -26,6 +26,7 @@
 pub mod auth;
 pub mod backend;
 pub mod commands;
+pub mod law;
 mod error;
 pub mod locator;
 pub mod postgres;

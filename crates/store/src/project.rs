@@ -33,6 +33,13 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("conditions", "seq"),
     ("access_log", "seq"),
     ("separation", "person_id"),
+    ("manifest_editors", "manifest_id, name"),
+    ("manifest_reopened", "seq, manifest_id, person_id"),
+    ("corrections", "id"),
+    ("class_orders", "seq"),
+    ("person_classes", "person_id, class_id"),
+    ("approval_justifications", "seq, person_id"),
+    ("manifest_events", "manifest_id, seq"),
 ];
 
 fn date_of(t: jiff::Timestamp) -> String {
@@ -77,6 +84,34 @@ const REOPEN: &str = "UPDATE manifests SET state = 'draft', approved_by = NULL, 
 
 /// Applies one leaf to the projections.
 pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
+    if let Some(m) = manifest_of(&leaf.data) {
+        c.execute(
+            "INSERT INTO manifest_events (manifest_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            &[m.into(), i64::try_from(leaf.seq).unwrap_or(i64::MAX).into()],
+        )?;
+    }
+    apply_event(c, leaf)
+}
+
+/// The manifest an event belongs to, if any.
+fn manifest_of(e: &EventData) -> Option<&str> {
+    match e {
+        EventData::ManifestCreated { manifest_id, .. }
+        | EventData::PassengerAdded { manifest_id, .. }
+        | EventData::PassengerRemoved { manifest_id, .. }
+        | EventData::ManifestScreened { manifest_id }
+        | EventData::ManifestApproved { manifest_id, .. }
+        | EventData::ManifestDeparted { manifest_id }
+        | EventData::ManifestArrived { manifest_id }
+        | EventData::ManifestReconciled { manifest_id, .. }
+        | EventData::ManifestClosed { manifest_id }
+        | EventData::CaseOpened { manifest_id, .. } => Some(manifest_id),
+        EventData::ScreeningDecided { manifest_id, .. } => manifest_id.as_deref(),
+        _ => None,
+    }
+}
+
+fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
     let seq = i64::try_from(leaf.seq).unwrap_or(i64::MAX);
     let on = date_of(leaf.occurred_at);
     let on = on.as_str();
@@ -194,6 +229,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
             person_event(c, person_id, seq)?;
+            reopen_for(c, person_id, seq, &format!("legal_record:{}", record.type_name()))?;
         }
         EventData::CounselAssigned { person_id, counsel } => {
             c.execute(
@@ -315,6 +351,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                     seq.into(),
                 ],
             )?;
+            editor(c, manifest_id, actor)?;
         }
         EventData::PassengerAdded {
             manifest_id,
@@ -325,6 +362,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
             passengers_changed(c, manifest_id, person_id, seq)?;
+            editor(c, manifest_id, actor)?;
         }
         EventData::PassengerRemoved {
             manifest_id,
@@ -335,6 +373,7 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 &[manifest_id.as_str().into(), person_id.as_str().into()],
             )?;
             passengers_changed(c, manifest_id, person_id, seq)?;
+            editor(c, manifest_id, actor)?;
         }
         EventData::ManifestScreened { manifest_id } => state(c, manifest_id, "screened", seq)?,
         EventData::ManifestApproved {
@@ -349,6 +388,10 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 c.execute(
                     "INSERT INTO manifest_justifications (manifest_id, person_id, text, approver) VALUES (?, ?, ?, ?)",
                     &[manifest_id.as_str().into(), j.person_id.as_str().into(), j.text.as_str().into(), actor.into()],
+                )?;
+                c.execute(
+                    "INSERT INTO approval_justifications (seq, manifest_id, person_id, text, approver) VALUES (?, ?, ?, ?, ?)",
+                    &[seq.into(), manifest_id.as_str().into(), j.person_id.as_str().into(), j.text.as_str().into(), actor.into()],
                 )?;
             }
         }
@@ -490,6 +533,102 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
         } => {
             condition(c, seq, person_id, "family_notified", on, occasion)?;
         }
+        EventData::CounselUnassigned { person_id, counsel } => {
+            c.execute(
+                "DELETE FROM counsel WHERE person_id = ? AND counsel = ?",
+                &[person_id.as_str().into(), counsel.as_str().into()],
+            )?;
+            person_event(c, person_id, seq)?;
+        }
+        EventData::CorrectionProposed {
+            correction_id,
+            person_id,
+            field,
+            value,
+            reason,
+        } => {
+            c.execute(
+                "INSERT INTO corrections (id, person_id, field, value, reason, proposed_by, proposed_seq, state, confirmed_by, confirmed_seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', NULL, NULL)",
+                &[
+                    correction_id.as_str().into(),
+                    person_id.as_str().into(),
+                    field.as_str().into(),
+                    value.as_str().into(),
+                    reason.as_str().into(),
+                    actor.into(),
+                    seq.into(),
+                ],
+            )?;
+            person_event(c, person_id, seq)?;
+        }
+        EventData::CorrectionConfirmed { correction_id } => {
+            let rows = c.query(
+                "SELECT person_id, field, value FROM corrections WHERE id = ?",
+                &[correction_id.as_str().into()],
+            )?;
+            let row = rows.first().ok_or_else(|| {
+                crate::error::StoreError::Corrupt(format!(
+                    "leaf {seq}: correction `{correction_id}` was never proposed"
+                ))
+            })?;
+            let text = |i: usize| row.get(i).and_then(Value::opt_str).unwrap_or_default();
+            let (person_id, field, value) = (text(0), text(1), text(2));
+            let column = match field.as_str() {
+                "family_names" | "given_names" | "date_of_birth" | "country_of_birth"
+                | "nationalities" | "us_status" => field.as_str(),
+                other => {
+                    return Err(crate::error::StoreError::Corrupt(format!(
+                        "leaf {seq}: correction of unknown field `{other}`"
+                    )));
+                }
+            };
+            let v: Value = if value.is_empty() && column != "nationalities" {
+                Value::Null
+            } else {
+                value.as_str().into()
+            };
+            c.execute(
+                &format!("UPDATE persons SET {column} = ? WHERE id = ?"),
+                &[v, person_id.as_str().into()],
+            )?;
+            c.execute(
+                "UPDATE corrections SET state = 'confirmed', confirmed_by = ?, confirmed_seq = ? WHERE id = ?",
+                &[actor.into(), seq.into(), correction_id.as_str().into()],
+            )?;
+            person_event(c, &person_id, seq)?;
+            reopen_for(c, &person_id, seq, &format!("correction:{correction_id}"))?;
+        }
+        EventData::ClassOrderRecorded { class_id, record } => {
+            c.execute(
+                "INSERT INTO class_orders (seq, class_id, body) VALUES (?, ?, ?)",
+                &[seq.into(), class_id.as_str().into(), json(record)?.into()],
+            )?;
+            // A class order is a late record for every tagged person on an approved manifest.
+            let members: Vec<String> = c
+                .query(
+                    "SELECT person_id FROM person_classes WHERE class_id = ? ORDER BY person_id",
+                    &[class_id.as_str().into()],
+                )?
+                .iter()
+                .filter_map(|r| r.first().and_then(Value::opt_str))
+                .collect();
+            for p in members {
+                person_event(c, &p, seq)?;
+                reopen_for(c, &p, seq, &format!("class_order:{class_id}"))?;
+            }
+        }
+        EventData::ClassTagged {
+            person_id,
+            class_id,
+        } => {
+            c.execute(
+                "INSERT INTO person_classes (person_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                &[person_id.as_str().into(), class_id.as_str().into()],
+            )?;
+            person_event(c, person_id, seq)?;
+            reopen_for(c, person_id, seq, &format!("class_tag:{class_id}"))?;
+        }
         EventData::PersonRead { person_id } => {
             c.execute(
                 "INSERT INTO access_log (seq, actor, person_id, at) VALUES (?, ?, ?, ?)",
@@ -501,6 +640,51 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The natural person behind an actor `role:name`: the name.
+pub fn actor_name(actor: &str) -> &str {
+    actor.split_once(':').map_or(actor, |(_, n)| n)
+}
+
+/// Records that `actor` created or changed the passenger list of a manifest (CONTRACT §9
+/// "Two persons": nobody among them may approve it).
+fn editor(c: &mut dyn Conn, manifest_id: &str, actor: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO manifest_editors (manifest_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        &[manifest_id.into(), actor_name(actor).into()],
+    )?;
+    Ok(())
+}
+
+/// A late record (CONTRACT §9): a legal record, a correction or a class order about a
+/// passenger of an approved manifest that has not departed sends it back to `screened`; it
+/// must be approved again, with fresh justifications.
+fn reopen_for(c: &mut dyn Conn, person_id: &str, seq: i64, cause: &str) -> Result<()> {
+    let manifests: Vec<String> = c
+        .query(
+            "SELECT m.id FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+             WHERE mp.person_id = ? AND m.state = 'approved' ORDER BY m.id",
+            &[person_id.into()],
+        )?
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::opt_str))
+        .collect();
+    for m in manifests {
+        c.execute(
+            "UPDATE manifests SET state = 'screened', approved_by = NULL, updated_seq = ? WHERE id = ?",
+            &[seq.into(), m.as_str().into()],
+        )?;
+        c.execute(
+            "DELETE FROM manifest_justifications WHERE manifest_id = ?",
+            &[m.as_str().into()],
+        )?;
+        c.execute(
+            "INSERT INTO manifest_reopened (seq, manifest_id, person_id, cause) VALUES (?, ?, ?, ?)",
+            &[seq.into(), m.as_str().into(), person_id.into(), cause.into()],
+        )?;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("migrations/sqlite/0005_person_events_seq.sql"),
     ),
+    (6, include_str!("migrations/sqlite/0006_custody_law.sql")),
 ];
 
 /// A SQLite database.

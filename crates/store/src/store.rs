@@ -373,17 +373,36 @@ impl Store {
     /// transaction. `f` may run again if the backend retries a serialization failure.
     pub fn transact<T>(
         &mut self,
-        mut f: impl FnMut(&mut Tx<'_>) -> Result<T>,
+        f: impl FnMut(&mut Tx<'_>) -> Result<T>,
     ) -> Result<(T, Option<Receipt>)> {
+        self.transact_with(f)
+    }
+
+    /// [`Store::transact`] for a use case with its own error type.
+    ///
+    /// `f` fails with the caller's own error type: a use case refuses with its own error and
+    /// gets it back unchanged (the transaction is rolled back), with no trip through strings.
+    pub fn transact_with<T, E: From<StoreError>>(
+        &mut self,
+        mut f: impl FnMut(&mut Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Option<Receipt>), E> {
         let key = self.key.clone();
         let clock = self.clock.clone();
         let mut out: Option<(T, Option<Receipt>)> = None;
-        self.backend.write(&mut |c| {
+        let mut refused: Option<E> = None;
+        let written = self.backend.write(&mut |c| {
             let mut tx = Tx {
                 conn: c,
                 pending: Vec::new(),
             };
-            let v = f(&mut tx)?;
+            let v = match f(&mut tx) {
+                Ok(v) => v,
+                Err(e) => {
+                    refused = Some(e);
+                    // Any error rolls the transaction back; the caller's error is returned.
+                    return Err(StoreError::Invalid("refused".into()));
+                }
+            };
             let pending = std::mem::take(&mut tx.pending);
             let receipt = if pending.is_empty() {
                 None
@@ -392,8 +411,12 @@ impl Store {
             };
             out = Some((v, receipt));
             Ok(())
-        })?;
-        out.ok_or_else(|| StoreError::Db("transaction produced no result".into()))
+        });
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        written?;
+        out.ok_or_else(|| StoreError::Db("transaction produced no result".into()).into())
     }
 
     /// Runs read-only queries on one snapshot.

@@ -321,6 +321,7 @@ fn projection_tamper(env: &Env, _: Kind) {
 
 fn person(id: &str, family: &str) -> PersonImport {
     PersonImport {
+        line: 2,
         person: PersonRecord {
             id: id.to_string(),
             family_names: family.to_string(),

@@ -69,5 +69,6 @@ pub fn run(db: &str, cmd: &CustodyCmd) -> CliResult {
         })?),
     };
     let mut store = open_store(db)?;
-    custody::record(&mut store, &c.who.actor()?, &c.person, change, at).map_err(app_err)
+    let actor = c.who.actor(&mut store)?;
+    custody::record(&mut store, &actor, &c.person, change, at).map_err(app_err)
 }

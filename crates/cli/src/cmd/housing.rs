@@ -105,6 +105,16 @@ pub enum ConditionCmd {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ReportCmd {
+    /// The oversight report: approvals of `needs_review` passengers with their
+    /// justifications, refused departures, identity corrections, and late records that
+    /// sent a manifest back (auditor, supervisor, admin).
+    Overrides {
+        #[command(flatten)]
+        who: ActorArg,
+        /// Only this month (`YYYY-MM`).
+        #[arg(long)]
+        month: Option<String>,
+    },
     /// Space per person against the ICRC standard, design capacity and the Mandela Rules.
     Standards {
         #[arg(long)]
@@ -178,7 +188,8 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
                     .ok_or_else(|| CliError::input(format!("`{pair}`: expected PERSON=CELL")))?;
                 list.push((p.into(), c.into()));
             }
-            let n = housing::confirm(&mut store, &who.actor()?, &list).map_err(app_err)?;
+            let actor = who.actor(&mut store)?;
+            let n = housing::confirm(&mut store, &actor, &list).map_err(app_err)?;
             eprintln!("placed {n} person(s)");
         }
         HousingCmd::Cell {
@@ -190,9 +201,10 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
             if out_of_use.is_none() && !in_use {
                 return Err(CliError::input("give `--out-of-use REASON` or `--in-use`"));
             }
+            let actor = who.actor(&mut store)?;
             housing::set_cell_status(
                 &mut store,
-                &who.actor()?,
+                &actor,
                 cell,
                 *in_use,
                 out_of_use.as_deref(),
@@ -206,9 +218,10 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
             separate_from,
             avoid,
         } => {
+            let actor = who.actor(&mut store)?;
             housing::record_separation(
                 &mut store,
-                &who.actor()?,
+                &actor,
                 person,
                 groups.clone(),
                 separate_from.clone(),
@@ -290,7 +303,8 @@ pub fn run_condition(db: &str, cmd: &ConditionCmd) -> CliResult {
             )
         }
     };
-    housing::record_condition(&mut store, &who.actor()?, data).map_err(app_err)
+    let actor = who.actor(&mut store)?;
+    housing::record_condition(&mut store, &actor, data).map_err(app_err)
 }
 
 fn today(store: &custodia_store::Store) -> jiff::civil::Date {
@@ -300,6 +314,9 @@ fn today(store: &custodia_store::Store) -> jiff::civil::Date {
 pub fn run_report(db: &str, cmd: &ReportCmd) -> CliResult {
     let mut store = open_store(db)?;
     match cmd {
+        ReportCmd::Overrides { who, month } => {
+            return crate::cmd::law::overrides(db, who, month.as_deref());
+        }
         ReportCmd::Standards {
             facility,
             as_of,

@@ -14,6 +14,8 @@ pub enum ImportCmd {
     /// Load persons from CSV (person_id,family_names,given_names,date_of_birth,sex,
     /// country_of_birth,nationalities,facility_id,status).
     Persons {
+        #[command(flatten)]
+        who: crate::ctx::ActorArg,
         /// The CSV file (`-` for standard input).
         file: PathBuf,
     },
@@ -125,6 +127,7 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
             })?),
         };
         out.push(PersonImport {
+            line,
             person: PersonRecord {
                 id: id.to_string(),
                 family_names: family.to_string(),
@@ -156,19 +159,29 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
 pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
     match cmd {
         ImportCmd::Records { who, file } => crate::cmd::records::run(db, who, file),
-        ImportCmd::Persons { file } => {
+        ImportCmd::Persons { who, file } => {
             let text = crate::io::read_input(file)?;
             let name = file.display().to_string();
             let rows = parse_persons(&name, &text)?;
             let mut store = open_store(db)?;
+            let actor = who.actor(&mut store)?;
+            if matches!(actor.role, custodia_app::Role::Counsel | custodia_app::Role::Auditor) {
+                return Err(CliError::input(format!(
+                    "forbidden: role `{}` may not import persons",
+                    actor.role
+                )));
+            }
             let now = store.clock().now();
             // One transaction: a spinner, since there is no partial progress to show.
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_message(format!("importing {} rows", rows.len()));
             pb.enable_steady_tick(std::time::Duration::from_millis(200));
             let s = store
-                .import_persons(&rows, "import", now)
-                .map_err(store_err);
+                .import_persons(&rows, &actor.id(), now)
+                .map_err(|e| match e {
+                    custodia_store::StoreError::Invalid(m) => CliError::input(format!("`{name}`: {m}")),
+                    other => store_err(other),
+                });
             pb.finish_and_clear();
             let s = s?;
             eprintln!(

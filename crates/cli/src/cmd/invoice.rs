@@ -73,8 +73,9 @@ pub fn run(db: &str, cmd: &InvoiceCmd) -> CliResult {
             agreement,
             month: m,
         } => {
+            let actor = who.actor(&mut store)?;
             let (id, inv) =
-                billing::issue(&mut store, &who.actor()?, agreement, month(m)?).map_err(app_err)?;
+                billing::issue(&mut store, &actor, agreement, month(m)?).map_err(app_err)?;
             eprintln!(
                 "issued `{id}`: {} person-days, {} {}",
                 inv.person_days,
@@ -86,10 +87,13 @@ pub fn run(db: &str, cmd: &InvoiceCmd) -> CliResult {
             who,
             invoice,
             reason,
-        } => match billing::correct(&mut store, &who.actor()?, invoice, reason).map_err(app_err)? {
-            Some(n) => print_json(&n)?,
-            None => eprintln!("`{invoice}` still matches the ledger; no note issued"),
-        },
+        } => {
+            let actor = who.actor(&mut store)?;
+            match billing::correct(&mut store, &actor, invoice, reason).map_err(app_err)? {
+                Some(n) => print_json(&n)?,
+                None => eprintln!("`{invoice}` still matches the ledger; no note issued"),
+            }
+        }
         InvoiceCmd::List => print_json(&billing::issued(&mut store).map_err(app_err)?)?,
         InvoiceCmd::Export {
             agreement,

@@ -164,7 +164,8 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
                 basis,
                 departure_on: parse_date("--departure", departure)?,
             };
-            let id = manifests::create(&mut store, &who.actor()?, &m).map_err(app_err)?;
+            let actor = who.actor(&mut store)?;
+            let id = manifests::create(&mut store, &actor, &m).map_err(app_err)?;
             println!("{id}");
         }
         ManifestCmd::Add {
@@ -172,7 +173,7 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
             manifest,
             persons,
         } => {
-            let a = who.actor()?;
+            let a = who.actor(&mut store)?;
             for p in persons {
                 manifests::add_passenger(&mut store, &a, manifest, p).map_err(app_err)?;
             }
@@ -182,15 +183,16 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
             manifest,
             persons,
         } => {
-            let a = who.actor()?;
+            let a = who.actor(&mut store)?;
             for p in persons {
                 manifests::remove_passenger(&mut store, &a, manifest, p).map_err(app_err)?;
             }
         }
         ManifestCmd::Screen { who, manifest } => {
+            let actor = who.actor(&mut store)?;
             let out = manifests::screen(
                 &mut store,
-                &who.actor()?,
+                &actor,
                 manifest,
                 custodia_rules::Params::builtin(),
             )
@@ -215,20 +217,32 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            manifests::approve(&mut store, &who.actor()?, manifest, &js).map_err(app_err)?;
+            let actor = who.actor(&mut store)?;
+            manifests::approve(&mut store, &actor, manifest, &js).map_err(app_err)?;
         }
         ManifestCmd::Depart { who, manifest } => {
-            manifests::depart(&mut store, &who.actor()?, manifest).map_err(app_err)?
+            let actor = who.actor(&mut store)?;
+            let d = manifests::depart(&mut store, &actor, manifest, custodia_rules::Params::builtin())
+                .map_err(app_err)?;
+            eprintln!(
+                "manifest `{manifest}` departed on {}: {} passengers screened again at the gate",
+                d.on,
+                d.passengers.len()
+            );
+            print_json(&d)?;
         }
         ManifestCmd::Arrive { who, manifest } => {
-            manifests::arrive(&mut store, &who.actor()?, manifest).map_err(app_err)?
+            let actor = who.actor(&mut store)?;
+            manifests::arrive(&mut store, &actor, manifest).map_err(app_err)?
         }
         ManifestCmd::Reconcile { who, manifest } => {
-            let s = manifests::reconcile(&mut store, &who.actor()?, manifest).map_err(app_err)?;
+            let actor = who.actor(&mut store)?;
+            let s = manifests::reconcile(&mut store, &actor, manifest).map_err(app_err)?;
             print_json(&s)?;
         }
         ManifestCmd::Close { who, manifest } => {
-            manifests::close(&mut store, &who.actor()?, manifest).map_err(app_err)?
+            let actor = who.actor(&mut store)?;
+            manifests::close(&mut store, &actor, manifest).map_err(app_err)?
         }
         ManifestCmd::Show { manifest } => {
             let m = manifests::get(&mut store, manifest).map_err(app_err)?;
@@ -269,9 +283,10 @@ pub fn run_intake(db: &str, cmd: &IntakeCmd) -> CliResult {
                 document_number: document.clone(),
             };
             let mut store = open_store(db)?;
+            let actor = who.actor(&mut store)?;
             let n = manifests::record_intake(
                 &mut store,
-                &who.actor()?,
+                &actor,
                 facility,
                 manifest.as_deref(),
                 &[row],
@@ -304,9 +319,10 @@ pub fn run_intake(db: &str, cmd: &IntakeCmd) -> CliResult {
                 })
                 .collect();
             let mut store = open_store(db)?;
+            let actor = who.actor(&mut store)?;
             let n = manifests::record_intake(
                 &mut store,
-                &who.actor()?,
+                &actor,
                 facility,
                 manifest.as_deref(),
                 &rows,
@@ -330,7 +346,8 @@ pub fn run_case(db: &str, cmd: &CaseCmd) -> CliResult {
     let mut store = open_store(db)?;
     match cmd {
         CaseCmd::Resolve { who, case, reason } => {
-            manifests::resolve_case(&mut store, &who.actor()?, case, reason).map_err(app_err)?
+            let actor = who.actor(&mut store)?;
+            manifests::resolve_case(&mut store, &actor, case, reason).map_err(app_err)?
         }
     }
     Ok(())

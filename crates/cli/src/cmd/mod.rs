@@ -7,6 +7,7 @@ pub mod demo;
 pub mod housing;
 pub mod import;
 pub mod invoice;
+pub mod law;
 pub mod locate;
 pub mod log;
 pub mod manifest;

@@ -14,18 +14,46 @@ pub enum PersonCmd {
         who: ActorArg,
         person: String,
     },
+    /// Propose a change to an identity fact (names, date of birth, country of birth,
+    /// nationalities, US status); it takes effect when a second person confirms it.
+    Correct {
+        #[command(flatten)]
+        who: ActorArg,
+        person: String,
+        #[arg(long)]
+        field: String,
+        /// The new value (`;`-separated codes for nationalities; empty for unknown).
+        #[arg(long, allow_hyphen_values = true)]
+        value: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Confirm a proposed correction (a second person).
+    Confirm {
+        #[command(flatten)]
+        who: ActorArg,
+        correction: String,
+    },
 }
 
 pub fn run(db: &str, cmd: &PersonCmd) -> CliResult {
     match cmd {
+        PersonCmd::Correct {
+            who,
+            person,
+            field,
+            value,
+            reason,
+        } => crate::cmd::law::correct(db, who, person, field, value, reason),
+        PersonCmd::Confirm { who, correction } => crate::cmd::law::confirm(db, who, correction),
         PersonCmd::Show { who, person } => {
-            let actor = who.actor()?;
+            let mut store = open_store(db)?;
+            let actor = who.actor(&mut store)?;
             if actor.role == custodia_app::Role::Counsel {
                 return Err(CliError::input(
                     "forbidden: counsel read their clients' records through the server, which checks the assignment",
                 ));
             }
-            let mut store = open_store(db)?;
             let file = store
                 .person_file(person)
                 .map_err(store_err)?

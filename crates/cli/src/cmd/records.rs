@@ -1,73 +1,80 @@
-//! `custodia import records FILE` (JSON Lines of `{"person_id": …, "record": {…}}`, the
-//! record in CONTRACT §1's shape): atomic and idempotent, in the spirit of CONTRACT §5.
+//! `custodia import records FILE`: JSON Lines, each `{"person_id": …, "record": {…}}` (the
+//! record in CONTRACT §1's shape), or `{"class_id": …, "record": {…}}` for a class-wide
+//! order. Parsing happens here; every rule of entry (roles, counsel's clients, no record
+//! from the future, atomic and idempotent) is `custodia_app::records::enter`.
 
-use custodia_model::events::{EventData, NewEvent};
+use custodia_app::records::{Entry, Subject, enter};
 use custodia_model::legal::Record;
-use custodia_store::backend::Value;
 
-use crate::ctx::{ActorArg, open_store, store_err};
+use crate::ctx::{ActorArg, app_err, open_store};
 use crate::error::{CliError, CliResult};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Line {
-    person_id: String,
+    #[serde(default)]
+    person_id: Option<String>,
+    #[serde(default)]
+    class_id: Option<String>,
     record: Record,
 }
 
-/// Parses the file; the first bad line is an error naming it.
-fn parse(name: &str, text: &str) -> Result<Vec<(String, Record)>, CliError> {
+/// Parses the file; the first bad line is an error naming it and the field.
+fn parse(name: &str, text: &str) -> Result<Vec<Entry>, CliError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let l: Line = serde_json::from_str(line)
-            .map_err(|e| CliError::input(format!("`{name}`: line {}: {e}", i + 1)))?;
-        out.push((l.person_id, l.record));
+        let at = format!("`{name}`: line {}", i + 1);
+        let de = &mut serde_json::Deserializer::from_str(line);
+        let l: Line = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                CliError::input(format!("{at}: {inner}"))
+            } else {
+                CliError::input(format!("{at}: field `{path}`: {inner}"))
+            }
+        })?;
+        let subject = match (l.person_id, l.class_id) {
+            (Some(p), None) => Subject::Person(p),
+            (None, Some(c)) => Subject::Class(c),
+            _ => {
+                return Err(CliError::input(format!(
+                    "{at}: field `person_id`: expected exactly one of `person_id` or `class_id`"
+                )));
+            }
+        };
+        out.push(Entry {
+            at,
+            subject,
+            record: l.record,
+        });
     }
     Ok(out)
 }
 
 pub fn run(db: &str, who: &ActorArg, file: &std::path::Path) -> CliResult {
-    let actor = who.actor()?;
-    if !actor.role.is_sending() && actor.role != custodia_app::Role::Admin {
-        return Err(CliError::input(format!(
-            "forbidden: role `{}` may not record legal records",
-            actor.role
-        )));
-    }
     let name = file.display().to_string();
-    let rows = parse(&name, &crate::io::read_input(file)?)?;
+    let entries = parse(&name, &crate::io::read_input(file)?)?;
     let mut store = open_store(db)?;
-    let now = store.clock().now();
-    let mut added = 0u64;
-    store
-        .transact(|tx| {
-            added = 0;
-            for (i, (pid, rec)) in rows.iter().enumerate() {
-                if tx.query("SELECT id FROM persons WHERE id = ?", &[pid.as_str().into()])?.is_empty() {
-                    return Err(custodia_store::StoreError::Invalid(format!("`{name}`: record {}: field `person_id`: no person `{pid}` in the store", i + 1)));
-                }
-                let body = serde_json::to_string(rec)?;
-                let dup = tx.query("SELECT seq FROM legal_records WHERE person_id = ? AND body = ?", &[pid.as_str().into(), Value::from(body)])?;
-                let queued = tx.pending().iter().any(|e| matches!(&e.data, EventData::LegalRecordAdded { person_id, record } if person_id == pid && record == rec));
-                if dup.is_empty() && !queued {
-                    added += 1;
-                    tx.emit(NewEvent { occurred_at: now, actor: actor.id(), data: EventData::LegalRecordAdded { person_id: pid.clone(), record: rec.clone() } });
-                }
-            }
-            Ok(())
-        })
-        .map_err(store_err)?;
+    let actor = who.actor(&mut store)?;
+    let out = enter(&mut store, &actor, &entries).map_err(app_err)?;
     eprintln!(
-        "records `{name}`: {} rows, {added} new{}",
-        rows.len(),
-        if added == 0 {
+        "records `{name}`: {} rows, {} new{}",
+        entries.len(),
+        out.added,
+        if out.added == 0 {
             "; nothing new to record"
         } else {
             ""
         }
     );
+    for m in &out.manifests_reopened {
+        eprintln!(
+            "manifest `{m}` was approved and carries a person this record concerns: it is back to `screened` and must be approved again"
+        );
+    }
     Ok(())
 }

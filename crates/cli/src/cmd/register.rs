@@ -28,8 +28,9 @@ pub enum AgreementCmd {
     },
 }
 
-fn admin(who: &ActorArg) -> Result<custodia_app::Actor, CliError> {
-    let a = who.actor()?;
+fn admin(db: &str, who: &ActorArg) -> Result<custodia_app::Actor, CliError> {
+    let mut store = open_store(db)?;
+    let a = who.actor(&mut store)?;
     if a.role != custodia_app::Role::Admin {
         return Err(CliError::input(format!(
             "forbidden: role `{}` may not register reference data (admin only)",
@@ -75,7 +76,7 @@ fn append_unique(
 pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
     match cmd {
         FacilityCmd::Register { who, file } => {
-            let a = admin(who)?;
+            let a = admin(db, who)?;
             let name = file.display().to_string();
             let f: FacilityRecord =
                 serde_json::from_str(&crate::io::read_input(file)?).map_err(|e| {
@@ -116,7 +117,7 @@ pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
 pub fn run_agreement(db: &str, cmd: &AgreementCmd) -> CliResult {
     match cmd {
         AgreementCmd::Register { who, file } => {
-            let a = admin(who)?;
+            let a = admin(db, who)?;
             let name = file.display().to_string();
             let ag = custodia_billing::parse_agreement(&crate::io::read_input(file)?)
                 .map_err(|e| CliError::input(format!("`{name}`: {e}")))?;

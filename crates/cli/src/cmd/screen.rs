@@ -45,19 +45,10 @@ pub struct StoredArgs {
     /// The transfer date (default: today by the clock).
     #[arg(long, requires = "person")]
     pub on: Option<String>,
-    /// Who screens, as `role:name` (a sending role).
-    #[arg(long = "as", env = "CUSTODIA_ACTOR", requires = "person")]
-    pub actor: Option<String>,
 }
 
 fn run_stored(db: &str, person: &str, a: &StoredArgs, params: &Params) -> CliResult {
     use crate::ctx::{ActorArg, app_err, open_store, parse_date};
-    let actor = ActorArg {
-        actor: a.actor.clone().ok_or_else(|| {
-            CliError::input("`--as role:name` is required to screen a stored person")
-        })?,
-    }
-    .actor()?;
     let to =
         a.to.as_deref()
             .ok_or_else(|| CliError::input("`--to COUNTRY` is required with `--person`"))?;
@@ -71,6 +62,7 @@ fn run_stored(db: &str, person: &str, a: &StoredArgs, params: &Params) -> CliRes
             ))
         })?;
     let mut store = open_store(db)?;
+    let actor = ActorArg::default().actor(&mut store)?;
     let on = match &a.on {
         Some(d) => parse_date("--on", d)?,
         None => store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date(),
