@@ -477,6 +477,29 @@ pub fn depart(
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let res = store.transact_with(|tx| -> Result<std::result::Result<Departure, DepartureRefused>> {
         let m = load(tx, manifest_id)?;
+        if m.state == "screened" {
+            // Sent back by a late record? Say who and what, so the officer knows why.
+            let why: Vec<String> = tx
+                .query(
+                    "SELECT person_id, cause FROM manifest_reopened WHERE manifest_id = ? ORDER BY seq DESC",
+                    &[manifest_id.into()],
+                )?
+                .iter()
+                .map(|r| {
+                    format!(
+                        "passenger `{}` ({})",
+                        r.first().and_then(Value::opt_str).unwrap_or_default(),
+                        r.get(1).and_then(Value::opt_str).unwrap_or_default()
+                    )
+                })
+                .collect();
+            if !why.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "manifest `{manifest_id}` is `screened`: a record entered after its approval sent it back ({}); screen and approve it again",
+                    why.join(", ")
+                )));
+            }
+        }
         refuse(&m, "departure", &["approved"])?;
         let scheduled: Date = m.departure_on.parse().map_err(|_| {
             custodia_store::StoreError::Corrupt(format!(

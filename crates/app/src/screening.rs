@@ -105,6 +105,13 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     })
 }
 
+/// The screening request for a stored person as the store holds it now (read only; records
+/// nothing). What `manifest depart` screens.
+pub fn request_now(store: &mut Store, p: &Proposal) -> Result<ScreeningRequest> {
+    let (req, _) = store.transact_with(|tx| request_for(tx, p))?;
+    Ok(req)
+}
+
 /// The ledger event for a decision.
 pub(crate) fn decided(actor: &Actor, at: jiff::Timestamp, p: &Proposal, d: &Decision) -> NewEvent {
     NewEvent {

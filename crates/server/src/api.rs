@@ -82,12 +82,12 @@ async fn api_not_found() -> ApiError {
 
 // ---------------------------------------------------------------- helpers
 
-fn q<T>(r: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(crate) fn q<T>(r: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     r.map(|Query(v)| v)
         .map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
 }
 
-fn p<T>(r: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+pub(crate) fn p<T>(r: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
     r.map(|Path(v)| v)
         .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
 }
@@ -104,7 +104,7 @@ fn need(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
 }
 
 /// Authenticates by bearer token and runs `f` on a store, on one blocking thread.
-async fn authed<T: Send + 'static>(
+pub(crate) async fn authed<T: Send + 'static>(
     st: &AppState,
     headers: &HeaderMap,
     roles: &'static [Role],
@@ -119,16 +119,16 @@ async fn authed<T: Send + 'static>(
     .await
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|_| ApiError::internal())
 }
 
 /// An answer to a state-changing request.
-type Answer = Result<(StatusCode, Value), ApiError>;
+pub(crate) type Answer = Result<(StatusCode, Value), ApiError>;
 
 /// Runs a state-changing request under the `Idempotency-Key` rules: a replay with the same
 /// key and body returns the first answer; the same key with another body is 409.
-async fn mutate(
+pub(crate) async fn mutate(
     st: &AppState,
     headers: &HeaderMap,
     what: String,

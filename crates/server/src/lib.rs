@@ -23,6 +23,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod law;
 pub mod locator;
 pub mod ui;
 
@@ -392,6 +393,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = state.0.config.request_timeout;
     let x_request_id = HeaderName::from_static("x-request-id");
     Router::new()
+        .merge(law::routes())
         .merge(api::routes())
         .merge(ui::routes())
         .with_state(state)

@@ -360,8 +360,14 @@ fn import_idempotent(env: &Env, _: Kind) {
     );
     assert!(b.receipt.is_none());
     assert_eq!(s.size().unwrap(), 6);
+    // An identity fact never changes by import (CONTRACT §9): refused, naming line and field.
+    let mut renamed = rows.clone();
+    renamed[1].person.family_names = "García López".into();
+    let e = s.import_persons(&renamed, "import", t).unwrap_err().to_string();
+    assert!(e.contains("line 2") && e.contains("`family_names`"), "{e}");
+    assert_eq!(s.size().unwrap(), 6);
     let mut changed = rows.clone();
-    changed[1].person.family_names = "García López".into();
+    changed[1].person.languages = vec!["es".into(), "en".into()];
     changed[2].status = Some(CustodyStatus::Released);
     let c = s.import_persons(&changed, "import", t).unwrap();
     assert_eq!(
@@ -377,7 +383,7 @@ fn import_idempotent(env: &Env, _: Kind) {
             )
         })
         .unwrap();
-    assert_eq!(got[1][1].as_str(), Some("García López"));
+    assert_eq!(got[1][1].as_str(), Some("García"));
     assert_eq!(got[2][2].as_str(), Some("released"));
     assert!(matches!(verdict(&mut s), Verdict::Ok { entries: 8, .. }));
 }

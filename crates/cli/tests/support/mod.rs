@@ -1,6 +1,8 @@
 //! Running the real `custodia` binary against a fresh store in a temporary directory.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -8,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 pub struct Scratch {
     pub dir: PathBuf,
     pub db: PathBuf,
+    /// Bearer tokens already created in this store, by `role:name`.
+    tokens: RefCell<HashMap<String, String>>,
 }
 
 impl Scratch {
@@ -16,19 +20,62 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("store.db");
-        Self { dir, db }
+        Self {
+            dir,
+            db,
+            tokens: RefCell::new(HashMap::new()),
+        }
+    }
+    /// A bearer token for `role:name` in this store (created with `custodia token create`
+    /// the first time it is asked for).
+    pub fn token(&self, who: &str) -> String {
+        if let Some(t) = self.tokens.borrow().get(who) {
+            return t.clone();
+        }
+        let (role, name) = who.split_once(':').expect("role:name");
+        let o = Command::new(env!("CARGO_BIN_EXE_custodia"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(["token", "create", "--role", role, "--name", name])
+            .env("CUSTODIA_CLOCK", "2025-06-01T12:00:00Z")
+            .env_remove("CUSTODIA_DB")
+            .env_remove("CUSTODIA_KEY")
+            .env_remove("CUSTODIA_TOKEN")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "token create {who}: {}", String::from_utf8_lossy(&o.stderr));
+        let t = String::from_utf8(o.stdout).unwrap().trim().to_string();
+        self.tokens.borrow_mut().insert(who.to_string(), t.clone());
+        t
     }
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
-    /// `custodia --db <store> ARGS` with a pinned clock.
+    /// `custodia --db <store> ARGS` with a pinned clock. An `--as role:name` pair in ARGS is
+    /// the test's shorthand for "as that person": it becomes `--token` with a token created
+    /// for them, which is how the binary learns who acts (CONTRACT §9).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_custodia"));
-        c.arg("--db").arg(&self.db).args(args);
+        c.arg("--db").arg(&self.db);
+        let is_demo = args.first() == Some(&"demo");
+        // Importing persons changes the store: unless the test names who, an officer does.
+        if args.starts_with(&["import", "persons"]) && !args.contains(&"--as") {
+            c.arg("--token").arg(self.token("sending_officer:importer"));
+        }
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if *a == "--as" && !is_demo {
+                let who = it.next().expect("--as needs role:name");
+                c.arg("--token").arg(self.token(who));
+            } else {
+                c.arg(a);
+            }
+        }
         c.env("CUSTODIA_CLOCK", "2025-06-01T12:00:00Z")
             .env_remove("CUSTODIA_DB")
             .env_remove("CUSTODIA_KEY")
-            .env_remove("CUSTODIA_ACTOR");
+            .env_remove("CUSTODIA_ACTOR")
+            .env_remove("CUSTODIA_TOKEN");
         c.stdin(Stdio::null());
         c
     }
@@ -54,6 +101,17 @@ impl Scratch {
             Some(code),
             "custodia {args:?}: stdout {} stderr {}",
             String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stderr).unwrap()
+    }
+    /// Runs and asserts exit 0; returns stderr (where human messages go).
+    pub fn ok_err(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "custodia {args:?} failed: {}\n{}",
+            o.status,
             String::from_utf8_lossy(&o.stderr)
         );
         String::from_utf8(o.stderr).unwrap()

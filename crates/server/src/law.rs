@@ -1,0 +1,216 @@
+//! The API of CONTRACT §9: legal records (counsel file for their own clients), counsel
+//! assignments and notices, identity corrections, class tags, and the oversight report.
+//! Handlers parse, call one `custodia_app` use case, and answer; the rules live in `app`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use custodia_app::Role::{self, Admin, Auditor, Counsel, ReceivingOfficer, SendingOfficer, SendingSupervisor};
+use custodia_app::records::{Entry, Subject};
+use custodia_model::legal::Record;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::api::{authed, mutate, p, q, to_json};
+use crate::error::{ApiError, parse_json};
+
+const RECORDERS: &[Role] = &[SendingOfficer, SendingSupervisor, Counsel, Admin];
+const ASSIGNERS: &[Role] = &[SendingSupervisor, Admin];
+const CORRECTORS: &[Role] = &[SendingOfficer, SendingSupervisor, ReceivingOfficer, Admin];
+const OVERSIGHT: &[Role] = &[Auditor, SendingSupervisor, Admin];
+const TAGGERS: &[Role] = &[SendingOfficer, SendingSupervisor, Admin];
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/persons/{id}/records", post(add_records))
+        .route("/api/v1/persons/{id}/counsel", post(assign_counsel))
+        .route("/api/v1/persons/{id}/corrections", post(propose_correction))
+        .route("/api/v1/persons/{id}/classes", post(tag_class))
+        .route("/api/v1/corrections/{id}/confirm", post(confirm_correction))
+        .route("/api/v1/counsel/notices", get(notices))
+        .route("/api/v1/reports/overrides", get(overrides))
+}
+
+/// One record, or several: `{"record": {...}}` or `{"records": [{...}, ...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordsBody {
+    #[serde(default)]
+    record: Option<Record>,
+    #[serde(default)]
+    records: Vec<Record>,
+}
+
+async fn add_records(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return axum::response::IntoResponse::into_response(e),
+    };
+    mutate(&st, &headers, format!("records {id}"), body, RECORDERS, move |s, pr, b| {
+        let body: RecordsBody = parse_json(b)?;
+        let mut all: Vec<Record> = body.record.into_iter().collect();
+        all.extend(body.records);
+        if all.is_empty() {
+            return Err(ApiError::invalid("field `record`: expected a legal record (CONTRACT §1)"));
+        }
+        let entries: Vec<Entry> = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| Entry {
+                at: format!("record {}", i + 1),
+                subject: Subject::Person(id.clone()),
+                record,
+            })
+            .collect();
+        let out = custodia_app::records::enter(s, &pr.actor, &entries)?;
+        Ok((StatusCode::CREATED, to_json(&out)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CounselBody {
+    counsel: String,
+    /// `true` to assign (the default), `false` to end the assignment.
+    #[serde(default = "yes")]
+    assign: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn assign_counsel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return axum::response::IntoResponse::into_response(e),
+    };
+    mutate(&st, &headers, format!("counsel {id}"), body, ASSIGNERS, move |s, pr, b| {
+        let body: CounselBody = parse_json(b)?;
+        let changed = custodia_app::counsel::set(s, &pr.actor, &id, &body.counsel, body.assign)?;
+        Ok((StatusCode::OK, json!({"person_id": id, "counsel": body.counsel, "assigned": body.assign, "changed": changed})))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorrectionBody {
+    field: String,
+    value: String,
+    reason: String,
+}
+
+async fn propose_correction(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return axum::response::IntoResponse::into_response(e),
+    };
+    mutate(&st, &headers, format!("correct {id}"), body, CORRECTORS, move |s, pr, b| {
+        let body: CorrectionBody = parse_json(b)?;
+        let cid = custodia_app::corrections::propose(s, &pr.actor, &id, &body.field, &body.value, &body.reason)?;
+        Ok((StatusCode::CREATED, json!({"correction_id": cid, "state": "proposed"})))
+    })
+    .await
+}
+
+async fn confirm_correction(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return axum::response::IntoResponse::into_response(e),
+    };
+    mutate(&st, &headers, format!("confirm {id}"), body, CORRECTORS, move |s, pr, _| {
+        let reopened = custodia_app::corrections::confirm(s, &pr.actor, &id)?;
+        Ok((StatusCode::OK, json!({"correction_id": id, "state": "confirmed", "manifests_reopened": reopened})))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassBody {
+    class_id: String,
+}
+
+async fn tag_class(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return axum::response::IntoResponse::into_response(e),
+    };
+    mutate(&st, &headers, format!("class {id}"), body, TAGGERS, move |s, pr, b| {
+        let body: ClassBody = parse_json(b)?;
+        let added = custodia_app::records::tag_class(s, &pr.actor, &id, &body.class_id)?;
+        Ok((StatusCode::OK, json!({"person_id": id, "class_id": body.class_id, "changed": added})))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeParams {
+    after: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn notices(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<NoticeParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let qp = q(qp)?;
+    authed(&st, &headers, &[Counsel], move |s, pr| {
+        let n = custodia_app::counsel::notices(s, &pr.actor, qp.after, qp.limit.unwrap_or(1000))?;
+        to_json(&n).map(Json)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverridesParams {
+    month: Option<String>,
+}
+
+async fn overrides(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    qp: Result<Query<OverridesParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let qp = q(qp)?;
+    authed(&st, &headers, OVERSIGHT, move |s, pr| {
+        to_json(&custodia_app::oversight::overrides(s, &pr.actor, qp.month.as_deref())?).map(Json)
+    })
+    .await
+}
