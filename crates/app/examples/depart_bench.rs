@@ -126,7 +126,11 @@ fn main() {
     let mut pg = Vec::new();
     for r in 0..runs {
         let db = dir.path().join(format!("b{r}.db"));
-        lite.push(once(db.to_str().unwrap(), &dir.path().join(format!("b{r}.key")), n));
+        lite.push(once(
+            db.to_str().unwrap(),
+            &dir.path().join(format!("b{r}.key")),
+            n,
+        ));
         if let Ok(base) = std::env::var("CUSTODIA_BENCH_PG") {
             let name = format!("custodia_depart_bench_{}_{r}", std::process::id());
             let url = custodia_store::postgres::create_database(&base, &name).unwrap();
@@ -143,8 +147,14 @@ fn main() {
             v[v.len() - 1]
         )
     };
-    println!("depart {n} passengers, {runs} runs: SQLite {}", show(&mut lite));
+    println!(
+        "depart {n} passengers, {runs} runs: SQLite {}",
+        show(&mut lite)
+    );
     if !pg.is_empty() {
-        println!("depart {n} passengers, {runs} runs: PostgreSQL {}", show(&mut pg));
+        println!(
+            "depart {n} passengers, {runs} runs: PostgreSQL {}",
+            show(&mut pg)
+        );
     }
 }

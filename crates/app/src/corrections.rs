@@ -67,10 +67,14 @@ pub fn normalize(field: &str, value: &str) -> Result<String> {
             }
             Ok(out.join(";"))
         }
-        "us_status" => match serde_json::from_value::<UsStatus>(serde_json::Value::String(v.into())) {
-            Ok(s) => Ok(s.as_str().to_string()),
-            Err(_) => bad("a `us_status` of CONTRACT §1 (e.g. `citizen_by_birth`, `undocumented`)"),
-        },
+        "us_status" => {
+            match serde_json::from_value::<UsStatus>(serde_json::Value::String(v.into())) {
+                Ok(s) => Ok(s.as_str().to_string()),
+                Err(_) => {
+                    bad("a `us_status` of CONTRACT §1 (e.g. `citizen_by_birth`, `undocumented`)")
+                }
+            }
+        }
         other => Err(AppError::Invalid(format!(
             "field `field`: `{other}` is not an identity fact; expected one of {}",
             FIELDS.join(", ")
@@ -80,7 +84,9 @@ pub fn normalize(field: &str, value: &str) -> Result<String> {
 
 fn may(actor: &Actor, what: &str) -> Result<()> {
     match actor.role {
-        Role::SendingOfficer | Role::SendingSupervisor | Role::ReceivingOfficer | Role::Admin => Ok(()),
+        Role::SendingOfficer | Role::SendingSupervisor | Role::ReceivingOfficer | Role::Admin => {
+            Ok(())
+        }
         _ => Err(AppError::Forbidden(format!(
             "role `{}` may not {what} identity corrections",
             actor.role
@@ -112,7 +118,10 @@ pub fn propose(
     }
     let now = store.clock().now();
     let (id, _) = store.transact_with(|tx| -> Result<String> {
-        if tx.query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?.is_empty() {
+        if tx
+            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
+            .is_empty()
+        {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
         let n = custodia_store::law::correction_count(tx.conn())?;

@@ -16,7 +16,13 @@ pub fn counsel_id(name: &str) -> String {
 
 /// Assigns (`assign` true) or unassigns counsel `name` to a person. Idempotent: returns
 /// whether anything changed.
-pub fn set(store: &mut Store, actor: &Actor, person_id: &str, name: &str, assign: bool) -> Result<bool> {
+pub fn set(
+    store: &mut Store,
+    actor: &Actor,
+    person_id: &str,
+    name: &str,
+    assign: bool,
+) -> Result<bool> {
     if !matches!(actor.role, Role::SendingSupervisor | Role::Admin) {
         return Err(AppError::Forbidden(format!(
             "role `{}` may not assign counsel (a `sending_supervisor` or `admin` does)",
@@ -31,7 +37,10 @@ pub fn set(store: &mut Store, actor: &Actor, person_id: &str, name: &str, assign
     let counsel = counsel_id(name);
     let now = store.clock().now();
     let (changed, _) = store.transact_with(|tx| -> Result<bool> {
-        if tx.query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?.is_empty() {
+        if tx
+            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
+            .is_empty()
+        {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
         let has = !tx
@@ -111,7 +120,12 @@ fn is_notice(e: &EventData) -> bool {
 /// Counsel's notices for every current client, oldest first, after leaf `after` (at most
 /// `limit`). A manifest event about passengers concerns only the clients on it; a screening
 /// of someone else on the same manifest is not shown.
-pub fn notices(store: &mut Store, actor: &Actor, after: Option<u64>, limit: u64) -> Result<Vec<Notice>> {
+pub fn notices(
+    store: &mut Store,
+    actor: &Actor,
+    after: Option<u64>,
+    limit: u64,
+) -> Result<Vec<Notice>> {
     if actor.role != Role::Counsel {
         return Err(AppError::Forbidden(format!(
             "role `{}` has no notices feed (counsel read their clients')",

@@ -41,7 +41,8 @@ pub fn record(
     if matches!(change, Change::Remove { .. }) && actor.role == Role::ReceivingOfficer {
         // CONTRACT §9 "No hand-over outside a manifest".
         return Err(AppError::Forbidden(
-            "a `receiving_officer` may never record a removal; removals follow a departed manifest".into(),
+            "a `receiving_officer` may never record a removal; removals follow a departed manifest"
+                .into(),
         ));
     }
     let now = store.clock().now();
@@ -138,7 +139,9 @@ fn departed_manifests(
     )?;
     Ok(rows
         .iter()
-        .filter(|r| facility.is_none_or(|f| r.get(1).and_then(Value::opt_str).as_deref() == Some(f)))
+        .filter(|r| {
+            facility.is_none_or(|f| r.get(1).and_then(Value::opt_str).as_deref() == Some(f))
+        })
         .filter_map(|r| r.first().and_then(Value::opt_str))
         .collect())
 }

@@ -432,9 +432,16 @@ pub struct DepartureRefused {
 
 impl std::fmt::Display for DepartureRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "departure of manifest `{}` refused on {}", self.manifest_id, self.on)?;
+        write!(
+            f,
+            "departure of manifest `{}` refused on {}",
+            self.manifest_id, self.on
+        )?;
         if let Some(d) = self.too_early {
-            write!(f, "; it is scheduled for {d}, and no one may leave before that date")?;
+            write!(
+                f,
+                "; it is scheduled for {d}, and no one may leave before that date"
+            )?;
         }
         for s in &self.stops {
             write!(f, "\n  passenger `{}`: {}", s.person_id, s.outcome)?;
@@ -445,7 +452,11 @@ impl std::fmt::Display for DepartureRefused {
                 )?;
             }
             for x in &s.findings {
-                write!(f, "\n    {} ({}): {} [{}]", x.rule, x.effect, x.detail, x.citation)?;
+                write!(
+                    f,
+                    "\n    {} ({}): {} [{}]",
+                    x.rule, x.effect, x.detail, x.citation
+                )?;
             }
         }
         Ok(())

@@ -33,15 +33,17 @@ pub struct CorrectionLine {
 /// Builds the report (auditors, supervisors and admins), optionally for one month (`YYYY-MM`,
 /// by when each thing happened).
 pub fn overrides(store: &mut Store, actor: &Actor, month: Option<&str>) -> Result<Overrides> {
-    if !matches!(actor.role, Role::Auditor | Role::SendingSupervisor | Role::Admin) {
+    if !matches!(
+        actor.role,
+        Role::Auditor | Role::SendingSupervisor | Role::Admin
+    ) {
         return Err(AppError::Forbidden(format!(
             "role `{}` may not read the oversight report",
             actor.role
         )));
     }
     if let Some(m) = month {
-        let ok = m.len() == 7
-            && custodia_model::legal::parse_date(&format!("{m}-01")).is_ok();
+        let ok = m.len() == 7 && custodia_model::legal::parse_date(&format!("{m}-01")).is_ok();
         if !ok {
             return Err(AppError::Invalid(format!(
                 "field `month`: `{m}` is not a month, expected YYYY-MM"

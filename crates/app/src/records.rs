@@ -60,7 +60,11 @@ pub fn record_dates(record: &Record) -> Vec<(String, Date)> {
 }
 
 /// Whether `counsel` (an actor) represents the person.
-pub fn is_client(tx: &mut Tx<'_>, counsel: &Actor, person_id: &str) -> custodia_store::Result<bool> {
+pub fn is_client(
+    tx: &mut Tx<'_>,
+    counsel: &Actor,
+    person_id: &str,
+) -> custodia_store::Result<bool> {
     Ok(!tx
         .query(
             "SELECT person_id FROM counsel WHERE person_id = ? AND counsel = ?",
@@ -79,7 +83,11 @@ pub struct Entered {
 }
 
 /// Enters records atomically and idempotently.
-pub fn enter(store: &mut custodia_store::Store, actor: &Actor, entries: &[Entry]) -> Result<Entered> {
+pub fn enter(
+    store: &mut custodia_store::Store,
+    actor: &Actor,
+    entries: &[Entry],
+) -> Result<Entered> {
     let may = match actor.role {
         Role::SendingOfficer | Role::SendingSupervisor | Role::Admin | Role::Counsel => true,
         Role::ReceivingOfficer | Role::Auditor => false,
@@ -225,7 +233,10 @@ pub fn tag_class(
     check_class_id("`--class`", class_id)?;
     let now = store.clock().now();
     let (added, _) = store.transact_with(|tx| -> Result<bool> {
-        if tx.query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?.is_empty() {
+        if tx
+            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
+            .is_empty()
+        {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
         if !tx

@@ -178,7 +178,9 @@ pub(crate) fn into_store(e: AppError) -> custodia_store::StoreError {
     match e {
         AppError::Store(s) => s,
         AppError::Forbidden(m) => custodia_store::StoreError::Invalid(format!("forbidden: {m}")),
-        AppError::Unauthorized(m) => custodia_store::StoreError::Invalid(format!("unauthorized: {m}")),
+        AppError::Unauthorized(m) => {
+            custodia_store::StoreError::Invalid(format!("unauthorized: {m}"))
+        }
         e @ AppError::DepartureRefused(_) => custodia_store::StoreError::Conflict(e.to_string()),
         AppError::Conflict(m) => custodia_store::StoreError::Conflict(m),
         AppError::NotFound(m) => custodia_store::StoreError::NotFound(m),

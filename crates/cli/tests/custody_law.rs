@@ -59,8 +59,20 @@ fn refused(w: &Scratch, args: &[&str], says: &[&str]) -> String {
 fn approved(w: &Scratch, departure: &str, passengers: &[&str]) -> String {
     let m = w
         .ok(&[
-            "manifest", "create", "--as", OFFICER, "--flight", "CST1001", "--from", "USDC-TX",
-            "--to", "CECOT", "--country", "SV", "--departure", departure,
+            "manifest",
+            "create",
+            "--as",
+            OFFICER,
+            "--flight",
+            "CST1001",
+            "--from",
+            "USDC-TX",
+            "--to",
+            "CECOT",
+            "--country",
+            "SV",
+            "--departure",
+            departure,
         ])
         .trim()
         .to_string();
@@ -84,11 +96,23 @@ fn a_stay_recorded_after_approval_stops_the_departure() {
     );
     let err = w.ok_err(&["import", "records", "--as", OFFICER, s(&stay)]);
     assert!(err.contains(&format!("manifest `{m}`")), "{err}");
-    assert_eq!(state(&w, &m), "screened", "a late record sends the manifest back");
-    refused(&w, &["manifest", "depart", "--as", OFFICER, &m], &["`screened`", "P-1"]);
+    assert_eq!(
+        state(&w, &m),
+        "screened",
+        "a late record sends the manifest back"
+    );
+    refused(
+        &w,
+        &["manifest", "depart", "--as", OFFICER, &m],
+        &["`screened`", "P-1"],
+    );
     // Screened again, the stay blocks P-1, and no one can approve the manifest with them on it.
     w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
-    refused(&w, &["manifest", "approve", "--as", SUPERVISOR, &m], &["P-1", "blocked"]);
+    refused(
+        &w,
+        &["manifest", "approve", "--as", SUPERVISOR, &m],
+        &["P-1", "blocked"],
+    );
     // Take P-1 off; the others may go.
     w.ok(&["manifest", "remove", "--as", OFFICER, &m, "P-1"]);
     w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
@@ -97,7 +121,11 @@ fn a_stay_recorded_after_approval_stops_the_departure() {
     let report: serde_json::Value =
         serde_json::from_str(&w.ok(&["report", "overrides", "--as", "auditor:ines"])).unwrap();
     let late = report["late_records"].as_array().unwrap();
-    assert!(late.iter().any(|r| r["person_id"] == "P-1" && r["manifest_id"] == m.as_str()), "{report}");
+    assert!(
+        late.iter()
+            .any(|r| r["person_id"] == "P-1" && r["manifest_id"] == m.as_str()),
+        "{report}"
+    );
     w.ok(&["verify"]);
 }
 
@@ -122,14 +150,22 @@ fn the_gate_screens_again_on_the_day_with_the_records_then() {
     assert_eq!(state(&w, &m), "approved");
     let report: serde_json::Value =
         serde_json::from_str(&w.ok(&["report", "overrides", "--as", "auditor:ines"])).unwrap();
-    assert_eq!(report["refused_departures"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(
+        report["refused_departures"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
 }
 
 #[test]
 fn a_manifest_screened_for_a_later_date_cannot_depart_early() {
     let w = world("early");
     let m = approved(&w, "2025-06-08", &["P-1"]);
-    refused(&w, &["manifest", "depart", "--as", OFFICER, &m], &["2025-06-08"]);
+    refused(
+        &w,
+        &["manifest", "depart", "--as", OFFICER, &m],
+        &["2025-06-08"],
+    );
     // And a notice "served" a week in the future cannot be entered at all.
     let notice = w.write(
         "notice.jsonl",
@@ -142,7 +178,10 @@ fn a_manifest_screened_for_a_later_date_cannot_depart_early() {
         &["notice.jsonl", "line 1", "record.served", "future"],
     );
     // On the day, it departs.
-    w.ok_at("2025-06-08T08:00:00Z", &["manifest", "depart", "--as", OFFICER, &m]);
+    w.ok_at(
+        "2025-06-08T08:00:00Z",
+        &["manifest", "depart", "--as", OFFICER, &m],
+    );
     assert_eq!(state(&w, &m), "departed");
 }
 
@@ -151,12 +190,28 @@ fn custody_remove_of_a_child_citizen_under_a_stay_is_refused() {
     let w = world("remove-child");
     refused(
         &w,
-        &["custody", "remove", "--as", OFFICER, "P-3", "--country", "SV"],
+        &[
+            "custody",
+            "remove",
+            "--as",
+            OFFICER,
+            "P-3",
+            "--country",
+            "SV",
+        ],
         &["P-3", "departed manifest"],
     );
     refused(
         &w,
-        &["custody", "remove", "--as", RECEIVING, "P-1", "--country", "SV"],
+        &[
+            "custody",
+            "remove",
+            "--as",
+            RECEIVING,
+            "P-1",
+            "--country",
+            "SV",
+        ],
         &["receiving_officer"],
     );
     // Even on a departed manifest to another country, not to SV.
@@ -164,10 +219,26 @@ fn custody_remove_of_a_child_citizen_under_a_stay_is_refused() {
     w.ok(&["manifest", "depart", "--as", OFFICER, &m]);
     refused(
         &w,
-        &["custody", "remove", "--as", OFFICER, "P-1", "--country", "GT"],
+        &[
+            "custody",
+            "remove",
+            "--as",
+            OFFICER,
+            "P-1",
+            "--country",
+            "GT",
+        ],
         &["P-1", "GT"],
     );
-    w.ok(&["custody", "remove", "--as", OFFICER, "P-1", "--country", "SV"]);
+    w.ok(&[
+        "custody",
+        "remove",
+        "--as",
+        OFFICER,
+        "P-1",
+        "--country",
+        "SV",
+    ]);
     w.ok(&["verify"]);
 }
 
@@ -175,29 +246,61 @@ fn custody_remove_of_a_child_citizen_under_a_stay_is_refused() {
 fn import_persons_cannot_change_identity_facts() {
     let w = world("identity");
     for (row, field) in [
-        ("P-3,Miller,Johnny,2012-02-02,M,US,US,USDC-TX,in_custody,undocumented,en,true", "us_status"),
-        ("P-3,Miller,Johnny,2002-02-02,M,US,US,USDC-TX,in_custody,citizen_by_birth,en,true", "date_of_birth"),
-        ("P-3,Miller,Johnny,2012-02-02,M,US,SV,USDC-TX,in_custody,,en,true", "nationalities"),
-        ("P-3,Muller,Johnny,2012-02-02,M,US,US,USDC-TX,in_custody,,en,true", "family_names"),
+        (
+            "P-3,Miller,Johnny,2012-02-02,M,US,US,USDC-TX,in_custody,undocumented,en,true",
+            "us_status",
+        ),
+        (
+            "P-3,Miller,Johnny,2002-02-02,M,US,US,USDC-TX,in_custody,citizen_by_birth,en,true",
+            "date_of_birth",
+        ),
+        (
+            "P-3,Miller,Johnny,2012-02-02,M,US,SV,USDC-TX,in_custody,,en,true",
+            "nationalities",
+        ),
+        (
+            "P-3,Muller,Johnny,2012-02-02,M,US,US,USDC-TX,in_custody,,en,true",
+            "family_names",
+        ),
     ] {
         let f = w.write(
             "change.csv",
             &format!("person_id,family_names,given_names,date_of_birth,sex,country_of_birth,nationalities,facility_id,status,us_status,languages,identity_verified\n{row}\n"),
         );
-        refused(&w, &["import", "persons", s(&f)], &["change.csv", "line 2", &format!("`{field}`")]);
+        refused(
+            &w,
+            &["import", "persons", s(&f)],
+            &["change.csv", "line 2", &format!("`{field}`")],
+        );
     }
     // The one way: a correction with a reason, confirmed by a second person.
     let id = w
         .ok(&[
-            "person", "correct", "--as", OFFICER, "P-1", "--field", "date_of_birth", "--value",
-            "1990-04-12", "--reason", "birth certificate received from the consulate",
+            "person",
+            "correct",
+            "--as",
+            OFFICER,
+            "P-1",
+            "--field",
+            "date_of_birth",
+            "--value",
+            "1990-04-12",
+            "--reason",
+            "birth certificate received from the consulate",
         ])
         .trim()
         .to_string();
-    refused(&w, &["person", "confirm", "--as", "sending_supervisor:ana", &id], &["second person"]);
+    refused(
+        &w,
+        &["person", "confirm", "--as", "sending_supervisor:ana", &id],
+        &["second person"],
+    );
     let m = approved(&w, "2025-06-01", &["P-1"]);
     let err = w.ok_err(&["person", "confirm", "--as", SUPERVISOR, &id]);
-    assert!(err.contains(&m), "a confirmed correction sends the manifest back: {err}");
+    assert!(
+        err.contains(&m),
+        "a confirmed correction sends the manifest back: {err}"
+    );
     assert_eq!(state(&w, &m), "screened");
     let file: serde_json::Value =
         serde_json::from_str(&w.ok(&["person", "show", "--as", "auditor:ines", "P-1"])).unwrap();
@@ -210,21 +313,45 @@ fn one_person_under_two_roles_is_not_two_persons() {
     let w = world("two-roles");
     let m = w
         .ok(&[
-            "manifest", "create", "--as", "sending_officer:ana", "--flight", "CST1", "--from",
-            "USDC-TX", "--to", "CECOT", "--country", "SV", "--departure", "2025-06-01",
+            "manifest",
+            "create",
+            "--as",
+            "sending_officer:ana",
+            "--flight",
+            "CST1",
+            "--from",
+            "USDC-TX",
+            "--to",
+            "CECOT",
+            "--country",
+            "SV",
+            "--departure",
+            "2025-06-01",
         ])
         .trim()
         .to_string();
     w.ok(&["manifest", "add", "--as", "sending_officer:ana", &m, "P-1"]);
     w.ok(&["manifest", "add", "--as", "sending_officer:luis", &m, "P-2"]);
     w.ok(&["manifest", "screen", "--as", "sending_officer:ana", &m]);
-    refused(&w, &["manifest", "approve", "--as", "sending_supervisor:ana", &m], &["second person"]);
+    refused(
+        &w,
+        &["manifest", "approve", "--as", "sending_supervisor:ana", &m],
+        &["second person"],
+    );
     // Nor anyone who changed the passenger list.
-    refused(&w, &["manifest", "approve", "--as", "sending_supervisor:luis", &m], &["second person"]);
+    refused(
+        &w,
+        &["manifest", "approve", "--as", "sending_supervisor:luis", &m],
+        &["second person"],
+    );
     w.ok(&["manifest", "approve", "--as", SUPERVISOR, &m]);
     // Without a token, or with an unknown one, nothing changes.
     refused(&w, &["manifest", "depart", &m], &["token"]);
-    refused(&w, &["manifest", "depart", "--token", "cst_not-a-token", &m], &["unknown or revoked"]);
+    refused(
+        &w,
+        &["manifest", "depart", "--token", "cst_not-a-token", &m],
+        &["unknown or revoked"],
+    );
 }
 
 #[test]
@@ -232,10 +359,26 @@ fn counsel_is_assigned_and_files_for_their_own_clients() {
     let w = world("counsel");
     refused(
         &w,
-        &["counsel", "assign", "--as", OFFICER, "P-1", "--counsel", "maria"],
+        &[
+            "counsel",
+            "assign",
+            "--as",
+            OFFICER,
+            "P-1",
+            "--counsel",
+            "maria",
+        ],
         &["forbidden"],
     );
-    w.ok(&["counsel", "assign", "--as", SUPERVISOR, "P-1", "--counsel", "maria"]);
+    w.ok(&[
+        "counsel",
+        "assign",
+        "--as",
+        SUPERVISOR,
+        "P-1",
+        "--counsel",
+        "maria",
+    ]);
     let m = approved(&w, "2025-06-01", &["P-1", "P-2"]);
     let stay = w.write(
         "stay.jsonl",
@@ -250,35 +393,69 @@ fn counsel_is_assigned_and_files_for_their_own_clients() {
         r#"{"person_id":"P-2","record":{"type":"stay","issued":"2025-06-01","scope":"all_removals"}}
 "#,
     );
-    refused(&w, &["import", "records", "--as", "counsel:maria", s(&other)], &["not counsel for `P-2`"]);
+    refused(
+        &w,
+        &["import", "records", "--as", "counsel:maria", s(&other)],
+        &["not counsel for `P-2`"],
+    );
     let order = w.write(
         "order.jsonl",
         r#"{"person_id":"P-1","record":{"type":"removal_order","date":"2025-05-01","final":false}}
 "#,
     );
-    refused(&w, &["import", "records", "--as", "counsel:maria", s(&order)], &["removal_order"]);
+    refused(
+        &w,
+        &["import", "records", "--as", "counsel:maria", s(&order)],
+        &["removal_order"],
+    );
     // Notices: the screening, the manifest's changes, the record.
     let notices = w.ok(&["counsel", "notices", "--as", "counsel:maria"]);
     let kinds: Vec<String> = notices
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    for k in ["passenger_added", "screening_decided", "manifest_approved", "legal_record_added"] {
+    for k in [
+        "passenger_added",
+        "screening_decided",
+        "manifest_approved",
+        "legal_record_added",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }
     let seqs: Vec<u64> = notices
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert!(seqs.windows(2).all(|p| p[0] < p[1]), "oldest first");
     // Unassigned, counsel can file nothing more.
-    w.ok(&["counsel", "unassign", "--as", SUPERVISOR, "P-1", "--counsel", "maria"]);
+    w.ok(&[
+        "counsel",
+        "unassign",
+        "--as",
+        SUPERVISOR,
+        "P-1",
+        "--counsel",
+        "maria",
+    ]);
     let again = w.write(
         "again.jsonl",
         r#"{"person_id":"P-1","record":{"type":"habeas_petition","filed":"2025-06-01","status":"pending"}}
 "#,
     );
-    refused(&w, &["import", "records", "--as", "counsel:maria", s(&again)], &["not counsel"]);
+    refused(
+        &w,
+        &["import", "records", "--as", "counsel:maria", s(&again)],
+        &["not counsel"],
+    );
     w.ok(&["verify"]);
 }
 
@@ -286,8 +463,20 @@ fn counsel_is_assigned_and_files_for_their_own_clients() {
 fn a_class_order_covers_every_tagged_person() {
     let w = world("class");
     let m = approved(&w, "2025-06-01", &["P-1", "P-2"]);
-    w.ok(&["class", "tag", "--as", OFFICER, "P-2", "--class", "tda-designees"]);
-    assert_eq!(state(&w, &m), "approved", "a tag alone changes no screening");
+    w.ok(&[
+        "class",
+        "tag",
+        "--as",
+        OFFICER,
+        "P-2",
+        "--class",
+        "tda-designees",
+    ]);
+    assert_eq!(
+        state(&w, &m),
+        "approved",
+        "a tag alone changes no screening"
+    );
     let order = w.write(
         "order.jsonl",
         r#"{"class_id":"tda-designees","record":{"type":"stay","issued":"2025-06-01","scope":"class","class":"all noncitizens in custody designated under Proclamation 10903","court":"S.D. Tex.","docket":"1:25-cv-00059"}}
@@ -296,6 +485,10 @@ fn a_class_order_covers_every_tagged_person() {
     w.ok(&["import", "records", "--as", SUPERVISOR, s(&order)]);
     assert_eq!(state(&w, &m), "screened");
     w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
-    refused(&w, &["manifest", "approve", "--as", SUPERVISOR, &m], &["P-2"]);
+    refused(
+        &w,
+        &["manifest", "approve", "--as", SUPERVISOR, &m],
+        &["P-2"],
+    );
     w.ok(&["verify"]);
 }

@@ -194,8 +194,15 @@ fn lifecycle_with_two_person_approval_and_reconciliation() {
         "forbidden",
     );
     // The departure gate opens on the scheduled day, not before.
-    refused(&w, &["manifest", "depart", "--as", OFFICER, m], "2025-06-05");
-    w.ok_at("2025-06-05T08:00:00Z", &["manifest", "depart", "--as", OFFICER, m]);
+    refused(
+        &w,
+        &["manifest", "depart", "--as", OFFICER, m],
+        "2025-06-05",
+    );
+    w.ok_at(
+        "2025-06-05T08:00:00Z",
+        &["manifest", "depart", "--as", OFFICER, m],
+    );
     refused(
         &w,
         &["manifest", "add", "--as", OFFICER, m, "P-2"],

@@ -63,7 +63,14 @@ fn cmd(db: &str, key: Option<&str>, args: &[&str]) -> Command {
         let t = ok(&run(
             db,
             key,
-            &["token", "create", "--role", "sending_officer", "--name", "importer"],
+            &[
+                "token",
+                "create",
+                "--role",
+                "sending_officer",
+                "--name",
+                "importer",
+            ],
         ));
         c.env("CUSTODIA_TOKEN", t.trim());
     }

@@ -823,9 +823,7 @@ pub fn manifest_action_sync(
             m::approve(s, actor, id, &js)?;
             json!({"approved": id})
         }
-        "depart" => {
-            to_json(&m::depart(s, actor, id, custodia_rules::Params::builtin())?)?
-        }
+        "depart" => to_json(&m::depart(s, actor, id, custodia_rules::Params::builtin())?)?,
         "arrive" => {
             m::arrive(s, actor, id)?;
             json!({"arrived": id})

@@ -58,7 +58,9 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         match &self.details {
             None => serde_json::json!({"error": {"code": self.code, "message": self.message}}),
-            Some(d) => serde_json::json!({"error": {"code": self.code, "message": self.message, "details": d}}),
+            Some(d) => {
+                serde_json::json!({"error": {"code": self.code, "message": self.message, "details": d}})
+            }
         }
     }
 }

@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use custodia_app::Role::{self, Admin, Auditor, Counsel, ReceivingOfficer, SendingOfficer, SendingSupervisor};
+use custodia_app::Role::{
+    self, Admin, Auditor, Counsel, ReceivingOfficer, SendingOfficer, SendingSupervisor,
+};
 use custodia_app::records::{Entry, Subject};
 use custodia_model::legal::Record;
 use serde::Deserialize;
@@ -57,25 +59,34 @@ async fn add_records(
         Ok(i) => i,
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    mutate(&st, &headers, format!("records {id}"), body, RECORDERS, move |s, pr, b| {
-        let body: RecordsBody = parse_json(b)?;
-        let mut all: Vec<Record> = body.record.into_iter().collect();
-        all.extend(body.records);
-        if all.is_empty() {
-            return Err(ApiError::invalid("field `record`: expected a legal record (CONTRACT §1)"));
-        }
-        let entries: Vec<Entry> = all
-            .into_iter()
-            .enumerate()
-            .map(|(i, record)| Entry {
-                at: format!("record {}", i + 1),
-                subject: Subject::Person(id.clone()),
-                record,
-            })
-            .collect();
-        let out = custodia_app::records::enter(s, &pr.actor, &entries)?;
-        Ok((StatusCode::CREATED, to_json(&out)?))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("records {id}"),
+        body,
+        RECORDERS,
+        move |s, pr, b| {
+            let body: RecordsBody = parse_json(b)?;
+            let mut all: Vec<Record> = body.record.into_iter().collect();
+            all.extend(body.records);
+            if all.is_empty() {
+                return Err(ApiError::invalid(
+                    "field `record`: expected a legal record (CONTRACT §1)",
+                ));
+            }
+            let entries: Vec<Entry> = all
+                .into_iter()
+                .enumerate()
+                .map(|(i, record)| Entry {
+                    at: format!("record {}", i + 1),
+                    subject: Subject::Person(id.clone()),
+                    record,
+                })
+                .collect();
+            let out = custodia_app::records::enter(s, &pr.actor, &entries)?;
+            Ok((StatusCode::CREATED, to_json(&out)?))
+        },
+    )
     .await
 }
 
@@ -128,11 +139,28 @@ async fn propose_correction(
         Ok(i) => i,
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    mutate(&st, &headers, format!("correct {id}"), body, CORRECTORS, move |s, pr, b| {
-        let body: CorrectionBody = parse_json(b)?;
-        let cid = custodia_app::corrections::propose(s, &pr.actor, &id, &body.field, &body.value, &body.reason)?;
-        Ok((StatusCode::CREATED, json!({"correction_id": cid, "state": "proposed"})))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("correct {id}"),
+        body,
+        CORRECTORS,
+        move |s, pr, b| {
+            let body: CorrectionBody = parse_json(b)?;
+            let cid = custodia_app::corrections::propose(
+                s,
+                &pr.actor,
+                &id,
+                &body.field,
+                &body.value,
+                &body.reason,
+            )?;
+            Ok((
+                StatusCode::CREATED,
+                json!({"correction_id": cid, "state": "proposed"}),
+            ))
+        },
+    )
     .await
 }
 
@@ -146,10 +174,20 @@ async fn confirm_correction(
         Ok(i) => i,
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    mutate(&st, &headers, format!("confirm {id}"), body, CORRECTORS, move |s, pr, _| {
-        let reopened = custodia_app::corrections::confirm(s, &pr.actor, &id)?;
-        Ok((StatusCode::OK, json!({"correction_id": id, "state": "confirmed", "manifests_reopened": reopened})))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("confirm {id}"),
+        body,
+        CORRECTORS,
+        move |s, pr, _| {
+            let reopened = custodia_app::corrections::confirm(s, &pr.actor, &id)?;
+            Ok((
+                StatusCode::OK,
+                json!({"correction_id": id, "state": "confirmed", "manifests_reopened": reopened}),
+            ))
+        },
+    )
     .await
 }
 
@@ -169,11 +207,21 @@ async fn tag_class(
         Ok(i) => i,
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    mutate(&st, &headers, format!("class {id}"), body, TAGGERS, move |s, pr, b| {
-        let body: ClassBody = parse_json(b)?;
-        let added = custodia_app::records::tag_class(s, &pr.actor, &id, &body.class_id)?;
-        Ok((StatusCode::OK, json!({"person_id": id, "class_id": body.class_id, "changed": added})))
-    })
+    mutate(
+        &st,
+        &headers,
+        format!("class {id}"),
+        body,
+        TAGGERS,
+        move |s, pr, b| {
+            let body: ClassBody = parse_json(b)?;
+            let added = custodia_app::records::tag_class(s, &pr.actor, &id, &body.class_id)?;
+            Ok((
+                StatusCode::OK,
+                json!({"person_id": id, "class_id": body.class_id, "changed": added}),
+            ))
+        },
+    )
     .await
 }
 
@@ -210,7 +258,12 @@ async fn overrides(
 ) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
     authed(&st, &headers, OVERSIGHT, move |s, pr| {
-        to_json(&custodia_app::oversight::overrides(s, &pr.actor, qp.month.as_deref())?).map(Json)
+        to_json(&custodia_app::oversight::overrides(
+            s,
+            &pr.actor,
+            qp.month.as_deref(),
+        )?)
+        .map(Json)
     })
     .await
 }

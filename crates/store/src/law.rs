@@ -13,9 +13,9 @@ fn text(r: &[Value], i: usize) -> String {
 }
 
 fn int(r: &[Value], i: usize, table: &str) -> Result<i64> {
-    r.get(i)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| StoreError::Corrupt(format!("table `{table}`: column {i} is not an integer")))
+    r.get(i).and_then(Value::as_i64).ok_or_else(|| {
+        StoreError::Corrupt(format!("table `{table}`: column {i} is not an integer"))
+    })
 }
 
 /// An approved manifest sent back to `screened`.

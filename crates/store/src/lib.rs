@@ -26,8 +26,8 @@
 pub mod auth;
 pub mod backend;
 pub mod commands;
-pub mod law;
 mod error;
+pub mod law;
 pub mod locator;
 pub mod postgres;
 pub mod project;

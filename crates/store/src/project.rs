@@ -229,7 +229,12 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
             person_event(c, person_id, seq)?;
-            reopen_for(c, person_id, seq, &format!("legal_record:{}", record.type_name()))?;
+            reopen_for(
+                c,
+                person_id,
+                seq,
+                &format!("legal_record:{}", record.type_name()),
+            )?;
         }
         EventData::CounselAssigned { person_id, counsel } => {
             c.execute(

@@ -363,7 +363,10 @@ fn import_idempotent(env: &Env, _: Kind) {
     // An identity fact never changes by import (CONTRACT §9): refused, naming line and field.
     let mut renamed = rows.clone();
     renamed[1].person.family_names = "García López".into();
-    let e = s.import_persons(&renamed, "import", t).unwrap_err().to_string();
+    let e = s
+        .import_persons(&renamed, "import", t)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("line 2") && e.contains("`family_names`"), "{e}");
     assert_eq!(s.size().unwrap(), 6);
     let mut changed = rows.clone();

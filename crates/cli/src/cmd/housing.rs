@@ -202,14 +202,8 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
                 return Err(CliError::input("give `--out-of-use REASON` or `--in-use`"));
             }
             let actor = who.actor(&mut store)?;
-            housing::set_cell_status(
-                &mut store,
-                &actor,
-                cell,
-                *in_use,
-                out_of_use.as_deref(),
-            )
-            .map_err(app_err)?;
+            housing::set_cell_status(&mut store, &actor, cell, *in_use, out_of_use.as_deref())
+                .map_err(app_err)?;
         }
         HousingCmd::Separation {
             who,

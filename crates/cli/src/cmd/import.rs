@@ -165,7 +165,10 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
             let rows = parse_persons(&name, &text)?;
             let mut store = open_store(db)?;
             let actor = who.actor(&mut store)?;
-            if matches!(actor.role, custodia_app::Role::Counsel | custodia_app::Role::Auditor) {
+            if matches!(
+                actor.role,
+                custodia_app::Role::Counsel | custodia_app::Role::Auditor
+            ) {
                 return Err(CliError::input(format!(
                     "forbidden: role `{}` may not import persons",
                     actor.role
@@ -179,7 +182,9 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
             let s = store
                 .import_persons(&rows, &actor.id(), now)
                 .map_err(|e| match e {
-                    custodia_store::StoreError::Invalid(m) => CliError::input(format!("`{name}`: {m}")),
+                    custodia_store::StoreError::Invalid(m) => {
+                        CliError::input(format!("`{name}`: {m}"))
+                    }
                     other => store_err(other),
                 });
             pb.finish_and_clear();

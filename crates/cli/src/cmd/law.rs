@@ -53,8 +53,13 @@ pub fn run_counsel(db: &str, cmd: &CounselCmd) -> CliResult {
         } => {
             let assign = matches!(cmd, CounselCmd::Assign { .. });
             let actor = who.actor(&mut store)?;
-            let changed = counsel::set(&mut store, &actor, person, name, assign).map_err(app_err)?;
-            let what = if assign { "assigned to" } else { "unassigned from" };
+            let changed =
+                counsel::set(&mut store, &actor, person, name, assign).map_err(app_err)?;
+            let what = if assign {
+                "assigned to"
+            } else {
+                "unassigned from"
+            };
             if changed {
                 eprintln!("counsel `{name}` {what} `{person}`");
             } else {
@@ -84,9 +89,11 @@ pub fn correct(
 ) -> CliResult {
     let mut store = open_store(db)?;
     let actor = who.actor(&mut store)?;
-    let id = corrections::propose(&mut store, &actor, person, field, value, reason)
-        .map_err(app_err)?;
-    eprintln!("correction `{id}` proposed; it takes effect when a second person confirms it (`custodia person confirm {id}`)");
+    let id =
+        corrections::propose(&mut store, &actor, person, field, value, reason).map_err(app_err)?;
+    eprintln!(
+        "correction `{id}` proposed; it takes effect when a second person confirms it (`custodia person confirm {id}`)"
+    );
     println!("{id}");
     Ok(())
 }
@@ -126,7 +133,9 @@ pub fn run_class(db: &str, cmd: &ClassCmd) -> CliResult {
             if records::tag_class(&mut store, &actor, person, class_id).map_err(app_err)? {
                 eprintln!("`{person}` tagged with class `{class_id}`");
             } else {
-                eprintln!("`{person}` was already tagged with class `{class_id}`; nothing recorded");
+                eprintln!(
+                    "`{person}` was already tagged with class `{class_id}`; nothing recorded"
+                );
             }
         }
     }

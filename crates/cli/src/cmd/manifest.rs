@@ -222,8 +222,13 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
         }
         ManifestCmd::Depart { who, manifest } => {
             let actor = who.actor(&mut store)?;
-            let d = manifests::depart(&mut store, &actor, manifest, custodia_rules::Params::builtin())
-                .map_err(app_err)?;
+            let d = manifests::depart(
+                &mut store,
+                &actor,
+                manifest,
+                custodia_rules::Params::builtin(),
+            )
+            .map_err(app_err)?;
             eprintln!(
                 "manifest `{manifest}` departed on {}: {} passengers screened again at the gate",
                 d.on,
@@ -284,14 +289,9 @@ pub fn run_intake(db: &str, cmd: &IntakeCmd) -> CliResult {
             };
             let mut store = open_store(db)?;
             let actor = who.actor(&mut store)?;
-            let n = manifests::record_intake(
-                &mut store,
-                &actor,
-                facility,
-                manifest.as_deref(),
-                &[row],
-            )
-            .map_err(app_err)?;
+            let n =
+                manifests::record_intake(&mut store, &actor, facility, manifest.as_deref(), &[row])
+                    .map_err(app_err)?;
             if n == 0 {
                 eprintln!("intake record `{record_id}` is already recorded; nothing new");
             }
@@ -320,14 +320,9 @@ pub fn run_intake(db: &str, cmd: &IntakeCmd) -> CliResult {
                 .collect();
             let mut store = open_store(db)?;
             let actor = who.actor(&mut store)?;
-            let n = manifests::record_intake(
-                &mut store,
-                &actor,
-                facility,
-                manifest.as_deref(),
-                &rows,
-            )
-            .map_err(app_err)?;
+            let n =
+                manifests::record_intake(&mut store, &actor, facility, manifest.as_deref(), &rows)
+                    .map_err(app_err)?;
             eprintln!(
                 "intake `{name}`: {} rows, {n} new{}",
                 rows.len(),

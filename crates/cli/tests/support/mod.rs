@@ -43,7 +43,11 @@ impl Scratch {
             .env_remove("CUSTODIA_TOKEN")
             .output()
             .unwrap();
-        assert!(o.status.success(), "token create {who}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "token create {who}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let t = String::from_utf8(o.stdout).unwrap().trim().to_string();
         self.tokens.borrow_mut().insert(who.to_string(), t.clone());
         t
