@@ -94,6 +94,9 @@ enum Command {
     Restore(cmd::backup::RestoreArgs),
     /// Find a person by name as a relative types it, or by id (public; CONTRACT §5).
     Locate(cmd::locate::Args),
+    /// A C2SP witness for other logs: init a key, serve add-checkpoint (CONTRACT §10).
+    #[command(subcommand)]
+    Witness(cmd::witness::WitnessCmd),
 }
 
 fn main() {
@@ -132,6 +135,7 @@ fn main() {
         Command::Backup(a) => cmd::backup::backup(db, a),
         Command::Restore(a) => cmd::backup::restore(db, a),
         Command::Locate(a) => cmd::locate::run(db, a),
+        Command::Witness(c) => cmd::witness::run(c),
     };
     if let Err(e) = result {
         eprintln!("{e}");

@@ -18,3 +18,4 @@ pub mod screen;
 pub mod serve;
 pub mod token;
 pub mod verify;
+pub mod witness;
