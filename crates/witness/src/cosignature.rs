@@ -107,7 +107,7 @@ impl CosignerKey {
 
     /// Parses the key file's text: `PRIVATE+KEY+<name>+<id hex>+<base64(0x04 ‖ seed)>`.
     pub fn from_skey(skey: &str) -> Option<Self> {
-        let parts: Vec<&str> = skey.trim().split('+').collect();
+        let parts: Vec<&str> = skey.trim().splitn(5, '+').collect();
         let [_, _, name, id, b64] = parts.as_slice() else {
             return None;
         };
