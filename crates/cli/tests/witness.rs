@@ -59,11 +59,28 @@ fn init_then_serve_cosigns_over_http_and_survives_restart() {
     let s = Scratch::new("witness");
     let key = s.path("w.key");
     let key = key.to_str().unwrap();
-    let vkey = s.ok(&["witness", "init", "--name", "witness.example.org/w1", "--key-file", key]);
+    let vkey = s.ok(&[
+        "witness",
+        "init",
+        "--name",
+        "witness.example.org/w1",
+        "--key-file",
+        key,
+    ]);
     let vkey = vkey.trim();
     assert!(vkey.starts_with("witness.example.org/w1+"), "{vkey}");
     // Never overwrites a key.
-    s.fails(2, &["witness", "init", "--name", "witness.example.org/w1", "--key-file", key]);
+    s.fails(
+        2,
+        &[
+            "witness",
+            "init",
+            "--name",
+            "witness.example.org/w1",
+            "--key-file",
+            key,
+        ],
+    );
 
     let log = LogKey::generate("example.org/custody").unwrap();
     let mut mem = MemoryHashes::default();
@@ -103,7 +120,13 @@ fn init_then_serve_cosigns_over_http_and_survives_restart() {
     let (status, _, _) = post(&addr, &format!("old 5\n{}\n{}", proof(5, 8), note(8)));
     assert_eq!(status, 200);
     let other = LogKey::generate("example.org/other").unwrap();
-    let (status, _, _) = post(&addr, &format!("old 0\n\n{}", other.sign(0, tree_root(0, &mem).unwrap()).unwrap().note));
+    let (status, _, _) = post(
+        &addr,
+        &format!(
+            "old 0\n\n{}",
+            other.sign(0, tree_root(0, &mem).unwrap()).unwrap().note
+        ),
+    );
     assert_eq!(status, 404);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -112,8 +135,18 @@ fn init_then_serve_cosigns_over_http_and_survives_restart() {
     let e = s.fails(
         2,
         &[
-            "witness", "serve", "--addr", "127.0.0.1:0", "--name", "someone.else", "--key-file", key,
-            "--state", s.path("state.db").to_str().unwrap(), "--log", log.verifier_key(),
+            "witness",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--name",
+            "someone.else",
+            "--key-file",
+            key,
+            "--state",
+            s.path("state.db").to_str().unwrap(),
+            "--log",
+            log.verifier_key(),
         ],
     );
     assert!(e.contains("--name someone.else"), "{e}");

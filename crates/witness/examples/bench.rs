@@ -55,7 +55,12 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = WitnessDb::open(&dir.join("state.db")).unwrap();
     let witness = Arc::new(
-        Witness::new(CosignerKey::generate("bench.example.org/w").unwrap(), &vkeys, db).unwrap(),
+        Witness::new(
+            CosignerKey::generate("bench.example.org/w").unwrap(),
+            &vkeys,
+            db,
+        )
+        .unwrap(),
     );
 
     // The witness: its own runtime, two worker threads.

@@ -295,8 +295,9 @@ impl Witness {
         }
         served.push_str(&cosig);
         let body_text = String::from_utf8_lossy(body);
+        let origin = cp.origin.clone();
         self.db
-            .check_and_update(&cp.origin, now, &body_text, |latest| {
+            .check_and_update(&origin, now, &body_text, move |latest| {
                 decide(&req, &cp, latest, served, cosig)
             })?
     }

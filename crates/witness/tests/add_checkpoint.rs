@@ -11,7 +11,10 @@ use tower::ServiceExt as _;
 
 use common::{Log, cosigner, witness};
 
-async fn post(w: &std::sync::Arc<custodia_witness::Witness>, body: &str) -> (StatusCode, Option<String>, String) {
+async fn post(
+    w: &std::sync::Arc<custodia_witness::Witness>,
+    body: &str,
+) -> (StatusCode, Option<String>, String) {
     let resp = app(w.clone())
         .oneshot(
             Request::post("/add-checkpoint")
@@ -29,7 +32,12 @@ async fn post(w: &std::sync::Arc<custodia_witness::Witness>, body: &str) -> (Sta
     (status, ct, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
-fn setup() -> (Log, Log, custodia_witness::CosignerKey, std::sync::Arc<custodia_witness::Witness>) {
+fn setup() -> (
+    Log,
+    Log,
+    custodia_witness::CosignerKey,
+    std::sync::Arc<custodia_witness::Witness>,
+) {
     let mut log = Log::named("example.org/log");
     log.append(10, "main");
     let mut fork = Log::new(log.key.clone());
@@ -66,15 +74,37 @@ async fn cosigns_then_conflicts_then_extends() {
     // The monitoring endpoint serves it with the log's and the witness's signatures.
     let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"example.org/log"));
     let resp = app(w.clone())
-        .oneshot(Request::get(format!("/{hash}/checkpoint")).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(format!("/{hash}/checkpoint"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let note = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let note = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     custodia_ledger::verify_checkpoint(&note, log.key.verifier_key()).unwrap();
-    assert_eq!(verify_cosignature(&note, &key.vkey()).unwrap().checkpoint.size, 10);
+    assert_eq!(
+        verify_cosignature(&note, &key.vkey())
+            .unwrap()
+            .checkpoint
+            .size,
+        10
+    );
     let resp = app(w.clone())
-        .oneshot(Request::get(format!("/{}/checkpoint", "00".repeat(32))).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(format!("/{}/checkpoint", "00".repeat(32)))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
@@ -119,7 +149,10 @@ async fn unknown_origin_is_404_and_bad_signatures_403() {
     // Same origin, untrusted key only: its signature is ignored, so none is trusted.
     let mut impostor = Log::named("example.org/log");
     impostor.append(2, "i");
-    assert_eq!(post(&w, &impostor.body(0, 2)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&w, &impostor.body(0, 2)).await.0,
+        StatusCode::FORBIDDEN
+    );
 
     // A trusted key's line whose signature does not verify (text changed after signing).
     let body = log.body(0, 4).replacen("\n4\n", "\n5\n", 1);
@@ -132,7 +165,10 @@ async fn unknown_origin_is_404_and_bad_signatures_403() {
     let both = format!("{note}{extra}");
     let (s, _, t) = post(&w, &format!("old 0\n\n{both}")).await;
     assert_eq!(s, StatusCode::OK, "{t}");
-    assert!(w.db().refused().unwrap().is_empty(), "403 and 404 are not evidence");
+    assert!(
+        w.db().refused().unwrap().is_empty(),
+        "403 and 404 are not evidence"
+    );
 }
 
 #[tokio::test]
@@ -142,12 +178,27 @@ async fn inconsistent_checkpoints_are_422_and_kept_as_evidence() {
     let mut bad_zero = Log::new(log.key.clone());
     bad_zero.append(1, "z");
     let note = log.key.sign(0, bad_zero.root(1)).unwrap().note;
-    assert_eq!(post(&w, &format!("old 0\n\n{note}")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&w, &format!("old 0\n\n{note}")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Size 0 with the right root is fine.
-    let note = log.key.sign(0, custodia_witness::server::empty_root()).unwrap().note;
-    assert_eq!(post(&w, &format!("old 0\n\n{note}")).await.0, StatusCode::OK);
+    let note = log
+        .key
+        .sign(0, custodia_witness::server::empty_root())
+        .unwrap()
+        .note;
+    assert_eq!(
+        post(&w, &format!("old 0\n\n{note}")).await.0,
+        StatusCode::OK
+    );
     // old 0 with a non-empty proof.
-    let body = AddRequest { old: 0, proof: log.proof(2, 4), note: log.checkpoint(4) }.to_body();
+    let body = AddRequest {
+        old: 0,
+        proof: log.proof(2, 4),
+        note: log.checkpoint(4),
+    }
+    .to_body();
     assert_eq!(post(&w, &body).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
     assert_eq!(post(&w, &log.body(0, 4)).await.0, StatusCode::OK);
@@ -155,18 +206,35 @@ async fn inconsistent_checkpoints_are_422_and_kept_as_evidence() {
     let body = format!("old 4\n\n{}", fork.checkpoint(4));
     assert_eq!(post(&w, &body).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     // The fork's own honest proof from 4 to 8 does not match the main root at 4.
-    assert_eq!(post(&w, &fork.body(4, 8)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&w, &fork.body(4, 8)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // A proof for other sizes.
-    let body = AddRequest { old: 4, proof: log.proof(3, 8), note: log.checkpoint(8) }.to_body();
+    let body = AddRequest {
+        old: 4,
+        proof: log.proof(3, 8),
+        note: log.checkpoint(8),
+    }
+    .to_body();
     assert_eq!(post(&w, &body).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     // An empty proof where one is needed.
-    let body = AddRequest { old: 4, proof: vec![], note: log.checkpoint(8) }.to_body();
+    let body = AddRequest {
+        old: 4,
+        proof: vec![],
+        note: log.checkpoint(8),
+    }
+    .to_body();
     assert_eq!(post(&w, &body).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
     assert_eq!(w.db().latest("example.org/log").unwrap().unwrap().size, 4);
     let evidence = w.db().refused().unwrap();
     assert_eq!(evidence.len(), 6);
-    assert!(evidence.iter().all(|r| r.status == 422 && r.origin == "example.org/log"));
+    assert!(
+        evidence
+            .iter()
+            .all(|r| r.status == 422 && r.origin == "example.org/log")
+    );
     assert!(evidence[2].request.contains(&fork.checkpoint(4)));
     // The honest extension still works.
     assert_eq!(post(&w, &log.body(4, 8)).await.0, StatusCode::OK);

@@ -12,7 +12,8 @@ use axum::Router;
 use axum::routing::post;
 use custodia_ledger::Hash;
 use custodia_witness::{
-    CosignerKey, Policy, Submitter, Witness, WitnessStatus, add_cosignatures, app, verify_cosignature,
+    CosignerKey, Policy, Submitter, Witness, WitnessStatus, add_cosignatures, app,
+    verify_cosignature,
 };
 
 use common::{Log, cosigner, witness};
@@ -38,7 +39,9 @@ async fn collects_cosignatures_and_reports_every_witness() {
     log.append(30, "m");
     let mut fork = Log::new(log.key.clone());
     fork.append(30, "f");
-    let keys: Vec<CosignerKey> = (0..6).map(|i| cosigner(&format!("w{i}.example.org"))).collect();
+    let keys: Vec<CosignerKey> = (0..6)
+        .map(|i| cosigner(&format!("w{i}.example.org")))
+        .collect();
     let good = witness(keys[0].clone(), &[&log]);
     let behind = witness(keys[1].clone(), &[&log]);
     let forked = witness(keys[2].clone(), &[&log]);
@@ -95,21 +98,48 @@ async fn collects_cosignatures_and_reports_every_witness() {
     let note = log.checkpoint(20);
     let started = std::time::Instant::now();
     let s = sub.submit(&note, &proofs(&log)).await;
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-    let status: Vec<(&str, &WitnessStatus)> =
-        s.outcomes.iter().map(|o| (o.name.as_str(), &o.status)).collect();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let status: Vec<(&str, &WitnessStatus)> = s
+        .outcomes
+        .iter()
+        .map(|o| (o.name.as_str(), &o.status))
+        .collect();
     assert_eq!(status[0], ("good", &WitnessStatus::Cosigned));
-    assert_eq!(status[1], ("behind", &WitnessStatus::Cosigned), "409 from 10, then a proof from 10");
-    assert!(matches!(status[2].1, WitnessStatus::Refused { status: 422, .. }), "{status:?}");
-    assert!(matches!(status[3].1, WitnessStatus::BadResponse(_)), "{status:?}");
+    assert_eq!(
+        status[1],
+        ("behind", &WitnessStatus::Cosigned),
+        "409 from 10, then a proof from 10"
+    );
+    assert!(
+        matches!(status[2].1, WitnessStatus::Refused { status: 422, .. }),
+        "{status:?}"
+    );
+    assert!(
+        matches!(status[3].1, WitnessStatus::BadResponse(_)),
+        "{status:?}"
+    );
     assert_eq!(status[4].1, &WitnessStatus::TimedOut);
-    assert!(matches!(status[5].1, WitnessStatus::Unreachable(_)), "{status:?}");
+    assert!(
+        matches!(status[5].1, WitnessStatus::Unreachable(_)),
+        "{status:?}"
+    );
     assert_eq!(status[6].1, &WitnessStatus::NoUrl);
     assert_eq!(s.outcomes[1].lag, Some(0));
-    assert_eq!(s.outcomes[2].witness_size, Some(12), "the forked witness reported its size");
+    assert_eq!(
+        s.outcomes[2].witness_size,
+        Some(12),
+        "the forked witness reported its size"
+    );
     assert_eq!(s.cosignatures.len(), 2);
     assert!(s.quorum);
-    assert_eq!(policy.satisfied(&s.note).unwrap().cosigned_by, ["good", "behind"]);
+    assert_eq!(
+        policy.satisfied(&s.note).unwrap().cosigned_by,
+        ["good", "behind"]
+    );
     verify_cosignature(&s.note, &keys[1].vkey()).unwrap();
     custodia_ledger::verify_checkpoint(&s.note, log.key.verifier_key()).unwrap();
 
@@ -117,7 +147,10 @@ async fn collects_cosignatures_and_reports_every_witness() {
     let s = sub.submit(&log.checkpoint(30), &proofs(&log)).await;
     assert_eq!(s.outcomes[0].status, WitnessStatus::Cosigned);
     assert_eq!(sub.known_size("behind"), Some(30));
-    assert_eq!(good.db().latest("example.org/log").unwrap().unwrap().size, 30);
+    assert_eq!(
+        good.db().latest("example.org/log").unwrap().unwrap().size,
+        30
+    );
 
     // An older checkpoint: the witnesses are ahead; nothing fails.
     let s = sub.submit(&log.checkpoint(25), &proofs(&log)).await;
@@ -126,14 +159,25 @@ async fn collects_cosignatures_and_reports_every_witness() {
 
     // Garbage in: no panic, no error, every witness says why.
     let s = sub.submit("not a note", &proofs(&log)).await;
-    assert!(s.outcomes.iter().all(|o| matches!(o.status, WitnessStatus::BadResponse(_))));
+    assert!(
+        s.outcomes
+            .iter()
+            .all(|o| matches!(o.status, WitnessStatus::BadResponse(_)))
+    );
     // A proof source that fails: after the 409, a proof from 30 to 35 is needed.
     log.append(5, "more");
-    let fresh = Submitter::new(policy).unwrap().with_timeout(Duration::from_millis(500));
+    let fresh = Submitter::new(policy)
+        .unwrap()
+        .with_timeout(Duration::from_millis(500));
     let s = fresh
-        .submit(&log.checkpoint(35), &|_: u64, _: u64| Err::<Vec<Hash>, String>("no proofs today".into()))
+        .submit(&log.checkpoint(35), &|_: u64, _: u64| {
+            Err::<Vec<Hash>, String>("no proofs today".into())
+        })
         .await;
-    assert_eq!(s.outcomes[0].status, WitnessStatus::NoProof("no proofs today".into()));
+    assert_eq!(
+        s.outcomes[0].status,
+        WitnessStatus::NoProof("no proofs today".into())
+    );
 }
 
 #[test]

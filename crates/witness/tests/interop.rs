@@ -34,7 +34,10 @@ fn spec_example_line_layout() {
         "\u{2014} witness.example.com/w1 {line}"
     ))
     .unwrap();
-    assert_eq!(parsed.key_id, u32::from_be_bytes(raw[..4].try_into().unwrap()));
+    assert_eq!(
+        parsed.key_id,
+        u32::from_be_bytes(raw[..4].try_into().unwrap())
+    );
     assert_eq!(parsed.signature.len(), 72);
 }
 
@@ -86,10 +89,15 @@ fn crate_cosignatures_verify_independently() {
     let text = &note[..=note.rfind("\n\n").unwrap()];
     let line = key.sign(text, 1_700_000_123).unwrap();
     let cosigned = format!("{note}{line}");
-    assert_eq!(independent_verify(&cosigned, &key.vkey()), Some(1_700_000_123));
+    assert_eq!(
+        independent_verify(&cosigned, &key.vkey()),
+        Some(1_700_000_123)
+    );
     // And the crate agrees with itself.
     assert_eq!(
-        verify_cosignature(&cosigned, &key.vkey()).unwrap().timestamp,
+        verify_cosignature(&cosigned, &key.vkey())
+            .unwrap()
+            .timestamp,
         1_700_000_123
     );
     // One flipped bit of the body fails the independent check.
@@ -113,7 +121,11 @@ fn independent_cosignatures_verify_in_the_crate() {
     h.update(b"\n\x04");
     h.update(pk);
     let id = h.finalize()[..4].to_vec();
-    let vkey = format!("{name}+{}+{}", hex::encode(&id), B64.encode([&[4u8][..], &pk].concat()));
+    let vkey = format!(
+        "{name}+{}+{}",
+        hex::encode(&id),
+        B64.encode([&[4u8][..], &pk].concat())
+    );
     let ts: u64 = 1_679_315_147;
     let sig = sk.sign(format!("cosignature/v1\ntime {ts}\n{text}").as_bytes());
     let line = format!(
@@ -124,7 +136,10 @@ fn independent_cosignatures_verify_in_the_crate() {
     let c = verify_cosignature(&cosigned, &vkey).unwrap();
     assert_eq!((c.timestamp, c.checkpoint.size), (ts, 3));
     // The crate derives the same vkey from the same seed.
-    assert_eq!(CosignerKey::from_seed(name, [7u8; 32]).unwrap().vkey(), vkey);
+    assert_eq!(
+        CosignerKey::from_seed(name, [7u8; 32]).unwrap().vkey(),
+        vkey
+    );
     // The log's own signature still verifies with the ledger, cosignature and all.
     custodia_ledger::verify_checkpoint(&cosigned, log.key.verifier_key()).unwrap();
 }
@@ -135,7 +150,10 @@ fn key_file_round_trip_and_refusals() {
     let path = dir.path().join("w.key");
     let key = CosignerKey::generate("witness.example.org/w1").unwrap();
     key.save(&path).unwrap();
-    assert!(key.save(&path).is_err(), "an existing key file is never overwritten");
+    assert!(
+        key.save(&path).is_err(),
+        "an existing key file is never overwritten"
+    );
     let back = CosignerKey::load(&path).unwrap();
     assert_eq!(back.vkey(), key.vkey());
     assert!(key.vkey().starts_with("witness.example.org/w1+"));
@@ -146,5 +164,13 @@ fn key_file_round_trip_and_refusals() {
     assert!(key.sign(SPEC_BODY, 0).is_err());
     // A log (0x01) vkey is not a cosigner vkey.
     let log = custodia_ledger::LogKey::generate("example.org/log").unwrap();
-    assert!(verify_cosignature(&log.sign(0, custodia_witness::server::empty_root()).unwrap().note, log.verifier_key()).is_err());
+    assert!(
+        verify_cosignature(
+            &log.sign(0, custodia_witness::server::empty_root())
+                .unwrap()
+                .note,
+            log.verifier_key()
+        )
+        .is_err()
+    );
 }

@@ -31,22 +31,43 @@ fn the_spec_example_two_levels_of_groups() {
     let note = log.checkpoint(4);
     let body = &note[..=note.rfind("\n\n").unwrap()];
     let sign = |which: &[usize]| {
-        let lines: Vec<String> = which.iter().map(|&i| k[i].sign(body, 1_700_000_000).unwrap()).collect();
+        let lines: Vec<String> = which
+            .iter()
+            .map(|&i| k[i].sign(body, 1_700_000_000).unwrap())
+            .collect();
         add_cosignatures(&note, &lines).unwrap()
     };
     let not_reached = |n: &str| matches!(p.satisfied(n), Err(PolicyError::QuorumNotReached { .. }));
     assert!(not_reached(&note));
     assert!(not_reached(&sign(&[0, 1])), "X without Y");
     assert!(not_reached(&sign(&[0, 3, 4, 5])), "one X is not two");
-    assert_eq!(p.satisfied(&sign(&[0, 2, 4])).unwrap().cosigned_by, ["X1", "X3", "Y2"]);
+    assert_eq!(
+        p.satisfied(&sign(&[0, 2, 4])).unwrap().cosigned_by,
+        ["X1", "X3", "Y2"]
+    );
     // A checkpoint signed by another log does not count.
     let other = common::Log::named("example.org/log");
     let foreign = other.checkpoint(0);
-    assert!(matches!(p.satisfied(&foreign), Err(PolicyError::NoLogSignature(_))));
+    assert!(matches!(
+        p.satisfied(&foreign),
+        Err(PolicyError::NoLogSignature(_))
+    ));
     // A bad cosignature from a policy witness rejects the note.
     let good = sign(&[0, 2, 4]);
-    let forged = add_cosignatures(&good, &[k[1].sign("example.org/log\n9\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 5).unwrap()]).unwrap();
-    assert!(matches!(p.satisfied(&forged), Err(PolicyError::BadCosignature { .. })));
+    let forged = add_cosignatures(
+        &good,
+        &[k[1]
+            .sign(
+                "example.org/log\n9\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                5,
+            )
+            .unwrap()],
+    )
+    .unwrap();
+    assert!(matches!(
+        p.satisfied(&forged),
+        Err(PolicyError::BadCosignature { .. })
+    ));
 }
 
 #[test]
@@ -61,7 +82,10 @@ fn quorum_none_and_single_witness() {
     let body = &note[..=note.rfind("\n\n").unwrap()];
     let n = add_cosignatures(&note, &[k[0].sign(body, 1).unwrap()]).unwrap();
     let s = p.satisfied(&n).unwrap();
-    assert!(s.checkpoint.is_none(), "no log listed: the log signature is not checked");
+    assert!(
+        s.checkpoint.is_none(),
+        "no log listed: the log signature is not checked"
+    );
 }
 
 #[test]
@@ -70,19 +94,55 @@ fn parse_errors_name_the_line() {
     let w0 = format!("witness a {}\n", k[0].vkey());
     let w1 = format!("witness b {}\n", k[1].vkey());
     let cases: Vec<(String, usize, &str)> = vec![
-        (format!("{w0}quorum x\n"), 2, "not `none` or a witness or group"),
+        (
+            format!("{w0}quorum x\n"),
+            2,
+            "not `none` or a witness or group",
+        ),
         (format!("{w0}{w0}quorum a\n"), 2, "already defined"),
-        (format!("{w0}witness c {}\nquorum a\n", k[0].vkey()), 2, "duplicate witness key"),
-        (format!("{w0}{w1}group g 3 a b\nquorum g\n"), 3, "threshold `3`"),
-        (format!("{w0}{w1}group g 0 a b\nquorum g\n"), 3, "threshold `0`"),
-        (format!("{w0}{w1}group g any a a\nquorum g\n"), 3, "listed twice"),
+        (
+            format!("{w0}witness c {}\nquorum a\n", k[0].vkey()),
+            2,
+            "duplicate witness key",
+        ),
+        (
+            format!("{w0}{w1}group g 3 a b\nquorum g\n"),
+            3,
+            "threshold `3`",
+        ),
+        (
+            format!("{w0}{w1}group g 0 a b\nquorum g\n"),
+            3,
+            "threshold `0`",
+        ),
+        (
+            format!("{w0}{w1}group g any a a\nquorum g\n"),
+            3,
+            "listed twice",
+        ),
         (format!("{w0}group g any\nquorum g\n"), 2, "no member"),
         (format!("group g any a\n{w0}quorum g\n"), 1, "earlier line"),
         (format!("{w0}quorum a\nquorum a\n"), 3, "second `quorum`"),
-        (format!("{w0}\n\nfrobnicate\nquorum a\n"), 4, "unknown keyword"),
-        ("witness a not-a-key\nquorum a\n".into(), 1, "not a cosignature/v1 vkey"),
-        ("log not-a-key\nquorum none\n".into(), 1, "not an Ed25519 log vkey"),
-        (format!("witness none {}\nquorum none\n", k[0].vkey()), 1, "reserved"),
+        (
+            format!("{w0}\n\nfrobnicate\nquorum a\n"),
+            4,
+            "unknown keyword",
+        ),
+        (
+            "witness a not-a-key\nquorum a\n".into(),
+            1,
+            "not a cosignature/v1 vkey",
+        ),
+        (
+            "log not-a-key\nquorum none\n".into(),
+            1,
+            "not an Ed25519 log vkey",
+        ),
+        (
+            format!("witness none {}\nquorum none\n", k[0].vkey()),
+            1,
+            "reserved",
+        ),
         (format!("{w0}quorum a\u{1}\n"), 2, "control character"),
         (format!("{w0}"), 0, "no `quorum` line"),
     ];

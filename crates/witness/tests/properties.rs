@@ -19,7 +19,12 @@ enum Step {
     Fork { branch: usize, from: usize, cut: u8 },
     /// Submit branch b's checkpoint at a fraction of its size, from the witness's size (or a
     /// stale one), with an honest proof from the branch's tree or a corrupted one.
-    Submit { branch: usize, at: u8, stale: bool, corrupt: bool },
+    Submit {
+        branch: usize,
+        at: u8,
+        stale: bool,
+        corrupt: bool,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {

@@ -43,10 +43,16 @@ fn race(witnesses: &[Arc<Witness>], log: &Log, rounds: u64) {
                 Err(e) => panic!("round {round}: {e}"),
             }
         }
-        let latest = witnesses[0].db().latest("example.org/log").unwrap().unwrap();
+        let latest = witnesses[0]
+            .db()
+            .latest("example.org/log")
+            .unwrap()
+            .unwrap();
         assert_eq!((latest.size, latest.root), (won, log.root(won)));
         // Bring the witness to the next round's base (a normal, uncontended submission).
-        witnesses[0].add_checkpoint(log.body(won, base + 100).as_bytes()).unwrap();
+        witnesses[0]
+            .add_checkpoint(log.body(won, base + 100).as_bytes())
+            .unwrap();
     }
 }
 

@@ -29,7 +29,10 @@ fn state_survives_restart() {
     let w = witness_on(key, &[&log], WitnessDb::open(&path).unwrap());
     let latest = w.db().latest("example.org/log").unwrap().unwrap();
     assert_eq!((latest.size, latest.root), (12, log.root(12)));
-    assert!(matches!(w.add_checkpoint(log.body(0, 20).as_bytes()), Err(AddError::Conflict(12))));
+    assert!(matches!(
+        w.add_checkpoint(log.body(0, 20).as_bytes()),
+        Err(AddError::Conflict(12))
+    ));
     assert!(matches!(
         w.add_checkpoint(fork.body(12, 20).as_bytes()),
         Err(AddError::Unprocessable(_))

@@ -29,7 +29,8 @@ impl Log {
     pub fn append(&mut self, n: u64, tag: &str) {
         let mut b = BatchHasher::new(self.size, &self.hashes).unwrap();
         for i in 0..n {
-            b.push(format!("{tag}-{}-{i}", self.size).as_bytes()).unwrap();
+            b.push(format!("{tag}-{}-{i}", self.size).as_bytes())
+                .unwrap();
         }
         let size = b.size();
         let (start, hashes, _) = b.finish();
