@@ -144,7 +144,7 @@ fn parse_errors_name_the_line() {
             "reserved",
         ),
         (format!("{w0}quorum a\u{1}\n"), 2, "control character"),
-        (format!("{w0}"), 0, "no `quorum` line"),
+        (w0.clone(), 0, "no `quorum` line"),
     ];
     for (text, line, needle) in cases {
         let e = Policy::parse(&text).unwrap_err();
