@@ -13,12 +13,20 @@
 //! - [`Policy`]: a parsed `tlog-policy` file; [`Policy::satisfied`] checks a checkpoint's log
 //!   signature and counts valid cosignatures through the groups up to the quorum.
 //! - [`Witness`] and [`app`]: the witness itself, `POST /add-checkpoint` as an axum router,
-//!   over a [`WitnessDb`] (SQLite) whose check-and-persist is atomic; [`run_blocking`] serves it.
+//!   over a [`WitnessDb`] (SQLite; one writer thread, group commit) whose check-and-persist is
+//!   one transaction, so the rollback race of tlog-witness cannot happen; [`run_blocking`]
+//!   serves it. Refused inconsistent checkpoints (422) are kept as evidence
+//!   ([`WitnessDb::refused`]).
 //! - [`Submitter`]: the log's client. [`Submitter::submit`] posts a checkpoint to every
 //!   witness with the consistency proof each needs (a [`ProofSource`] the log provides),
 //!   retries from the size a 409 reports, verifies what comes back and returns a
 //!   [`Submission`] (the note with the cosignatures merged in, and each witness's status and
 //!   lag); it never fails. [`add_cosignatures`] merges signature lines into a note.
+//!   `submit` must run inside a tokio runtime (the HTTP client spawns its connections there);
+//!   a synchronous caller keeps one runtime beside the `Submitter` and `block_on`s it.
+//!
+//! This crate knows HTTP (it is a server of its own) and SQL (its own state, never the
+//! store's); it knows nothing of the store or of custody events.
 //!
 //! ```
 //! use custodia_ledger::LogKey;
