@@ -104,6 +104,9 @@ enum Command {
     Class(cmd::law::ClassCmd),
     /// Find a person by name as a relative types it, or by id (public; CONTRACT §5).
     Locate(cmd::locate::Args),
+    /// A C2SP witness for other logs: init a key, serve add-checkpoint (CONTRACT §10).
+    #[command(subcommand)]
+    Witness(cmd::witness::WitnessCmd),
 }
 
 fn main() {
@@ -145,6 +148,7 @@ fn main() {
         Command::Locate(a) => cmd::locate::run(db, a),
         Command::Counsel(c) => cmd::law::run_counsel(db, c),
         Command::Class(c) => cmd::law::run_class(db, c),
+        Command::Witness(c) => cmd::witness::run(c),
     };
     if let Err(e) = result {
         eprintln!("{e}");

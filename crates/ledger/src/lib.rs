@@ -22,9 +22,11 @@
 //! ```
 
 mod key;
+pub mod note;
 mod tree;
 
 pub use key::{CheckpointError, KeyError, LogKey, SignedCheckpoint, verify_checkpoint};
+pub use note::{CheckpointBody, NoteSignature, SignedNote};
 pub use tlog_tiles::tlog::{Error as HashError, HASH_SIZE, Hash, HashReader};
 pub use tree::{
     BatchHasher, Frontier, LedgerError, MemoryHashes, consistency_proof, inclusion_proof,

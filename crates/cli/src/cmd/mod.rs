@@ -19,3 +19,4 @@ pub mod screen;
 pub mod serve;
 pub mod token;
 pub mod verify;
+pub mod witness;
