@@ -268,8 +268,8 @@ async fn every_person_read_is_appended_to_the_ledger() {
     assert_eq!(s.size().unwrap(), before + 2);
     let log = s.access_log(Some(&f.at_cecot), 10).unwrap();
     assert_eq!(log.len(), 2);
-    assert_eq!(log[0].actor, "sending_officer:t");
-    assert_eq!(log[1].actor, "auditor:t");
+    assert_eq!(log[0].actor, "sending_officer:ana");
+    assert_eq!(log[1].actor, "auditor:ines");
     let last = s.leaf(before + 1).unwrap().unwrap();
     assert!(
         last.contains("\"kind\":\"person_read\"") && last.contains(&f.at_cecot),

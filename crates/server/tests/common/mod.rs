@@ -123,10 +123,14 @@ pub fn fixture(config: Config) -> Fixture {
     );
     let mut tokens = HashMap::new();
     for role in Role::ALL {
+        // One natural person per role: the two-person rule compares names (CONTRACT §9).
         let (name, fac) = match role {
             Role::Counsel => ("demo", None),
             Role::ReceivingOfficer => ("intake", Some("CECOT")),
-            _ => ("t", None),
+            Role::SendingOfficer => ("ana", None),
+            Role::SendingSupervisor => ("rene", None),
+            Role::Auditor => ("ines", None),
+            Role::Admin => ("root", None),
         };
         tokens.insert(
             role,
