@@ -413,7 +413,10 @@ async fn manifest_lifecycle_through_the_api() {
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _, _) = call(
+    // The departure gate (CONTRACT §9) opens on the scheduled day: before it, 409 with the
+    // reason; on it, the passengers are screened again and the flight leaves.
+    f.clock.set("2025-04-09T12:00:00Z".parse().unwrap());
+    let (s, b, _) = call(
         &f,
         "POST",
         &format!("/api/v1/manifests/{id}/depart"),
@@ -422,7 +425,22 @@ async fn manifest_lifecycle_through_the_api() {
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::CONFLICT);
+    let e = json_of(&b);
+    assert_eq!(e["error"]["code"], "departure_refused", "{e}");
+    assert_eq!(e["error"]["details"]["too_early"], "2025-04-10", "{e}");
+    f.clock.set("2025-04-10T08:00:00Z".parse().unwrap());
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{id}/depart"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert!(json_of(&b)["passengers"].as_array().is_some_and(|p| !p.is_empty()));
     let (s, _, _) = call(
         &f,
         "POST",
