@@ -78,7 +78,7 @@ fn example_decision_has_the_contract_shape() {
         serde_json::json!({
             "rule": "protection",
             "effect": "blocked",
-            "citation": "8 U.S.C. § 1231(b)(3); 8 C.F.R. §§ 208.16–208.17; Convention Against Torture art. 3",
+            "citation": "8 U.S.C. § 1231(b)(3); 8 C.F.R. §§ 208.16–208.17, 1208.16–1208.18; Convention Against Torture art. 3",
             "detail": "withholding of removal to SV granted 2019-10-10"
         })
     );
