@@ -1154,7 +1154,9 @@ mod tests {
             serde_json::from_str(r#"{"type":"aea_designation","date":"2025-03-15"}"#).unwrap();
         assert_eq!(plain.entered(), jiff::civil::date(2025, 3, 15));
         // A bare record refuses them rather than dropping them.
-        let e = serde_json::from_str::<Record>(text).unwrap_err().to_string();
+        let e = serde_json::from_str::<Record>(text)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("unknown field `id`"), "{e}");
     }
 

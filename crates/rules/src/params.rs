@@ -147,9 +147,10 @@ impl Treaty {
     /// In force between the US and `country` on `on`: for the US, and for that party.
     pub fn in_force_with(&self, country: CountryCode, on: Date) -> bool {
         self.us_from <= on
-            && self.parties.iter().any(|p| {
-                p.country == country && p.from <= on && p.until.is_none_or(|u| on <= u)
-            })
+            && self
+                .parties
+                .iter()
+                .any(|p| p.country == country && p.from <= on && p.until.is_none_or(|u| on <= u))
     }
 }
 
@@ -561,7 +562,10 @@ mod tests {
         // Costa Rica deposited first; the treaty binds the US only from 2001-06-24.
         assert!(p.treaty_with(cr, date(2001, 6, 23)).is_none());
         assert!(p.treaty_with(cr, date(2001, 6, 24)).is_some());
-        assert!(p.treaty_with(CountryCode::new("HN").unwrap(), date(2025, 1, 1)).is_none());
+        assert!(
+            p.treaty_with(CountryCode::new("HN").unwrap(), date(2025, 1, 1))
+                .is_none()
+        );
         assert_eq!(p.third_country_notice_days.at(date(2025, 3, 15)), Some(10));
         assert_eq!(p.aea_notice_days.at(date(2025, 3, 15)), Some(21));
         assert_eq!(p.aea_min_age.at(date(2025, 3, 15)), Some(14));

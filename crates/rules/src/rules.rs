@@ -279,7 +279,8 @@ fn habeas(c: &Case<'_>, out: &mut Findings) {
 // when that one is dated on or after the claim, and there is none otherwise; likewise for
 // R. So one pass finds S and R for every claim.
 // ---------------------------------------------------------------------------------------
-pub const FEAR: &str = "Convention Against Torture art. 3; 8 C.F.R. §§ 208.30(g), 208.31, 1208.30(g)";
+pub const FEAR: &str =
+    "Convention Against Torture art. 3; 8 C.F.R. §§ 208.30(g), 208.31, 1208.30(g)";
 
 fn fear(c: &Case<'_>, out: &mut Findings) {
     let mut screening: Option<(Date, ScreeningOutcome)> = None;
@@ -316,7 +317,10 @@ fn fear(c: &Case<'_>, out: &mut Findings) {
         let s = screening.filter(|(s, _)| *s >= claimed);
         let (detail, lift) = match s {
             None => (
-                format!("fear claim about {d} made {claimed} has no screening on or before {}", c.on),
+                format!(
+                    "fear claim about {d} made {claimed} has no screening on or before {}",
+                    c.on
+                ),
                 Lifts::Never,
             ),
             Some((s, ScreeningOutcome::Positive)) => (
@@ -325,7 +329,9 @@ fn fear(c: &Case<'_>, out: &mut Findings) {
             ),
             Some((s, ScreeningOutcome::Negative)) => match review.filter(|(r, _)| *r >= s) {
                 Some((r, ReviewOutcome::Vacated)) => (
-                    format!("fear claim about {d} made {claimed}: negative screening of {s} was vacated on review {r}"),
+                    format!(
+                        "fear claim about {d} made {claimed}: negative screening of {s} was vacated on review {r}"
+                    ),
                     Lifts::Never,
                 ),
                 Some((_, ReviewOutcome::Affirmed)) => continue,
@@ -339,8 +345,12 @@ fn fear(c: &Case<'_>, out: &mut Findings) {
                     }
                     let days = review_days.map_or("no".to_owned(), |n| n.to_string());
                     (
-                        format!("fear claim about {d} made {claimed}: negative screening of {s} is less than {days} days (`fear_review_days`) before {} and has no review", c.on),
-                        first_day_waited(&c.p.fear_review_days, s, c.on).map_or(Lifts::Never, Lifts::On),
+                        format!(
+                            "fear claim about {d} made {claimed}: negative screening of {s} is less than {days} days (`fear_review_days`) before {} and has no review",
+                            c.on
+                        ),
+                        first_day_waited(&c.p.fear_review_days, s, c.on)
+                            .map_or(Lifts::Never, Lifts::On),
                     )
                 }
             },
@@ -348,11 +358,22 @@ fn fear(c: &Case<'_>, out: &mut Findings) {
         found.push(detail);
         lifts = lifts.and(lift);
     }
-    out.push_lifting(RuleId::Fear, Effect::Blocked, FEAR, found.into_iter(), lifts);
+    out.push_lifting(
+        RuleId::Fear,
+        Effect::Blocked,
+        FEAR,
+        found.into_iter(),
+        lifts,
+    );
 }
 
 /// Keeps the later of `held` and (`date`, `v`); on the same day, `wins` beats the other value.
-fn latest<T: Copy + PartialEq>(held: Option<(Date, T)>, date: Date, v: T, wins: T) -> Option<(Date, T)> {
+fn latest<T: Copy + PartialEq>(
+    held: Option<(Date, T)>,
+    date: Date,
+    v: T,
+    wins: T,
+) -> Option<(Date, T)> {
     match held {
         Some((d, o)) if d > date || (d == date && (o == wins || v != wins)) => Some((d, o)),
         _ => Some((date, v)),
@@ -492,8 +513,14 @@ fn prisoner_transfer(c: &Case<'_>, out: &mut Findings) {
     if c.basis != Basis::PrisonerTransfer {
         return;
     }
-    let mut unmet =
-        |detail: String| out.push(RuleId::PrisonerTransfer, Effect::Blocked, PRISONER_TRANSFER, detail);
+    let mut unmet = |detail: String| {
+        out.push(
+            RuleId::PrisonerTransfer,
+            Effect::Blocked,
+            PRISONER_TRANSFER,
+            detail,
+        )
+    };
     // (a)
     if !c.national_of_d {
         unmet(format!(
@@ -504,7 +531,10 @@ fn prisoner_transfer(c: &Case<'_>, out: &mut Findings) {
     }
     // (b)
     if c.p.treaty_with(c.to, c.on).is_none() {
-        let mut d = format!("(b) no treaty on the transfer of sentenced persons in force with {} on {}", c.to, c.on);
+        let mut d = format!(
+            "(b) no treaty on the transfer of sentenced persons in force with {} on {}",
+            c.to, c.on
+        );
         for t in &c.p.transfer_treaties {
             for party in t.parties.iter().filter(|p| p.country == c.to) {
                 let until = party.until.map(|u| format!(" to {u}")).unwrap_or_default();
@@ -547,7 +577,11 @@ fn prisoner_transfer(c: &Case<'_>, out: &mut Findings) {
         unmet(d);
     }
     // (d)
-    if !c.recs.iter().any(|r| matches!(r, Record::Conviction { .. })) {
+    if !c
+        .recs
+        .iter()
+        .any(|r| matches!(r, Record::Conviction { .. }))
+    {
         unmet(format!("(d) no conviction on or before {}", c.on));
     }
 }
@@ -653,7 +687,13 @@ fn safe_third_country(c: &Case<'_>, out: &mut Findings) {
     let accepts = |a: &&crate::params::Agreement| {
         a.destination == c.to && a.accepts.contains(&Category::AsylumSeekers)
     };
-    if !c.p.agreements.iter().filter(accepts).any(|a| a.in_force(c.on)) {
+    if !c
+        .p
+        .agreements
+        .iter()
+        .filter(accepts)
+        .any(|a| a.in_force(c.on))
+    {
         let mut d = format!(
             "(b) no agreement in force on {} for {} accepting asylum_seekers",
             c.on, c.to
@@ -897,10 +937,24 @@ impl<'a> Case<'a> {
             }
             // A final denaturalization ends citizenship, whatever `nationalities` still says.
             UsStatus::CitizenNaturalized if self.denaturalized => None,
-            UsStatus::CitizenNaturalized => Some(format!(
-                "us_status `citizen_naturalized` with no final denaturalization on or before {}",
-                self.on
-            )),
+            UsStatus::CitizenNaturalized => {
+                let mut d = format!(
+                    "us_status `citizen_naturalized` with no final denaturalization on or before {}",
+                    self.on
+                );
+                let not_final = self.recs.iter().filter_map(|r| match r {
+                    Record::Denaturalization {
+                        date,
+                        is_final: false,
+                    } => Some(format!("denaturalization of {date} is not final")),
+                    _ => None,
+                });
+                for s in capped(not_final) {
+                    d.push_str("; ");
+                    d.push_str(&s);
+                }
+                Some(d)
+            }
             _ if listed => Some(format!(
                 "`US` is among the person's nationalities ({})",
                 list(&self.person.nationalities)
@@ -935,7 +989,10 @@ impl<'a> Case<'a> {
     /// "A language P understands": a code in `person.languages`, compared without regard to
     /// case (BCP 47).
     fn understands(&self, language: &str) -> bool {
-        self.person.languages.iter().any(|l| same_language(l, language))
+        self.person
+            .languages
+            .iter()
+            .any(|l| same_language(l, language))
     }
 
     /// Why no notice among `notices` was "served at least `days` days before `on`" (served
@@ -1004,7 +1061,8 @@ impl<'a> Case<'a> {
 
 /// BCP 47 language tags compare without regard to case (`ES` is `es`).
 fn same_language(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b) || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
+    a.eq_ignore_ascii_case(b)
+        || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
 }
 
 /// The first day `d` ≥ `on` on which `since` is at least `days(d)` days before `d` (`since` ≤
@@ -1186,8 +1244,14 @@ mod tests {
         let p = Params::builtin();
         // 10 days from 2025-06-01: 2025-06-11; never before `on`.
         let tc = &p.third_country_notice_days;
-        assert_eq!(first_day_waited(tc, date(2025, 6, 1), date(2025, 6, 5)), Some(date(2025, 6, 11)));
-        assert_eq!(first_day_waited(tc, date(2025, 1, 1), date(2025, 6, 5)), Some(date(2025, 6, 5)));
+        assert_eq!(
+            first_day_waited(tc, date(2025, 6, 1), date(2025, 6, 5)),
+            Some(date(2025, 6, 11))
+        );
+        assert_eq!(
+            first_day_waited(tc, date(2025, 1, 1), date(2025, 6, 5)),
+            Some(date(2025, 6, 5))
+        );
         // 10 days until 2025-07-01, then 30: served 2025-06-25 → 07-05 falls under 30 days.
         let text = crate::DEFAULT_PARAMS_TOML.replace(
             "values = [{ from = 1900-01-01, value = 10 }]",
@@ -1195,8 +1259,14 @@ mod tests {
         );
         let q = Params::from_toml_str(&text).unwrap();
         let tc = &q.third_country_notice_days;
-        assert_eq!(first_day_waited(tc, date(2025, 6, 25), date(2025, 6, 26)), Some(date(2025, 7, 25)));
-        assert_eq!(first_day_waited(tc, date(2025, 6, 10), date(2025, 6, 12)), Some(date(2025, 6, 20)));
+        assert_eq!(
+            first_day_waited(tc, date(2025, 6, 25), date(2025, 6, 26)),
+            Some(date(2025, 7, 25))
+        );
+        assert_eq!(
+            first_day_waited(tc, date(2025, 6, 10), date(2025, 6, 12)),
+            Some(date(2025, 6, 20))
+        );
         // 30 days, then 5: the shorter wait applies from its start date.
         let text = crate::DEFAULT_PARAMS_TOML.replace(
             "values = [{ from = 1900-01-01, value = 10 }]",
@@ -1204,6 +1274,9 @@ mod tests {
         );
         let q = Params::from_toml_str(&text).unwrap();
         let tc = &q.third_country_notice_days;
-        assert_eq!(first_day_waited(tc, date(2025, 6, 20), date(2025, 6, 21)), Some(date(2025, 7, 1)));
+        assert_eq!(
+            first_day_waited(tc, date(2025, 6, 20), date(2025, 6, 21)),
+            Some(date(2025, 7, 1))
+        );
     }
 }
