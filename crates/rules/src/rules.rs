@@ -887,15 +887,12 @@ impl<'a> Case<'a> {
         let mut denaturalized = false;
         for r in &recs {
             match r {
+                // On a tie, the later in `records`: `<=`.
                 Record::RemovalOrder {
                     date,
                     is_final: true,
                     ..
-                } => {
-                    if final_order.is_none_or(|f| f.date() <= *date) {
-                        final_order = Some(*r);
-                    }
-                }
+                } if final_order.is_none_or(|f| f.date() <= *date) => final_order = Some(*r),
                 Record::Denaturalization { is_final: true, .. } => denaturalized = true,
                 _ => {}
             }
