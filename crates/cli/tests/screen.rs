@@ -73,7 +73,7 @@ fn worked_examples_through_the_binary() {
         assert_eq!(g["id"], w["id"]);
         assert_eq!(g["outcome"], w["outcome"], "{g}");
         assert_eq!(strongest(&g["findings"]), strongest(&w["findings"]), "{g}");
-        assert!(g["rules_version"].as_str().unwrap().starts_with("2025.1+"));
+        assert!(g["rules_version"].as_str().unwrap().starts_with("2025.2+"));
         for f in g["findings"].as_array().unwrap() {
             assert!(
                 !f["citation"].as_str().unwrap().is_empty()
@@ -400,7 +400,7 @@ fn bad_params_exit_2_naming_the_key() {
         ),
         (
             "missing.toml",
-            defaults.replace("version = \"2025.1\"", ""),
+            defaults.replace("version = \"2025.2\"", ""),
             "`version`",
         ),
         ("syntax.toml", "version = ".to_owned(), "line 1"),
