@@ -303,6 +303,34 @@ proptest! {
         }
     }
 
+    /// `earliest_date` is exact: screening day by day with the same records, a waiting
+    /// finding remains on every day before it and none on it (records all dated on or
+    /// before `on`, so moving `on` forward adds none).
+    #[test]
+    fn earliest_date_matches_screening_day_by_day(mut req in request()) {
+        let on = req.on;
+        req.records.retain(|v| v.record.date() <= on);
+        for v in &mut req.records {
+            v.as_of = None;
+        }
+        let waiting = |d: &Decision| d.findings.iter().any(|f| {
+            f.effect == custodia_rules::Effect::Blocked
+                && (matches!(f.rule.as_str(), "third-country" | "fear")
+                    || (f.rule.as_str() == "alien-enemies" && f.detail.starts_with("(e)")))
+        });
+        if let Some(e) = earliest_date(&req, Params::builtin()) {
+            let mut day = req.clone();
+            let mut d = on;
+            while d < e && d < on.saturating_add(jiff::Span::new().days(60)) {
+                day.on = d;
+                prop_assert!(waiting(&decide(&day)), "lawful on {d}, before {e}");
+                d = d.tomorrow().unwrap();
+            }
+            day.on = e;
+            prop_assert!(!waiting(&decide(&day)), "still waiting on {e}: {:#?}", decide(&day));
+        }
+    }
+
     #[test]
     fn decisions_are_consistent(req in request()) {
         let d = decide(&req);
