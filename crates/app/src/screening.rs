@@ -3,7 +3,7 @@
 
 use custodia_model::events::{EventData, FindingRecord, NewEvent};
 use custodia_model::legal::{
-    Basis, CountryCode, Facility, Person, Record, ScreeningRequest, Transfer,
+    Basis, CountryCode, Facility, Person, Record, ScreeningRequest, Transfer, VersionedRecord,
 };
 use custodia_rules::{Decision, Params};
 use custodia_store::{Store, Tx};
@@ -51,7 +51,9 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         &[p.person_id.as_str().into()],
     )? {
         let body = r.first().and_then(|v| v.as_str()).unwrap_or("");
-        let rec: Record = serde_json::from_str(body).map_err(|e| AppError::Store(e.into()))?;
+        // A stored body may carry `id`/`as_of` (a record version); the rules resolve them.
+        let rec: VersionedRecord =
+            serde_json::from_str(body).map_err(|e| AppError::Store(e.into()))?;
         records.push(rec);
     }
     // Class-wide orders apply to every person tagged with their class.

@@ -73,7 +73,7 @@ fn worked_examples_through_the_binary() {
         assert_eq!(g["id"], w["id"]);
         assert_eq!(g["outcome"], w["outcome"], "{g}");
         assert_eq!(strongest(&g["findings"]), strongest(&w["findings"]), "{g}");
-        assert!(g["rules_version"].as_str().unwrap().starts_with("2025.1+"));
+        assert!(g["rules_version"].as_str().unwrap().starts_with("2025.2+"));
         for f in g["findings"].as_array().unwrap() {
             assert!(
                 !f["citation"].as_str().unwrap().is_empty()
@@ -232,6 +232,112 @@ fn malformed_requests_exit_2_naming_index_id_and_field() {
     );
 }
 
+/// Version 2 records: a value the record type does not define, or a `verified` that is not a
+/// date, is an input error naming the field.
+#[test]
+fn malformed_version_2_records_exit_2_naming_the_field() {
+    let with = |record: &str| {
+        GOOD.replace("case-1", "case-9").replace(
+            r#"{"type":"removal_order","date":"2024-01-10","final":true}"#,
+            &format!(r#"{{"type":"removal_order","date":"2024-01-10","final":true}},{record}"#),
+        )
+    };
+    let cases = [
+        (
+            "review.jsonl",
+            r#"{"type":"fear_review","country":"SV","date":"2025-01-01","outcome":"overturned"}"#,
+            vec![
+                "request 1",
+                "id `case-9`",
+                "field `records[1].outcome`",
+                "unknown value `overturned`",
+                "`affirmed` or `vacated`",
+            ],
+        ),
+        (
+            "aca.jsonl",
+            r#"{"type":"aca_threshold_screening","country":"GT","date":"2025-01-01","outcome":"vacated"}"#,
+            vec![
+                "field `records[1].outcome`",
+                "unknown value `vacated`",
+                "`positive` or `negative`",
+            ],
+        ),
+        (
+            "claim.jsonl",
+            r#"{"type":"citizenship_claim","date":"2025-01-01","status":"granted"}"#,
+            vec![
+                "field `records[1].status`",
+                "unknown value `granted`",
+                "`pending`, `established` or `rejected`",
+            ],
+        ),
+        (
+            "verified.jsonl",
+            r#"{"type":"transfer_consent","country":"SV","date":"2025-01-01","verified":"yes"}"#,
+            vec![
+                "field `records[1].verified`",
+                "invalid date `yes`",
+                "YYYY-MM-DD",
+            ],
+        ),
+        (
+            "verified-type.jsonl",
+            r#"{"type":"transfer_consent","country":"SV","date":"2025-01-01","verified":true}"#,
+            vec!["field `records[1].verified`"],
+        ),
+        (
+            "as_of.jsonl",
+            r#"{"type":"acceptance","country":"SV","date":"2025-01-01","id":"A1","as_of":"2025-02-30"}"#,
+            vec!["field `records[1].as_of`", "invalid date `2025-02-30`"],
+        ),
+        (
+            "class.jsonl",
+            r#"{"type":"stay","issued":"2025-01-01","scope":"class"}"#,
+            vec!["field `records[1].class`", "required"],
+        ),
+        (
+            "district.jsonl",
+            r#"{"type":"stay","issued":"2025-01-01","scope":"country","country":"SV","district":"D. Mass."}"#,
+            vec!["field `records[1].district`", "unknown field"],
+        ),
+        (
+            "unknown.jsonl",
+            r#"{"type":"acceptance","country":"SV","date":"2025-01-01","accepted_by":"SV"}"#,
+            vec!["field `records[1].accepted_by`", "unknown field"],
+        ),
+    ];
+    for (name, record, needles) in cases {
+        input_error(name, &with(record), &needles);
+    }
+}
+
+/// The version 2 records and basis go through the binary.
+#[test]
+fn version_2_requests_through_the_binary() {
+    let req = GOOD.replace(
+        r#"{"type":"removal_order","date":"2024-01-10","final":true}"#,
+        r#"{"type":"removal_order","date":"2024-01-10","final":true},{"type":"habeas_petition","id":"H1","filed":"2025-01-02","status":"pending"},{"type":"habeas_petition","id":"H1","filed":"2025-01-02","status":"denied","as_of":"2025-02-01"}"#,
+    );
+    let path = tmp("v2.jsonl", &format!("{req}\n"));
+    let out = run(&["screen", "--input", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = decisions(&out);
+    assert!(
+        d[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "habeas"),
+        "{d:?}"
+    );
+}
+
 #[test]
 fn params_file_replaces_the_defaults() {
     let defaults = std::fs::read_to_string(format!(
@@ -294,7 +400,7 @@ fn bad_params_exit_2_naming_the_key() {
         ),
         (
             "missing.toml",
-            defaults.replace("version = \"2025.1\"", ""),
+            defaults.replace("version = \"2025.2\"", ""),
             "`version`",
         ),
         ("syntax.toml", "version = ".to_owned(), "line 1"),

@@ -405,6 +405,10 @@ fn legal_history(rng: &mut ChaCha8Rng, p: &mut SimPerson, nat: &str) {
             expires,
             scope: StayScope::AllRemovals,
             country: None,
+            class: None,
+            district: None,
+            court: None,
+            docket: None,
         });
     }
     if rng.gen_bool(0.03) {
@@ -474,6 +478,7 @@ fn legal_history(rng: &mut ChaCha8Rng, p: &mut SimPerson, nat: &str) {
         p.records.push(Record::TransferConsent {
             country: cc("SV"),
             date: before(rng, a, 100),
+            verified: None,
             withdrawn: false,
         });
     }
@@ -502,7 +507,7 @@ fn request(
             identity_verified: p.record.identity_verified,
             sex: p.record.sex.clone(),
         },
-        records: p.records.clone(),
+        records: p.records.iter().cloned().map(Into::into).collect(),
         transfer: Transfer {
             basis,
             destination_country: dest,

@@ -224,6 +224,8 @@ pub enum Basis {
     Removal,
     AlienEnemiesAct,
     PrisonerTransfer,
+    /// A transfer under an Asylum Cooperative Agreement (legal-rules version 2).
+    AsylumCooperative,
 }
 
 impl Basis {
@@ -233,6 +235,7 @@ impl Basis {
             Self::Removal => "removal",
             Self::AlienEnemiesAct => "alien_enemies_act",
             Self::PrisonerTransfer => "prisoner_transfer",
+            Self::AsylumCooperative => "asylum_cooperative",
         }
     }
 }
@@ -291,8 +294,9 @@ pub struct ScreeningRequest {
     #[serde(with = "ymd")]
     pub on: Date,
     pub person: Person,
+    /// Every version of every record; [`VersionedRecord`] says which one counts.
     #[serde(default)]
-    pub records: Vec<Record>,
+    pub records: Vec<VersionedRecord>,
     pub transfer: Transfer,
 }
 
@@ -314,6 +318,24 @@ pub enum CatKind {
 pub enum StayScope {
     AllRemovals,
     Country,
+    /// A class-wide order: blocks like `all_removals` (the store only attaches it to persons
+    /// tagged with the class). Requires `class`.
+    Class,
+    /// An order against transfer out of a district: blocks any destination but `US`.
+    /// Requires `district`.
+    NoTransferOutOfDistrict,
+}
+
+impl StayScope {
+    /// The wire name, e.g. `all_removals`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllRemovals => "all_removals",
+            Self::Country => "country",
+            Self::Class => "class",
+            Self::NoTransferOutOfDistrict => "no_transfer_out_of_district",
+        }
+    }
 }
 
 /// The status of a `habeas_petition`.
@@ -333,12 +355,29 @@ pub enum Severity {
     Misdemeanor,
 }
 
-/// The outcome of a `fear_screening`.
+/// The outcome of a `fear_screening` or an `aca_threshold_screening`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScreeningOutcome {
     Positive,
     Negative,
+}
+
+/// The status of a `citizenship_claim`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    Pending,
+    Established,
+    Rejected,
+}
+
+/// The outcome of a `fear_review` by an immigration judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    Affirmed,
+    Vacated,
 }
 
 /// One legal record, tagged by `"type"` (CONTRACT §1).
@@ -382,6 +421,19 @@ pub enum Record {
         /// Required when `scope` is `country`.
         #[serde(skip_serializing_if = "Option::is_none")]
         country: Option<CountryCode>,
+        /// The class definition; required when (and only allowed when) `scope` is `class`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        class: Option<String>,
+        /// The district; required when (and only allowed when) `scope` is
+        /// `no_transfer_out_of_district`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        district: Option<String>,
+        /// The issuing court, e.g. `D. Mass.`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        court: Option<String>,
+        /// The docket number, e.g. `1:25-cv-10676`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        docket: Option<String>,
     },
     HabeasPetition {
         #[serde(with = "ymd")]
@@ -427,7 +479,33 @@ pub enum Record {
         country: CountryCode,
         #[serde(with = "ymd")]
         date: Date,
+        /// The day a US magistrate verified the consent (18 U.S.C. § 4107).
+        #[serde(with = "ymd_opt", skip_serializing_if = "Option::is_none")]
+        verified: Option<Date>,
         withdrawn: bool,
+    },
+    CitizenshipClaim {
+        #[serde(with = "ymd")]
+        date: Date,
+        status: ClaimStatus,
+    },
+    FearReview {
+        country: CountryCode,
+        #[serde(with = "ymd")]
+        date: Date,
+        outcome: ReviewOutcome,
+    },
+    /// The destination government's acceptance of this person.
+    Acceptance {
+        country: CountryCode,
+        #[serde(with = "ymd")]
+        date: Date,
+    },
+    AcaThresholdScreening {
+        country: CountryCode,
+        #[serde(with = "ymd")]
+        date: Date,
+        outcome: ScreeningOutcome,
     },
 }
 
@@ -444,7 +522,11 @@ impl Record {
             | Self::FearClaim { date, .. }
             | Self::FearScreening { date, .. }
             | Self::AeaDesignation { date }
-            | Self::TransferConsent { date, .. } => *date,
+            | Self::TransferConsent { date, .. }
+            | Self::CitizenshipClaim { date, .. }
+            | Self::FearReview { date, .. }
+            | Self::Acceptance { date, .. }
+            | Self::AcaThresholdScreening { date, .. } => *date,
             Self::Stay { issued, .. } => *issued,
             Self::HabeasPetition { filed, .. } => *filed,
             Self::ThirdCountryNotice { served, .. } | Self::AeaNotice { served, .. } => *served,
@@ -472,6 +554,10 @@ impl Record {
             Self::AeaDesignation { .. } => RecordType::AeaDesignation,
             Self::AeaNotice { .. } => RecordType::AeaNotice,
             Self::TransferConsent { .. } => RecordType::TransferConsent,
+            Self::CitizenshipClaim { .. } => RecordType::CitizenshipClaim,
+            Self::FearReview { .. } => RecordType::FearReview,
+            Self::Acceptance { .. } => RecordType::Acceptance,
+            Self::AcaThresholdScreening { .. } => RecordType::AcaThresholdScreening,
         }
     }
 }
@@ -493,6 +579,10 @@ pub enum RecordType {
     AeaDesignation,
     AeaNotice,
     TransferConsent,
+    CitizenshipClaim,
+    FearReview,
+    Acceptance,
+    AcaThresholdScreening,
 }
 
 impl RecordType {
@@ -512,6 +602,10 @@ impl RecordType {
             Self::AeaDesignation => "aea_designation",
             Self::AeaNotice => "aea_notice",
             Self::TransferConsent => "transfer_consent",
+            Self::CitizenshipClaim => "citizenship_claim",
+            Self::FearReview => "fear_review",
+            Self::Acceptance => "acceptance",
+            Self::AcaThresholdScreening => "aca_threshold_screening",
         }
     }
 }
@@ -527,11 +621,73 @@ pub enum RecordError {
         why: &'static str,
     },
     /// The message starts with "unknown field `x`" so callers can extend the field path.
-    #[error("unknown field `{field}`, not a field of a `{record_type}` record")]
+    #[error("unknown field `{field}`, not a field of a `{record_type}` record{why}")]
     NotApplicable {
         field: &'static str,
         record_type: &'static str,
+        why: &'static str,
     },
+    /// The message starts with "field `x`: " so callers can extend the field path.
+    #[error(
+        "field `{field}`: unknown value `{value}` in a `{record_type}` record, expected {expected}"
+    )]
+    Value {
+        field: &'static str,
+        value: String,
+        record_type: &'static str,
+        expected: &'static str,
+    },
+}
+
+/// One version of one legal record: the [`Record`] itself and, optionally, which record it
+/// is a version of (`id`) and the day this version was entered (`as_of`).
+///
+/// On the wire the three are one object: `{"type":…, <the record's fields>, "id":…,
+/// "as_of":…}` (CONTRACT §1). Among the versions with the same `type` and `id` only the one
+/// with the latest `as_of` counts (legal-rules.md "Record versions"); records without an
+/// `id` are each their own record.
+///
+/// INVARIANT: a version with neither `id` nor `as_of` serializes exactly as its bare
+/// [`Record`] did before versions existed, byte for byte (records are hashed into the
+/// ledger), hence `skip_serializing_if` on both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionedRecord {
+    #[serde(flatten)]
+    pub record: Record,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(with = "ymd_opt", skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<Date>,
+}
+
+impl VersionedRecord {
+    /// A version of the record `id` entered on `as_of`.
+    pub fn new(record: Record, id: Option<String>, as_of: Option<Date>) -> Self {
+        Self { record, id, as_of }
+    }
+
+    /// The day this version was entered: `as_of`, or when absent the record's own date.
+    pub fn entered(&self) -> Date {
+        self.as_of.unwrap_or_else(|| self.record.date())
+    }
+}
+
+impl From<Record> for VersionedRecord {
+    /// A record that is its own only version (no `id`, no `as_of`).
+    fn from(record: Record) -> Self {
+        Self {
+            record,
+            id: None,
+            as_of: None,
+        }
+    }
+}
+
+impl std::ops::Deref for VersionedRecord {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        &self.record
+    }
 }
 
 /// Every key any record type may carry; each type then takes the ones it defines, and any
@@ -541,6 +697,9 @@ pub enum RecordError {
 struct RawRecord {
     #[serde(rename = "type")]
     record_type: RecordType,
+    id: Option<String>,
+    #[serde(default, with = "ymd_opt")]
+    as_of: Option<Date>,
     #[serde(default, with = "ymd_opt")]
     date: Option<Date>,
     #[serde(default, with = "ymd_opt")]
@@ -551,6 +710,8 @@ struct RawRecord {
     filed: Option<Date>,
     #[serde(default, with = "ymd_opt")]
     served: Option<Date>,
+    #[serde(default, with = "ymd_opt")]
+    verified: Option<Date>,
     #[serde(rename = "final")]
     is_final: Option<bool>,
     countries: Option<Vec<CountryCode>>,
@@ -558,18 +719,52 @@ struct RawRecord {
     terminated: Option<bool>,
     kind: Option<CatKind>,
     scope: Option<StayScope>,
-    status: Option<HabeasStatus>,
+    class: Option<String>,
+    district: Option<String>,
+    court: Option<String>,
+    docket: Option<String>,
+    /// `habeas_petition` and `citizenship_claim` give it different values.
+    status: Option<String>,
     offense: Option<String>,
     severity: Option<Severity>,
     violent: Option<bool>,
     sentence_months: Option<u32>,
-    outcome: Option<ScreeningOutcome>,
+    /// The screenings and `fear_review` give it different values.
+    outcome: Option<String>,
     language: Option<String>,
     withdrawn: Option<bool>,
 }
 
+/// Reads an enumeration field whose values depend on the record type.
+fn word<T>(
+    v: Option<String>,
+    field: &'static str,
+    t: &'static str,
+    values: &[(&str, T)],
+    expected: &'static str,
+) -> Result<T, RecordError>
+where
+    T: Copy,
+{
+    let v = v.ok_or(RecordError::Missing {
+        field,
+        record_type: t,
+        why: "",
+    })?;
+    values
+        .iter()
+        .find(|(w, _)| *w == v)
+        .map(|(_, x)| *x)
+        .ok_or(RecordError::Value {
+            field,
+            value: v,
+            record_type: t,
+            expected,
+        })
+}
+
 impl RawRecord {
-    fn into_record(mut self) -> Result<Record, RecordError> {
+    fn into_version(mut self) -> Result<VersionedRecord, RecordError> {
         use RecordType as T;
         let t = self.record_type.as_str();
         fn req<V>(v: Option<V>, field: &'static str, t: &'static str) -> Result<V, RecordError> {
@@ -579,6 +774,11 @@ impl RawRecord {
                 why: "",
             })
         }
+        let screening = [
+            ("positive", ScreeningOutcome::Positive),
+            ("negative", ScreeningOutcome::Negative),
+        ];
+        const POS_NEG: &str = "`positive` or `negative`";
         let s = &mut self;
         let rec = match s.record_type {
             T::RemovalOrder => Record::RemovalOrder {
@@ -606,24 +806,76 @@ impl RawRecord {
                 let expires = s.expires.take();
                 let scope = req(s.scope.take(), "scope", t)?;
                 let country = s.country.take();
-                if scope == StayScope::Country && country.is_none() {
-                    // A country-scoped stay that names no country cannot be applied.
-                    return Err(RecordError::Missing {
-                        field: "country",
-                        record_type: t,
-                        why: " with scope `country`",
-                    });
+                // A scoped stay that does not say what it covers cannot be applied; a
+                // `class` or `district` on another scope would be silently ignored.
+                let needs = |field: &'static str, why: &'static str, present: bool| {
+                    if present {
+                        Ok(())
+                    } else {
+                        Err(RecordError::Missing {
+                            field,
+                            record_type: t,
+                            why,
+                        })
+                    }
+                };
+                let only = |field: &'static str, why: &'static str, present: bool| {
+                    if present {
+                        Err(RecordError::NotApplicable {
+                            field,
+                            record_type: t,
+                            why,
+                        })
+                    } else {
+                        Ok(())
+                    }
+                };
+                match scope {
+                    StayScope::Country => {
+                        needs("country", " with scope `country`", country.is_some())?
+                    }
+                    StayScope::Class => needs("class", " with scope `class`", s.class.is_some())?,
+                    StayScope::NoTransferOutOfDistrict => needs(
+                        "district",
+                        " with scope `no_transfer_out_of_district`",
+                        s.district.is_some(),
+                    )?,
+                    StayScope::AllRemovals => {}
+                }
+                if scope != StayScope::Class {
+                    only("class", " unless its scope is `class`", s.class.is_some())?;
+                }
+                if scope != StayScope::NoTransferOutOfDistrict {
+                    only(
+                        "district",
+                        " unless its scope is `no_transfer_out_of_district`",
+                        s.district.is_some(),
+                    )?;
                 }
                 Record::Stay {
                     issued,
                     expires,
                     scope,
                     country,
+                    class: s.class.take(),
+                    district: s.district.take(),
+                    court: s.court.take(),
+                    docket: s.docket.take(),
                 }
             }
             T::HabeasPetition => Record::HabeasPetition {
                 filed: req(s.filed.take(), "filed", t)?,
-                status: req(s.status.take(), "status", t)?,
+                status: word(
+                    s.status.take(),
+                    "status",
+                    t,
+                    &[
+                        ("pending", HabeasStatus::Pending),
+                        ("denied", HabeasStatus::Denied),
+                        ("granted", HabeasStatus::Granted),
+                    ],
+                    "`pending`, `denied` or `granted`",
+                )?,
             },
             T::Conviction => Record::Conviction {
                 date: req(s.date.take(), "date", t)?,
@@ -639,7 +891,7 @@ impl RawRecord {
             T::FearScreening => Record::FearScreening {
                 country: req(s.country.take(), "country", t)?,
                 date: req(s.date.take(), "date", t)?,
-                outcome: req(s.outcome.take(), "outcome", t)?,
+                outcome: word(s.outcome.take(), "outcome", t, &screening, POS_NEG)?,
             },
             T::ThirdCountryNotice => Record::ThirdCountryNotice {
                 country: req(s.country.take(), "country", t)?,
@@ -656,32 +908,83 @@ impl RawRecord {
             T::TransferConsent => Record::TransferConsent {
                 country: req(s.country.take(), "country", t)?,
                 date: req(s.date.take(), "date", t)?,
+                verified: s.verified.take(),
                 withdrawn: s.withdrawn.take().unwrap_or(false),
             },
+            T::CitizenshipClaim => Record::CitizenshipClaim {
+                date: req(s.date.take(), "date", t)?,
+                status: word(
+                    s.status.take(),
+                    "status",
+                    t,
+                    &[
+                        ("pending", ClaimStatus::Pending),
+                        ("established", ClaimStatus::Established),
+                        ("rejected", ClaimStatus::Rejected),
+                    ],
+                    "`pending`, `established` or `rejected`",
+                )?,
+            },
+            T::FearReview => Record::FearReview {
+                country: req(s.country.take(), "country", t)?,
+                date: req(s.date.take(), "date", t)?,
+                outcome: word(
+                    s.outcome.take(),
+                    "outcome",
+                    t,
+                    &[
+                        ("affirmed", ReviewOutcome::Affirmed),
+                        ("vacated", ReviewOutcome::Vacated),
+                    ],
+                    "`affirmed` or `vacated`",
+                )?,
+            },
+            T::Acceptance => Record::Acceptance {
+                country: req(s.country.take(), "country", t)?,
+                date: req(s.date.take(), "date", t)?,
+            },
+            T::AcaThresholdScreening => Record::AcaThresholdScreening {
+                country: req(s.country.take(), "country", t)?,
+                date: req(s.date.take(), "date", t)?,
+                outcome: word(s.outcome.take(), "outcome", t, &screening, POS_NEG)?,
+            },
         };
+        let (id, as_of) = (self.id.take(), self.as_of.take());
         match self.leftover() {
             Some(field) => Err(RecordError::NotApplicable {
                 field,
                 record_type: t,
+                why: "",
             }),
-            None => Ok(rec),
+            None => Ok(VersionedRecord {
+                record: rec,
+                id,
+                as_of,
+            }),
         }
     }
 
     /// The first key still present after the record's type took its own.
     fn leftover(&self) -> Option<&'static str> {
         let present = [
+            ("id", self.id.is_some()),
+            ("as_of", self.as_of.is_some()),
             ("date", self.date.is_some()),
             ("issued", self.issued.is_some()),
             ("expires", self.expires.is_some()),
             ("filed", self.filed.is_some()),
             ("served", self.served.is_some()),
+            ("verified", self.verified.is_some()),
             ("final", self.is_final.is_some()),
             ("countries", self.countries.is_some()),
             ("country", self.country.is_some()),
             ("terminated", self.terminated.is_some()),
             ("kind", self.kind.is_some()),
             ("scope", self.scope.is_some()),
+            ("class", self.class.is_some()),
+            ("district", self.district.is_some()),
+            ("court", self.court.is_some()),
+            ("docket", self.docket.is_some()),
             ("status", self.status.is_some()),
             ("offense", self.offense.is_some()),
             ("severity", self.severity.is_some()),
@@ -695,11 +998,34 @@ impl RawRecord {
     }
 }
 
-impl<'de> Deserialize<'de> for Record {
+impl<'de> Deserialize<'de> for VersionedRecord {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         RawRecord::deserialize(d)?
-            .into_record()
+            .into_version()
             .map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    /// A bare record: `id` and `as_of` belong to a [`VersionedRecord`] and are refused here
+    /// rather than dropped.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = VersionedRecord::deserialize(d)?;
+        let t = v.record.type_name();
+        let refuse = |field| {
+            de::Error::custom(RecordError::NotApplicable {
+                field,
+                record_type: t,
+                why: " here: only a versioned record has it",
+            })
+        };
+        if v.id.is_some() {
+            return Err(refuse("id"));
+        }
+        if v.as_of.is_some() {
+            return Err(refuse("as_of"));
+        }
+        Ok(v.record)
     }
 }
 
@@ -747,6 +1073,7 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
         assert_eq!(req, again);
         assert_eq!(req.records[0].date(), jiff::civil::date(2024, 1, 10));
+        assert_eq!(req.records[0].id, None);
         let v = serde_json::to_value(&req.records[0]).unwrap();
         assert_eq!(v["type"], "removal_order");
         assert_eq!(v["final"], true);
@@ -781,5 +1108,116 @@ mod tests {
         );
         let unknown = serde_json::from_str::<Record>(r#"{"type":"parole","date":"2024-01-10"}"#);
         assert!(unknown.is_err());
+    }
+
+    /// INVARIANT check: records written before versions existed serialize byte for byte as
+    /// they did (they are inside hashed ledger events). Each line is exactly what version 1
+    /// wrote for that record.
+    #[test]
+    fn version_1_records_serialize_byte_for_byte_as_before() {
+        let lines = [
+            r#"{"type":"removal_order","date":"2024-01-10","final":true}"#,
+            r#"{"type":"removal_order","date":"2024-01-10","final":false,"countries":["HN","SV"]}"#,
+            r#"{"type":"denaturalization","date":"2024-01-10","final":true}"#,
+            r#"{"type":"withholding_of_removal","country":"SV","date":"2019-10-10","terminated":false}"#,
+            r#"{"type":"cat_protection","country":"SV","date":"2019-10-10","kind":"deferral","terminated":true}"#,
+            r#"{"type":"stay","issued":"2025-01-01","scope":"all_removals"}"#,
+            r#"{"type":"stay","issued":"2025-01-01","expires":"2025-02-01","scope":"country","country":"SV"}"#,
+            r#"{"type":"habeas_petition","filed":"2025-01-01","status":"pending"}"#,
+            r#"{"type":"conviction","date":"2020-01-01","offense":"robbery","severity":"felony","violent":true,"sentence_months":60}"#,
+            r#"{"type":"conviction","date":"2020-01-01","offense":"dui","severity":"misdemeanor","violent":false}"#,
+            r#"{"type":"fear_claim","country":"SV","date":"2025-01-01"}"#,
+            r#"{"type":"fear_screening","country":"SV","date":"2025-01-01","outcome":"negative"}"#,
+            r#"{"type":"third_country_notice","country":"SV","served":"2025-01-01","language":"es"}"#,
+            r#"{"type":"aea_designation","date":"2025-03-15"}"#,
+            r#"{"type":"aea_notice","served":"2025-03-15","language":"es"}"#,
+            r#"{"type":"transfer_consent","country":"SV","date":"2025-01-01","withdrawn":false}"#,
+        ];
+        for line in lines {
+            let bare: Record = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&bare).unwrap(), line);
+            let version: VersionedRecord = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&version).unwrap(), line);
+            assert_eq!(version, VersionedRecord::from(bare));
+        }
+    }
+
+    #[test]
+    fn versions_carry_id_and_as_of() {
+        let text = r#"{"type":"habeas_petition","filed":"2025-04-01","status":"denied","id":"H1","as_of":"2025-05-15"}"#;
+        let v: VersionedRecord = serde_json::from_str(text).unwrap();
+        assert_eq!(v.id.as_deref(), Some("H1"));
+        assert_eq!(v.as_of, Some(jiff::civil::date(2025, 5, 15)));
+        assert_eq!(v.entered(), jiff::civil::date(2025, 5, 15));
+        assert_eq!(serde_json::to_string(&v).unwrap(), text);
+        let plain: VersionedRecord =
+            serde_json::from_str(r#"{"type":"aea_designation","date":"2025-03-15"}"#).unwrap();
+        assert_eq!(plain.entered(), jiff::civil::date(2025, 3, 15));
+        // A bare record refuses them rather than dropping them.
+        let e = serde_json::from_str::<Record>(text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("unknown field `id`"), "{e}");
+    }
+
+    #[test]
+    fn version_2_records_parse_strictly() {
+        let ok = [
+            r#"{"type":"citizenship_claim","date":"2025-05-20","status":"pending"}"#,
+            r#"{"type":"fear_review","country":"SV","date":"2025-06-01","outcome":"vacated"}"#,
+            r#"{"type":"acceptance","country":"GT","date":"2025-05-25"}"#,
+            r#"{"type":"aca_threshold_screening","country":"GT","date":"2020-05-25","outcome":"negative"}"#,
+            r#"{"type":"transfer_consent","country":"SV","date":"2025-04-01","verified":"2025-04-20","withdrawn":true}"#,
+            r#"{"type":"stay","issued":"2025-04-01","scope":"class","class":"Venezuelans designated under Proclamation 10903","court":"S.D. Tex.","docket":"1:25-cv-59"}"#,
+            r#"{"type":"stay","issued":"2025-04-01","scope":"no_transfer_out_of_district","district":"D. Mass."}"#,
+        ];
+        for line in ok {
+            let v: VersionedRecord = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&v).unwrap(), line);
+        }
+        let bad = [
+            (
+                r#"{"type":"fear_review","country":"SV","date":"2025-06-01","outcome":"positive"}"#,
+                "field `outcome`: unknown value `positive` in a `fear_review` record, expected `affirmed` or `vacated`",
+            ),
+            (
+                r#"{"type":"citizenship_claim","date":"2025-05-20","status":"denied"}"#,
+                "field `status`: unknown value `denied`",
+            ),
+            (
+                r#"{"type":"aca_threshold_screening","country":"GT","date":"2020-05-25","outcome":"vacated"}"#,
+                "field `outcome`: unknown value `vacated`",
+            ),
+            (
+                r#"{"type":"transfer_consent","country":"SV","date":"2025-04-01","verified":"yes"}"#,
+                "invalid date `yes`",
+            ),
+            (
+                r#"{"type":"stay","issued":"2025-04-01","scope":"class"}"#,
+                "missing field `class`",
+            ),
+            (
+                r#"{"type":"stay","issued":"2025-04-01","scope":"no_transfer_out_of_district"}"#,
+                "missing field `district`",
+            ),
+            (
+                r#"{"type":"stay","issued":"2025-04-01","scope":"all_removals","class":"x"}"#,
+                "unknown field `class`",
+            ),
+            (
+                r#"{"type":"acceptance","country":"GT","date":"2025-05-25","verified":"2025-05-25"}"#,
+                "unknown field `verified`",
+            ),
+            (
+                r#"{"type":"acceptance","country":"GT","date":"2025-05-25","as_of":"2025-13-01"}"#,
+                "invalid date `2025-13-01`",
+            ),
+        ];
+        for (line, want) in bad {
+            let e = serde_json::from_str::<VersionedRecord>(line)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(want), "{line}: {e}");
+        }
     }
 }

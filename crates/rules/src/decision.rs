@@ -52,6 +52,7 @@ impl Effect {
 #[serde(rename_all = "kebab-case")]
 pub enum RuleId {
     Citizenship,
+    StatusProtection,
     FinalOrder,
     Protection,
     CourtOrder,
@@ -61,14 +62,16 @@ pub enum RuleId {
     AlienEnemies,
     PrisonerTransfer,
     Agreement,
+    SafeThirdCountry,
     Minor,
     Identity,
 }
 
 impl RuleId {
     /// Every rule, in the table's order.
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 14] = [
         Self::Citizenship,
+        Self::StatusProtection,
         Self::FinalOrder,
         Self::Protection,
         Self::CourtOrder,
@@ -78,6 +81,7 @@ impl RuleId {
         Self::AlienEnemies,
         Self::PrisonerTransfer,
         Self::Agreement,
+        Self::SafeThirdCountry,
         Self::Minor,
         Self::Identity,
     ];
@@ -86,6 +90,7 @@ impl RuleId {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Citizenship => "citizenship",
+            Self::StatusProtection => "status-protection",
             Self::FinalOrder => "final-order",
             Self::Protection => "protection",
             Self::CourtOrder => "court-order",
@@ -95,6 +100,7 @@ impl RuleId {
             Self::AlienEnemies => "alien-enemies",
             Self::PrisonerTransfer => "prisoner-transfer",
             Self::Agreement => "agreement",
+            Self::SafeThirdCountry => "safe-third-country",
             Self::Minor => "minor",
             Self::Identity => "identity",
         }

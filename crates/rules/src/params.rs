@@ -74,6 +74,7 @@ pub enum Category {
     Nationals,
     ThirdCountryNationals,
     SentencedPrisoners,
+    AsylumSeekers,
 }
 
 impl Category {
@@ -83,28 +84,73 @@ impl Category {
             Self::Nationals => "nationals",
             Self::ThirdCountryNationals => "third_country_nationals",
             Self::SentencedPrisoners => "sentenced_prisoners",
+            Self::AsylumSeekers => "asylum_seekers",
         }
     }
 }
 
-/// A transfer agreement with a destination country (and facility).
+/// A facility an agreement names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementFacility {
+    pub id: String,
+    /// The facility holds adults only (the `minor` rule applies whatever a request says).
+    pub adult_only: bool,
+}
+
+/// A transfer agreement with a destination country (and facilities).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agreement {
     pub id: String,
     pub destination: CountryCode,
-    /// `None`: every facility in `destination`.
-    pub facility: Option<String>,
+    /// Empty: every facility in `destination`.
+    pub facilities: Vec<AgreementFacility>,
     pub from: Date,
     /// Last day in force, inclusive.
-    pub to: Option<Date>,
+    pub until: Option<Date>,
     pub accepts: Vec<Category>,
     pub reference: Option<String>,
 }
 
 impl Agreement {
-    /// In force on `on`: `from` ≤ `on` ≤ `to`.
+    /// In force on `on`: `from` ≤ `on` and (no `until`, or `until` ≥ `on`).
     pub fn in_force(&self, on: Date) -> bool {
-        self.from <= on && self.to.is_none_or(|to| on <= to)
+        self.from <= on && self.until.is_none_or(|until| on <= until)
+    }
+
+    /// Covers facility `f` (every facility when it names none).
+    pub fn covers(&self, f: &str) -> bool {
+        self.facilities.is_empty() || self.facilities.iter().any(|x| x.id == f)
+    }
+}
+
+/// One party to a treaty on the transfer of sentenced persons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreatyParty {
+    pub country: CountryCode,
+    pub from: Date,
+    /// Last day in force, inclusive.
+    pub until: Option<Date>,
+}
+
+/// A treaty on the transfer of sentenced persons (18 U.S.C. § 4100(a)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Treaty {
+    pub id: String,
+    pub name: String,
+    /// The day it entered into force for the US.
+    pub us_from: Date,
+    pub parties: Vec<TreatyParty>,
+    pub reference: Option<String>,
+}
+
+impl Treaty {
+    /// In force between the US and `country` on `on`: for the US, and for that party.
+    pub fn in_force_with(&self, country: CountryCode, on: Date) -> bool {
+        self.us_from <= on
+            && self
+                .parties
+                .iter()
+                .any(|p| p.country == country && p.from <= on && p.until.is_none_or(|u| on <= u))
     }
 }
 
@@ -114,11 +160,13 @@ pub struct Params {
     pub rules_version: String,
     pub third_country_notice_days: Dated<u32>,
     pub aea_notice_days: Dated<u32>,
+    pub fear_review_days: Dated<u32>,
     pub aea_min_age: Dated<u32>,
     pub adult_age: Dated<u32>,
     pub min_m2_per_person: Dated<f64>,
     pub aea_designations: Vec<Designation>,
     pub agreements: Vec<Agreement>,
+    pub transfer_treaties: Vec<Treaty>,
 }
 
 impl Default for Params {
@@ -157,6 +205,7 @@ impl Params {
                 .third_country_notice_days
                 .dated("third_country_notice_days")?,
             aea_notice_days: raw.aea_notice_days.dated("aea_notice_days")?,
+            fear_review_days: raw.fear_review_days.dated("fear_review_days")?,
             aea_min_age: raw.aea_min_age.dated("aea_min_age")?,
             adult_age: raw.adult_age.dated("adult_age")?,
             min_m2_per_person: {
@@ -181,7 +230,28 @@ impl Params {
                 .enumerate()
                 .map(|(i, a)| a.check(i))
                 .collect::<Result<_, _>>()?,
+            transfer_treaties: raw
+                .transfer_treaties
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| t.check(i))
+                .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// Whether any agreement marks facility `f` adult only (whatever its dates or
+    /// destination: legal-rules `minor`).
+    pub fn adult_only_facility(&self, f: &str) -> bool {
+        self.agreements
+            .iter()
+            .any(|a| a.facilities.iter().any(|x| x.adult_only && x.id == f))
+    }
+
+    /// A treaty in force with `country` on `on`, if any.
+    pub fn treaty_with(&self, country: CountryCode, on: Date) -> Option<&Treaty> {
+        self.transfer_treaties
+            .iter()
+            .find(|t| t.in_force_with(country, on))
     }
 
     /// The Alien Enemies Act designation in force on `on` for `nationality`, if any.
@@ -233,6 +303,7 @@ struct RawParams {
     version: String,
     third_country_notice_days: RawScalar<u32>,
     aea_notice_days: RawScalar<u32>,
+    fear_review_days: RawScalar<u32>,
     aea_min_age: RawScalar<u32>,
     adult_age: RawScalar<u32>,
     min_m2_per_person: RawScalar<f64>,
@@ -240,6 +311,8 @@ struct RawParams {
     aea_designations: Vec<RawDesignation>,
     #[serde(default)]
     agreements: Vec<RawAgreement>,
+    #[serde(default)]
+    transfer_treaties: Vec<RawTreaty>,
 }
 
 #[derive(Deserialize)]
@@ -325,16 +398,49 @@ impl RawDesignation {
     }
 }
 
+fn dates(
+    key: &str,
+    from: &toml::value::Datetime,
+    until: Option<&toml::value::Datetime>,
+) -> Result<(Date, Option<Date>), ParamsError> {
+    let from = toml_date(&format!("{key}.from"), from)?;
+    let until = until
+        .map(|t| toml_date(&format!("{key}.until"), t))
+        .transpose()?;
+    if let Some(until) = until
+        && until < from
+    {
+        return Err(invalid(
+            format!("{key}.until"),
+            format!("{until} is before `from` {from}"),
+        ));
+    }
+    Ok((from, until))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAgreement {
     id: String,
     destination: String,
+    /// One facility (version 1 files), not adult only unless `facilities` says so.
     facility: Option<String>,
+    #[serde(default)]
+    facilities: Vec<RawFacility>,
     from: toml::value::Datetime,
-    to: Option<toml::value::Datetime>,
+    /// `to` is the version 1 name.
+    #[serde(alias = "to")]
+    until: Option<toml::value::Datetime>,
     accepts: Vec<Category>,
     reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFacility {
+    id: String,
+    #[serde(default)]
+    adult_only: bool,
 }
 
 impl RawAgreement {
@@ -342,27 +448,82 @@ impl RawAgreement {
         let key = format!("agreements[{i}]");
         let destination = CountryCode::new(&self.destination)
             .map_err(|e| invalid(format!("{key}.destination"), e.to_string()))?;
-        let from = toml_date(&format!("{key}.from"), &self.from)?;
-        let to = self
-            .to
-            .as_ref()
-            .map(|t| toml_date(&format!("{key}.to"), t))
-            .transpose()?;
-        if let Some(to) = to
-            && to < from
-        {
-            return Err(invalid(
-                format!("{key}.to"),
-                format!("{to} is before `from` {from}"),
-            ));
+        let (from, until) = dates(&key, &self.from, self.until.as_ref())?;
+        let mut facilities: Vec<AgreementFacility> = self
+            .facilities
+            .into_iter()
+            .map(|f| AgreementFacility {
+                id: f.id,
+                adult_only: f.adult_only,
+            })
+            .collect();
+        if let Some(id) = self.facility {
+            if !facilities.is_empty() {
+                return Err(invalid(
+                    format!("{key}.facility"),
+                    "give either `facility` or `facilities`, not both",
+                ));
+            }
+            facilities.push(AgreementFacility {
+                id,
+                adult_only: false,
+            });
         }
         Ok(Agreement {
             id: self.id,
             destination,
-            facility: self.facility,
+            facilities,
             from,
-            to,
+            until,
             accepts: self.accepts,
+            reference: self.reference,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTreaty {
+    id: String,
+    name: String,
+    us_from: toml::value::Datetime,
+    parties: Vec<RawParty>,
+    reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParty {
+    country: String,
+    from: toml::value::Datetime,
+    until: Option<toml::value::Datetime>,
+}
+
+impl RawTreaty {
+    fn check(self, i: usize) -> Result<Treaty, ParamsError> {
+        let key = format!("transfer_treaties[{i}]");
+        let us_from = toml_date(&format!("{key}.us_from"), &self.us_from)?;
+        let parties = self
+            .parties
+            .into_iter()
+            .enumerate()
+            .map(|(j, p)| {
+                let pkey = format!("{key}.parties[{j}]");
+                let country = CountryCode::new(&p.country)
+                    .map_err(|e| invalid(format!("{pkey}.country"), e.to_string()))?;
+                let (from, until) = dates(&pkey, &p.from, p.until.as_ref())?;
+                Ok(TreatyParty {
+                    country,
+                    from,
+                    until,
+                })
+            })
+            .collect::<Result<_, ParamsError>>()?;
+        Ok(Treaty {
+            id: self.id,
+            name: self.name,
+            us_from,
+            parties,
             reference: self.reference,
         })
     }
@@ -378,11 +539,33 @@ mod tests {
     fn builtin_params_parse() {
         let p = Params::from_toml_str(DEFAULT_PARAMS_TOML).unwrap();
         assert!(
-            p.rules_version.starts_with("2025.1+"),
+            p.rules_version.starts_with("2025.2+"),
             "{}",
             p.rules_version
         );
-        assert_eq!(p.rules_version.len(), "2025.1+".len() + 12);
+        assert_eq!(p.rules_version.len(), "2025.2+".len() + 12);
+        assert_eq!(p.fear_review_days.at(date(2025, 3, 15)), Some(7));
+        let gt = CountryCode::new("GT").unwrap();
+        let aca = &p.agreements[1];
+        assert_eq!(
+            (aca.id.as_str(), aca.destination, aca.facilities.len()),
+            ("US-GT-ACA-2019", gt, 0)
+        );
+        assert!(!aca.in_force(date(2019, 11, 18)) && aca.in_force(date(2019, 11, 19)));
+        assert!(aca.in_force(date(2021, 2, 6)) && !aca.in_force(date(2021, 2, 7)));
+        assert_eq!(aca.accepts, vec![Category::AsylumSeekers]);
+        assert!(p.adult_only_facility("CECOT") && !p.adult_only_facility("IZALCO"));
+        let sv = CountryCode::new("SV").unwrap();
+        assert!(p.treaty_with(sv, date(2007, 12, 17)).is_none());
+        assert!(p.treaty_with(sv, date(2007, 12, 18)).is_some());
+        let cr = CountryCode::new("CR").unwrap();
+        // Costa Rica deposited first; the treaty binds the US only from 2001-06-24.
+        assert!(p.treaty_with(cr, date(2001, 6, 23)).is_none());
+        assert!(p.treaty_with(cr, date(2001, 6, 24)).is_some());
+        assert!(
+            p.treaty_with(CountryCode::new("HN").unwrap(), date(2025, 1, 1))
+                .is_none()
+        );
         assert_eq!(p.third_country_notice_days.at(date(2025, 3, 15)), Some(10));
         assert_eq!(p.aea_notice_days.at(date(2025, 3, 15)), Some(21));
         assert_eq!(p.aea_min_age.at(date(2025, 3, 15)), Some(14));
@@ -420,7 +603,7 @@ mod tests {
         let e = Params::from_toml_str(&nested).unwrap_err().to_string();
         assert!(e.contains("`minimum`"), "{e}");
         assert!(
-            e.starts_with("line 29, column 1: unknown field `minimum`"),
+            e.starts_with("line 35, column 1: unknown field `minimum`"),
             "{e}"
         );
         let in_agreement =

@@ -170,6 +170,12 @@ fn refine(path: &str, message: &str) -> (String, String) {
             return (join(key), format!("{replacement}{tail}"));
         }
     }
+    // A record's type-dependent value: "field `outcome`: unknown value …".
+    if let Some(rest) = message.strip_prefix("field `")
+        && let Some((key, tail)) = rest.split_once("`: ")
+    {
+        return (join(key), tail.to_owned());
+    }
     let message = match message.strip_prefix("unknown variant ") {
         Some(rest) => format!("unknown value {rest}"),
         None => message.to_owned(),
@@ -228,6 +234,36 @@ mod tests {
                 GOOD.replace(r#""transfer""#, r#""records":[{"type":"conviction","date":"2025-01-01","offense":"x","severity":"felony","violent":"yes"}],"transfer""#),
                 "records[0].violent",
                 "invalid type",
+            ),
+            (
+                GOOD.replace(r#""transfer""#, r#""records":[{"type":"fear_review","country":"SV","date":"2025-01-01","outcome":"positive"}],"transfer""#),
+                "records[0].outcome",
+                "unknown value `positive` in a `fear_review` record, expected `affirmed` or `vacated`",
+            ),
+            (
+                GOOD.replace(r#""transfer""#, r#""records":[{"type":"transfer_consent","country":"SV","date":"2025-01-01","verified":"soon"}],"transfer""#),
+                "records[0].verified",
+                "invalid date `soon`",
+            ),
+            (
+                GOOD.replace(r#""transfer""#, r#""records":[{"type":"habeas_petition","filed":"2025-01-01","status":"lost","id":"H1"}],"transfer""#),
+                "records[0].status",
+                "unknown value `lost`",
+            ),
+            (
+                GOOD.replace(r#""transfer""#, r#""records":[{"type":"stay","issued":"2025-01-01","scope":"class"}],"transfer""#),
+                "records[0].class",
+                "missing, it is required in a `stay` record with scope `class`",
+            ),
+            (
+                GOOD.replace(r#""transfer""#, r#""records":[{"type":"acceptance","country":"SV","date":"2025-01-01","as_of":"2025-01-32"}],"transfer""#),
+                "records[0].as_of",
+                "invalid date `2025-01-32`",
+            ),
+            (
+                GOOD.replace(r#""basis":"removal""#, r#""basis":"asylum""#),
+                "transfer.basis",
+                "unknown value `asylum`",
             ),
         ];
         for (text, field, message) in cases {

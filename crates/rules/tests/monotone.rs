@@ -3,15 +3,17 @@
 //! Monotonicity (issue 3): adding a protection order, a stay, a fear claim or a pending habeas
 //! petition never turns `blocked` or `needs_review` into `eligible`; removing a final order
 //! never makes a removal eligible. (Adding *any* record is not monotone: a notice or a
-//! consent can lift a block, so only these are tested.) Each is checked in its stronger form:
+//! consent can lift a block, so only these are tested.) Version 2: appending a record
+//! version entered after `on` changes nothing at all. Each is checked in its stronger form:
 //! the outcome's severity never decreases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use custodia_model::legal::{
-    Basis, CatKind, CountryCode, Facility, HabeasStatus, Person, Record, ScreeningOutcome,
-    ScreeningRequest, Severity, StayScope, Transfer, UsStatus,
+    Basis, CatKind, ClaimStatus, CountryCode, Facility, HabeasStatus, Person, Record,
+    ReviewOutcome, ScreeningOutcome, ScreeningRequest, Severity, StayScope, Transfer, UsStatus,
+    VersionedRecord,
 };
-use custodia_rules::{Decision, Outcome, Params, screen};
+use custodia_rules::{Decision, Outcome, Params, earliest_date, screen};
 use jiff::civil::{Date, date};
 use proptest::prelude::*;
 
@@ -55,18 +57,24 @@ fn protection() -> impl Strategy<Value = Record> {
 }
 
 fn stay() -> impl Strategy<Value = Record> {
-    (day(), prop::option::of(day()), any::<bool>(), country()).prop_map(
-        |(issued, expires, all, c)| Record::Stay {
+    (day(), prop::option::of(day()), 0u8..4, country()).prop_map(|(issued, expires, scope, c)| {
+        let scope = match scope {
+            0 => StayScope::AllRemovals,
+            1 => StayScope::Country,
+            2 => StayScope::Class,
+            _ => StayScope::NoTransferOutOfDistrict,
+        };
+        Record::Stay {
             issued,
             expires,
-            scope: if all {
-                StayScope::AllRemovals
-            } else {
-                StayScope::Country
-            },
-            country: if all { None } else { Some(c) },
-        },
-    )
+            scope,
+            country: (scope == StayScope::Country).then_some(c),
+            class: (scope == StayScope::Class).then(|| "class".to_owned()),
+            district: (scope == StayScope::NoTransferOutOfDistrict).then(|| "D. Mass.".to_owned()),
+            court: None,
+            docket: None,
+        }
+    })
 }
 
 fn fear_claim() -> impl Strategy<Value = Record> {
@@ -82,7 +90,8 @@ fn pending_habeas() -> impl Strategy<Value = Record> {
 
 fn record() -> impl Strategy<Value = Record> {
     prop_oneof![
-        3 => (day(), prop::bool::weighted(0.8)).prop_map(|(date, is_final)| Record::RemovalOrder { date, is_final, countries: None }),
+        3 => (day(), prop::bool::weighted(0.8), prop::option::weighted(0.2, prop::collection::vec(country(), 0..3)))
+            .prop_map(|(date, is_final, countries)| Record::RemovalOrder { date, is_final, countries }),
         1 => (day(), any::<bool>()).prop_map(|(date, is_final)| Record::Denaturalization { date, is_final }),
         1 => protection(),
         1 => stay(),
@@ -96,8 +105,27 @@ fn record() -> impl Strategy<Value = Record> {
         2 => (country(), day(), lang()).prop_map(|(country, served, language)| Record::ThirdCountryNotice { country, served, language }),
         1 => day().prop_map(|date| Record::AeaDesignation { date }),
         1 => (day(), lang()).prop_map(|(served, language)| Record::AeaNotice { served, language }),
-        1 => (country(), day(), prop::bool::weighted(0.2)).prop_map(|(country, date, withdrawn)| Record::TransferConsent { country, date, withdrawn }),
+        1 => (country(), day(), prop::option::of(day()), prop::bool::weighted(0.2))
+            .prop_map(|(country, date, verified, withdrawn)| Record::TransferConsent { country, date, verified, withdrawn }),
+        1 => (day(), prop::sample::select(vec![ClaimStatus::Pending, ClaimStatus::Established, ClaimStatus::Rejected]))
+            .prop_map(|(date, status)| Record::CitizenshipClaim { date, status }),
+        1 => (country(), day(), any::<bool>()).prop_map(|(country, date, v)| Record::FearReview {
+            country, date, outcome: if v { ReviewOutcome::Vacated } else { ReviewOutcome::Affirmed } }),
+        1 => (country(), day()).prop_map(|(country, date)| Record::Acceptance { country, date }),
+        1 => (country(), day(), any::<bool>()).prop_map(|(country, date, p)| Record::AcaThresholdScreening {
+            country, date, outcome: if p { ScreeningOutcome::Positive } else { ScreeningOutcome::Negative } }),
     ]
+}
+
+/// A record version: sometimes one of two ids (so versions supersede each other), sometimes
+/// an `as_of`.
+fn version() -> impl Strategy<Value = VersionedRecord> {
+    (
+        record(),
+        prop::option::weighted(0.3, prop::sample::select(vec!["A", "B"])),
+        prop::option::weighted(0.3, day()),
+    )
+        .prop_map(|(record, id, as_of)| VersionedRecord::new(record, id.map(str::to_owned), as_of))
 }
 
 fn status() -> impl Strategy<Value = UsStatus> {
@@ -126,6 +154,7 @@ fn request() -> impl Strategy<Value = ScreeningRequest> {
             Basis::Removal,
             Basis::AlienEnemiesAct,
             Basis::PrisonerTransfer,
+            Basis::AsylumCooperative,
         ]),
         country(),
         prop::option::of((prop::sample::select(vec!["CECOT", "OTHER"]), any::<bool>())),
@@ -134,7 +163,7 @@ fn request() -> impl Strategy<Value = ScreeningRequest> {
         day(),
         person,
         transfer,
-        prop::collection::vec(record(), 0..8),
+        prop::collection::vec(version(), 0..8),
     )
         .prop_map(
             |(
@@ -197,7 +226,7 @@ fn not_weaker(before: &Decision, after: &Decision) -> Result<(), TestCaseError> 
 
 fn added(mut req: ScreeningRequest, at: usize, r: Record) -> ScreeningRequest {
     let at = at % (req.records.len() + 1);
-    req.records.insert(at, r);
+    req.records.insert(at, r.into());
     req
 }
 
@@ -229,9 +258,12 @@ proptest! {
         req.transfer.basis = Basis::Removal;
         // Make sure there is a final order to remove, sometimes one that exists on `on`.
         let d = if on_or_before { req.on } else { req.on.saturating_add(jiff::Span::new().days(1)) };
-        req.records.push(Record::RemovalOrder { date: d, is_final: true, countries: None });
+        req.records.push(Record::RemovalOrder { date: d, is_final: true, countries: None }.into());
+        // Version 2: an order that designates countries can make D a third country, so
+        // removing it can lift `third-country`; removing one that designates none cannot
+        // help (it can only leave an older, designating order as the final one).
         let finals: Vec<usize> = req.records.iter().enumerate()
-            .filter(|(_, r)| matches!(r, Record::RemovalOrder { is_final: true, .. }))
+            .filter(|(_, r)| matches!(&r.record, Record::RemovalOrder { is_final: true, countries, .. } if countries.as_ref().is_none_or(|c| c.is_empty())))
             .map(|(i, _)| i)
             .collect();
         let i = finals[which % finals.len()];
@@ -239,6 +271,64 @@ proptest! {
         let mut less = req.clone();
         less.records.remove(i);
         not_weaker(&before, &decide(&less))?;
+    }
+
+    #[test]
+    fn a_version_entered_after_on_changes_nothing(
+        req in request(), r in record(), id in prop::option::of(prop::sample::select(vec!["A", "B"])),
+        later in 1i64..400, at in any::<usize>(),
+    ) {
+        let as_of = req.on.saturating_add(jiff::Span::new().days(later));
+        let v = VersionedRecord::new(r, id.map(str::to_owned), Some(as_of));
+        let mut more = req.clone();
+        let at = at % (more.records.len() + 1);
+        more.records.insert(at, v);
+        prop_assert_eq!(decide(&req), decide(&more));
+        prop_assert_eq!(earliest_date(&req, Params::builtin()), earliest_date(&more, Params::builtin()));
+    }
+
+    #[test]
+    fn earliest_date_is_consistent(req in request()) {
+        let d = decide(&req);
+        let e = earliest_date(&req, Params::builtin());
+        if d.outcome != Outcome::Blocked {
+            prop_assert_eq!(e, Some(req.on));
+        }
+        if let Some(e) = e {
+            prop_assert!(e >= req.on);
+            // Only the rules with a waiting period can leave a date.
+            for f in d.findings.iter().filter(|f| f.effect == custodia_rules::Effect::Blocked) {
+                prop_assert!(matches!(f.rule.as_str(), "third-country" | "alien-enemies" | "fear"), "{:#?}", f);
+            }
+        }
+    }
+
+    /// `earliest_date` is exact: screening day by day with the same records, a waiting
+    /// finding remains on every day before it and none on it (records all dated on or
+    /// before `on`, so moving `on` forward adds none).
+    #[test]
+    fn earliest_date_matches_screening_day_by_day(mut req in request()) {
+        let on = req.on;
+        req.records.retain(|v| v.record.date() <= on);
+        for v in &mut req.records {
+            v.as_of = None;
+        }
+        let waiting = |d: &Decision| d.findings.iter().any(|f| {
+            f.effect == custodia_rules::Effect::Blocked
+                && (matches!(f.rule.as_str(), "third-country" | "fear")
+                    || (f.rule.as_str() == "alien-enemies" && f.detail.starts_with("(e)")))
+        });
+        if let Some(e) = earliest_date(&req, Params::builtin()) {
+            let mut day = req.clone();
+            let mut d = on;
+            while d < e && d < on.saturating_add(jiff::Span::new().days(60)) {
+                day.on = d;
+                prop_assert!(waiting(&decide(&day)), "lawful on {d}, before {e}");
+                d = d.tomorrow().unwrap();
+            }
+            day.on = e;
+            prop_assert!(!waiting(&decide(&day)), "still waiting on {e}: {:#?}", decide(&day));
+        }
     }
 
     #[test]
