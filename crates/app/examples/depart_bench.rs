@@ -85,7 +85,7 @@ fn once(location: &str, key: &std::path::Path, n: usize) -> f64 {
             let record: Record = serde_json::from_str(r).unwrap();
             batch.push(ev(EventData::LegalRecordAdded {
                 person_id: id.clone(),
-                record,
+                record: record.into(),
             }));
         }
     }

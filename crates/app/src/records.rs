@@ -12,7 +12,7 @@
 //! person, byte for byte, adds nothing).
 
 use custodia_model::events::{EventData, NewEvent};
-use custodia_model::legal::Record;
+use custodia_model::legal::VersionedRecord;
 use custodia_store::Tx;
 use custodia_store::backend::Value;
 use jiff::civil::Date;
@@ -32,7 +32,8 @@ pub enum Subject {
 pub struct Entry {
     pub at: String,
     pub subject: Subject,
-    pub record: Record,
+    /// The record, or a new version of one (`id`, `as_of`).
+    pub record: VersionedRecord,
 }
 
 /// The record types counsel may file for a client (CONTRACT §9 "Counsel").
@@ -40,7 +41,7 @@ pub const COUNSEL_TYPES: [&str; 4] = ["stay", "habeas_petition", "fear_claim", "
 
 /// The dates a record carries, by field name, read from its wire form so that every record
 /// type (and any added later) is covered.
-pub fn record_dates(record: &Record) -> Vec<(String, Date)> {
+pub fn record_dates(record: &VersionedRecord) -> Vec<(String, Date)> {
     let Ok(serde_json::Value::Object(m)) = serde_json::to_value(record) else {
         return Vec::new();
     };

@@ -3,7 +3,7 @@
 
 use custodia_model::events::{EventData, FindingRecord, NewEvent};
 use custodia_model::legal::{
-    Basis, CountryCode, Facility, Person, Record, ScreeningRequest, Transfer, VersionedRecord,
+    Basis, CountryCode, Facility, Person, ScreeningRequest, Transfer, VersionedRecord,
 };
 use custodia_rules::{Decision, Params};
 use custodia_store::{Store, Tx};
@@ -58,7 +58,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     }
     // Class-wide orders apply to every person tagged with their class.
     for body in custodia_store::law::class_orders_for(tx.conn(), &p.person_id)? {
-        let rec: Record = serde_json::from_str(&body).map_err(|e| {
+        let rec: VersionedRecord = serde_json::from_str(&body).map_err(|e| {
             AppError::Store(custodia_store::StoreError::Corrupt(format!(
                 "class_orders: a stored order does not parse: {e}"
             )))

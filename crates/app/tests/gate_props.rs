@@ -106,7 +106,8 @@ fn world(dir: &std::path::Path, clock: Arc<ManualClock>) -> Store {
                 date: "2025-01-01".parse().unwrap(),
                 is_final: true,
                 countries: None,
-            },
+            }
+            .into(),
         }));
     }
     s.append(batch).unwrap();
@@ -373,7 +374,7 @@ fn run(ops: &[Op]) -> Seen {
                     &[Entry {
                         at: "test".into(),
                         subject: Subject::Person(format!("P-{person}")),
-                        record: record(*kind, day),
+                        record: record(*kind, day).into(),
                     }],
                 );
             }

@@ -595,7 +595,7 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
                     "import:court-records",
                     EventData::LegalRecordAdded {
                         person_id: p.record.id.clone(),
-                        record: r.clone(),
+                        record: r.clone().into(),
                     },
                 ));
             }

@@ -8,7 +8,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::legal::{Basis, CountryCode, Record, UsStatus};
+use crate::legal::{Basis, CountryCode, UsStatus, VersionedRecord};
 
 /// A person held in, or known to, the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,9 +167,11 @@ pub enum EventData {
         facility_id: Option<String>,
         status: CustodyStatus,
     },
+    /// A legal record, or a new version of one (`id`, `as_of`: a petition later denied, a
+    /// grant later terminated). Without `id`/`as_of` its JSON is exactly a bare record's.
     LegalRecordAdded {
         person_id: String,
-        record: Record,
+        record: VersionedRecord,
     },
     CounselAssigned {
         person_id: String,
@@ -348,7 +350,7 @@ pub enum EventData {
     /// tagged with `class_id`.
     ClassOrderRecorded {
         class_id: String,
-        record: Record,
+        record: VersionedRecord,
     },
     /// An officer tagged a person as a member of a class named in class-wide orders.
     ClassTagged {

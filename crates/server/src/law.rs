@@ -13,7 +13,7 @@ use custodia_app::Role::{
     self, Admin, Auditor, Counsel, ReceivingOfficer, SendingOfficer, SendingSupervisor,
 };
 use custodia_app::records::{Entry, Subject};
-use custodia_model::legal::Record;
+use custodia_model::legal::VersionedRecord as Record;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

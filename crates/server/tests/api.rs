@@ -440,7 +440,11 @@ async fn manifest_lifecycle_through_the_api() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
-    assert!(json_of(&b)["passengers"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(
+        json_of(&b)["passengers"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
     let (s, _, _) = call(
         &f,
         "POST",

@@ -4,7 +4,7 @@
 //! from the future, atomic and idempotent) is `custodia_app::records::enter`.
 
 use custodia_app::records::{Entry, Subject, enter};
-use custodia_model::legal::Record;
+use custodia_model::legal::VersionedRecord;
 
 use crate::ctx::{ActorArg, app_err, open_store};
 use crate::error::{CliError, CliResult};
@@ -16,7 +16,7 @@ struct Line {
     person_id: Option<String>,
     #[serde(default)]
     class_id: Option<String>,
-    record: Record,
+    record: VersionedRecord,
 }
 
 /// Parses the file; the first bad line is an error naming it and the field.

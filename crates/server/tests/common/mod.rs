@@ -89,7 +89,8 @@ pub fn fixture(config: Config) -> Fixture {
                 record: serde_json::from_str::<Record>(
                     r#"{"type":"removal_order","date":"2024-11-02","final":true}"#,
                 )
-                .unwrap(),
+                .unwrap()
+                .into(),
             },
         });
         evs.push(NewEvent {
