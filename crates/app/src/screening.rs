@@ -202,3 +202,79 @@ pub(crate) fn from_store(e: custodia_store::StoreError) -> AppError {
         other => AppError::Store(other),
     }
 }
+
+/// When a proposed transfer becomes lawful (CONTRACT §9 "When it becomes lawful").
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Lawful {
+    /// The manifest proposing the transfer, when it comes from one.
+    pub manifest_id: Option<String>,
+    pub destination_country: CountryCode,
+    pub facility_id: Option<String>,
+    pub basis: Basis,
+    /// The clock's date the answer is for.
+    pub today: Date,
+    /// The first date on which no finding that a waiting period lifts remains; `None` when a
+    /// finding no waiting period lifts remains.
+    #[serde(with = "custodia_model::legal::ymd_opt")]
+    pub earliest_date: Option<Date>,
+    /// Days from `today` to `earliest_date` (0: lawful today).
+    pub days_left: Option<i64>,
+}
+
+/// The earliest lawful date of a proposal, given the records in the store now.
+pub fn lawful_from(store: &mut Store, p: &Proposal, params: &Params) -> Result<Lawful> {
+    let req = request_now(store, p)?;
+    let earliest = custodia_rules::earliest_date(&req, params);
+    Ok(Lawful {
+        manifest_id: p.manifest_id.clone(),
+        destination_country: p.destination_country,
+        facility_id: p.facility_id.clone(),
+        basis: p.basis,
+        today: p.on,
+        earliest_date: earliest,
+        days_left: earliest.map(|d| (d - p.on).get_days().into()),
+    })
+}
+
+/// The transfer a person is proposed for: the manifest they are on that has not departed
+/// (`draft`, `screened` or `approved`), as of the clock's date. `None` when there is none.
+pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Proposal>> {
+    let today = store
+        .clock()
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let (m, _) = store.transact_with(|tx| -> Result<Option<custodia_store::queries::ManifestRow>> {
+        let rows = tx.query(
+            "SELECT m.id FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+             WHERE mp.person_id = ? AND m.state IN ('draft', 'screened', 'approved') ORDER BY m.departure_on, m.id",
+            &[person_id.into()],
+        )?;
+        let Some(id) = rows.first().and_then(|r| r.first()).and_then(|v| v.opt_str()) else {
+            return Ok(None);
+        };
+        Ok(custodia_store::queries::manifest_by_id(tx.conn(), &id)?)
+    })?;
+    let Some(m) = m else { return Ok(None) };
+    let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))
+        .map_err(|_| {
+            AppError::Store(custodia_store::StoreError::Corrupt(format!(
+                "manifests row `{}`: basis `{}`",
+                m.id, m.basis
+            )))
+        })?;
+    let dest = CountryCode::new(&m.destination_country).map_err(|e| {
+        AppError::Store(custodia_store::StoreError::Corrupt(format!(
+            "manifests row `{}`: {e}",
+            m.id
+        )))
+    })?;
+    Ok(Some(Proposal {
+        person_id: person_id.to_string(),
+        basis,
+        destination_country: dest,
+        facility_id: Some(m.to_facility.clone()),
+        on: today,
+        manifest_id: Some(m.id),
+    }))
+}

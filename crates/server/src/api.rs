@@ -605,7 +605,27 @@ pub async fn person(
 ) -> Result<Json<Value>, ApiError> {
     let id = p(id)?;
     authed(&st, &headers, ALL, move |s, p| {
-        to_json(&read_person(s, &p.actor, &id)?).map(Json)
+        let mut v = to_json(&read_person(s, &p.actor, &id)?)?;
+        // CONTRACT §9: when the proposed transfer becomes lawful, from the records now.
+        let lawful = match custodia_app::screening::proposed_transfer(s, &id)? {
+            Some(prop) => Some(custodia_app::screening::lawful_from(
+                s,
+                &prop,
+                custodia_rules::Params::builtin(),
+            )?),
+            None => None,
+        };
+        if let Value::Object(m) = &mut v {
+            m.insert(
+                "earliest_date".into(),
+                lawful
+                    .as_ref()
+                    .and_then(|l| l.earliest_date)
+                    .map_or(Value::Null, |d| Value::String(d.to_string())),
+            );
+            m.insert("proposed_transfer".into(), to_json(&lawful)?);
+        }
+        Ok(Json(v))
     })
     .await
 }
