@@ -299,6 +299,20 @@ impl Vocab {
     }
 }
 
+/// Sex as one letter, whatever the clerk's convention: `M`, `Male`, `Masculino`, `H`
+/// (hombre), `V` (varón) are `M`; `F`, `Female`, `Femenino`, `Mujer` are `F`; anything else
+/// is kept as written.
+fn sex_code(s: &str) -> &str {
+    let u = s.trim().to_ascii_uppercase();
+    if u.starts_with("MUJ") || u.starts_with('F') {
+        "F"
+    } else if u.starts_with('M') || u.starts_with('H') || u.starts_with('V') {
+        "M"
+    } else {
+        s
+    }
+}
+
 /// The interned concatenation of `toks` (the token itself for one word, `NONE` for none).
 fn join_of(vocab: &mut Vocab, toks: &[u32]) -> u32 {
     match toks {
@@ -420,7 +434,7 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                     }
                     out
                 }),
-                sex: r.sex.as_deref().map(&mut small_id),
+                sex: r.sex.as_deref().map(sex_code).map(&mut small_id),
                 nat: r.nationality.as_deref().map(&mut small_id),
                 doc,
             }
