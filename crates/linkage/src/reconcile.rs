@@ -274,8 +274,33 @@ impl Vocab {
         g
     }
 
+    /// Two typing errors in one word ("Nekosn" for "Nelson", "Judsn" for "Juan"), or one in
+    /// a word of three letters ("Npé" for "Noé"): same first letter, Damerau–Levenshtein
+    /// distance at most 2 (1 under four letters).
+    fn within_two_edits(&self, a: u32, b: u32) -> bool {
+        let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        if wa.len().min(wb.len()) == 3 {
+            return wa.as_bytes().first() == wb.as_bytes().first()
+                && strsim::damerau_levenshtein(wa, wb) <= 1;
+        }
+        wa.len() >= 4
+            && wb.len() >= 4
+            && wa.as_bytes().first() == wb.as_bytes().first()
+            && wa.len().abs_diff(wb.len()) <= 2
+            && strsim::damerau_levenshtein(wa, wb) <= 2
+    }
+
     fn agree_uncached(&self, a: u32, b: u32) -> TokenAgreement {
         let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        // A particle glued to the name ("DELEON" for "de León").
+        let (long, short) = if wa.len() >= wb.len() { (wa, wb) } else { (wb, wa) };
+        if short.len() >= 3
+            && long
+                .strip_suffix(short.as_str())
+                .is_some_and(|p| p == "de" || p == "del" || p == "dela" || p == "delos")
+        {
+            return TokenAgreement::Close;
+        }
         let jw = strsim::jaro_winkler(wa, wb);
         if jw >= 0.94
             || self.phon[a as usize] == self.phon[b as usize]
@@ -354,8 +379,9 @@ fn join_close(v: &Vocab, a: u32, b: u32) -> bool {
     if wa.len() < 6 || wb.len() < 6 {
         return false;
     }
+    let edits = if wa.len().min(wb.len()) >= 10 { 2 } else { 1 };
     v.phon[a as usize] == v.phon[b as usize]
-        || (wa.len().abs_diff(wb.len()) <= 1 && strsim::damerau_levenshtein(wa, wb) <= 1)
+        || (wa.len().abs_diff(wb.len()) <= edits && strsim::damerau_levenshtein(wa, wb) <= edits)
 }
 
 /// Whether every word of `short` agrees (at least closely) with a distinct word of `long`.
@@ -485,7 +511,8 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
     if a.len() >= 2 && b.len() >= 2 {
         let f = v.agree(a[0], b[0]);
         let s = v.agree(a[1], b[1]);
-        if at_least(f, Close) && at_least(s, Close) {
+        // Both in place, one of them allowed two typing errors ("Nvaartro Castillo").
+        if (at_least(f, Close) && at_least(s, Similar)) || (at_least(f, Similar) && at_least(s, Close)) {
             return (1, tf_of(&[(a[0], b[0]), (a[1], b[1])]));
         }
         // Split or merged words: "RAMOSF LORES" is "Ramos Flores" with the space moved.
@@ -494,7 +521,9 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
         }
         let x1 = v.agree(a[0], b[1]);
         let x2 = v.agree(a[1], b[0]);
-        if at_least(x1, Close) && at_least(x2, Close) {
+        if (at_least(x1, Close) && at_least(x2, Similar))
+            || (at_least(x1, Similar) && at_least(x2, Close))
+        {
             return (2, tf_of(&[(a[0], b[1]), (a[1], b[0])]));
         }
         // Every name of the shorter side found in the longer, in any order (a third name
@@ -573,13 +602,18 @@ fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option
     if f == Close {
         return (2, None);
     }
-    // A first name found among the other's other names (a clerk used the middle name).
-    let cross = a.iter().skip(1).any(|&t| at_least(v.agree(t, b[0]), Close))
-        || b.iter().skip(1).any(|&t| at_least(v.agree(a[0], t), Close));
+    // A given name shared in another position: a clerk used the middle name, or mistyped
+    // the first beyond recognition and kept the second.
+    let cross = a.iter().enumerate().take(4).any(|(x, &t)| {
+        b.iter()
+            .enumerate()
+            .take(4)
+            .any(|(y, &w)| (x, y) != (0, 0) && at_least(v.agree(t, w), Close))
+    });
     if cross {
         return (3, None);
     }
-    if f == Similar {
+    if f == Similar || v.within_two_edits(a[0], b[0]) {
         return (4, None);
     }
     (5, None)
@@ -594,6 +628,10 @@ fn dob_level(a: &Prep, b: &Prep) -> u8 {
     }
     if x.0 == y.0 && x.1 == y.2 && x.2 == y.1 {
         return 1;
+    }
+    // A year off by one with the day and month right (1999 for 2000: a slip, not a digit).
+    if x.1 == y.1 && x.2 == y.2 && (x.0 - y.0).abs() == 1 {
+        return 2;
     }
     let mut diff = [0usize; 8];
     let mut n = 0;
@@ -696,7 +734,8 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
 /// family names and nationality; what tells them apart is the given name, and for
 /// siblings and cousins the date of birth. So: given names that do not agree at all; given
 /// names only loosely alike with dates of birth that differ beyond a typing error; or
-/// dates of birth wholly different with family names that agree only in part. An exactly
+/// dates of birth wholly different with family names that agree only in part (one of two
+/// missing counts as in part). An exactly
 /// agreeing document overrides (the same document is the same person).
 fn guarded(c: &Cmp) -> bool {
     if c.lv[DOC] == 0 {
@@ -704,7 +743,7 @@ fn guarded(c: &Cmp) -> bool {
     }
     let (fam, giv, dob) = (c.lv[FAM], c.lv[GIV], c.lv[DOB]);
     let dob_differs = dob == 3 || dob == 4;
-    (giv == 5) || (giv == 4 && dob_differs) || (dob == 4 && fam != NULL && fam >= 4)
+    (giv == 5) || (giv == 4 && dob_differs) || (dob == 4 && fam != NULL && fam >= 3)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1061,6 +1100,13 @@ fn residual_keys(v: &Vocab, p: &Prep) -> Vec<u64> {
     for &t in p.fam.iter().chain(p.giv.iter()).chain([p.fam_join, p.giv_join].iter()) {
         if t != NONE && !v.phon[t as usize].is_empty() {
             keys.push(hash_key(&[b"p1", v.phon[t as usize].as_bytes()]));
+        }
+        // The first three letters: survives typing errors that change the phonetic key.
+        if t != NONE {
+            let w = v.words[t as usize].as_bytes();
+            if w.len() >= 4 {
+                keys.push(hash_key(&[b"l3", &w[..3]]));
+            }
         }
     }
     keys.sort_unstable();

@@ -1027,7 +1027,7 @@ impl Evaluation {
             "| noise combination | true pairs | predicted | correct | precision | recall | F1 |\n|---|---:|---:|---:|---:|---:|---:|\n",
         );
         let mut pooled: BTreeMap<usize, Prf> = BTreeMap::new();
-        let mut row = |s: &mut String, name: &str, p: &Prf| {
+        let row = |s: &mut String, name: &str, p: &Prf| {
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} | {:.4} | {:.4} | {:.4} |",
