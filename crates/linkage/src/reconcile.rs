@@ -241,6 +241,8 @@ struct Vocab {
     giv_total: u64,
     /// Token pairs already compared: names repeat, so most comparisons are lookups.
     cache: std::cell::RefCell<FxMap<u64, TokenAgreement>>,
+    /// The same for [`Vocab::within_two_edits`].
+    two_cache: std::cell::RefCell<FxMap<u64, bool>>,
 }
 
 impl Vocab {
@@ -278,16 +280,26 @@ impl Vocab {
     /// a word of three letters ("Npé" for "Noé"): same first letter, Damerau–Levenshtein
     /// distance at most 2 (1 under four letters).
     fn within_two_edits(&self, a: u32, b: u32) -> bool {
+        let key = pair_key(a, b);
+        if let Some(&g) = self.two_cache.borrow().get(&key) {
+            return g;
+        }
+        let g = self.within_two_edits_uncached(a, b);
+        self.two_cache.borrow_mut().insert(key, g);
+        g
+    }
+
+    fn within_two_edits_uncached(&self, a: u32, b: u32) -> bool {
         let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
         if wa.len().min(wb.len()) == 3 {
             return wa.as_bytes().first() == wb.as_bytes().first()
-                && strsim::damerau_levenshtein(wa, wb) <= 1;
+                && within_edits(wa, wb, 1);
         }
         wa.len() >= 4
             && wb.len() >= 4
             && wa.as_bytes().first() == wb.as_bytes().first()
             && wa.len().abs_diff(wb.len()) <= 2
-            && strsim::damerau_levenshtein(wa, wb) <= 2
+            && within_edits(wa, wb, 2)
     }
 
     fn agree_uncached(&self, a: u32, b: u32) -> TokenAgreement {
@@ -304,7 +316,7 @@ impl Vocab {
         let jw = strsim::jaro_winkler(wa, wb);
         if jw >= 0.94
             || self.phon[a as usize] == self.phon[b as usize]
-            || (wa.len() > 3 && wb.len() > 3 && strsim::damerau_levenshtein(wa, wb) <= 1)
+            || (wa.len() > 3 && wb.len() > 3 && within_edits(wa, wb, 1))
         {
             return TokenAgreement::Close;
         }
@@ -338,6 +350,53 @@ fn sex_code(s: &str) -> &str {
     }
 }
 
+/// Whether the optimal-string-alignment distance (Damerau–Levenshtein with adjacent
+/// transpositions, each substring edited once) between `a` and `b` is at most `k`.
+/// Byte-wise, allocation-free for names and documents up to 47 bytes, with an early exit
+/// once a whole row exceeds `k`: this runs for millions of pairs.
+fn within_edits(a: &str, b: &str, k: usize) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > k {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    const W: usize = 48;
+    if a.len() >= W || b.len() >= W {
+        return strsim::damerau_levenshtein(
+            &String::from_utf8_lossy(a),
+            &String::from_utf8_lossy(b),
+        ) <= k;
+    }
+    let m = b.len();
+    let mut prev2 = [0usize; W];
+    let mut prev = [0usize; W];
+    let mut cur = [0usize; W];
+    for (j, x) in prev.iter_mut().enumerate().take(m + 1) {
+        *x = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > k {
+            return false;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    prev[m] <= k
+}
+
 /// The interned concatenation of `toks` (the token itself for one word, `NONE` for none).
 fn join_of(vocab: &mut Vocab, toks: &[u32]) -> u32 {
     match toks {
@@ -363,25 +422,44 @@ fn join_close(v: &Vocab, a: u32, b: u32) -> bool {
     if a == b {
         return true;
     }
+    // Not cached: joined fields are nearly unique per person, so a cache would only grow.
+    join_close_uncached(v, a, b)
+}
+
+fn pair_key(a: u32, b: u32) -> u64 {
+    if a < b {
+        (u64::from(a) << 32) | u64::from(b)
+    } else {
+        (u64::from(b) << 32) | u64::from(a)
+    }
+}
+
+fn join_close_uncached(v: &Vocab, a: u32, b: u32) -> bool {
     let (wa, wb) = (&v.words[a as usize], &v.words[b as usize]);
     let (long, short) = if wa.len() >= wb.len() {
         (wa, wb)
     } else {
         (wb, wa)
     };
-    if short.len() >= 3
+    if long.len() > short.len() + 1
+        && short.len() >= 3
         && long
             .strip_suffix(short.as_str())
             .is_some_and(|p| names::PARTICLES.iter().any(|q| q.len() >= 2 && p == *q) || p == "dela")
     {
         return true;
     }
-    if wa.len() < 6 || wb.len() < 6 {
+    if wa.len() < 6 || wb.len() < 6 || wa.len().abs_diff(wb.len()) > 2 {
+        return false;
+    }
+    if v.phon[a as usize] == v.phon[b as usize] {
+        return true;
+    }
+    if wa.as_bytes().first() != wb.as_bytes().first() {
         return false;
     }
     let edits = if wa.len().min(wb.len()) >= 10 { 2 } else { 1 };
-    v.phon[a as usize] == v.phon[b as usize]
-        || (wa.len().abs_diff(wb.len()) <= edits && strsim::damerau_levenshtein(wa, wb) <= edits)
+    within_edits(wa, wb, edits)
 }
 
 /// Whether every word of `short` agrees (at least closely) with a distinct word of `long`.
@@ -660,7 +738,7 @@ fn doc_level(a: Option<&str>, b: Option<&str>) -> u8 {
     };
     if a == b {
         0
-    } else if strsim::damerau_levenshtein(a, b) <= 1 {
+    } else if within_edits(a, b, 1) {
         1
     } else {
         2
@@ -693,30 +771,31 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     let strong = f1 <= 2 && g1 <= 2;
     let (mut fam, mut tf_fam, mut giv, mut tf_giv) = (f1, t1, g1, tg1);
     if !strong {
-        // Given and family names swapped on one side. Both readings are tried (each side's
-        // family field against the other's given field as the family comparison) so that
-        // the comparison is symmetric: swapping the files' roles gives the same levels.
-        let mut best = orientation_score(f1, g1) + 1.0;
-        let mut best_key = (u8::MAX, u8::MAX);
-        let variants = [
-            (
-                (&a.fam, a.fam_join, &b.giv, b.giv_join),
-                (&a.giv, a.giv_join, &b.fam, b.fam_join),
-            ),
-            (
-                (&a.giv, a.giv_join, &b.fam, b.fam_join),
-                (&a.fam, a.fam_join, &b.giv, b.giv_join),
-            ),
-        ];
-        for ((fa, faj, fb, fbj), (ga, gaj, gb, gbj)) in variants {
+        // Given and family names swapped on one side. Either side may be the swapped one,
+        // and the two readings differ in which comparator sees which pair of fields: the
+        // family comparator on this side's family field and the other's given field, or the
+        // reverse. Both are computed, and the weaker one is kept: it is the same pair
+        // whichever file is called the manifest (so the comparison is symmetric), and it
+        // does not let a family name that agrees only in part pass as a given name with a
+        // dropped middle name.
+        let read = |fa: &[u32], faj, fb: &[u32], fbj, ga: &[u32], gaj, gb: &[u32], gbj| {
             let (f2, t2) = family_level(v, fa, faj, fb, fbj);
             let (g2, tg2) = given_level(v, ga, gaj, gb, gbj);
-            let score = orientation_score(f2, g2);
-            if score > best || (score == best && (f2, g2) < best_key) {
-                best = score;
-                best_key = (f2, g2);
-                (fam, tf_fam, giv, tf_giv) = (f2, t2, g2, tg2);
-            }
+            (orientation_score(f2, g2), f2, t2, g2, tg2)
+        };
+        let x = read(
+            &a.fam, a.fam_join, &b.giv, b.giv_join, &a.giv, a.giv_join, &b.fam, b.fam_join,
+        );
+        let y = read(
+            &a.giv, a.giv_join, &b.fam, b.fam_join, &a.fam, a.fam_join, &b.giv, b.giv_join,
+        );
+        let weaker = if x.0 < y.0 || (x.0 == y.0 && (x.1, x.3) >= (y.1, y.3)) {
+            x
+        } else {
+            y
+        };
+        if weaker.0 > orientation_score(f1, g1) + 1.0 {
+            (_, fam, tf_fam, giv, tf_giv) = weaker;
         }
     }
     let mut lv = [NULL; FIELDS];
@@ -1268,7 +1347,7 @@ pub fn reconcile_with(
         }
         let mut rpairs: Vec<(u32, u32)> = Vec::new();
         let mut cand: Vec<u32> = Vec::new();
-        let rcap = cfg.max_block;
+        let rcap = cfg.max_block / 4;
         for (&i, keys) in left_m.iter().zip(&man_keys) {
             cand.clear();
             for k in keys {
@@ -1610,6 +1689,22 @@ mod tests {
             Some(dob.parse().unwrap())
         };
         r
+    }
+
+    #[test]
+    fn edit_distance_bound_agrees_with_strsim() {
+        let words = [
+            "", "a", "ab", "ba", "ana", "ans", "nelson", "nekosn", "menjivar", "mejnivar",
+            "hernandez", "hrnanedz", "123456789", "123456798", "ramosflores", "ramosflroes",
+        ];
+        for a in words {
+            for b in words {
+                let d = strsim::osa_distance(a, b);
+                for k in 0..4 {
+                    assert_eq!(within_edits(a, b, k), d <= k, "{a} {b} {k}");
+                }
+            }
+        }
     }
 
     #[test]
