@@ -230,7 +230,14 @@ fn calibration(points: &[(f64, bool)]) -> (String, String) {
     let y = |v: f64| h - pad - v * (h - 2.0 * pad);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n",
-        x(0.0), y(0.0), x(1.0), y(1.0), pad, pad, w - 2.0 * pad, h - 2.0 * pad
+        x(0.0),
+        y(0.0),
+        x(1.0),
+        y(1.0),
+        pad,
+        pad,
+        w - 2.0 * pad,
+        h - 2.0 * pad
     );
     for t in 0..=10 {
         let v = f64::from(t) / 10.0;

@@ -292,8 +292,7 @@ impl Vocab {
     fn within_two_edits_uncached(&self, a: u32, b: u32) -> bool {
         let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
         if wa.len().min(wb.len()) == 3 {
-            return wa.as_bytes().first() == wb.as_bytes().first()
-                && within_edits(wa, wb, 1);
+            return wa.as_bytes().first() == wb.as_bytes().first() && within_edits(wa, wb, 1);
         }
         wa.len() >= 4
             && wb.len() >= 4
@@ -305,7 +304,11 @@ impl Vocab {
     fn agree_uncached(&self, a: u32, b: u32) -> TokenAgreement {
         let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
         // A particle glued to the name ("DELEON" for "de León").
-        let (long, short) = if wa.len() >= wb.len() { (wa, wb) } else { (wb, wa) };
+        let (long, short) = if wa.len() >= wb.len() {
+            (wa, wb)
+        } else {
+            (wb, wa)
+        };
         if short.len() >= 3
             && long
                 .strip_suffix(short.as_str())
@@ -443,9 +446,9 @@ fn join_close_uncached(v: &Vocab, a: u32, b: u32) -> bool {
     };
     if long.len() > short.len() + 1
         && short.len() >= 3
-        && long
-            .strip_suffix(short.as_str())
-            .is_some_and(|p| names::PARTICLES.iter().any(|q| q.len() >= 2 && p == *q) || p == "dela")
+        && long.strip_suffix(short.as_str()).is_some_and(|p| {
+            names::PARTICLES.iter().any(|q| q.len() >= 2 && p == *q) || p == "dela"
+        })
     {
         return true;
     }
@@ -590,7 +593,9 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
         let f = v.agree(a[0], b[0]);
         let s = v.agree(a[1], b[1]);
         // Both in place, one of them allowed two typing errors ("Nvaartro Castillo").
-        if (at_least(f, Close) && at_least(s, Similar)) || (at_least(f, Similar) && at_least(s, Close)) {
+        if (at_least(f, Close) && at_least(s, Similar))
+            || (at_least(f, Similar) && at_least(s, Close))
+        {
             return (1, tf_of(&[(a[0], b[0]), (a[1], b[1])]));
         }
         // Split or merged words: "RAMOSF LORES" is "Ramos Flores" with the space moved.
@@ -1078,7 +1083,10 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
     // The joined fields count as words too, so split and merged words ("RAMOSF LORES")
     // still share a key with the record as first written.
     let joins = [p.fam_join, p.giv_join];
-    let joined = joins.iter().zip([p.fam.len(), p.giv.len()]).filter_map(|(&j, n)| (n > 1).then_some(j));
+    let joined = joins
+        .iter()
+        .zip([p.fam.len(), p.giv.len()])
+        .filter_map(|(&j, n)| (n > 1).then_some(j));
     let mut ph: Vec<&str> = p
         .fam
         .iter()
@@ -1176,7 +1184,12 @@ fn residual_keys(v: &Vocab, p: &Prep) -> Vec<u64> {
         .filter(|(_, k)| *k == Key::Wide)
         .map(|(k, _)| k)
         .collect();
-    for &t in p.fam.iter().chain(p.giv.iter()).chain([p.fam_join, p.giv_join].iter()) {
+    for &t in p
+        .fam
+        .iter()
+        .chain(p.giv.iter())
+        .chain([p.fam_join, p.giv_join].iter())
+    {
         if t != NONE && !v.phon[t as usize].is_empty() {
             keys.push(hash_key(&[b"p1", v.phon[t as usize].as_bytes()]));
         }
@@ -1694,8 +1707,22 @@ mod tests {
     #[test]
     fn edit_distance_bound_agrees_with_strsim() {
         let words = [
-            "", "a", "ab", "ba", "ana", "ans", "nelson", "nekosn", "menjivar", "mejnivar",
-            "hernandez", "hrnanedz", "123456789", "123456798", "ramosflores", "ramosflroes",
+            "",
+            "a",
+            "ab",
+            "ba",
+            "ana",
+            "ans",
+            "nelson",
+            "nekosn",
+            "menjivar",
+            "mejnivar",
+            "hernandez",
+            "hrnanedz",
+            "123456789",
+            "123456798",
+            "ramosflores",
+            "ramosflroes",
         ];
         for a in words {
             for b in words {
@@ -1772,7 +1799,12 @@ mod tests {
             rec("A", "Alfaro Zelaya", "Jefferson", "1981-12-27"),
             rec("B", "Jefferson", "Alfaro", "1981-12-27"),
             rec("C", "Zelaya", "Jefferson Alexis", ""),
-            rec("D", "ALFARO", "JEFERSON", "1981-12-72".replace("72", "27").as_str()),
+            rec(
+                "D",
+                "ALFARO",
+                "JEFERSON",
+                "1981-12-72".replace("72", "27").as_str(),
+            ),
         ];
         for a in &rows {
             for b in &rows {

@@ -1043,7 +1043,11 @@ impl Evaluation {
             if p.truth >= min_truth {
                 row(&mut s, k, p);
             } else {
-                let kinds = if k == "clean" { 0 } else { k.matches(" + ").count() + 1 };
+                let kinds = if k == "clean" {
+                    0
+                } else {
+                    k.matches(" + ").count() + 1
+                };
                 let e = pooled.entry(kinds).or_default();
                 e.truth += p.truth;
                 e.predicted += p.predicted;
@@ -1165,8 +1169,8 @@ pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
         }
         if let Some(g) = got {
             ev.overall.predicted += 1;
-            let correct = t.intake_id.as_deref() == Some(g)
-                || t.duplicate_intake_ids.iter().any(|d| d == g);
+            let correct =
+                t.intake_id.as_deref() == Some(g) || t.duplicate_intake_ids.iter().any(|d| d == g);
             if correct {
                 ev.overall.correct += 1;
             }

@@ -39,14 +39,46 @@ fn with_background(extra_m: Vec<Record>, extra_i: Vec<Record>) -> Reconciliation
 fn issue_17_double_noise_with_no_date_of_birth_still_matches() {
     let out = with_background(
         vec![
-            rec("X-M1", "Cruz Vásquez", "William", "1970-05-07", "M", "SV", "551234987"),
-            rec("X-M2", "González Aguilar", "Carlos", "1983-11-02", "M", "HN", "778812345"),
-            rec("X-M3", "Ramos Flores", "Edgardo", "1991-02-17", "M", "SV", "120945876"),
+            rec(
+                "X-M1",
+                "Cruz Vásquez",
+                "William",
+                "1970-05-07",
+                "M",
+                "SV",
+                "551234987",
+            ),
+            rec(
+                "X-M2",
+                "González Aguilar",
+                "Carlos",
+                "1983-11-02",
+                "M",
+                "HN",
+                "778812345",
+            ),
+            rec(
+                "X-M3",
+                "Ramos Flores",
+                "Edgardo",
+                "1991-02-17",
+                "M",
+                "SV",
+                "120945876",
+            ),
         ],
         vec![
             rec("X-I1", "Cruz", "William", "", "M", "SV", ""),
             rec("X-I2", "Aguilar Gonzalez", "Carlos", "", "M", "HN", ""),
-            rec("X-I3", "RAMOSF LORES", "EDGARDO", "1991-02-17", "M", "SV", ""),
+            rec(
+                "X-I3",
+                "RAMOSF LORES",
+                "EDGARDO",
+                "1991-02-17",
+                "M",
+                "SV",
+                "",
+            ),
         ],
     );
     let got = pairs(&out);
@@ -63,12 +95,36 @@ fn issue_17_double_noise_with_no_date_of_birth_still_matches() {
 fn a_sibling_who_arrived_in_a_missing_persons_place_is_not_matched() {
     let out = with_background(
         vec![
-            rec("X-M1", "Chicas Batres", "Fabián", "1990-03-12", "M", "SV", "551234987"),
-            rec("X-M2", "Lemus Coto", "Josué Daniel", "1985-07-21", "M", "GT", "661234987"),
+            rec(
+                "X-M1",
+                "Chicas Batres",
+                "Fabián",
+                "1990-03-12",
+                "M",
+                "SV",
+                "551234987",
+            ),
+            rec(
+                "X-M2",
+                "Lemus Coto",
+                "Josué Daniel",
+                "1985-07-21",
+                "M",
+                "GT",
+                "661234987",
+            ),
         ],
         vec![
             // A brother: same family names and nationality, another given name and date.
-            rec("X-I1", "CHICAS BATRES", "WALTER", "1993-08-02", "M", "SV", ""),
+            rec(
+                "X-I1",
+                "CHICAS BATRES",
+                "WALTER",
+                "1993-08-02",
+                "M",
+                "SV",
+                "",
+            ),
             // A twin, no date of birth on the intake.
             rec("X-I2", "Lemus Coto", "Elmer", "", "M", "GT", ""),
         ],
@@ -82,8 +138,24 @@ fn a_sibling_who_arrived_in_a_missing_persons_place_is_not_matched() {
 #[test]
 fn a_cousin_of_the_same_names_is_not_matched() {
     let out = with_background(
-        vec![rec("X-M1", "Menjívar Ruiz", "José Luis", "1979-01-30", "M", "SV", "5551")],
-        vec![rec("X-I1", "Menjívar Portillo", "José Luis", "1984-06-11", "M", "SV", "")],
+        vec![rec(
+            "X-M1",
+            "Menjívar Ruiz",
+            "José Luis",
+            "1979-01-30",
+            "M",
+            "SV",
+            "5551",
+        )],
+        vec![rec(
+            "X-I1",
+            "Menjívar Portillo",
+            "José Luis",
+            "1984-06-11",
+            "M",
+            "SV",
+            "",
+        )],
     );
     assert!(!pairs(&out).iter().any(|(m, _)| m.starts_with("X-")));
 }
@@ -102,7 +174,11 @@ fn combined_noise_quality_on_a_facility_of_3000() {
     let ev = evaluate(&s, &out);
     println!("{}", ev.table());
     assert!(ev.overall.f1() >= 0.985, "F1 {}", ev.overall.f1());
-    assert!(ev.overall.precision() >= 0.995, "P {}", ev.overall.precision());
+    assert!(
+        ev.overall.precision() >= 0.995,
+        "P {}",
+        ev.overall.precision()
+    );
     assert!(ev.review_share() <= 0.015, "review {}", ev.review_share());
     assert!(
         ev.missing_flagged as f64 >= 0.97 * ev.missing_total as f64,
