@@ -772,8 +772,9 @@ fn orientation_score(fam: u8, giv: u8) -> f64 {
 fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     let (f1, t1) = family_level(v, &a.fam, a.fam_join, &b.fam, b.fam_join);
     let (g1, tg1) = given_level(v, &a.giv, a.giv_join, &b.giv, b.giv_join);
-    // The swapped orientation cannot beat a normal one where both fields already agree.
-    let strong = f1 <= 2 && g1 <= 2;
+    // The swapped orientation cannot beat a normal one where both fields already agree, or
+    // where the first family names agree in place (the family fields hold family names).
+    let strong = (f1 <= 2 && g1 <= 2) || (f1 != NULL && f1 <= 4);
     let (mut fam, mut tf_fam, mut giv, mut tf_giv) = (f1, t1, g1, tg1);
     if !strong {
         // Given and family names swapped on one side. Either side may be the swapped one,
