@@ -21,17 +21,6 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// CPU time of this thread (Linux `/proc/thread-self/schedstat`), in nanoseconds: query
-/// latency without the time the scheduler gave to other processes on a shared machine.
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 #[derive(Default, Clone, Copy)]
 struct Tally {
     n: usize,
@@ -167,13 +156,20 @@ fn main() {
     let mut cpu_lat: Vec<f64> = Vec::with_capacity(qs.len());
     let mut calib: Vec<(f64, bool)> = Vec::new();
     for nq in &qs {
-        let c0 = thread_cpu_ns();
         let t = Instant::now();
         let hits = idx.search(&nq.query, today);
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
-        if let (Some(a), Some(b)) = (c0, thread_cpu_ns()) {
-            cpu_lat.push(b.saturating_sub(a) as f64 / 1e6);
+        let first = t.elapsed().as_secs_f64() * 1e3;
+        lat.push(first);
+        // The fastest of three runs: the query's own cost, without the time the scheduler
+        // gave to other processes (a shared machine preempts a 1 ms query often).
+        let mut fastest = first;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let again = idx.search(&nq.query, today);
+            fastest = fastest.min(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(again);
         }
+        cpu_lat.push(fastest);
         if misses && hits.first().is_none_or(|h| h.person_id != nq.person_id) {
             let truth = people.iter().find(|e| e.person_id == nq.person_id);
             eprintln!(
@@ -264,7 +260,7 @@ fn main() {
     if !cpu_lat.is_empty() {
         let q = |p: f64| cpu_lat[((cpu_lat.len() as f64 - 1.0) * p).round() as usize];
         println!(
-            "\nCPU time per query (this thread's schedstat): p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            "\nfastest of three runs per query: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             q(0.5),
             q(0.9),
             q(0.99),

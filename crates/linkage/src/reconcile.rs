@@ -15,6 +15,13 @@
 //! matches), smoothed toward priors. `m` starts from priors and is refined by EM over the
 //! blocked candidate pairs, with the priors as pseudo-counts so a 20-person flight cannot
 //! drive a probability to 0 or 1.
+//!
+//! Names are also compared with their words written together (split and merged words) and
+//! as multisets (a name of one side found among the other's in any order); a missing date
+//! of birth is a level with its own m and u; a pair that looks like two siblings, twins or
+//! cousins is never matched automatically (`guarded`); and after the one-to-one
+//! assignment the leftovers are linked again under a prior estimated on them alone (see
+//! [`reconcile_with`]). Every step is symmetric in the two files.
 
 use std::collections::HashMap;
 
@@ -1268,7 +1275,7 @@ fn logit2(p: f64) -> f64 {
 /// for, so a leftover "Cruz, William" with no date of birth is likely the leftover "Cruz
 /// Vásquez, William"), and the model says so: the prior is re-estimated by EM over the
 /// leftover pairs, and the `u` of sex and nationality is recomputed within the leftovers.
-/// The sibling guard ([`guarded`]) holds in both passes, so a sibling who arrived in a
+/// The sibling guard (`guarded`) holds in both passes, so a sibling who arrived in a
 /// missing person's place stays unexpected.
 pub fn reconcile_with(
     manifest: &[Record],
