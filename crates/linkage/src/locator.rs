@@ -90,7 +90,7 @@ const EXTRA_WORD: f64 = 0.3;
 /// name matches none of them (a given name mistyped beyond recognition).
 const SMALL_SET: usize = 4000;
 /// The same bound for the second chance of a query without a date of birth.
-const SECOND_CHANCE_SET: usize = 40_000;
+const SECOND_CHANCE_SET: usize = 12_000;
 const DOB_EXACT: f64 = 9.0;
 const DOB_DAY_MONTH_SWAPPED: f64 = 6.0;
 const DOB_ONE_PART_OFF: f64 = 4.0;
@@ -894,7 +894,10 @@ impl LocatorIndex {
     /// Candidates: persons with a word like a query family word (typed in the family field,
     /// or, swapped, in the given field) and, when a given name was typed, a word like it in
     /// the other field. Bitsets intersect the posting lists in a few sequential passes.
-    fn candidates(&self, prep: &Prepared, small_set: usize) -> Vec<u32> {
+    ///
+    /// `sets`: the bounds between which a family-name candidate set is scored whole; the
+    /// second chance asks for the sets only (`second_chance`), those the first pass skipped.
+    fn candidates(&self, prep: &Prepared, sets: (usize, usize), second_chance: bool) -> Vec<u32> {
         let n = self.persons.len();
         let mut straight = Bits::new(n);
         let mut swapped = Bits::new(n);
@@ -914,7 +917,7 @@ impl LocatorIndex {
             fill(&mut straight, &self.family_postings),
             fill(&mut swapped, &self.given_postings),
         ];
-        if prep.n_given == 0 {
+        if prep.n_given == 0 && !second_chance {
             for postings in [&self.family_postings, &self.given_postings] {
                 for list in self.lists(prep, false, postings) {
                     out.extend(list.iter().copied().filter(|&s| taken.set(s)));
@@ -928,6 +931,9 @@ impl LocatorIndex {
             (&straight, &self.given_postings),
             (&swapped, &self.family_postings),
         ] {
+            if second_chance {
+                break;
+            }
             for list in self.lists(prep, true, postings) {
                 out.extend(
                     list.iter()
@@ -940,7 +946,7 @@ impl LocatorIndex {
             (sizes[0], &self.family_postings),
             (sizes[1], &self.given_postings),
         ] {
-            if size <= small_set {
+            if (sets.0..=sets.1).contains(&size) {
                 for list in self.lists(prep, false, postings) {
                     out.extend(list.iter().copied().filter(|&s| taken.set(s)));
                 }
@@ -979,13 +985,13 @@ impl LocatorIndex {
         if prep.upper_bound(q.dob.is_some()) - prior < (min_score / (1.0 - min_score)).ln() {
             return Vec::new();
         }
-        let first = self.ranked(q, &prep, today, prior, min_score, SMALL_SET);
+        let first = self.ranked(q, &prep, today, prior, min_score, false);
         // A second chance for a query without a date of birth that found nobody: its
         // given name may be mistyped beyond recognition under a common family name, so
         // every person with a family word like the query's is scored, not only those
         // whose given name also resembles it (the date would have narrowed them down).
         let best = if first.is_empty() && q.dob.is_none() && prep.n_given > 0 {
-            self.ranked(q, &prep, today, prior, min_score, SECOND_CHANCE_SET)
+            self.ranked(q, &prep, today, prior, min_score, true)
         } else {
             first
         };
@@ -1003,9 +1009,14 @@ impl LocatorIndex {
         today: Date,
         prior: f64,
         min_score: f64,
-        small_set: usize,
+        second_chance: bool,
     ) -> Vec<(f64, u32)> {
-        let cands = self.candidates(prep, small_set);
+        let sets = if second_chance {
+            (SMALL_SET + 1, SECOND_CHANCE_SET)
+        } else {
+            (0, SMALL_SET)
+        };
+        let cands = self.candidates(prep, sets, second_chance);
         let mut scored: Vec<(f64, u32)> = Vec::with_capacity(cands.len());
         for slot in cands {
             let Some(p) = self.persons.get(slot as usize) else {
