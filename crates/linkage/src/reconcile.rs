@@ -185,6 +185,9 @@ const U_PRIOR: [&[f64]; FIELDS] = [
     &[0.3, 0.7],
 ];
 const M_PRIOR_WEIGHT: f64 = 20.0;
+/// Candidates gathered per leftover manifest record in the residual pass, at most (a few
+/// blocks more may be cut short).
+const RESIDUAL_CANDIDATES: usize = 300;
 const U_PRIOR_WEIGHT: f64 = 200.0;
 /// Bounds on one term-frequency adjustment, in bits, so one very rare or very common name
 /// cannot decide a pair on its own (Splink bounds it similarly through `u` floors).
@@ -1369,15 +1372,26 @@ pub fn reconcile_with(
         let mut rpairs: Vec<(u32, u32)> = Vec::new();
         let mut cand: Vec<u32> = Vec::new();
         let rcap = cfg.max_block / 4;
+        let mut blocks: Vec<&Vec<u32>> = Vec::new();
         for (&i, keys) in left_m.iter().zip(&man_keys) {
             cand.clear();
+            blocks.clear();
             for k in keys {
                 if let Some(b) = index.get(k) {
                     let nm = man_count.get(k).copied().unwrap_or(1) as usize;
                     if b.len().saturating_mul(nm) <= rcap.saturating_mul(rcap) {
-                        cand.extend_from_slice(b);
+                        blocks.push(b);
                     }
                 }
+            }
+            // Smallest blocks first, and at most RESIDUAL_CANDIDATES per record, so that two
+            // files with nothing in common (everyone left over) stay linear.
+            blocks.sort_by_key(|b| b.len());
+            for b in &blocks {
+                if cand.len() >= RESIDUAL_CANDIDATES {
+                    break;
+                }
+                cand.extend_from_slice(b);
             }
             cand.sort_unstable();
             cand.dedup();
