@@ -24,6 +24,11 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 #[derive(Default, Clone, Copy)]
 struct Tally {
     n: usize,
+    /// Expected hits at rank 1 of an oracle: 1/k for a target with k - 1 persons of the
+    /// country with the same name words (and date of birth, when the query gives one).
+    best1: f64,
+    /// The same within the top 5: min(1, 5/k).
+    best5: f64,
     fuzzy1: usize,
     fuzzy5: usize,
     exact1: usize,
@@ -100,13 +105,71 @@ fn main() {
     }
     eprintln!("baseline map built in {:.2?}", t.elapsed());
 
+    // Who could be told apart at all: (country, name word) -> persons.
+    let words_of = |e: &LocatorEntry| -> Vec<String> {
+        let mut w = custodia_linkage::names::tokens(&e.family_names);
+        w.extend(custodia_linkage::names::tokens(&e.given_names));
+        w
+    };
+    let mut by_word: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut person_words: Vec<Vec<String>> = Vec::with_capacity(people.len());
+    let mut slot_of: HashMap<&str, usize> = HashMap::new();
+    for (k, e) in people.iter().enumerate() {
+        let w = words_of(e);
+        let c = e.country_of_birth.clone().unwrap_or_default();
+        for x in &w {
+            by_word.entry((c.clone(), x.clone())).or_default().push(k);
+        }
+        person_words.push(w);
+        slot_of.insert(e.person_id.as_str(), k);
+    }
+    // Persons no query can tell from the target: same country, the same name words (in any
+    // order and field), and the same date of birth when the query gives a date.
+    let namesakes = |nq: &custodia_linkage::locator::synth::NoisyQuery| -> usize {
+        let Some(&t) = slot_of.get(nq.person_id.as_str()) else {
+            return 1;
+        };
+        let target = &people[t];
+        let mut tw = person_words[t].clone();
+        tw.sort();
+        let c = target.country_of_birth.clone().unwrap_or_default();
+        let Some(list) = tw
+            .iter()
+            .filter_map(|w| by_word.get(&(c.clone(), w.clone())))
+            .min_by_key(|l| l.len())
+        else {
+            return 1;
+        };
+        list.iter()
+            .filter(|&&k| {
+                let mut w = person_words[k].clone();
+                w.sort();
+                w == tw
+                    && (nq.query.dob.is_none() || people[k].date_of_birth == target.date_of_birth)
+                    && custodia_linkage::locator::publicly_visible(&people[k], today)
+            })
+            .count()
+            .max(1)
+    };
     let mut tallies: BTreeMap<QueryNoise, Tally> = BTreeMap::new();
     let mut lat: Vec<f64> = Vec::with_capacity(qs.len());
+    let mut cpu_lat: Vec<f64> = Vec::with_capacity(qs.len());
     let mut calib: Vec<(f64, bool)> = Vec::new();
     for nq in &qs {
         let t = Instant::now();
         let hits = idx.search(&nq.query, today);
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
+        let first = t.elapsed().as_secs_f64() * 1e3;
+        lat.push(first);
+        // The fastest of three runs: the query's own cost, without the time the scheduler
+        // gave to other processes (a shared machine preempts a 1 ms query often).
+        let mut fastest = first;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let again = idx.search(&nq.query, today);
+            fastest = fastest.min(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(again);
+        }
+        cpu_lat.push(fastest);
         if misses && hits.first().is_none_or(|h| h.person_id != nq.person_id) {
             let truth = people.iter().find(|e| e.person_id == nq.person_id);
             eprintln!(
@@ -116,6 +179,11 @@ fn main() {
         }
         let tally = tallies.entry(nq.noise).or_default();
         tally.n += 1;
+        let k = namesakes(nq);
+        // With k persons no query can tell apart, the best any ranking can expect is 1/k
+        // at rank 1 and min(1, 5/k) in the top 5.
+        tally.best1 += 1.0 / k as f64;
+        tally.best5 += (5.0 / k as f64).min(1.0);
         if hits.is_empty() {
             tally.empty += 1;
         }
@@ -150,22 +218,26 @@ fn main() {
     }
 
     println!(
-        "\n| noise | queries | recall@1 | recall@5 | exact-folded @1 | exact-folded @5 | no result |"
+        "\n| noise | queries | recall@1 | best possible @1 | recall@5 | best possible @5 | exact-folded @1 | exact-folded @5 | no result |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut all = Tally::default();
     for (noise, t) in &tallies {
         println!(
-            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             noise.label(),
             t.n,
             pct(t.fuzzy1, t.n),
+            t.best1 / t.n.max(1) as f64,
             pct(t.fuzzy5, t.n),
+            t.best5 / t.n.max(1) as f64,
             pct(t.exact1, t.n),
             pct(t.exact5, t.n),
             pct(t.empty, t.n)
         );
         all.n += t.n;
+        all.best1 += t.best1;
+        all.best5 += t.best5;
         all.fuzzy1 += t.fuzzy1;
         all.fuzzy5 += t.fuzzy5;
         all.exact1 += t.exact1;
@@ -173,15 +245,28 @@ fn main() {
         all.empty += t.empty;
     }
     println!(
-        "| **all** | {} | **{:.3}** | **{:.3}** | {:.3} | {:.3} | {:.3} |",
+        "| **all** | {} | **{:.3}** | {:.3} | **{:.3}** | {:.3} | {:.3} | {:.3} | {:.3} |",
         all.n,
         pct(all.fuzzy1, all.n),
+        all.best1 / all.n.max(1) as f64,
         pct(all.fuzzy5, all.n),
+        all.best5 / all.n.max(1) as f64,
         pct(all.exact1, all.n),
         pct(all.exact5, all.n),
         pct(all.empty, all.n)
     );
 
+    cpu_lat.sort_by(f64::total_cmp);
+    if !cpu_lat.is_empty() {
+        let q = |p: f64| cpu_lat[((cpu_lat.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "\nfastest of three runs per query: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0)
+        );
+    }
     lat.sort_by(f64::total_cmp);
     let q = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
     println!(

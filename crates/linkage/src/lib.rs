@@ -4,9 +4,12 @@
 //! - [`names`]: normalisation (accent folding, particles, first/second family name), a
 //!   Spanish phonetic key and string similarities; shared with the public locator.
 //! - [`reconcile`]: Fellegi–Sunter linkage of a transfer manifest against the receiving
-//!   facility's intake (CONTRACT §2), returning a [`Reconciliation`].
+//!   facility's intake (CONTRACT §2), returning a [`Reconciliation`]: names compared as
+//!   strings and as word multisets, m by EM on the two files, a sibling guard, and a
+//!   residual pass that links the leftovers again under their own, higher, prior.
 //! - [`synth`]: a seeded generator of realistic noisy manifest/intake pairs (invented
-//!   persons only) for tests and benchmarks.
+//!   persons only), with combined noise and an adversarial set (twins, siblings, cousins of
+//!   one name, people entered twice), for tests and benchmarks.
 //!
 //! ```
 //! use custodia_linkage::{parse_csv, reconcile::reconcile};

@@ -89,6 +89,8 @@ const EXTRA_WORD: f64 = 0.3;
 /// Family-name candidate sets up to this size are scored whole, even when the query's given
 /// name matches none of them (a given name mistyped beyond recognition).
 const SMALL_SET: usize = 4000;
+/// The same bound for the second chance of a query without a date of birth.
+const SECOND_CHANCE_SET: usize = 12_000;
 const DOB_EXACT: f64 = 9.0;
 const DOB_DAY_MONTH_SWAPPED: f64 = 6.0;
 const DOB_ONE_PART_OFF: f64 = 4.0;
@@ -774,21 +776,47 @@ impl LocatorIndex {
         f64::from(self.country_size.get(c as usize).copied().unwrap_or(0))
     }
 
+    /// Split and merged words ("RAMOSF LORES", "CRUZVASQUEZ"): when some word of a query
+    /// field is not in the vocabulary, but the field's letters written together are one
+    /// word of it, or split into two words of it, those words are used instead (the most
+    /// even split first, so `ramosflores` is `ramos flores`, not `ra mosflores`).
+    fn resegment(&self, toks: Vec<String>) -> Vec<String> {
+        if toks.is_empty() || toks.iter().all(|t| self.vocab.words.get(t).is_some()) {
+            return toks;
+        }
+        let joined: String = toks.concat();
+        if self.vocab.words.get(&joined).is_some() {
+            return vec![joined];
+        }
+        let chars: Vec<char> = joined.chars().collect();
+        let mut best: Option<(usize, Vec<String>)> = None;
+        for p in 3..chars.len().saturating_sub(2) {
+            let l: String = chars[..p].iter().collect();
+            let r: String = chars[p..].iter().collect();
+            let even = p.min(chars.len() - p);
+            if self.vocab.words.get(&l).is_some()
+                && self.vocab.words.get(&r).is_some()
+                && best.as_ref().is_none_or(|(e, _)| even > *e)
+            {
+                best = Some((even, vec![l, r]));
+            }
+        }
+        best.map_or(toks, |(_, v)| v)
+    }
+
     fn prepare(&self, q: &LocatorQuery) -> Option<Prepared> {
         let country = self.countries.get(&q.country.trim().to_ascii_uppercase())?;
         let n_country = self.country_count(country).max(1.0);
-        let family: Vec<String> = names::tokens(&q.family)
+        let family: Vec<String> = self
+            .resegment(names::tokens(&q.family))
             .into_iter()
             .take(MAX_QUERY_TOKENS)
             .collect();
         if family.is_empty() {
             return None;
         }
-        let given: Vec<String> = q
-            .given
-            .as_deref()
-            .map(names::tokens)
-            .unwrap_or_default()
+        let given: Vec<String> = self
+            .resegment(q.given.as_deref().map(names::tokens).unwrap_or_default())
             .into_iter()
             .take(MAX_QUERY_TOKENS)
             .collect();
@@ -866,7 +894,10 @@ impl LocatorIndex {
     /// Candidates: persons with a word like a query family word (typed in the family field,
     /// or, swapped, in the given field) and, when a given name was typed, a word like it in
     /// the other field. Bitsets intersect the posting lists in a few sequential passes.
-    fn candidates(&self, prep: &Prepared) -> Vec<u32> {
+    ///
+    /// `sets`: the bounds between which a family-name candidate set is scored whole; the
+    /// second chance asks for the sets only (`second_chance`), those the first pass skipped.
+    fn candidates(&self, prep: &Prepared, sets: (usize, usize), second_chance: bool) -> Vec<u32> {
         let n = self.persons.len();
         let mut straight = Bits::new(n);
         let mut swapped = Bits::new(n);
@@ -886,7 +917,7 @@ impl LocatorIndex {
             fill(&mut straight, &self.family_postings),
             fill(&mut swapped, &self.given_postings),
         ];
-        if prep.n_given == 0 {
+        if prep.n_given == 0 && !second_chance {
             for postings in [&self.family_postings, &self.given_postings] {
                 for list in self.lists(prep, false, postings) {
                     out.extend(list.iter().copied().filter(|&s| taken.set(s)));
@@ -900,6 +931,9 @@ impl LocatorIndex {
             (&straight, &self.given_postings),
             (&swapped, &self.family_postings),
         ] {
+            if second_chance {
+                break;
+            }
             for list in self.lists(prep, true, postings) {
                 out.extend(
                     list.iter()
@@ -912,7 +946,7 @@ impl LocatorIndex {
             (sizes[0], &self.family_postings),
             (sizes[1], &self.given_postings),
         ] {
-            if size <= SMALL_SET {
+            if (sets.0..=sets.1).contains(&size) {
                 for list in self.lists(prep, false, postings) {
                     out.extend(list.iter().copied().filter(|&s| taken.set(s)));
                 }
@@ -951,7 +985,38 @@ impl LocatorIndex {
         if prep.upper_bound(q.dob.is_some()) - prior < (min_score / (1.0 - min_score)).ln() {
             return Vec::new();
         }
-        let cands = self.candidates(&prep);
+        let first = self.ranked(q, &prep, today, prior, min_score, false);
+        // A second chance for a query without a date of birth that found nobody: its
+        // given name may be mistyped beyond recognition under a common family name, so
+        // every person with a family word like the query's is scored, not only those
+        // whose given name also resembles it (the date would have narrowed them down).
+        let best = if first.is_empty() && q.dob.is_none() && prep.n_given > 0 {
+            self.ranked(q, &prep, today, prior, min_score, true)
+        } else {
+            first
+        };
+        best.into_iter()
+            .take(limit)
+            .filter_map(|(score, s)| self.persons.get(s as usize).map(|p| self.hit(p, score)))
+            .collect()
+    }
+
+    /// Scores the candidates of a prepared query, best first, none under `min_score`.
+    fn ranked(
+        &self,
+        q: &LocatorQuery,
+        prep: &Prepared,
+        today: Date,
+        prior: f64,
+        min_score: f64,
+        second_chance: bool,
+    ) -> Vec<(f64, u32)> {
+        let sets = if second_chance {
+            (SMALL_SET + 1, SECOND_CHANCE_SET)
+        } else {
+            (0, SMALL_SET)
+        };
+        let cands = self.candidates(prep, sets, second_chance);
         let mut scored: Vec<(f64, u32)> = Vec::with_capacity(cands.len());
         for slot in cands {
             let Some(p) = self.persons.get(slot as usize) else {
@@ -986,10 +1051,7 @@ impl LocatorIndex {
                 id(a.1).cmp(&id(b.1))
             })
         });
-        best.truncate(limit);
-        best.into_iter()
-            .filter_map(|(score, s)| self.persons.get(s as usize).map(|p| self.hit(p, score)))
-            .collect()
+        best
     }
 }
 

@@ -15,6 +15,13 @@
 //! matches), smoothed toward priors. `m` starts from priors and is refined by EM over the
 //! blocked candidate pairs, with the priors as pseudo-counts so a 20-person flight cannot
 //! drive a probability to 0 or 1.
+//!
+//! Names are also compared with their words written together (split and merged words) and
+//! as multisets (a name of one side found among the other's in any order); a missing date
+//! of birth is a level with its own m and u; a pair that looks like two siblings, twins or
+//! cousins is never matched automatically (`guarded`); and after the one-to-one
+//! assignment the leftovers are linked again under a prior estimated on them alone (see
+//! [`reconcile_with`]). Every step is symmetric in the two files.
 
 use std::collections::HashMap;
 
@@ -82,6 +89,8 @@ pub struct Config {
     pub max_block: usize,
     /// Seed of the `u` sample (the result is a pure function of the input and the config).
     pub seed: u64,
+    /// Keep every compared pair's score in [`Diagnostics::pair_scores`] (calibration).
+    pub keep_pair_scores: bool,
 }
 
 impl Default for Config {
@@ -94,6 +103,7 @@ impl Default for Config {
             u_sample_pairs: 300_000,
             max_block: 400,
             seed: 0x6375_7374_6f64_6961,
+            keep_pair_scores: false,
         }
     }
 }
@@ -132,20 +142,25 @@ pub const GIVEN_LEVELS: [&str; 6] = [
     "first similar (jaro-winkler >= 0.88)",
     "different",
 ];
-/// Date-of-birth levels.
-pub const DOB_LEVELS: [&str; 5] = [
+/// Date-of-birth levels. A date missing on either side is a level of its own, with `u`
+/// from the two files' missing rates and `m` by EM, rather than a flat penalty: whether
+/// a clerk wrote the date down says little about who the person is.
+pub const DOB_LEVELS: [&str; 6] = [
     "exact",
     "day and month swapped",
     "one digit wrong",
     "same year",
     "different",
+    "missing on one side",
 ];
+/// The date-of-birth level of a date missing on either side.
+const DOB_MISSING: u8 = 5;
 /// Document-number levels.
 pub const DOC_LEVELS: [&str; 3] = ["exact", "one edit", "different"];
 /// Sex and nationality levels.
 pub const EQ_LEVELS: [&str; 2] = ["agree", "disagree"];
 
-const LEVELS: [usize; FIELDS] = [8, 6, 5, 3, 2, 2];
+const LEVELS: [usize; FIELDS] = [8, 6, 6, 3, 2, 2];
 
 /// Prior m probabilities: what a clerk's copy of the same person looks like. They seed EM
 /// and act as pseudo-counts (weight [`M_PRIOR_WEIGHT`]). Typing studies of hand-keyed names
@@ -154,7 +169,7 @@ const LEVELS: [usize; FIELDS] = [8, 6, 5, 3, 2, 2];
 const M_PRIOR: [&[f64]; FIELDS] = [
     &[0.70, 0.08, 0.04, 0.10, 0.03, 0.02, 0.02, 0.01],
     &[0.78, 0.08, 0.08, 0.02, 0.03, 0.01],
-    &[0.90, 0.03, 0.045, 0.01, 0.015],
+    &[0.90, 0.03, 0.045, 0.01, 0.015, 0.0],
     &[0.95, 0.03, 0.02],
     &[0.985, 0.015],
     &[0.96, 0.04],
@@ -164,12 +179,15 @@ const M_PRIOR: [&[f64]; FIELDS] = [
 const U_PRIOR: [&[f64]; FIELDS] = [
     &[0.0004, 0.0002, 0.00004, 0.0008, 0.003, 0.02, 0.01, 0.96556],
     &[0.006, 0.004, 0.004, 0.003, 0.02, 0.963],
-    &[0.00007, 0.00005, 0.0006, 0.022, 0.97728],
+    &[0.00007, 0.00005, 0.0006, 0.022, 0.97728, 0.0],
     &[0.00001, 0.0001, 0.99989],
     &[0.6, 0.4],
     &[0.3, 0.7],
 ];
 const M_PRIOR_WEIGHT: f64 = 20.0;
+/// Candidates gathered per leftover manifest record in the residual pass, at most (a few
+/// blocks more may be cut short).
+const RESIDUAL_CANDIDATES: usize = 300;
 const U_PRIOR_WEIGHT: f64 = 200.0;
 /// Bounds on one term-frequency adjustment, in bits, so one very rare or very common name
 /// cannot decide a pair on its own (Splink bounds it similarly through `u` floors).
@@ -208,6 +226,11 @@ type FxMap<K, V> = HashMap<K, V, FxBuild>;
 struct Prep {
     fam: Vec<u32>,
     giv: Vec<u32>,
+    /// The family words written together (`ramosflores`), interned; `NONE` when empty.
+    /// Split and merged words ("RAMOSF LORES", "CRUZVASQUEZ") agree here.
+    fam_join: u32,
+    /// The given words written together.
+    giv_join: u32,
     dob: Option<(i16, i8, i8)>,
     /// The date of birth as the 8 digits of YYYYMMDD, for one-digit typos.
     dob_digits: Option<[u8; 8]>,
@@ -228,6 +251,8 @@ struct Vocab {
     giv_total: u64,
     /// Token pairs already compared: names repeat, so most comparisons are lookups.
     cache: std::cell::RefCell<FxMap<u64, TokenAgreement>>,
+    /// The same for [`Vocab::within_two_edits`].
+    two_cache: std::cell::RefCell<FxMap<u64, bool>>,
 }
 
 impl Vocab {
@@ -261,12 +286,50 @@ impl Vocab {
         g
     }
 
+    /// Two typing errors in one word ("Nekosn" for "Nelson", "Judsn" for "Juan"), or one in
+    /// a word of three letters ("Npé" for "Noé"): same first letter, Damerau–Levenshtein
+    /// distance at most 2 (1 under four letters).
+    fn within_two_edits(&self, a: u32, b: u32) -> bool {
+        let key = pair_key(a, b);
+        if let Some(&g) = self.two_cache.borrow().get(&key) {
+            return g;
+        }
+        let g = self.within_two_edits_uncached(a, b);
+        self.two_cache.borrow_mut().insert(key, g);
+        g
+    }
+
+    fn within_two_edits_uncached(&self, a: u32, b: u32) -> bool {
+        let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        if wa.len().min(wb.len()) == 3 {
+            return wa.as_bytes().first() == wb.as_bytes().first() && within_edits(wa, wb, 1);
+        }
+        wa.len() >= 4
+            && wb.len() >= 4
+            && wa.as_bytes().first() == wb.as_bytes().first()
+            && wa.len().abs_diff(wb.len()) <= 2
+            && within_edits(wa, wb, 2)
+    }
+
     fn agree_uncached(&self, a: u32, b: u32) -> TokenAgreement {
         let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        // A particle glued to the name ("DELEON" for "de León").
+        let (long, short) = if wa.len() >= wb.len() {
+            (wa, wb)
+        } else {
+            (wb, wa)
+        };
+        if short.len() >= 3
+            && long
+                .strip_suffix(short.as_str())
+                .is_some_and(|p| p == "de" || p == "del" || p == "dela" || p == "delos")
+        {
+            return TokenAgreement::Close;
+        }
         let jw = strsim::jaro_winkler(wa, wb);
         if jw >= 0.94
             || self.phon[a as usize] == self.phon[b as usize]
-            || (wa.len() > 3 && wb.len() > 3 && strsim::damerau_levenshtein(wa, wb) <= 1)
+            || (wa.len() > 3 && wb.len() > 3 && within_edits(wa, wb, 1))
         {
             return TokenAgreement::Close;
         }
@@ -286,6 +349,150 @@ impl Vocab {
     }
 }
 
+/// Sex as one letter, whatever the clerk's convention: `M`, `Male`, `Masculino`, `H`
+/// (hombre), `V` (varón) are `M`; `F`, `Female`, `Femenino`, `Mujer` are `F`; anything else
+/// is kept as written.
+fn sex_code(s: &str) -> &str {
+    let u = s.trim().to_ascii_uppercase();
+    if u.starts_with("MUJ") || u.starts_with('F') {
+        "F"
+    } else if u.starts_with('M') || u.starts_with('H') || u.starts_with('V') {
+        "M"
+    } else {
+        s
+    }
+}
+
+/// Whether the optimal-string-alignment distance (Damerau–Levenshtein with adjacent
+/// transpositions, each substring edited once) between `a` and `b` is at most `k`.
+/// Byte-wise, allocation-free for names and documents up to 47 bytes, with an early exit
+/// once a whole row exceeds `k`: this runs for millions of pairs.
+fn within_edits(a: &str, b: &str, k: usize) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > k {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    const W: usize = 48;
+    if a.len() >= W || b.len() >= W {
+        return strsim::damerau_levenshtein(
+            &String::from_utf8_lossy(a),
+            &String::from_utf8_lossy(b),
+        ) <= k;
+    }
+    let m = b.len();
+    let mut prev2 = [0usize; W];
+    let mut prev = [0usize; W];
+    let mut cur = [0usize; W];
+    for (j, x) in prev.iter_mut().enumerate().take(m + 1) {
+        *x = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > k {
+            return false;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    prev[m] <= k
+}
+
+/// The interned concatenation of `toks` (the token itself for one word, `NONE` for none).
+fn join_of(vocab: &mut Vocab, toks: &[u32]) -> u32 {
+    match toks {
+        [] => NONE,
+        [t] => *t,
+        _ => {
+            let w: String = toks
+                .iter()
+                .map(|&t| vocab.words[t as usize].as_str())
+                .collect();
+            vocab.intern(&w)
+        }
+    }
+}
+
+/// Whether two joined name fields are one spelling apart: identical, the same phonetic key,
+/// one edit, or one of them a particle glued to the other (`DELCID` / `del Cid`). Stricter
+/// than [`TokenAgreement::Close`] because long strings make Jaro–Winkler lenient.
+fn join_close(v: &Vocab, a: u32, b: u32) -> bool {
+    if a == NONE || b == NONE {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    // Not cached: joined fields are nearly unique per person, so a cache would only grow.
+    join_close_uncached(v, a, b)
+}
+
+fn pair_key(a: u32, b: u32) -> u64 {
+    if a < b {
+        (u64::from(a) << 32) | u64::from(b)
+    } else {
+        (u64::from(b) << 32) | u64::from(a)
+    }
+}
+
+fn join_close_uncached(v: &Vocab, a: u32, b: u32) -> bool {
+    let (wa, wb) = (&v.words[a as usize], &v.words[b as usize]);
+    let (long, short) = if wa.len() >= wb.len() {
+        (wa, wb)
+    } else {
+        (wb, wa)
+    };
+    if long.len() > short.len() + 1
+        && short.len() >= 3
+        && long.strip_suffix(short.as_str()).is_some_and(|p| {
+            names::PARTICLES.iter().any(|q| q.len() >= 2 && p == *q) || p == "dela"
+        })
+    {
+        return true;
+    }
+    if wa.len() < 6 || wb.len() < 6 || wa.len().abs_diff(wb.len()) > 2 {
+        return false;
+    }
+    if v.phon[a as usize] == v.phon[b as usize] {
+        return true;
+    }
+    if wa.as_bytes().first() != wb.as_bytes().first() {
+        return false;
+    }
+    let edits = if wa.len().min(wb.len()) >= 10 { 2 } else { 1 };
+    within_edits(wa, wb, edits)
+}
+
+/// Whether every word of `short` agrees (at least closely) with a distinct word of `long`.
+fn contained(v: &Vocab, short: &[u32], long: &[u32]) -> bool {
+    let mut used = [false; 8];
+    short.iter().all(|&s| {
+        let hit = long
+            .iter()
+            .enumerate()
+            .take(8)
+            .find(|&(k, &l)| !used[k] && v.agree(s, l) >= TokenAgreement::Close);
+        if let Some((k, _)) = hit {
+            used[k] = true;
+            true
+        } else {
+            false
+        }
+    })
+}
+
 fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u32>) -> Vec<Prep> {
     let mut small_id = |s: &str| -> u32 {
         let n = u32::try_from(small.len()).unwrap_or(u32::MAX);
@@ -302,6 +509,8 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                 .iter()
                 .map(|t| vocab.intern(t))
                 .collect();
+            let fam_join = join_of(vocab, &fam);
+            let giv_join = join_of(vocab, &giv);
             for &t in &fam {
                 vocab.fam_count[t as usize] += 1;
                 vocab.fam_total += 1;
@@ -323,6 +532,8 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
             Prep {
                 fam,
                 giv,
+                fam_join,
+                giv_join,
                 dob: r.date_of_birth.map(|d| (d.year(), d.month(), d.day())),
                 dob_digits: r.date_of_birth.map(|d| {
                     let mut out = [0u8; 8];
@@ -340,7 +551,7 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                     }
                     out
                 }),
-                sex: r.sex.as_deref().map(&mut small_id),
+                sex: r.sex.as_deref().map(sex_code).map(&mut small_id),
                 nat: r.nationality.as_deref().map(&mut small_id),
                 doc,
             }
@@ -378,8 +589,9 @@ fn tf_of(pairs: &[(u32, u32)]) -> [u32; 2] {
     out
 }
 
-/// Family-name level of token lists `a` and `b`, with the exactly agreeing tokens.
-fn family_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, [u32; 2]) {
+/// Family-name level of token lists `a` and `b` (joined: `aj`, `bj`), with the exactly
+/// agreeing tokens.
+fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32; 2]) {
     use TokenAgreement::{Close, Exact, Similar};
     if a.is_empty() || b.is_empty() {
         return (NULL, [NONE; 2]);
@@ -390,13 +602,30 @@ fn family_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, [u32; 2]) {
     if a.len() >= 2 && b.len() >= 2 {
         let f = v.agree(a[0], b[0]);
         let s = v.agree(a[1], b[1]);
-        if at_least(f, Close) && at_least(s, Close) {
+        // Both in place, one of them allowed two typing errors ("Nvaartro Castillo").
+        if (at_least(f, Close) && at_least(s, Similar))
+            || (at_least(f, Similar) && at_least(s, Close))
+        {
             return (1, tf_of(&[(a[0], b[0]), (a[1], b[1])]));
+        }
+        // Split or merged words: "RAMOSF LORES" is "Ramos Flores" with the space moved.
+        if join_close(v, aj, bj) {
+            return (1, [NONE; 2]);
         }
         let x1 = v.agree(a[0], b[1]);
         let x2 = v.agree(a[1], b[0]);
-        if at_least(x1, Close) && at_least(x2, Close) {
+        if (at_least(x1, Close) && at_least(x2, Similar))
+            || (at_least(x1, Similar) && at_least(x2, Close))
+        {
             return (2, tf_of(&[(a[0], b[1]), (a[1], b[0])]));
+        }
+        // Every name of the shorter side found in the longer, in any order (a third name
+        // dropped, a compound name written in part).
+        if a.len() != b.len() {
+            let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+            if contained(v, short, long) {
+                return (3, [NONE; 2]);
+            }
         }
         if at_least(f, Close) {
             return (4, tf_of(&[(a[0], b[0])]));
@@ -416,7 +645,11 @@ fn family_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, [u32; 2]) {
         }
         return (7, [NONE; 2]);
     }
-    // One side has a single family name: dropped second (or first) family name.
+    // One side has a single family name: dropped second (or first) family name, or both
+    // written as one word.
+    if join_close(v, aj, bj) {
+        return (1, [NONE; 2]);
+    }
     let (one, many) = if a.len() == 1 { (a[0], b) } else { (b[0], a) };
     let mut best = TokenAgreement::Different;
     let mut best_tok = one;
@@ -444,7 +677,7 @@ fn family_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, [u32; 2]) {
 }
 
 /// Given-name level of token lists `a` and `b`, with the exactly agreeing first name.
-fn given_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, Option<u32>) {
+fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option<u32>) {
     use TokenAgreement::{Close, Exact, Similar};
     if a.is_empty() || b.is_empty() {
         return (NULL, None);
@@ -456,16 +689,24 @@ fn given_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, Option<u32>) {
     if f == Exact {
         return (1, Some(a[0]));
     }
+    if (a.len() > 1 || b.len() > 1) && join_close(v, aj, bj) {
+        return (1, None);
+    }
     if f == Close {
         return (2, None);
     }
-    // A first name found among the other's other names (a clerk used the middle name).
-    let cross = a.iter().skip(1).any(|&t| at_least(v.agree(t, b[0]), Close))
-        || b.iter().skip(1).any(|&t| at_least(v.agree(a[0], t), Close));
+    // A given name shared in another position: a clerk used the middle name, or mistyped
+    // the first beyond recognition and kept the second.
+    let cross = a.iter().enumerate().take(4).any(|(x, &t)| {
+        b.iter()
+            .enumerate()
+            .take(4)
+            .any(|(y, &w)| (x, y) != (0, 0) && at_least(v.agree(t, w), Close))
+    });
     if cross {
         return (3, None);
     }
-    if f == Similar {
+    if f == Similar || v.within_two_edits(a[0], b[0]) {
         return (4, None);
     }
     (5, None)
@@ -473,13 +714,17 @@ fn given_level(v: &Vocab, a: &[u32], b: &[u32]) -> (u8, Option<u32>) {
 
 fn dob_level(a: &Prep, b: &Prep) -> u8 {
     let (Some(x), Some(y), Some(da), Some(db)) = (a.dob, b.dob, a.dob_digits, b.dob_digits) else {
-        return NULL;
+        return DOB_MISSING;
     };
     if x == y {
         return 0;
     }
     if x.0 == y.0 && x.1 == y.2 && x.2 == y.1 {
         return 1;
+    }
+    // A year off by one with the day and month right (1999 for 2000: a slip, not a digit).
+    if x.1 == y.1 && x.2 == y.2 && (x.0 - y.0).abs() == 1 {
+        return 2;
     }
     let mut diff = [0usize; 8];
     let mut n = 0;
@@ -508,7 +753,7 @@ fn doc_level(a: Option<&str>, b: Option<&str>) -> u8 {
     };
     if a == b {
         0
-    } else if strsim::damerau_levenshtein(a, b) <= 1 {
+    } else if within_edits(a, b, 1) {
         1
     } else {
         2
@@ -535,21 +780,40 @@ fn orientation_score(fam: u8, giv: u8) -> f64 {
 }
 
 fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
-    let (f1, t1) = family_level(v, &a.fam, &b.fam);
-    let (g1, tg1) = given_level(v, &a.giv, &b.giv);
-    // The swapped orientation cannot beat a normal one where both fields already agree.
-    let strong = f1 <= 2 && g1 <= 2;
-    let (fam, tf_fam, giv, tf_giv) = if strong {
-        (f1, t1, g1, tg1)
-    } else {
-        let (f2, t2) = family_level(v, &a.fam, &b.giv);
-        let (g2, tg2) = given_level(v, &a.giv, &b.fam);
-        if orientation_score(f2, g2) > orientation_score(f1, g1) + 1.0 {
-            (f2, t2, g2, tg2)
+    let (f1, t1) = family_level(v, &a.fam, a.fam_join, &b.fam, b.fam_join);
+    let (g1, tg1) = given_level(v, &a.giv, a.giv_join, &b.giv, b.giv_join);
+    // The swapped orientation cannot beat a normal one where both fields already agree, or
+    // where the first family names agree in place (the family fields hold family names).
+    let strong = (f1 <= 2 && g1 <= 2) || (f1 != NULL && f1 <= 4);
+    let (mut fam, mut tf_fam, mut giv, mut tf_giv) = (f1, t1, g1, tg1);
+    if !strong {
+        // Given and family names swapped on one side. Either side may be the swapped one,
+        // and the two readings differ in which comparator sees which pair of fields: the
+        // family comparator on this side's family field and the other's given field, or the
+        // reverse. Both are computed, and the weaker one is kept: it is the same pair
+        // whichever file is called the manifest (so the comparison is symmetric), and it
+        // does not let a family name that agrees only in part pass as a given name with a
+        // dropped middle name.
+        let read = |fa: &[u32], faj, fb: &[u32], fbj, ga: &[u32], gaj, gb: &[u32], gbj| {
+            let (f2, t2) = family_level(v, fa, faj, fb, fbj);
+            let (g2, tg2) = given_level(v, ga, gaj, gb, gbj);
+            (orientation_score(f2, g2), f2, t2, g2, tg2)
+        };
+        let x = read(
+            &a.fam, a.fam_join, &b.giv, b.giv_join, &a.giv, a.giv_join, &b.fam, b.fam_join,
+        );
+        let y = read(
+            &a.giv, a.giv_join, &b.fam, b.fam_join, &a.fam, a.fam_join, &b.giv, b.giv_join,
+        );
+        let weaker = if x.0 < y.0 || (x.0 == y.0 && (x.1, x.3) >= (y.1, y.3)) {
+            x
         } else {
-            (f1, t1, g1, tg1)
+            y
+        };
+        if weaker.0 > orientation_score(f1, g1) + 1.0 {
+            (_, fam, tf_fam, giv, tf_giv) = weaker;
         }
-    };
+    }
     let mut lv = [NULL; FIELDS];
     lv[FAM] = fam;
     lv[GIV] = giv;
@@ -558,6 +822,23 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     lv[SEX] = eq_level(a.sex, b.sex);
     lv[NAT] = eq_level(a.nat, b.nat);
     Cmp { lv, tf_fam, tf_giv }
+}
+
+/// The sibling guard: a pair that looks like two members of one family (or two cousins of
+/// one name) is never matched automatically, whatever the prior. Siblings and twins share
+/// family names and nationality; what tells them apart is the given name, and for
+/// siblings and cousins the date of birth. So: given names that do not agree at all; given
+/// names only loosely alike with dates of birth that differ beyond a typing error; or
+/// dates of birth wholly different with family names that agree only in part (one of two
+/// missing counts as in part). An exactly
+/// agreeing document overrides (the same document is the same person).
+fn guarded(c: &Cmp) -> bool {
+    if c.lv[DOC] == 0 {
+        return false;
+    }
+    let (fam, giv, dob) = (c.lv[FAM], c.lv[GIV], c.lv[DOB]);
+    let dob_differs = dob == 3 || dob == 4;
+    (giv == 5) || (giv == 4 && dob_differs) || (dob == 4 && fam != NULL && fam >= 3)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -614,10 +895,16 @@ fn round4(p: f64) -> f64 {
 }
 
 /// u from random pairs within each file: two rows of one file are two people.
+///
+/// Each file is sampled with its own generator seeded from `cfg.seed`, so the estimate does
+/// not depend on which file is called the manifest. The date-of-birth "missing" level is
+/// not sampled: within-file pairs would see each file's own missing rate twice, whereas a
+/// manifest × intake pair misses a date when either file does, so its `u` is
+/// `1 - (1 - p_manifest)(1 - p_intake)` and the other date levels share the rest.
 fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = LEVELS.iter().map(|&n| vec![0.0; n]).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     for side in [man, int] {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let n = side.len();
         if n < 2 {
             continue;
@@ -640,7 +927,7 @@ fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f6
             }
         }
     }
-    counts
+    let mut u: Vec<Vec<f64>> = counts
         .iter()
         .enumerate()
         .map(|(f, c)| {
@@ -650,12 +937,54 @@ fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f6
                 .map(|(l, &k)| (k + U_PRIOR_WEIGHT * U_PRIOR[f][l]) / (total + U_PRIOR_WEIGHT))
                 .collect()
         })
-        .collect()
+        .collect();
+    let missing = dob_missing_share(man, int);
+    let known: f64 = u[DOB]
+        .iter()
+        .enumerate()
+        .filter(|&(l, _)| l != usize::from(DOB_MISSING))
+        .map(|(_, x)| x)
+        .sum();
+    for (l, x) in u[DOB].iter_mut().enumerate() {
+        *x = if l == usize::from(DOB_MISSING) {
+            missing.max(1e-6)
+        } else {
+            (*x / known.max(1e-12) * (1.0 - missing)).max(1e-9)
+        };
+    }
+    u
+}
+
+/// Share of manifest × intake pairs with a date of birth missing on either side.
+fn dob_missing_share(man: &[Prep], int: &[Prep]) -> f64 {
+    let rate = |s: &[Prep]| {
+        if s.is_empty() {
+            0.0
+        } else {
+            s.iter().filter(|p| p.dob.is_none()).count() as f64 / s.len() as f64
+        }
+    };
+    (1.0 - (1.0 - rate(man)) * (1.0 - rate(int))).clamp(0.0, 0.999)
+}
+
+/// The prior m: [`M_PRIOR`], with the date-of-birth "missing" level set to its `u` (a
+/// missing date is no evidence either way until EM on the files says otherwise).
+fn m_prior(u: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut m: Vec<Vec<f64>> = M_PRIOR.iter().map(|p| p.to_vec()).collect();
+    let missing = u[DOB][usize::from(DOB_MISSING)];
+    for (l, x) in m[DOB].iter_mut().enumerate() {
+        *x = if l == usize::from(DOB_MISSING) {
+            missing
+        } else {
+            *x * (1.0 - missing)
+        };
+    }
+    m
 }
 
 fn add_counts(counts: &mut [Vec<f64>], c: &Cmp) {
     for f in 0..FIELDS {
-        if c.lv[f] != NULL {
+        if c.lv[f] != NULL && !(f == DOB && c.lv[f] == DOB_MISSING) {
             counts[f][c.lv[f] as usize] += 1.0;
         }
     }
@@ -670,7 +999,8 @@ fn add_counts(counts: &mut [Vec<f64>], c: &Cmp) {
 /// status) the levels of `f` among those pairs are an unbiased sample of its m, the same
 /// reason Splink trains each comparison in a session blocked on the others.
 fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config) -> Vec<Vec<f64>> {
-    let mut m: Vec<Vec<f64>> = M_PRIOR.iter().map(|p| p.to_vec()).collect();
+    let prior_m = m_prior(u);
+    let mut m = prior_m.clone();
     let n = cmps.len().max(1) as f64;
     let prior = {
         let lam = (expected_matches / n).clamp(1e-9, 0.5);
@@ -704,7 +1034,7 @@ fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config)
         for f in 0..FIELDS {
             let tot: f64 = acc[f].iter().sum();
             for l in 0..LEVELS[f] {
-                m[f][l] = ((acc[f][l] + M_PRIOR_WEIGHT * M_PRIOR[f][l]) / (tot + M_PRIOR_WEIGHT))
+                m[f][l] = ((acc[f][l] + M_PRIOR_WEIGHT * prior_m[f][l]) / (tot + M_PRIOR_WEIGHT))
                     .max(1e-6);
             }
         }
@@ -761,11 +1091,20 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
             Key::Wide,
         ));
     }
+    // The joined fields count as words too, so split and merged words ("RAMOSF LORES")
+    // still share a key with the record as first written.
+    let joins = [p.fam_join, p.giv_join];
+    let joined = joins
+        .iter()
+        .zip([p.fam.len(), p.giv.len()])
+        .filter_map(|(&j, n)| (n > 1).then_some(j));
     let mut ph: Vec<&str> = p
         .fam
         .iter()
         .chain(p.giv.iter())
-        .map(|&t| v.phon[t as usize].as_str())
+        .copied()
+        .chain(joined)
+        .map(|t| v.phon[t as usize].as_str())
         .filter(|s| !s.is_empty())
         .collect();
     ph.sort_unstable();
@@ -801,6 +1140,9 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
 }
 
 /// Candidate pairs `(manifest index, intake index)`, sorted, without duplicates.
+///
+/// A block is used when the geometric mean of its sizes in the two files is within the cap
+/// of its kind: symmetric, so swapping the files' roles gives the same pairs.
 fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(u32, u32)> {
     let mut index: FxMap<u64, Vec<u32>> = FxMap::default();
     for (j, p) in int.iter().enumerate() {
@@ -811,11 +1153,18 @@ fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(
                 .push(u32::try_from(j).unwrap_or(u32::MAX));
         }
     }
+    let man_keys: Vec<Vec<(u64, Key)>> = man.iter().map(|p| block_keys(v, p)).collect();
+    let mut man_count: FxMap<u64, u32> = FxMap::default();
+    for keys in &man_keys {
+        for (k, _) in keys {
+            *man_count.entry(*k).or_default() += 1;
+        }
+    }
     let mut pairs = Vec::new();
     let mut cand: Vec<u32> = Vec::new();
-    for (i, p) in man.iter().enumerate() {
+    for (i, keys) in man_keys.iter().enumerate() {
         cand.clear();
-        for (k, kind) in block_keys(v, p) {
+        for &(k, kind) in keys {
             if let Some(b) = index.get(&k) {
                 // Broad keys are fallbacks for heavy noise; when they are common (García
                 // José, García 1990) the refined keys already hold the true pair.
@@ -824,7 +1173,8 @@ fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(
                     Key::Pair => cfg.max_block / 8,
                     Key::Narrow => cfg.max_block / 16,
                 };
-                if b.len() <= cap {
+                let nm = man_count.get(&k).copied().unwrap_or(1) as usize;
+                if b.len().saturating_mul(nm) <= cap.saturating_mul(cap) {
                     cand.extend_from_slice(b);
                 }
             }
@@ -837,6 +1187,36 @@ fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(
     pairs
 }
 
+/// Looser keys for the residual pass, where both sides are small: any one name word (or
+/// joined field) by its phonetic key, the date of birth, the document.
+fn residual_keys(v: &Vocab, p: &Prep) -> Vec<u64> {
+    let mut keys: Vec<u64> = block_keys(v, p)
+        .into_iter()
+        .filter(|(_, k)| *k == Key::Wide)
+        .map(|(k, _)| k)
+        .collect();
+    for &t in p
+        .fam
+        .iter()
+        .chain(p.giv.iter())
+        .chain([p.fam_join, p.giv_join].iter())
+    {
+        if t != NONE && !v.phon[t as usize].is_empty() {
+            keys.push(hash_key(&[b"p1", v.phon[t as usize].as_bytes()]));
+        }
+        // The first three letters: survives typing errors that change the phonetic key.
+        if t != NONE {
+            let w = v.words[t as usize].as_bytes();
+            if w.len() >= 4 {
+                keys.push(hash_key(&[b"l3", &w[..3]]));
+            }
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 // ---------------------------------------------------------------------------------------
 // Entry points.
 
@@ -847,6 +1227,28 @@ pub struct Diagnostics {
     pub candidate_pairs: usize,
     /// The trained model.
     pub model: Model,
+    /// Manifest and intake records left over after the first assignment.
+    pub residual_records: (usize, usize),
+    /// Pairs of leftovers compared in the residual pass.
+    pub residual_pairs: usize,
+    /// The prior match probability of a pair of leftovers, estimated by EM on them.
+    pub residual_lambda: f64,
+    /// Every compared pair's score, when [`Config::keep_pair_scores`] is set (for
+    /// calibration plots): manifest index, intake index, score, from the residual pass.
+    pub pair_scores: Vec<PairScore>,
+}
+
+/// The score of one compared pair (see [`Diagnostics::pair_scores`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairScore {
+    /// Index into the manifest.
+    pub manifest: usize,
+    /// Index into the intake.
+    pub intake: usize,
+    /// Posterior match probability under the pass's prior.
+    pub score: f64,
+    /// Scored in the residual pass (leftovers against leftovers).
+    pub residual: bool,
 }
 
 /// Reconciles `manifest` against `intake` with the default [`Config`] (CONTRACT §2).
@@ -863,7 +1265,21 @@ pub fn reconcile(manifest: &[Record], intake: &[Record]) -> Reconciliation {
     reconcile_with(manifest, intake, &Config::default()).0
 }
 
+fn logit2(p: f64) -> f64 {
+    (p / (1.0 - p)).log2()
+}
+
 /// Reconciles with an explicit configuration, returning diagnostics too.
+///
+/// Two passes. The first links everyone, with the prior of a random manifest × intake
+/// pair. The second takes the leftovers (manifest records matched to nobody, intake
+/// records matched to nobody and not held for review) and links them again: among them the
+/// prior odds that a pair is one person are far higher (most people are already accounted
+/// for, so a leftover "Cruz, William" with no date of birth is likely the leftover "Cruz
+/// Vásquez, William"), and the model says so: the prior is re-estimated by EM over the
+/// leftover pairs, and the `u` of sex and nationality is recomputed within the leftovers.
+/// The sibling guard (`guarded`) holds in both passes, so a sibling who arrived in a
+/// missing person's place stays unexpected.
 pub fn reconcile_with(
     manifest: &[Record],
     intake: &[Record],
@@ -907,32 +1323,237 @@ pub fn reconcile_with(
         tf_base_fam: tf_base(true),
         tf_base_giv: tf_base(false),
     };
+    let cap = logit2(cfg.match_threshold) - 1.0;
+    let guard = |w: f64, c: &Cmp| if guarded(c) { w.min(cap) } else { w };
 
-    let weights: Vec<f64> = cmps.iter().map(|c| model.weight(&vocab, c)).collect();
-    let result = assign(manifest, intake, &pairs, &weights, cfg);
+    let weights: Vec<f64> = cmps
+        .iter()
+        .map(|c| guard(model.weight(&vocab, c), c))
+        .collect();
+    let mut first = assign(manifest, intake, &pairs, &weights, cfg);
+    let mut pair_scores: Vec<PairScore> = Vec::new();
+    if cfg.keep_pair_scores {
+        pair_scores.extend(pairs.iter().zip(&weights).map(|(&(i, j), &w)| PairScore {
+            manifest: i as usize,
+            intake: j as usize,
+            score: prob(w),
+            residual: false,
+        }));
+    }
+
+    // The residual pass.
+    let left_m: Vec<u32> = (0..man.len())
+        .filter(|&i| first.man_state[i] == State::Free)
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    let left_i: Vec<u32> = (0..int.len())
+        .filter(|&j| first.int_state[j] == State::Free && !first.int_held[j])
+        .filter_map(|j| u32::try_from(j).ok())
+        .collect();
+    let mut residual_lambda = 0.0;
+    let mut residual_pairs = 0;
+    if !left_m.is_empty() && !left_i.is_empty() {
+        let mut index: FxMap<u64, Vec<u32>> = FxMap::default();
+        for &j in &left_i {
+            for k in residual_keys(&vocab, &int[j as usize]) {
+                index.entry(k).or_default().push(j);
+            }
+        }
+        let man_keys: Vec<Vec<u64>> = left_m
+            .iter()
+            .map(|&i| residual_keys(&vocab, &man[i as usize]))
+            .collect();
+        let mut man_count: FxMap<u64, u32> = FxMap::default();
+        for keys in &man_keys {
+            for k in keys {
+                *man_count.entry(*k).or_default() += 1;
+            }
+        }
+        let mut rpairs: Vec<(u32, u32)> = Vec::new();
+        let mut cand: Vec<u32> = Vec::new();
+        let rcap = cfg.max_block / 4;
+        let mut blocks: Vec<&Vec<u32>> = Vec::new();
+        for (&i, keys) in left_m.iter().zip(&man_keys) {
+            cand.clear();
+            blocks.clear();
+            for k in keys {
+                if let Some(b) = index.get(k) {
+                    let nm = man_count.get(k).copied().unwrap_or(1) as usize;
+                    if b.len().saturating_mul(nm) <= rcap.saturating_mul(rcap) {
+                        blocks.push(b);
+                    }
+                }
+            }
+            // Smallest blocks first, and at most RESIDUAL_CANDIDATES per record, so that two
+            // files with nothing in common (everyone left over) stay linear.
+            blocks.sort_by_key(|b| b.len());
+            for b in &blocks {
+                if cand.len() >= RESIDUAL_CANDIDATES {
+                    break;
+                }
+                cand.extend_from_slice(b);
+            }
+            cand.sort_unstable();
+            cand.dedup();
+            rpairs.extend(cand.iter().map(|&j| (i, j)));
+        }
+        let rcmps: Vec<Cmp> = rpairs
+            .iter()
+            .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
+            .collect();
+        let mut rmodel = model.clone();
+        rmodel.lambda = 0.5;
+        for (f, get) in [
+            (SEX, (|p: &Prep| p.sex) as fn(&Prep) -> Option<u32>),
+            (NAT, |p: &Prep| p.nat),
+        ] {
+            let agree = agreement_share(
+                left_m.iter().filter_map(|&i| get(&man[i as usize])),
+                left_i.iter().filter_map(|&j| get(&int[j as usize])),
+            );
+            if let Some(a) = agree {
+                rmodel.u[f] = vec![a.clamp(0.01, 0.99), (1.0 - a).clamp(0.01, 0.99)];
+            }
+        }
+        // Bayes factors without the prior (`lambda` 0.5 adds nothing).
+        let bits: Vec<f64> = rcmps.iter().map(|c| rmodel.weight(&vocab, c)).collect();
+        let lam = residual_prior(&rpairs, &bits, left_m.len(), left_i.len());
+        let prior = logit2(lam);
+        let rweights: Vec<f64> = bits
+            .iter()
+            .zip(&rcmps)
+            .map(|(&b, c)| guard(prior + b, c))
+            .collect();
+        if cfg.keep_pair_scores {
+            pair_scores.extend(rpairs.iter().zip(&rweights).map(|(&(i, j), &w)| PairScore {
+                manifest: i as usize,
+                intake: j as usize,
+                score: prob(w),
+                residual: true,
+            }));
+        }
+        let second = assign(manifest, intake, &rpairs, &rweights, cfg);
+        for &i in &left_m {
+            let iu = i as usize;
+            match second.man_state[iu] {
+                State::Matched => {
+                    if let Some((j, w)) = second.matched[iu] {
+                        first.man_state[iu] = State::Matched;
+                        first.matched[iu] = Some((j, w));
+                        first.int_state[j as usize] = State::Matched;
+                    }
+                }
+                State::Review => {
+                    first.man_state[iu] = State::Review;
+                    first.by_man[iu] = second.by_man[iu].clone();
+                }
+                State::Free => {}
+            }
+        }
+        residual_lambda = lam;
+        residual_pairs = rpairs.len();
+    }
+    let result = output(manifest, intake, &first);
     (
         result,
         Diagnostics {
             candidate_pairs: pairs.len(),
             model,
+            residual_records: (left_m.len(), left_i.len()),
+            residual_pairs,
+            residual_lambda,
+            pair_scores,
         },
     )
+}
+
+/// P(two values agree) for a random pair, one value from each list (None if either is
+/// empty).
+fn agreement_share(a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) -> Option<f64> {
+    let mut ca: FxMap<u32, f64> = FxMap::default();
+    let mut cb: FxMap<u32, f64> = FxMap::default();
+    let (mut na, mut nb) = (0.0, 0.0);
+    for x in a {
+        *ca.entry(x).or_default() += 1.0;
+        na += 1.0;
+    }
+    for x in b {
+        *cb.entry(x).or_default() += 1.0;
+        nb += 1.0;
+    }
+    if na == 0.0 || nb == 0.0 {
+        return None;
+    }
+    Some(
+        ca.iter()
+            .map(|(k, &x)| x / na * cb.get(k).copied().unwrap_or(0.0) / nb)
+            .sum(),
+    )
+}
+
+/// The prior match probability among leftover pairs, by EM on that prior alone (Splink's
+/// `estimate_probability_two_random_records_match`, done by fixed point): the expected
+/// number of matches given the prior, divided by the number of pairs, until it settles.
+/// Each record counts for at most one match (the link is one-to-one), on either side.
+fn residual_prior(pairs: &[(u32, u32)], bits: &[f64], n_man: usize, n_int: usize) -> f64 {
+    let total = (n_man.max(1) as f64) * (n_int.max(1) as f64);
+    let mut lam = (0.5 * n_man.min(n_int) as f64 / total).clamp(1e-9, 0.5);
+    let mut per_m: FxMap<u32, f64> = FxMap::default();
+    let mut per_i: FxMap<u32, f64> = FxMap::default();
+    for _ in 0..30 {
+        per_m.clear();
+        per_i.clear();
+        let prior = logit2(lam);
+        for (&(i, j), &b) in pairs.iter().zip(bits) {
+            let p = prob(prior + b);
+            *per_m.entry(i).or_default() += p;
+            *per_i.entry(j).or_default() += p;
+        }
+        let sm: f64 = per_m.values().map(|x| x.min(1.0)).sum();
+        let si: f64 = per_i.values().map(|x| x.min(1.0)).sum();
+        let next = (sm.min(si) / total).clamp(1e-9, 0.5);
+        if (next - lam).abs() <= 1e-6 * lam {
+            lam = next;
+            break;
+        }
+        lam = next;
+    }
+    lam
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Free,
+    Matched,
+    Review,
+}
+
+/// The state of every record after one assignment.
+struct Assigned {
+    man_state: Vec<State>,
+    int_state: Vec<State>,
+    /// Intake records contested by a record sent to review: not free for later matches.
+    int_held: Vec<bool>,
+    matched: Vec<Option<(u32, f64)>>,
+    /// Candidates of each manifest record at or above the candidate threshold, best first.
+    by_man: Vec<Vec<(f64, u32)>>,
 }
 
 /// One-to-one assignment: edges in descending weight; an edge is taken unless exchanging it
 /// with a competitor's (the runner-up of either endpoint) costs less than the margin, in
 /// which case the manifest record goes to review and its contested intake records are held
-/// back from later matches.
+/// back from later matches. Equal weights are ordered by the pair's two record ids (the
+/// smaller first), whichever file they come from, so that swapping the files' roles
+/// gives the same order.
 fn assign(
     manifest: &[Record],
     intake: &[Record],
     pairs: &[(u32, u32)],
     weights: &[f64],
     cfg: &Config,
-) -> Reconciliation {
-    let logit = |p: f64| (p / (1.0 - p)).log2();
-    let w_match = logit(cfg.match_threshold);
-    let w_cand = logit(cfg.candidate_threshold);
+) -> Assigned {
+    let w_match = logit2(cfg.match_threshold);
+    let w_cand = logit2(cfg.candidate_threshold);
     let mut by_man: Vec<Vec<(f64, u32)>> = vec![Vec::new(); manifest.len()];
     let mut by_int: Vec<Vec<(f64, u32)>> = vec![Vec::new(); intake.len()];
     let mut edges: Vec<(f64, u32, u32)> = Vec::new();
@@ -947,14 +1568,20 @@ fn assign(
     for l in by_man.iter_mut().chain(by_int.iter_mut()) {
         l.sort_by(desc);
     }
-    edges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let ids = |i: u32, j: u32| {
+        let (a, b) = (
+            manifest[i as usize].record_id.as_str(),
+            intake[j as usize].record_id.as_str(),
+        );
+        if a <= b { (a, b) } else { (b, a) }
+    };
+    edges.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| ids(a.1, a.2).cmp(&ids(b.1, b.2)))
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+    });
 
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        Free,
-        Matched,
-        Review,
-    }
     let mut man_state = vec![State::Free; manifest.len()];
     let mut int_state = vec![State::Free; intake.len()];
     let mut int_held = vec![false; intake.len()];
@@ -1023,7 +1650,17 @@ fn assign(
             }
         }
     }
+    Assigned {
+        man_state,
+        int_state,
+        int_held,
+        matched,
+        by_man,
+    }
+}
 
+/// The CONTRACT §2 output of an assignment.
+fn output(manifest: &[Record], intake: &[Record], a: &Assigned) -> Reconciliation {
     let mut out = Reconciliation {
         matches: Vec::new(),
         missing_from_intake: Vec::new(),
@@ -1031,18 +1668,20 @@ fn assign(
         needs_review: Vec::new(),
     };
     for (iu, r) in manifest.iter().enumerate() {
-        match man_state[iu] {
+        match a.man_state[iu] {
             State::Matched => {
-                if let Some((j, w)) = matched[iu] {
+                if let Some((j, w)) = a.matched[iu] {
                     out.matches.push(Match {
                         manifest_id: r.record_id.clone(),
                         intake_id: intake[j as usize].record_id.clone(),
                         score: round4(prob(w)),
                     });
+                } else {
+                    out.missing_from_intake.push(r.record_id.clone());
                 }
             }
             State::Review => {
-                let candidates = by_man[iu]
+                let candidates: Vec<Candidate> = a.by_man[iu]
                     .iter()
                     .take(5)
                     .map(|&(w, j)| Candidate {
@@ -1050,16 +1689,22 @@ fn assign(
                         score: round4(prob(w)),
                     })
                     .collect();
-                out.needs_review.push(Review {
-                    manifest_id: r.record_id.clone(),
-                    candidates,
-                });
+                // INVARIANT: a review lists at least one candidate; one without any (it
+                // cannot happen: review needs a contested edge) would be a missing person.
+                if candidates.is_empty() {
+                    out.missing_from_intake.push(r.record_id.clone());
+                } else {
+                    out.needs_review.push(Review {
+                        manifest_id: r.record_id.clone(),
+                        candidates,
+                    });
+                }
             }
             State::Free => out.missing_from_intake.push(r.record_id.clone()),
         }
     }
     for (ju, r) in intake.iter().enumerate() {
-        if int_state[ju] != State::Matched {
+        if a.int_state[ju] != State::Matched {
             out.unexpected_in_intake.push(r.record_id.clone());
         }
     }
@@ -1079,6 +1724,36 @@ mod tests {
             Some(dob.parse().unwrap())
         };
         r
+    }
+
+    #[test]
+    fn edit_distance_bound_agrees_with_strsim() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "ana",
+            "ans",
+            "nelson",
+            "nekosn",
+            "menjivar",
+            "mejnivar",
+            "hernandez",
+            "hrnanedz",
+            "123456789",
+            "123456798",
+            "ramosflores",
+            "ramosflroes",
+        ];
+        for a in words {
+            for b in words {
+                let d = strsim::osa_distance(a, b);
+                for k in 0..4 {
+                    assert_eq!(within_edits(a, b, k), d <= k, "{a} {b} {k}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1106,7 +1781,58 @@ mod tests {
         );
         assert_eq!(dob_level(&d("1990-03-04"), &d("1990-07-24")), 3);
         assert_eq!(dob_level(&d("1990-03-04"), &d("1975-07-24")), 4);
-        assert_eq!(dob_level(&d(""), &d("1975-07-24")), NULL);
+        assert_eq!(dob_level(&d(""), &d("1975-07-24")), DOB_MISSING);
+    }
+
+    fn levels(a: &Record, b: &Record) -> [u8; FIELDS] {
+        let mut v = Vocab::default();
+        let mut small = HashMap::new();
+        let p = prepare(&[a.clone(), b.clone()], &mut v, &mut small);
+        compare(&v, &p[0], &p[1]).lv
+    }
+
+    #[test]
+    fn split_and_merged_words_agree_as_family_names() {
+        for (x, y) in [
+            ("Ramos Flores", "RAMOSF LORES"),
+            ("Cruz Vásquez", "CRUZVASQUEZ"),
+            ("Cruz Vásquez", "CRUZVASQUES"),
+            ("del Cid", "DELCID"),
+            ("Menjívar Ruiz", "MEN JIVAR RUIZ"),
+        ] {
+            let l = levels(&rec("A", x, "Ana", ""), &rec("B", y, "Ana", ""));
+            assert!(l[FAM] <= 3, "{x} vs {y}: {l:?}");
+        }
+        let l = levels(
+            &rec("A", "González Aguilar", "Carlos", "1983-11-02"),
+            &rec("B", "Aguilar Gonzalez", "Carlos", ""),
+        );
+        assert_eq!((l[FAM], l[DOB]), (2, DOB_MISSING));
+        let l = levels(
+            &rec("A", "García de León Pérez", "Ana", ""),
+            &rec("B", "Pérez García", "Ana", ""),
+        );
+        assert_eq!(l[FAM], 3);
+    }
+
+    #[test]
+    fn comparison_is_symmetric() {
+        let rows = [
+            rec("A", "Alfaro Zelaya", "Jefferson", "1981-12-27"),
+            rec("B", "Jefferson", "Alfaro", "1981-12-27"),
+            rec("C", "Zelaya", "Jefferson Alexis", ""),
+            rec(
+                "D",
+                "ALFARO",
+                "JEFERSON",
+                "1981-12-72".replace("72", "27").as_str(),
+            ),
+        ];
+        for a in &rows {
+            for b in &rows {
+                assert_eq!(levels(a, b), levels(b, a), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -49,11 +49,17 @@ pub enum Noise {
     DocumentMissing,
     /// A middle given name dropped.
     MiddleNameDropped,
+    /// A space moved, dropped or added inside a name ("RAMOSF LORES", "CRUZVASQUEZ").
+    TokensSplitMerged,
+    /// The first family name is missing (only the second written).
+    FirstFamilyMissing,
+    /// Everything in upper case.
+    UpperCase,
 }
 
 impl Noise {
     /// Every kind, in table order.
-    pub const ALL: [Noise; 11] = [
+    pub const ALL: [Noise; 14] = [
         Noise::AccentsDropped,
         Noise::OneTypo,
         Noise::TwoTypos,
@@ -65,6 +71,9 @@ impl Noise {
         Noise::DobMissing,
         Noise::DocumentMissing,
         Noise::MiddleNameDropped,
+        Noise::TokensSplitMerged,
+        Noise::FirstFamilyMissing,
+        Noise::UpperCase,
     ];
 
     /// A short label for tables.
@@ -81,6 +90,9 @@ impl Noise {
             Noise::DobMissing => "dob missing",
             Noise::DocumentMissing => "document missing",
             Noise::MiddleNameDropped => "middle name dropped",
+            Noise::TokensSplitMerged => "words split or merged",
+            Noise::FirstFamilyMissing => "first family name missing",
+            Noise::UpperCase => "upper case",
         }
     }
 }
@@ -106,6 +118,14 @@ pub struct SynthConfig {
     pub clean_rate: f64,
     /// Share of noisy copies with two kinds of noise (the others have one).
     pub double_noise_rate: f64,
+    /// Share of noisy copies with three kinds of noise (taken before `double_noise_rate`).
+    pub triple_noise_rate: f64,
+    /// Share of persons generated as a cousin of an earlier person: the same first family
+    /// name and given names, another second family name, another date of birth.
+    pub cousin_rate: f64,
+    /// Share of arrivals entered twice in the intake, the second time with another
+    /// document number and its own noise.
+    pub duplicate_rate: f64,
 }
 
 impl SynthConfig {
@@ -120,6 +140,28 @@ impl SynthConfig {
             twin_rate: 0.02,
             clean_rate: 0.3,
             double_noise_rate: 0.25,
+            triple_noise_rate: 0.0,
+            cousin_rate: 0.0,
+            duplicate_rate: 0.0,
+        }
+    }
+
+    /// Combined noise and the adversarial set: fewer clean copies, most noisy copies with
+    /// two or three kinds of noise at once, more twins and siblings, cousins of one name,
+    /// and people entered twice in the intake.
+    pub fn combined(persons: usize) -> Self {
+        Self {
+            persons,
+            missing_rate: 0.03,
+            unexpected_rate: 0.02,
+            wrong_sibling_rate: 0.3,
+            sibling_rate: 0.06,
+            twin_rate: 0.02,
+            clean_rate: 0.2,
+            double_noise_rate: 0.45,
+            triple_noise_rate: 0.15,
+            cousin_rate: 0.02,
+            duplicate_rate: 0.005,
         }
     }
 }
@@ -135,6 +177,11 @@ pub struct Truth {
     pub noise: Vec<Noise>,
     /// True when a sibling or twin of this person is also in the data.
     pub has_sibling: bool,
+    /// True when a cousin of the same names is also in the data.
+    pub has_cousin: bool,
+    /// Other intake records of the same person (entered twice); matching one of them is
+    /// as right as matching `intake_id`.
+    pub duplicate_intake_ids: Vec<String>,
 }
 
 /// A generated manifest, intake and truth.
@@ -543,6 +590,54 @@ fn sibling_of<R: Rng>(rng: &mut R, p: &Person, twin: bool) -> Person {
     }
 }
 
+fn cousin_of<R: Rng>(rng: &mut R, p: &Person) -> Person {
+    let mut fam2 = zipf_pick(rng, SURNAMES, 0.9).to_string();
+    while fam2 == p.fam2 {
+        fam2 = zipf_pick(rng, SURNAMES, 0.5).to_string();
+    }
+    let days = rng.gen_range(200..3000) * if rng.gen_bool(0.5) { 1 } else { -1 };
+    Person {
+        fam1: p.fam1.clone(),
+        fam2,
+        given: p.given.clone(),
+        dob: p
+            .dob
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(p.dob),
+        sex: p.sex,
+        nat: p.nat,
+        doc: format!("{:09}", rng.gen_range(0..1_000_000_000u64)),
+    }
+}
+
+/// Moves, drops or adds one space in `s` ("RAMOS FLORES" -> "RAMOSF LORES",
+/// "CRUZVASQUEZ", "MEN JIVAR").
+pub(crate) fn split_merge<R: Rng>(rng: &mut R, s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let spaces: Vec<usize> = (0..c.len()).filter(|&i| c[i] == ' ').collect();
+    if let Some(&i) = spaces.get(rng.gen_range(0..spaces.len().max(1))) {
+        let mut c = c;
+        match rng.gen_range(0..3) {
+            0 => {
+                c.remove(i);
+            }
+            1 if i + 2 < c.len() => c.swap(i, i + 1),
+            _ if i >= 2 => c.swap(i - 1, i),
+            _ => {
+                c.remove(i);
+            }
+        }
+        return c.into_iter().collect();
+    }
+    if c.len() >= 6 {
+        let at = rng.gen_range(2..c.len() - 2);
+        let mut c = c;
+        c.insert(at, ' ');
+        return c.into_iter().collect();
+    }
+    s.to_string()
+}
+
 fn strip_accents(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfkd()
@@ -616,6 +711,7 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
         None
     };
     let mut swapped = false;
+    let mut split = false;
     let mut upper = rng.gen_bool(0.3);
     for n in noise {
         match n {
@@ -674,10 +770,24 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
             Noise::DobMissing => dob = None,
             Noise::DocumentMissing => doc = None,
             Noise::MiddleNameDropped => given.truncate(1),
+            Noise::TokensSplitMerged => split = true,
+            Noise::FirstFamilyMissing => {
+                if fam.len() >= 2 {
+                    fam.remove(0);
+                }
+            }
+            Noise::UpperCase => upper = true,
         }
     }
     let mut family_names = fam.join(" ");
     let mut given_names = given.join(" ");
+    if split {
+        if family_names.contains(' ') || !given_names.contains(' ') {
+            family_names = split_merge(rng, &family_names);
+        } else {
+            given_names = split_merge(rng, &given_names);
+        }
+    }
     if upper {
         family_names = family_names.to_uppercase();
         given_names = given_names.to_uppercase();
@@ -705,14 +815,53 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
     }
 }
 
+/// No noise, or one, two or three distinct kinds, sorted.
+fn noise_set<R: Rng>(rng: &mut R, p: &Person, cfg: &SynthConfig) -> Vec<Noise> {
+    if rng.gen_bool(cfg.clean_rate.clamp(0.0, 1.0)) {
+        return Vec::new();
+    }
+    let x: f64 = rng.gen_range(0.0..1.0);
+    let k = if x < cfg.triple_noise_rate {
+        3
+    } else if x < cfg.triple_noise_rate + cfg.double_noise_rate {
+        2
+    } else {
+        1
+    };
+    let mut v: Vec<Noise> = Vec::with_capacity(k);
+    for _ in 0..4 * k {
+        if v.len() == k {
+            break;
+        }
+        let n = pick_noise(rng, p);
+        if !v.contains(&n) {
+            v.push(n);
+        }
+    }
+    v.sort();
+    v
+}
+
 /// Generates a manifest, its intake and the truth, from `seed` alone.
 pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut persons: Vec<Person> = Vec::with_capacity(cfg.persons);
     let mut family_of: Vec<Option<usize>> = Vec::with_capacity(cfg.persons);
+    let mut cousin_of_k: Vec<usize> = Vec::new();
     while persons.len() < cfg.persons {
         let x: f64 = rng.gen_range(0.0..1.0);
-        if !persons.is_empty() && x < cfg.sibling_rate + cfg.twin_rate {
+        if !persons.is_empty()
+            && cfg.cousin_rate > 0.0
+            && x >= cfg.sibling_rate + cfg.twin_rate
+            && x < cfg.sibling_rate + cfg.twin_rate + cfg.cousin_rate
+        {
+            let k = rng.gen_range(0..persons.len());
+            let p = cousin_of(&mut rng, &persons[k]);
+            cousin_of_k.push(k);
+            cousin_of_k.push(persons.len());
+            persons.push(p);
+            family_of.push(None);
+        } else if !persons.is_empty() && x < cfg.sibling_rate + cfg.twin_rate {
             let k = rng.gen_range(0..persons.len());
             let twin = x < cfg.twin_rate;
             let p = sibling_of(&mut rng, &persons[k], twin);
@@ -740,20 +889,15 @@ pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
             missing.push(i);
             continue;
         }
-        let noise = if rng.gen_bool(cfg.clean_rate.clamp(0.0, 1.0)) {
-            Vec::new()
-        } else {
-            let mut v = vec![pick_noise(&mut rng, p)];
-            if rng.gen_bool(cfg.double_noise_rate.clamp(0.0, 1.0)) {
-                let second = pick_noise(&mut rng, p);
-                if !v.contains(&second) {
-                    v.push(second);
-                }
-            }
-            v.sort();
-            v
-        };
+        let noise = noise_set(&mut rng, p, cfg);
         arrivals.push((Some(i), p.clone(), noise));
+        if cfg.duplicate_rate > 0.0 && rng.gen_bool(cfg.duplicate_rate.clamp(0.0, 1.0)) {
+            // Entered twice, the second time under another document.
+            let mut again = p.clone();
+            again.doc = format!("{:09}", rng.gen_range(0..1_000_000_000u64));
+            let noise = noise_set(&mut rng, p, cfg);
+            arrivals.push((Some(i), again, noise));
+        }
     }
     let unexpected = (cfg.persons as f64 * cfg.unexpected_rate).round() as usize;
     let mut wrong_sibling_of: Vec<usize> = Vec::new();
@@ -782,14 +926,20 @@ pub fn generate(seed: u64, cfg: &SynthConfig) -> Synth {
             intake_id: None,
             noise: Vec::new(),
             has_sibling: family_of[i].is_some() || wrong_sibling_of.contains(&i),
+            has_cousin: cousin_of_k.contains(&i),
+            duplicate_intake_ids: Vec::new(),
         })
         .collect();
     for (j, (who, p, noise)) in arrivals.iter().enumerate() {
         let id = format!("I-{j:06}");
         intake.push(noisy_copy(&mut rng, id.clone(), p, noise));
         if let Some(i) = who {
-            truth[*i].intake_id = Some(id);
-            truth[*i].noise = noise.clone();
+            if truth[*i].intake_id.is_some() {
+                truth[*i].duplicate_intake_ids.push(id);
+            } else {
+                truth[*i].intake_id = Some(id);
+                truth[*i].noise = noise.clone();
+            }
         }
     }
     Synth {
@@ -845,6 +995,9 @@ pub struct Evaluation {
     pub overall: Prf,
     /// Slices by row label (noise kind, `clean`, `sibling or twin in data`).
     pub by_kind: BTreeMap<String, Prf>,
+    /// Slices by the whole combination of noise kinds of a pair ("dob missing + one typing
+    /// error"), `clean` for none.
+    pub by_combination: BTreeMap<String, Prf>,
     /// Manifest persons absent from the intake.
     pub missing_total: usize,
     /// Of those, how many are in `missing_from_intake`.
@@ -865,6 +1018,46 @@ impl Evaluation {
         } else {
             self.needs_review as f64 / self.manifest as f64
         }
+    }
+
+    /// A Markdown table: one row per combination of noise kinds with at least `min_truth`
+    /// true pairs, the smaller ones pooled by how many kinds they combine.
+    pub fn combination_table(&self, min_truth: usize) -> String {
+        let mut s = String::from(
+            "| noise combination | true pairs | predicted | correct | precision | recall | F1 |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        let mut pooled: BTreeMap<usize, Prf> = BTreeMap::new();
+        let row = |s: &mut String, name: &str, p: &Prf| {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {:.4} | {:.4} | {:.4} |",
+                p.truth,
+                p.predicted,
+                p.correct,
+                p.precision(),
+                p.recall(),
+                p.f1()
+            );
+        };
+        for (k, p) in &self.by_combination {
+            if p.truth >= min_truth {
+                row(&mut s, k, p);
+            } else {
+                let kinds = if k == "clean" {
+                    0
+                } else {
+                    k.matches(" + ").count() + 1
+                };
+                let e = pooled.entry(kinds).or_default();
+                e.truth += p.truth;
+                e.predicted += p.predicted;
+                e.correct += p.correct;
+            }
+        }
+        for (kinds, p) in &pooled {
+            row(&mut s, &format!("(other combinations of {kinds} kinds)"), p);
+        }
+        s
     }
 
     /// A Markdown table: one row per slice.
@@ -937,7 +1130,24 @@ pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
         if t.has_sibling {
             v.push("sibling or twin in data".to_string());
         }
+        if t.has_cousin {
+            v.push("cousin of the same names in data".to_string());
+        }
+        if !t.duplicate_intake_ids.is_empty() {
+            v.push("entered twice in intake".to_string());
+        }
         v
+    };
+    let combination = |t: &Truth| -> String {
+        if t.noise.is_empty() {
+            "clean".to_string()
+        } else {
+            t.noise
+                .iter()
+                .map(|n| n.label())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        }
     };
     for t in &synth.truth {
         let got = predicted.get(t.manifest_id.as_str()).copied();
@@ -947,6 +1157,7 @@ pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
             for l in &truth_labels {
                 ev.by_kind.entry(l.clone()).or_default().truth += 1;
             }
+            ev.by_combination.entry(combination(t)).or_default().truth += 1;
         } else {
             ev.missing_total += 1;
             if flagged.contains(t.manifest_id.as_str()) {
@@ -958,16 +1169,21 @@ pub fn evaluate(synth: &Synth, out: &Reconciliation) -> Evaluation {
         }
         if let Some(g) = got {
             ev.overall.predicted += 1;
-            let correct = t.intake_id.as_deref() == Some(g);
+            let correct =
+                t.intake_id.as_deref() == Some(g) || t.duplicate_intake_ids.iter().any(|d| d == g);
             if correct {
                 ev.overall.correct += 1;
             }
             // A prediction is sliced by the noise of the intake record it chose (or by the
             // manifest person's labels when it chose an unexpected arrival).
-            let mut pl = intake_noise
-                .get(g)
-                .map(|ti| labels(ti))
-                .unwrap_or_else(|| truth_labels.clone());
+            let chosen = intake_noise.get(g).copied();
+            let combo = chosen.map_or_else(|| combination(t), combination);
+            let e = ev.by_combination.entry(combo).or_default();
+            e.predicted += 1;
+            if correct {
+                e.correct += 1;
+            }
+            let mut pl = chosen.map(labels).unwrap_or_else(|| truth_labels.clone());
             if t.has_sibling && !pl.iter().any(|l| l.starts_with("sibling")) {
                 pl.push("sibling or twin in data".to_string());
             }

@@ -79,11 +79,7 @@ fn recall_per_noise_type_beats_exact_matching() {
             all[i] += r[i];
         }
         // Without a date of birth, same-named persons are truly ambiguous.
-        let floor = if *noise == QueryNoise::DobMissing {
-            0.75
-        } else {
-            0.92
-        };
+        let floor = if noise.without_dob() { 0.75 } else { 0.92 };
         assert!(
             f(r[2]) >= floor,
             "{}: recall@5 {:.3}",

@@ -53,11 +53,17 @@ pub enum QueryNoise {
     DobMissing,
     /// The common real case: first family name only, accents dropped, one typing error.
     FirstFamilyTypoNoAccents,
+    /// A space moved, dropped or added inside the family names ("RAMOSF LORES").
+    SplitMerged,
+    /// No date of birth and one typing error.
+    DobMissingTypo,
+    /// No date of birth, family names in the other order, accents dropped, upper case.
+    MovedNoAccentsNoDob,
 }
 
 impl QueryNoise {
     /// Every kind, in table order.
-    pub const ALL: [QueryNoise; 14] = [
+    pub const ALL: [QueryNoise; 17] = [
         QueryNoise::Clean,
         QueryNoise::AccentsDropped,
         QueryNoise::OneTypo,
@@ -72,7 +78,18 @@ impl QueryNoise {
         QueryNoise::DobOnePartWrong,
         QueryNoise::DobMissing,
         QueryNoise::FirstFamilyTypoNoAccents,
+        QueryNoise::SplitMerged,
+        QueryNoise::DobMissingTypo,
+        QueryNoise::MovedNoAccentsNoDob,
     ];
+
+    /// Whether queries of this kind carry no date of birth.
+    pub fn without_dob(self) -> bool {
+        matches!(
+            self,
+            QueryNoise::DobMissing | QueryNoise::DobMissingTypo | QueryNoise::MovedNoAccentsNoDob
+        )
+    }
 
     /// A short label for tables.
     pub fn label(self) -> &'static str {
@@ -91,6 +108,9 @@ impl QueryNoise {
             QueryNoise::DobOnePartWrong => "dob one part wrong",
             QueryNoise::DobMissing => "dob missing",
             QueryNoise::FirstFamilyTypoNoAccents => "first family only + typo + no accents",
+            QueryNoise::SplitMerged => "words split or merged",
+            QueryNoise::DobMissingTypo => "dob missing + typo",
+            QueryNoise::MovedNoAccentsNoDob => "dob missing + family moved + no accents",
         }
     }
 }
@@ -123,6 +143,9 @@ pub fn population(seed: u64, n: usize, today: Date) -> Vec<LocatorEntry> {
         twin_rate: 0.02,
         clean_rate: 1.0,
         double_noise_rate: 0.0,
+        triple_noise_rate: 0.0,
+        cousin_rate: 0.0,
+        duplicate_rate: 0.0,
     };
     let s = generate(seed, &cfg);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x010c_a7e5);
@@ -385,6 +408,32 @@ pub fn noisy_query<R: Rng>(
                 .map(|g| strip_accents(g).to_lowercase())
                 .collect();
             typo_somewhere(rng, &mut fam, &mut given);
+        }
+        QueryNoise::SplitMerged => {
+            let joined = fam.join(" ");
+            if !joined.contains(' ') {
+                return None;
+            }
+            fam = vec![crate::synth::split_merge(rng, &joined)];
+        }
+        QueryNoise::DobMissingTypo => {
+            dob = None;
+            typo_somewhere(rng, &mut fam, &mut given);
+        }
+        QueryNoise::MovedNoAccentsNoDob => {
+            if fam.len() < 2 {
+                return None;
+            }
+            fam.reverse();
+            fam = fam
+                .iter()
+                .map(|f| strip_accents(f).to_uppercase())
+                .collect();
+            given = given
+                .iter()
+                .map(|g| strip_accents(g).to_uppercase())
+                .collect();
+            dob = None;
         }
     }
     let (mut family, mut given) = (fam.join(" "), given.join(" "));

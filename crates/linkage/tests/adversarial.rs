@@ -1,0 +1,201 @@
+//! Combined noise, the adversarial set (twins, siblings in a missing person's place,
+//! cousins of one name, people entered twice) and the symmetry of the linkage.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use custodia_linkage::reconcile::reconcile;
+use custodia_linkage::synth::{SynthConfig, evaluate, generate};
+use custodia_linkage::{Reconciliation, Record};
+use proptest::prelude::*;
+
+fn rec(id: &str, fam: &str, giv: &str, dob: &str, sex: &str, nat: &str, doc: &str) -> Record {
+    let mut r = Record::new(id, fam, giv);
+    r.date_of_birth = (!dob.is_empty()).then(|| dob.parse().unwrap());
+    r.sex = (!sex.is_empty()).then(|| sex.to_string());
+    r.nationality = (!nat.is_empty()).then(|| nat.to_string());
+    r.document_number = (!doc.is_empty()).then(|| doc.to_string());
+    r
+}
+
+fn pairs(out: &Reconciliation) -> BTreeSet<(String, String)> {
+    out.matches
+        .iter()
+        .map(|m| (m.manifest_id.clone(), m.intake_id.clone()))
+        .collect()
+}
+
+/// A background flight with the hard records of the issue added to it.
+fn with_background(extra_m: Vec<Record>, extra_i: Vec<Record>) -> Reconciliation {
+    let s = generate(17, &SynthConfig::flight(400));
+    let mut m = s.manifest.clone();
+    let mut i = s.intake.clone();
+    m.extend(extra_m);
+    i.extend(extra_i);
+    reconcile(&m, &i)
+}
+
+#[test]
+fn issue_17_double_noise_with_no_date_of_birth_still_matches() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Cruz Vásquez",
+                "William",
+                "1970-05-07",
+                "M",
+                "SV",
+                "551234987",
+            ),
+            rec(
+                "X-M2",
+                "González Aguilar",
+                "Carlos",
+                "1983-11-02",
+                "M",
+                "HN",
+                "778812345",
+            ),
+            rec(
+                "X-M3",
+                "Ramos Flores",
+                "Edgardo",
+                "1991-02-17",
+                "M",
+                "SV",
+                "120945876",
+            ),
+        ],
+        vec![
+            rec("X-I1", "Cruz", "William", "", "M", "SV", ""),
+            rec("X-I2", "Aguilar Gonzalez", "Carlos", "", "M", "HN", ""),
+            rec(
+                "X-I3",
+                "RAMOSF LORES",
+                "EDGARDO",
+                "1991-02-17",
+                "M",
+                "SV",
+                "",
+            ),
+        ],
+    );
+    let got = pairs(&out);
+    for (m, i) in [("X-M1", "X-I1"), ("X-M2", "X-I2"), ("X-M3", "X-I3")] {
+        assert!(
+            got.contains(&(m.to_string(), i.to_string())),
+            "{m} -> {i} not matched: missing {:?}",
+            out.missing_from_intake
+        );
+    }
+}
+
+#[test]
+fn a_sibling_who_arrived_in_a_missing_persons_place_is_not_matched() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Chicas Batres",
+                "Fabián",
+                "1990-03-12",
+                "M",
+                "SV",
+                "551234987",
+            ),
+            rec(
+                "X-M2",
+                "Lemus Coto",
+                "Josué Daniel",
+                "1985-07-21",
+                "M",
+                "GT",
+                "661234987",
+            ),
+        ],
+        vec![
+            // A brother: same family names and nationality, another given name and date.
+            rec(
+                "X-I1",
+                "CHICAS BATRES",
+                "WALTER",
+                "1993-08-02",
+                "M",
+                "SV",
+                "",
+            ),
+            // A twin, no date of birth on the intake.
+            rec("X-I2", "Lemus Coto", "Elmer", "", "M", "GT", ""),
+        ],
+    );
+    let got = pairs(&out);
+    assert!(!got.iter().any(|(m, _)| m.starts_with("X-")), "{got:?}");
+    assert!(out.missing_from_intake.contains(&"X-M1".to_string()));
+    assert!(out.missing_from_intake.contains(&"X-M2".to_string()));
+}
+
+#[test]
+fn a_cousin_of_the_same_names_is_not_matched() {
+    let out = with_background(
+        vec![rec(
+            "X-M1",
+            "Menjívar Ruiz",
+            "José Luis",
+            "1979-01-30",
+            "M",
+            "SV",
+            "5551",
+        )],
+        vec![rec(
+            "X-I1",
+            "Menjívar Portillo",
+            "José Luis",
+            "1984-06-11",
+            "M",
+            "SV",
+            "",
+        )],
+    );
+    assert!(!pairs(&out).iter().any(|(m, _)| m.starts_with("X-")));
+}
+
+fn swapped(out: &Reconciliation) -> BTreeSet<(String, String)> {
+    out.matches
+        .iter()
+        .map(|m| (m.intake_id.clone(), m.manifest_id.clone()))
+        .collect()
+}
+
+#[test]
+fn combined_noise_quality_on_a_facility_of_3000() {
+    let s = generate(2026, &SynthConfig::combined(3000));
+    let out = reconcile(&s.manifest, &s.intake);
+    let ev = evaluate(&s, &out);
+    println!("{}", ev.table());
+    assert!(ev.overall.f1() >= 0.985, "F1 {}", ev.overall.f1());
+    assert!(
+        ev.overall.precision() >= 0.995,
+        "P {}",
+        ev.overall.precision()
+    );
+    assert!(ev.review_share() <= 0.015, "review {}", ev.review_share());
+    assert!(
+        ev.missing_flagged as f64 >= 0.97 * ev.missing_total as f64,
+        "{} of {}",
+        ev.missing_flagged,
+        ev.missing_total
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    /// Swapping the two files' roles gives the same pairs.
+    #[test]
+    fn swapping_the_files_roles_gives_the_same_pairs(seed in 0u64..1_000, n in 20usize..200) {
+        let s = generate(seed, &SynthConfig::combined(n));
+        let a = reconcile(&s.manifest, &s.intake);
+        let b = reconcile(&s.intake, &s.manifest);
+        prop_assert_eq!(pairs(&a), swapped(&b));
+    }
+}
