@@ -632,7 +632,16 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 &[person_id.as_str().into(), class_id.as_str().into()],
             )?;
             person_event(c, person_id, seq)?;
-            reopen_for(c, person_id, seq, &format!("class_tag:{class_id}"))?;
+            // Tagged into a class that already has orders: those orders now apply to them.
+            let has_orders = !c
+                .query(
+                    "SELECT seq FROM class_orders WHERE class_id = ?",
+                    &[class_id.as_str().into()],
+                )?
+                .is_empty();
+            if has_orders {
+                reopen_for(c, person_id, seq, &format!("class_tag:{class_id}"))?;
+            }
         }
         EventData::PersonRead { person_id } => {
             c.execute(
