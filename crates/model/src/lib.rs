@@ -21,5 +21,6 @@
 //! ```
 
 pub mod clock;
+pub mod country;
 pub mod events;
 pub mod legal;

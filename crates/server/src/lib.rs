@@ -48,6 +48,15 @@ pub use error::ApiError;
 pub struct Config {
     /// Anonymous locator queries allowed per client address per minute.
     pub locate_anon_per_minute: u32,
+    /// Locator queries allowed per token per minute (every role but the auditor).
+    pub locate_token_per_minute: u32,
+    /// Locator queries allowed per auditor token per minute.
+    pub locate_auditor_per_minute: u32,
+    /// Locator queries allowed per client address per UTC day, whoever asks (auditors
+    /// excepted).
+    pub locate_daily_per_address: u32,
+    /// Apply the locator's rate limits (off only for benchmarks).
+    pub rate_limits: bool,
     /// Largest request body, in bytes (413 beyond).
     pub body_limit: usize,
     /// Per-request time limit.
@@ -63,7 +72,11 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            locate_anon_per_minute: 30,
+            locate_anon_per_minute: 10,
+            locate_token_per_minute: 60,
+            locate_auditor_per_minute: 600,
+            locate_daily_per_address: 100,
+            rate_limits: true,
             body_limit: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             locator_ttl: Duration::from_secs(1),
@@ -118,13 +131,53 @@ struct LocatorCache {
     built: Instant,
     size: u64,
     index: Arc<dyn locator::Locator>,
+    facilities: Facilities,
+}
+
+/// Facilities as families see them, by id.
+pub(crate) type Facilities = Arc<HashMap<String, custodia_store::locator::PublicFacility>>;
+
+type Keyed = governor::DefaultKeyedRateLimiter<String>;
+
+/// The locator's rate limits (GCRA, `governor`): per address without a token, per token
+/// with one (auditors get their own, higher quota), and a daily count per address.
+pub(crate) struct Limits {
+    anonymous: Keyed,
+    token: Keyed,
+    auditor: Keyed,
+    daily: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// Which quota a locator caller falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Anonymous,
+    Token,
+    Auditor,
+}
+
+fn per_minute(n: u32) -> governor::Quota {
+    governor::Quota::per_minute(
+        std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+    )
+}
+
+impl Limits {
+    fn new(c: &Config) -> Self {
+        Self {
+            anonymous: governor::RateLimiter::keyed(per_minute(c.locate_anon_per_minute)),
+            token: governor::RateLimiter::keyed(per_minute(c.locate_token_per_minute)),
+            auditor: governor::RateLimiter::keyed(per_minute(c.locate_auditor_per_minute)),
+            daily: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 pub(crate) struct Inner {
     pool: Pool,
     pub(crate) config: Config,
     clock: Arc<dyn Clock>,
-    limiter: Mutex<HashMap<String, (i64, u32)>>,
+    limits: Limits,
     locator: Mutex<Option<LocatorCache>>,
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
@@ -147,9 +200,9 @@ impl AppState {
     pub fn new(pool: Pool, clock: Arc<dyn Clock>, config: Config) -> Self {
         Self(Arc::new(Inner {
             pool,
+            limits: Limits::new(&config),
             config,
             clock,
-            limiter: Mutex::new(HashMap::new()),
             locator: Mutex::new(None),
             verify: Mutex::new(None),
             counts: Mutex::new(LocateCounts {
@@ -261,27 +314,66 @@ impl AppState {
         })?
     }
 
-    /// Whether an anonymous locator query from `client` is within its rate; counts it.
-    pub(crate) fn allow_anonymous(&self, client: &str) -> bool {
-        let minute = self.now().as_second().div_euclid(60);
-        let mut m = self
-            .0
-            .limiter
+    /// Whether a locator query is within its rates; counts it. `key` is the client
+    /// address for anonymous callers and the token's hash otherwise. Errors are 429s
+    /// with the stable codes `rate_limited` and `rate_limited_daily`.
+    pub(crate) fn allow_locate(
+        &self,
+        client: &str,
+        caller: Caller,
+        key: &str,
+    ) -> Result<(), ApiError> {
+        if !self.0.config.rate_limits {
+            return Ok(());
+        }
+        let l = &self.0.limits;
+        let limiter = match caller {
+            Caller::Anonymous => &l.anonymous,
+            Caller::Token => &l.token,
+            Caller::Auditor => &l.auditor,
+        };
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        if limiter.check_key(&key.to_string()).is_err() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many locator queries; wait a minute and try again",
+            ));
+        }
+        if caller == Caller::Auditor {
+            return Ok(());
+        }
+        let day = self.now().as_second().div_euclid(86_400);
+        let mut m = l
+            .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if m.len() > 100_000 {
-            m.retain(|_, (w, _)| *w == minute);
+            m.retain(|_, (d, _)| *d == day);
         }
-        let e = m.entry(client.to_string()).or_insert((minute, 0));
-        if e.0 != minute {
-            *e = (minute, 0);
+        let e = m.entry(client.to_string()).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        if e.1 >= self.0.config.locate_daily_per_address {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited_daily",
+                "this address has made its locator queries for today; try again tomorrow",
+            ));
         }
         e.1 += 1;
-        e.1 <= self.0.config.locate_anon_per_minute
+        Ok(())
     }
 
-    /// The locator index, rebuilt from the store when older than the TTL and the log grew.
-    pub(crate) fn locator(&self, store: &mut Store) -> Result<Arc<dyn locator::Locator>, ApiError> {
+    /// The locator index and the facilities it names, rebuilt from the store when older
+    /// than the TTL and the log grew.
+    pub(crate) fn locator(
+        &self,
+        store: &mut Store,
+    ) -> Result<(Arc<dyn locator::Locator>, Facilities), ApiError> {
         let mut c = self
             .0
             .locator
@@ -291,7 +383,7 @@ impl AppState {
             .as_ref()
             .is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
         if let (true, Some(x)) = (fresh, c.as_ref()) {
-            return Ok(x.index.clone());
+            return Ok((x.index.clone(), x.facilities.clone()));
         }
         let size = store.size()?;
         let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -299,27 +391,35 @@ impl AppState {
             && x.size == size
         {
             x.built = Instant::now();
-            return Ok(x.index.clone());
+            return Ok((x.index.clone(), x.facilities.clone()));
         }
+        let facilities: Facilities = Arc::new(
+            store
+                .public_facilities()?
+                .into_iter()
+                .map(|f| (f.id.clone(), f))
+                .collect(),
+        );
         // The log grew: apply the persons its new events touched.
         if let Some(x) = c.as_mut() {
             let (rows, upto) = store.locator_rows_since(x.size)?;
             if x.index.update(rows, today) {
                 x.size = upto;
                 x.built = Instant::now();
-                return Ok(x.index.clone());
+                x.facilities = facilities.clone();
+                return Ok((x.index.clone(), facilities));
             }
         }
-        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(
-            store.locator_entries()?,
-            today,
-        ));
+        let (rows, size) = store.locator_rows(None)?;
+        let index: Arc<dyn locator::Locator> =
+            Arc::new(locator::LinkageLocator::new(rows, today));
         *c = Some(LocatorCache {
             built: Instant::now(),
             size,
             index: index.clone(),
+            facilities: facilities.clone(),
         });
-        Ok(index)
+        Ok((index, facilities))
     }
 
     /// The cached `verify` result.
@@ -395,6 +495,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes())
         .merge(ui::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))

@@ -33,6 +33,8 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("conditions", "seq"),
     ("access_log", "seq"),
     ("separation", "person_id"),
+    ("facility_contacts", "facility_id"),
+    ("locator_withheld", "person_id"),
 ];
 
 fn date_of(t: jiff::Timestamp) -> String {
@@ -501,6 +503,46 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
         }
+        // ---- public locator (issue 15) ----
+        EventData::FacilityContactPublished {
+            facility_id,
+            visiting,
+            consular,
+            counsel_access,
+        } => {
+            c.execute(
+                "DELETE FROM facility_contacts WHERE facility_id = ?",
+                &[facility_id.as_str().into()],
+            )?;
+            c.execute(
+                "INSERT INTO facility_contacts (facility_id, visiting, consular, counsel_access) VALUES (?, ?, ?, ?)",
+                &[
+                    facility_id.as_str().into(),
+                    visiting.clone().into(),
+                    consular.clone().into(),
+                    counsel_access.clone().into(),
+                ],
+            )?;
+        }
+        EventData::LocatorWithheld {
+            person_id,
+            requested_by,
+            reason,
+        } => {
+            c.execute(
+                "INSERT INTO locator_withheld (person_id, requested_by, reason, actor, seq) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (person_id) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, actor = excluded.actor, seq = excluded.seq",
+                &[
+                    person_id.as_str().into(),
+                    requested_by.as_str().into(),
+                    reason.as_str().into(),
+                    actor.into(),
+                    seq.into(),
+                ],
+            )?;
+            person_event(c, person_id, seq)?;
+        }
+        // ---- end public locator ----
     }
     Ok(())
 }
