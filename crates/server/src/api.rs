@@ -1436,6 +1436,6 @@ impl utoipa::Modify for Complete {
     paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
           resolve_case, facilities, cells, population, invoices, create_token),
-    components(schemas(ErrorBody, ErrorDetail, LocateHit, WithholdBody, ContactBody, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
+    components(schemas(ErrorBody, ErrorDetail, LocateHit, crate::locator::MatchKind, crate::locator::FacilityContact, WithholdBody, ContactBody, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
 )]
 pub struct ApiDoc;

@@ -331,6 +331,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("page_not_found", "Page not found", "Página no encontrada"),
     ("page_not_found_text", "There is no page at this address.", "No hay ninguna página en esta dirección."),
     ("home", "Home", "Inicio"),
+    ("note", "Signed note", "Nota firmada"),
     ("withheld", "Withheld from the public locator", "Excluidas del buscador público"),
     ("requested_by", "Asked by", "Solicitado por"),
     ("the_person", "the person", "la persona"),

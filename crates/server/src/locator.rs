@@ -189,7 +189,7 @@ impl Locator for LinkageLocator {
         for r in rows {
             if r.withheld {
                 // INVARIANT: a withheld person is in neither the index nor its side maps.
-                g.index.remove(&r.person_id);
+                let _ = g.index.remove(&r.person_id);
                 g.extra.remove(&r.person_id);
                 g.dob.remove(&r.person_id);
                 continue;

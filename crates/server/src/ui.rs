@@ -368,7 +368,6 @@ async fn login_form(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/login".into(),
     )
@@ -641,7 +640,6 @@ async fn dashboard(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/".into(),
     )
@@ -710,7 +708,7 @@ async fn dashboard(
                 }
                 p { small { (c.t("occupancy_note")) } }
                 (heat_map(&ImplLang(c.lang), &cells))
-                @if occupied > 0 { p { (occupied) " " (c.t("in_custody")) "; " (format!("{:.2}", area / occupied as f64)) " m²" } }
+                @if occupied > 0 { p { (fmt_int(c.lang, occupied)) " " (c.t("in_custody")) "; " (fmt_dec(c.lang, area / occupied as f64, 2)) " m²" } }
             }
             section {
                 h2 { (c.t("population")) }
@@ -806,10 +804,7 @@ async fn locator_page(
     let c = ctx(
         &st,
         &headers,
-        &Common {
-            lang,
-            ..Default::default()
-        },
+        &Common { lang },
         req.uri()
             .path_and_query()
             .map_or_else(|| "/locator".to_string(), ToString::to_string),
@@ -922,7 +917,6 @@ async fn persons_page(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/persons".into(),
     )
@@ -1438,7 +1432,7 @@ async fn auditor_page(
         section {
             h2 { (c.t("checkpoints")) }
             table id="checkpoints" {
-                tr { th { (c.t("size")) } th { (c.t("root")) } th { "note" } }
+                tr { th { (c.t("size")) } th { (c.t("root")) } th { (c.t("note")) } }
                 @for cp in &cps { tr { td { (cp.size) } td { code { (hex::encode(cp.root.0)) } } td { pre { (cp.note) } } } }
             }
         }
@@ -1515,7 +1509,6 @@ async fn proof_page(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/proof".into(),
     )

@@ -175,6 +175,22 @@ async fn logout(c: &Client) {
         .unwrap();
 }
 
+/// The page's width and axe-core's violations, as failure lines.
+async fn check(c: &Client, label: &str, axe_src: Option<&str>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let (w, vw) = widths(c).await;
+    if w > 390 || vw != 390 {
+        failures.push(format!("{label}: lays out {w} px wide in a {vw} px viewport"));
+        shot(c, &format!("too-wide-{}", label.replace(['/', '?', '=', '&', ' '], "_"))).await;
+    }
+    if let Some(src) = axe_src {
+        for v in axe(c, src).await {
+            failures.push(format!("{label}: {v}"));
+        }
+    }
+    failures
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
     let (Some(driver), Some(chromium)) = (
@@ -337,18 +353,6 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         eprintln!("NOTICE: axe-core checks skipped: `npm install axe-core` failed");
     }
     let mut failures = Vec::new();
-    let mut check = async |c: &Client, label: &str| {
-        let (w, vw) = widths(c).await;
-        if w > 390 || vw != 390 {
-            failures.push(format!("{label}: lays out {w} px wide in a {vw} px viewport"));
-            shot(c, &format!("too-wide-{}", label.replace(['/', '?', '=', '&'], "_"))).await;
-        }
-        if let Some(src) = &axe_src {
-            for v in axe(c, src).await {
-                failures.push(format!("{label}: {v}"));
-            }
-        }
-    };
     let public = [
         "/".to_string(),
         "/locator".into(),
@@ -361,7 +365,7 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         for p in &public {
             let sep = if p.contains('?') { '&' } else { '?' };
             c.goto(&format!("{base}{p}{sep}lang={lang}")).await.unwrap();
-            check(&c, &format!("{lang} {p}")).await;
+            failures.extend(check(&c, &format!("{lang} {p}"), axe_src.as_deref()).await);
         }
     }
     let staff = [
@@ -376,7 +380,7 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         for p in &staff {
             let sep = if p.contains('?') { '&' } else { '?' };
             c.goto(&format!("{base}{p}{sep}lang={lang}")).await.unwrap();
-            check(&c, &format!("{lang} {p}")).await;
+            failures.extend(check(&c, &format!("{lang} {p}"), axe_src.as_deref()).await);
         }
     }
     logout(&c).await;
@@ -385,7 +389,7 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         for p in ["/auditor", "/proof?index=5"] {
             let sep = if p.contains('?') { '&' } else { '?' };
             c.goto(&format!("{base}{p}{sep}lang={lang}")).await.unwrap();
-            check(&c, &format!("{lang} {p}")).await;
+            failures.extend(check(&c, &format!("{lang} {p}"), axe_src.as_deref()).await);
         }
     }
     c.close().await.unwrap();

@@ -81,11 +81,8 @@ fn annotate(
             continue;
         };
         let on = s(2).and_then(|d| d.parse::<Date>().ok());
-        match dep.get(&pid) {
-            Some((_, prev)) if *prev >= on => {}
-            _ => {
-                dep.insert(pid, (to, on));
-            }
+        if dep.get(&pid).is_none_or(|(_, prev)| on > *prev) {
+            dep.insert(pid, (to, on));
         }
     }
     let set = |c: &mut dyn crate::backend::Conn, sql: String| -> Result<HashSet<String>> {
@@ -94,11 +91,11 @@ fn annotate(
             .filter_map(|r| r.first().and_then(Value::opt_str))
             .collect())
     };
-    let missing = set(c, format!("{MISSING}{}", f("subject_id")))?;
+    let missing = set(&mut *c, format!("{MISSING}{}", f("subject_id")))?;
     let withheld = if filter.is_empty() {
-        set(c, format!("{WITHHELD} WHERE 1 = 1"))?
+        set(&mut *c, format!("{WITHHELD} WHERE 1 = 1"))?
     } else {
-        set(c, format!("{WITHHELD} WHERE 1 = 1{}", f("person_id")))?
+        set(&mut *c, format!("{WITHHELD} WHERE 1 = 1{}", f("person_id")))?
     };
     for r in rows {
         r.withheld = withheld.contains(&r.person_id);
@@ -179,7 +176,7 @@ impl Store {
                 &[from.into()],
             )?;
             let mut rows: Vec<LocatorRow> = rows.iter().map(row).collect();
-            annotate(c, &mut rows, Some((TOUCHED, &[from.into()])))?;
+            annotate(c, &mut rows, Some((TOUCHED, &[Value::from(from)])))?;
             Ok((rows, to))
         })
     }
@@ -196,7 +193,7 @@ impl Store {
                 .map(row)
                 .into_iter()
                 .collect();
-            annotate(c, &mut rows, Some(("SELECT ?", &[person_id.into()])))?;
+            annotate(c, &mut rows, Some(("SELECT ?", &[Value::from(person_id)])))?;
             Ok(rows.pop())
         })
     }
