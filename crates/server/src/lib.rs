@@ -72,10 +72,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            locate_anon_per_minute: 10,
+            locate_anon_per_minute: 3,
             locate_token_per_minute: 60,
             locate_auditor_per_minute: 600,
-            locate_daily_per_address: 100,
+            locate_daily_per_address: 50,
             rate_limits: true,
             body_limit: 256 * 1024,
             request_timeout: Duration::from_secs(30),
@@ -137,7 +137,24 @@ struct LocatorCache {
 /// Facilities as families see them, by id.
 pub(crate) type Facilities = Arc<HashMap<String, custodia_store::locator::PublicFacility>>;
 
-type Keyed = governor::DefaultKeyedRateLimiter<String>;
+/// The limiters' clock is the application's clock, so limits follow the injected clock like
+/// every other rule (and tests can hold time still).
+#[derive(Clone)]
+struct LimitClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for LimitClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        Duration::from_nanos(u64::try_from(self.0.now().as_nanosecond()).unwrap_or(0))
+    }
+}
+
+type Keyed = governor::RateLimiter<
+    String,
+    governor::state::keyed::DashMapStateStore<String>,
+    LimitClock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
 
 /// The locator's rate limits (GCRA, `governor`): per address without a token, per token
 /// with one (auditors get their own, higher quota), and a daily count per address.
@@ -163,11 +180,14 @@ fn per_minute(n: u32) -> governor::Quota {
 }
 
 impl Limits {
-    fn new(c: &Config) -> Self {
+    fn new(c: &Config, clock: &Arc<dyn Clock>) -> Self {
+        let keyed = |n: u32| {
+            governor::RateLimiter::dashmap_with_clock(per_minute(n), LimitClock(clock.clone()))
+        };
         Self {
-            anonymous: governor::RateLimiter::keyed(per_minute(c.locate_anon_per_minute)),
-            token: governor::RateLimiter::keyed(per_minute(c.locate_token_per_minute)),
-            auditor: governor::RateLimiter::keyed(per_minute(c.locate_auditor_per_minute)),
+            anonymous: keyed(c.locate_anon_per_minute),
+            token: keyed(c.locate_token_per_minute),
+            auditor: keyed(c.locate_auditor_per_minute),
             daily: Mutex::new(HashMap::new()),
         }
     }
@@ -200,7 +220,7 @@ impl AppState {
     pub fn new(pool: Pool, clock: Arc<dyn Clock>, config: Config) -> Self {
         Self(Arc::new(Inner {
             pool,
-            limits: Limits::new(&config),
+            limits: Limits::new(&config, &clock),
             config,
             clock,
             locator: Mutex::new(None),

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auditor", get(auditor_page))
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
+        .route("/costs", get(costs_page))
         .fallback(not_found_page)
 }
 
@@ -196,6 +197,7 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
                         a href="/" { (c.t("dashboard")) }
                         a href="/manifests" { (c.t("manifests")) }
                         a href="/persons" { (c.t("persons")) }
+                        @if !matches!(p.actor.role, Role::SendingOfficer) { a href="/costs" { (c.t("costs")) } }
                         @if matches!(p.actor.role, Role::Auditor | Role::Admin) { a href="/auditor" { (c.t("auditor")) } }
                     }
                     a href="/locator" { (c.t("locator")) }
@@ -570,8 +572,26 @@ struct MonthCost {
     currency: String,
 }
 
-fn month_costs(s: &mut Store, today: jiff::civil::Date) -> Result<Vec<MonthCost>, ApiError> {
-    let month = custodia_billing::Month::containing(today);
+/// The latest month with custody data in the store (the last admission or release day),
+/// never the wall clock; `None` for a store without stays.
+fn latest_month(s: &mut Store) -> Result<Option<custodia_billing::Month>, ApiError> {
+    let mut latest: Option<jiff::civil::Date> = None;
+    for a in s.agreements()? {
+        for x in s.stays(&a.agreement.facility_id)? {
+            for d in [Some(x.admitted_on), x.released_on].into_iter().flatten() {
+                if let Ok(d) = d.parse::<jiff::civil::Date>() {
+                    latest = latest.max(Some(d));
+                }
+            }
+        }
+    }
+    Ok(latest.map(custodia_billing::Month::containing))
+}
+
+fn month_costs(
+    s: &mut Store,
+    month: custodia_billing::Month,
+) -> Result<Vec<MonthCost>, ApiError> {
     let mut out = Vec::new();
     for a in s.agreements()? {
         let rec = &a.agreement;
@@ -683,7 +703,9 @@ async fn dashboard(
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
-            let costs = month_costs(s, today)?;
+            let month = latest_month(s)?
+                .unwrap_or_else(|| custodia_billing::Month::containing(today));
+            let costs = month_costs(s, month)?;
             Ok((facilities, fac, cells, pop, cases, costs))
         })
         .await;
@@ -716,9 +738,10 @@ async fn dashboard(
             }
             section {
                 h2 { (c.t("month_cost")) }
+                p { a href="/costs" { (c.t("costs")) } }
                 table {
                     tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } }
-                    @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (m.person_days) } td id="month-total" { (m.total) " " (m.currency) } } }
+                    @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (fmt_int(c.lang, m.person_days)) } td id="month-total" { (money(c.lang, &m.total)) " " (m.currency) } } }
                 }
             }
             section {
@@ -729,6 +752,110 @@ async fn dashboard(
         }
     };
     page(&c, StatusCode::OK, c.t("dashboard"), body)
+}
+
+// ---------------------------------------------------------------- costs
+
+/// An amount (`1234567.89`) with the separators of `l`.
+fn money(l: Lang, amount: &str) -> String {
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let neg = int.starts_with('-');
+    let digits = int.trim_start_matches('-');
+    let grouped = digits
+        .parse::<u64>()
+        .map_or_else(|_| digits.to_string(), |n| fmt_int(l, n));
+    let mark = match l {
+        Lang::En => ".",
+        Lang::Es => ",",
+    };
+    format!(
+        "{}{grouped}{}{frac}",
+        if neg { "-" } else { "" },
+        if frac.is_empty() { "" } else { mark }
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CostsQuery {
+    pub lang: Option<String>,
+    pub month: Option<String>,
+}
+
+/// Costs per agreement for a month (default: the latest month with data in the store, not
+/// the wall clock), and the invoices issued.
+async fn costs_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CostsQuery>,
+) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/costs".into()).await;
+    if let Err(r) = role_ok(
+        &c,
+        &[Role::SendingSupervisor, Role::ReceivingOfficer, Role::Auditor, Role::Admin],
+    ) {
+        return r;
+    }
+    let asked = match q.month.as_deref().filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match m.parse::<custodia_billing::Month>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                return error_page(
+                    &c,
+                    &ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "month_invalid",
+                        format!("`{m}`: expected YYYY-MM"),
+                    ),
+                );
+            }
+        },
+    };
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let data = st
+        .db(move |s| {
+            let month = match asked {
+                Some(m) => m,
+                None => latest_month(s)?
+                    .unwrap_or_else(|| custodia_billing::Month::containing(today)),
+            };
+            Ok((month, month_costs(s, month)?, s.invoices(200)?))
+        })
+        .await;
+    let (month, costs, invoices) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let m = month.to_string();
+    let body = html! {
+        form method="get" action="/costs" class="stack" id="month-form" {
+            label for="month" { (c.t("month")) }
+            input type="month" name="month" id="month" value=(m);
+            button type="submit" { (c.t("show")) }
+        }
+        section {
+            h2 { (c.t("month_cost")) " — " (m) }
+            @if costs.is_empty() { p { (c.t("none")) } }
+            table id="costs" {
+                tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("person_days")) } th { (c.t("total")) } }
+                @for x in &costs { tr { td { (x.agreement) } td { (x.facility) } td { (fmt_int(c.lang, x.person_days)) } td { (money(c.lang, &x.total)) " " (x.currency) } } }
+            }
+        }
+        section {
+            h2 { (c.t("invoices")) }
+            @if invoices.is_empty() { p { (c.t("none")) } }
+            @else {
+                table id="invoices" {
+                    tr { th { "id" } th { (c.t("agreement")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } th { (c.t("proof")) } }
+                    @for i in &invoices {
+                        tr { td { (i.id) } td { (i.agreement_id) } td { a href={ "/costs?month=" (i.month) } { (i.month) } }
+                             td { (fmt_int(c.lang, i.person_days)) } td { (money(c.lang, &i.total)) } td { a href={ "/proof?index=" (i.seq) } { (c.t("proof")) } } }
+                    }
+                }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("costs"), body)
 }
 
 // ---------------------------------------------------------------- locator
