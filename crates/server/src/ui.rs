@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
         .route("/costs", get(costs_page))
+        .route("/standards", get(standards_page))
         .fallback(not_found_page)
 }
 
@@ -197,6 +198,7 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
                         a href="/" { (c.t("dashboard")) }
                         a href="/manifests" { (c.t("manifests")) }
                         a href="/persons" { (c.t("persons")) }
+                        a href="/standards" { (c.t("standards")) }
                         @if !matches!(p.actor.role, Role::SendingOfficer) { a href="/costs" { (c.t("costs")) } }
                         @if matches!(p.actor.role, Role::Auditor | Role::Admin) { a href="/auditor" { (c.t("auditor")) } }
                     }
@@ -458,9 +460,13 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> 
 /// "Water, sanitation, hygiene and habitat in prisons", 2005/2012: 3.4 m² per person in
 /// shared cells).
 pub fn cell_colour(m2: Option<f64>) -> &'static str {
+    // INVARIANT: green exactly when the standards report does not count the cell as below
+    // standard (`custodia_housing` compares `m2 < min_m2_per_person`), so the heat map and
+    // `custodia report standards` always agree.
+    let min = custodia_housing::SpaceStandard::icrc_2012().min_m2_per_person;
     match m2 {
         None => "#e0e0e0",
-        Some(x) if x >= 3.4 => "#2b9348",
+        Some(x) if x >= min => "#2b9348",
         Some(x) if x >= 2.0 => "#f4a261",
         Some(x) if x >= 1.0 => "#e76f51",
         Some(_) => "#9d0208",
@@ -752,6 +758,124 @@ async fn dashboard(
         }
     };
     page(&c, StatusCode::OK, c.t("dashboard"), body)
+}
+
+// ---------------------------------------------------------------- standards
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StandardsQuery {
+    pub lang: Option<String>,
+    pub facility: Option<String>,
+    pub as_of: Option<String>,
+}
+
+/// What is out of standard and why, as `custodia report standards` says it (the same
+/// use case, the same parameters), with the cells drawn in the heat map's colours.
+async fn standards_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StandardsQuery>,
+) -> Response {
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/standards".into()).await;
+    let p = match role_ok(&c, STAFF) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let as_of = match q.as_of.as_deref().filter(|d| !d.is_empty()) {
+        None => today,
+        Some(d) => match d.parse::<jiff::civil::Date>() {
+            Ok(d) => d,
+            Err(_) => {
+                return error_page(
+                    &c,
+                    &ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "date_invalid",
+                        format!("`{d}`: expected YYYY-MM-DD"),
+                    ),
+                );
+            }
+        },
+    };
+    let want = q
+        .facility
+        .clone()
+        .filter(|f| !f.is_empty())
+        .or_else(|| p.actor.facility_id.clone());
+    let data = st
+        .db(move |s| {
+            let facilities = s.facilities()?;
+            let fac = want
+                .or_else(|| {
+                    facilities
+                        .iter()
+                        .max_by_key(|f| f.in_custody)
+                        .map(|f| f.id.clone())
+                })
+                .unwrap_or_default();
+            let from = as_of.saturating_sub(jiff::ToSpan::days(29));
+            let r = custodia_app::housing::standards_report(
+                s,
+                Some(&fac),
+                from,
+                as_of,
+                &custodia_housing::StandardsParams::default(),
+            )?;
+            Ok((facilities, fac, r))
+        })
+        .await;
+    let (facilities, fac, r) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let cells: Vec<CellRow> = r
+        .space
+        .cells
+        .iter()
+        .map(|x| CellRow {
+            id: x.cell_id.clone(),
+            facility_id: fac.clone(),
+            pavilion: x.pavilion.clone(),
+            area_m2: x.m2_per_person.map_or(0.0, |m| m * f64::from(x.occupants)),
+            capacity: u64::from(x.capacity),
+            in_use: x.in_use,
+            occupants: u64::from(x.occupants),
+            m2_per_person: x.m2_per_person,
+        })
+        .collect();
+    let body = html! {
+        form method="get" action="/standards" class="stack" {
+            label for="standards-facility" { (c.t("facility")) }
+            select name="facility" id="standards-facility" { @for f in &facilities { option value=(f.id) selected[f.id == fac] { (f.id) } } }
+            label for="as-of" { (c.t("as_of")) }
+            input type="date" name="as_of" id="as-of" value=(r.as_of.to_string());
+            button type="submit" { (c.t("show")) }
+        }
+        p { (c.t("period")) " " time datetime=(r.period_from.to_string()) { (r.period_from) } " — " time datetime=(r.as_of.to_string()) { (r.as_of) }
+            " · " (fmt_int(c.lang, r.persons_present as u64)) " " (c.t("persons_present")) }
+        section {
+            h2 { (c.t("findings")) }
+            ol id="standards-findings" class="cards" {
+                @for f in &r.findings {
+                    li class="card" data-finding=(f.id) data-out=(f.out_of_standard) {
+                        h3 { (crate::i18n::word(c.lang, "finding", &f.id)) }
+                        p { strong class=(if f.out_of_standard { "blocked" } else { "eligible" }) {
+                            (if f.out_of_standard { c.t("out_of_standard") } else { c.t("within_standard") }) }
+                            " · " (fmt_int(c.lang, f.persons_affected)) " " (c.t("persons_affected")) }
+                        p { small lang="en" { (f.statement) } }
+                        p { small { cite { (f.citation) } } }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (c.t("occupancy")) " — " (fac) }
+            p { small { (c.t("occupancy_note")) } }
+            (heat_map(&ImplLang(c.lang), &cells))
+        }
+    };
+    page(&c, StatusCode::OK, c.t("standards"), body)
 }
 
 // ---------------------------------------------------------------- costs
