@@ -103,6 +103,8 @@ async fn pages(db: &str, state: AppState, clock: Arc<custodia_model::clock::Syst
         (format!("/manifests/{manifest}"), &sup),
         (format!("/persons/{person}"), &sup),
         ("/persons?q=Hernandez".into(), &sup),
+        ("/standards?facility=CECOT".into(), &sup),
+        ("/costs".into(), &sup),
         ("/auditor".into(), &aud),
         ("/proof?index=1000".into(), &aud),
         ("/no/such/page".into(), ""),

@@ -132,6 +132,7 @@ struct LocatorCache {
     size: u64,
     index: Arc<dyn locator::Locator>,
     facilities: Facilities,
+    staff: Arc<locator::StaffNames>,
 }
 
 /// Facilities as families see them, by id.
@@ -394,6 +395,24 @@ impl AppState {
         &self,
         store: &mut Store,
     ) -> Result<(Arc<dyn locator::Locator>, Facilities), ApiError> {
+        self.indexes(store).map(|(i, f, _)| (i, f))
+    }
+
+    /// Staff name search over every person, kept current like the locator.
+    pub(crate) fn staff_names(
+        &self,
+        store: &mut Store,
+    ) -> Result<Arc<locator::StaffNames>, ApiError> {
+        self.indexes(store).map(|(_, _, s)| s)
+    }
+
+    /// The locator index, the facilities and the staff name index, rebuilt from the store
+    /// when older than the TTL and the log grew.
+    #[expect(clippy::type_complexity, reason = "three shared indexes, returned together")]
+    fn indexes(
+        &self,
+        store: &mut Store,
+    ) -> Result<(Arc<dyn locator::Locator>, Facilities, Arc<locator::StaffNames>), ApiError> {
         let mut c = self
             .0
             .locator
@@ -403,7 +422,7 @@ impl AppState {
             .as_ref()
             .is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
         if let (true, Some(x)) = (fresh, c.as_ref()) {
-            return Ok((x.index.clone(), x.facilities.clone()));
+            return Ok((x.index.clone(), x.facilities.clone(), x.staff.clone()));
         }
         let size = store.size()?;
         let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -411,7 +430,7 @@ impl AppState {
             && x.size == size
         {
             x.built = Instant::now();
-            return Ok((x.index.clone(), x.facilities.clone()));
+            return Ok((x.index.clone(), x.facilities.clone(), x.staff.clone()));
         }
         let facilities: Facilities = Arc::new(
             store
@@ -423,14 +442,17 @@ impl AppState {
         // The log grew: apply the persons its new events touched.
         if let Some(x) = c.as_mut() {
             let (rows, upto) = store.locator_rows_since(x.size)?;
+            x.staff.upsert(&rows);
             if x.index.update(rows, today) {
                 x.size = upto;
                 x.built = Instant::now();
                 x.facilities = facilities.clone();
-                return Ok((x.index.clone(), facilities));
+                return Ok((x.index.clone(), facilities, x.staff.clone()));
             }
         }
         let (rows, size) = store.locator_rows(None)?;
+        let staff = Arc::new(locator::StaffNames::default());
+        staff.upsert(&rows);
         let index: Arc<dyn locator::Locator> =
             Arc::new(locator::LinkageLocator::new(rows, today));
         *c = Some(LocatorCache {
@@ -438,8 +460,9 @@ impl AppState {
             size,
             index: index.clone(),
             facilities: facilities.clone(),
+            staff: staff.clone(),
         });
-        Ok((index, facilities))
+        Ok((index, facilities, staff))
     }
 
     /// The cached `verify` result.

@@ -310,3 +310,91 @@ impl Locator for LinkageLocator {
             .collect()
     }
 }
+
+/// One person as staff search them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffEntry {
+    pub person_id: String,
+    pub family_names: String,
+    pub given_names: String,
+    pub country_of_birth: Option<String>,
+    pub facility_id: Option<String>,
+    pub status: Option<String>,
+    /// Folded name words, family first.
+    words: Vec<String>,
+    /// Folded family names, for ordering.
+    key: String,
+}
+
+/// Every person (withheld or not: staff see everyone their role allows), searched with the
+/// locator's name folding: each word of the query must begin a word of the person's names
+/// after folding accents and case, or the query must be the person's id.
+#[derive(Default)]
+pub struct StaffNames {
+    by_id: RwLock<HashMap<String, StaffEntry>>,
+}
+
+impl StaffNames {
+    /// Adds or replaces persons.
+    pub fn upsert(&self, rows: &[LocatorRow]) {
+        let mut m = self
+            .by_id
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for r in rows {
+            let mut words = tokens(&fold(&r.family_names));
+            words.extend(tokens(&fold(&r.given_names)));
+            m.insert(
+                r.person_id.clone(),
+                StaffEntry {
+                    person_id: r.person_id.clone(),
+                    family_names: r.family_names.clone(),
+                    given_names: r.given_names.clone(),
+                    country_of_birth: r.country_of_birth.clone(),
+                    facility_id: r.facility_id.clone(),
+                    status: r.status.clone(),
+                    words,
+                    key: fold(&r.family_names),
+                },
+            );
+        }
+    }
+
+    /// Page `page` (from 0) of `per_page` matches of `q` (only persons at `facility` when
+    /// given), ordered by folded family names then id, and whether there is a next page.
+    pub fn search(
+        &self,
+        q: &str,
+        facility: Option<&str>,
+        page: usize,
+        per_page: usize,
+    ) -> (Vec<StaffEntry>, bool) {
+        let m = self
+            .by_id
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let qw = tokens(&fold(q));
+        let id = q.trim();
+        let mut hits: Vec<&StaffEntry> = m
+            .values()
+            .filter(|e| facility.is_none_or(|f| e.facility_id.as_deref() == Some(f)))
+            .filter(|e| {
+                e.person_id == id
+                    || qw
+                        .iter()
+                        .all(|w| e.words.iter().any(|x| x.starts_with(w.as_str())))
+            })
+            .collect();
+        hits.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.person_id.cmp(&b.person_id)));
+        let start = page.saturating_mul(per_page);
+        let more = hits.len() > start.saturating_add(per_page);
+        (
+            hits.into_iter()
+                .skip(start)
+                .take(per_page)
+                .cloned()
+                .collect(),
+            more,
+        )
+    }
+}

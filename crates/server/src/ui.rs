@@ -1156,57 +1156,85 @@ async fn locator_page(
 pub struct SearchQuery {
     pub lang: Option<String>,
     pub q: Option<String>,
+    pub page: Option<usize>,
 }
 
+/// Persons per page of the staff search.
+const PER_PAGE: usize = 50;
+
+/// Staff person search: the locator's name folding (`martinez` finds `Martínez`, any word
+/// order, words as prefixes), an id, paging; counsel see only their persons.
 async fn persons_page(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let c = ctx(
-        &st,
-        &headers,
-        &Common {
-            lang: q.lang.clone(),
-        },
-        "/persons".into(),
-    )
-    .await;
+    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/persons".into()).await;
     let p = match role_ok(&c, ALL) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let needle = q.q.clone().unwrap_or_default();
     let n2 = needle.clone();
+    let pageno = q.page.unwrap_or(0).min(100_000);
+    let st2 = st.clone();
     let rows = st
         .db(move |s| {
             Ok(if p.actor.role == Role::Counsel {
-                s.counsel_persons(&p.actor.id())?
+                (
+                    s.counsel_persons(&p.actor.id())?
+                        .into_iter()
+                        .map(|r| {
+                            (r.person_id, r.family_names, r.given_names, r.country_of_birth, r.facility_id, r.status)
+                        })
+                        .collect::<Vec<_>>(),
+                    false,
+                )
             } else {
                 let fac = if p.actor.role == Role::ReceivingOfficer {
                     p.actor.facility_id.clone()
                 } else {
                     None
                 };
-                s.search_persons(&n2, fac.as_deref(), 100)?
+                let (hits, more) =
+                    st2.staff_names(s)?
+                        .search(&n2, fac.as_deref(), pageno, PER_PAGE);
+                (
+                    hits.into_iter()
+                        .map(|r| {
+                            (r.person_id, r.family_names, r.given_names, r.country_of_birth, r.facility_id, r.status)
+                        })
+                        .collect(),
+                    more,
+                )
             })
         })
         .await;
-    let rows = match rows {
+    let (rows, more) = match rows {
         Ok(r) => r,
         Err(e) => return error_page(&c, &e),
     };
+    let link = |n: usize| format!("/persons?q={}&page={n}", pct(&needle));
     let body = html! {
-        form method="get" action="/persons" {
-            input name="q" value=(needle) placeholder=(c.t("search_hint"));
-            " " button type="submit" { (c.t("search")) }
+        form method="get" action="/persons" class="stack" role="search" {
+            label for="persons-q" { (c.t("search_hint")) }
+            input name="q" id="persons-q" value=(needle);
+            button type="submit" { (c.t("search")) }
         }
-        table {
-            tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
-            @for r in &rows {
-                tr { td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } td { (r.family_names) } td { (r.given_names) }
-                     td { (r.country_of_birth.clone().unwrap_or_default()) } td { (r.facility_id.clone().unwrap_or_default()) } td { (status_words(&c, r.status.as_deref())) } }
+        @if rows.is_empty() { p id="no-results" { (c.t("no_results")) } }
+        @else {
+            table id="persons" {
+                tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
+                @for (id, fam, giv, cob, fac, status) in &rows {
+                    tr { td { a href={ "/persons/" (pct(id)) } { (id) } } td { (fam) } td { (giv) }
+                         td { (cob.as_deref().map(|x| country_name(c.lang, x)).unwrap_or_default()) } td { (fac.clone().unwrap_or_default()) } td { (status_words(&c, status.as_deref())) } }
+                }
             }
+        }
+        nav aria-label=(c.t("pages")) {
+            @if pageno > 0 { a href=(link(pageno - 1)) rel="prev" { "← " (c.t("previous")) } " " }
+            (c.t("page")) " " (pageno + 1)
+            @if more { " " a href=(link(pageno + 1)) rel="next" id="next-page" { (c.t("next")) " →" } }
         }
     };
     page(&c, StatusCode::OK, c.t("persons"), body)

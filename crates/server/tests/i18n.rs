@@ -130,6 +130,8 @@ async fn spanish_pages_carry_no_english_catalogue_string_and_no_key() {
         format!("/manifests/{}?lang=es", f.manifest),
         format!("/persons/{}?lang=es", f.at_cecot),
         "/persons?lang=es&q=a".into(),
+        "/standards?lang=es".into(),
+        "/costs?lang=es".into(),
     ];
     let mut bad = Vec::new();
     let mut check = |uri: &str, html: &str| {
@@ -240,4 +242,34 @@ async fn flash_messages_travel_in_a_cookie_not_the_url() {
         cookies.iter().any(|c| c.starts_with("custodia_flash=;") && c.contains("Max-Age=0")),
         "{cookies:?}"
     );
+}
+
+#[tokio::test]
+async fn staff_search_folds_names_and_pages() {
+    let f = common::fixture(Config::default());
+    let cookie = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        let (id, _) = custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingOfficer], 12)
+            .unwrap()
+            .unwrap();
+        format!("custodia_session={id}")
+    };
+    for q in ["martinez", "MARTÍNEZ%20jose", "hernandez%20martinez", "T-1"] {
+        let (s, html, _) = page(&f, &format!("/persons?q={q}"), Some(&cookie)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Martínez Hernández"), "{q}: {html}");
+    }
+    let (_, html, _) = page(&f, "/persons?q=", Some(&cookie)).await;
+    assert!(html.contains("id=\"next-page\""), "more than one page of persons");
+    let (_, html2, _) = page(&f, "/persons?q=&page=1", Some(&cookie)).await;
+    assert!(html2.contains("rel=\"prev\""));
+    let first_ids = |h: &str| -> Vec<String> {
+        h.split("href=\"/persons/")
+            .skip(1)
+            .map(|x| x.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (first_ids(&html), first_ids(&html2));
+    assert_eq!(a.len(), 50);
+    assert!(a.iter().all(|x| !b.contains(x)), "pages do not overlap");
 }

@@ -374,6 +374,8 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         format!("/manifests/{manifest}"),
         format!("/persons/{}", f.at_cecot),
         "/persons?q=a".into(),
+        "/standards".into(),
+        "/costs".into(),
     ];
     login(&c, &base, &f.tokens[&Role::SendingSupervisor]).await;
     for lang in ["es", "en"] {
