@@ -1240,6 +1240,30 @@ async fn persons_page(
     page(&c, StatusCode::OK, c.t("persons"), body)
 }
 
+/// A legal record's fields as readable pairs: known fields named in the page's language,
+/// dates as dates, yes/no in words, countries by name; the record's type is shown apart.
+fn record_details(l: Lang, v: &serde_json::Value) -> Markup {
+    let Some(m) = v.as_object() else {
+        return html! { code { (v.to_string()) } };
+    };
+    html! {
+        dl class="record" {
+            @for (k, x) in m.iter().filter(|(k, _)| k.as_str() != "type") {
+                dt { (crate::i18n::word(l, "field", k)) }
+                dd {
+                    @match x {
+                        serde_json::Value::Bool(b) => (if *b { t(l, "yes") } else { t(l, "no") }),
+                        serde_json::Value::String(s) if k.contains("country") => (country_name(l, s)),
+                        serde_json::Value::String(s) => (crate::i18n::word(l, "value", s)),
+                        serde_json::Value::Array(a) => (a.iter().map(|y| y.as_str().map_or_else(|| y.to_string(), |s| if k.contains("countr") { country_name(l, s) } else { s.to_string() })).collect::<Vec<_>>().join(", ")),
+                        other => (other.to_string()),
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn outcome_class(o: &str) -> &'static str {
     match o {
         "blocked" => "blocked",
@@ -1323,7 +1347,17 @@ async fn person_page(
         }
         section {
             h2 { (c.t("legal_records")) }
-            ul { @for r in &f.legal_records { li { code { (r.record_type) } " " (r.record.to_string()) } } }
+            @if f.legal_records.is_empty() { p { (c.t("none")) } }
+            table id="legal-records" {
+                tr { th { (c.t("record_type")) } th { (c.t("details")) } th { (c.t("proof")) } }
+                @for r in &f.legal_records {
+                    tr {
+                        td { (crate::i18n::word(c.lang, "record", &r.record_type)) }
+                        td { (record_details(c.lang, &r.record)) }
+                        td { a href={ "/proof?index=" (r.seq) } { (c.t("proof")) } }
+                    }
+                }
+            }
         }
         @if !f.cases.is_empty() {
             section {
