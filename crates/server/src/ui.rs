@@ -513,6 +513,39 @@ pub fn heat_map(c: &ImplLang, cells: &[CellRow]) -> Markup {
     }
 }
 
+/// The time zone of a facility's country (its capital's), UTC when unknown.
+pub fn zone_of(country: Option<&str>) -> &'static str {
+    match country {
+        Some("SV") => "America/El_Salvador",
+        Some("US") => "America/Chicago",
+        Some("CU") => "America/Havana",
+        Some("HN") => "America/Tegucigalpa",
+        Some("GT") => "America/Guatemala",
+        Some("MX") => "America/Mexico_City",
+        Some("VE") => "America/Caracas",
+        Some("CO") => "America/Bogota",
+        _ => "UTC",
+    }
+}
+
+/// A timestamp in `zone`, in the way of `l`, with the zone named; the text as it is when it
+/// is not a timestamp.
+pub fn fmt_time(l: Lang, ts: &str, zone: &str) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+        return ts.to_string();
+    };
+    let (tz, name) = match jiff::tz::TimeZone::get(zone) {
+        Ok(tz) => (tz, zone),
+        Err(_) => (jiff::tz::TimeZone::UTC, "UTC"),
+    };
+    let z = t.to_zoned(tz);
+    let shown = match l {
+        Lang::En => z.strftime("%Y-%m-%d %H:%M"),
+        Lang::Es => z.strftime("%d/%m/%Y %H:%M"),
+    };
+    format!("{shown} ({name})")
+}
+
 /// An integer with the thousands separator of `l` (`12,345` / `12 345`).
 pub fn fmt_int(l: Lang, n: u64) -> String {
     let d = n.to_string();
@@ -1303,11 +1336,24 @@ async fn person_page(
     };
     let pp = p.clone();
     let id2 = id.clone();
-    let file = st.db(move |s| api::read_person(s, &p.actor, &id)).await;
+    let file = st
+        .db(move |s| {
+            let f = api::read_person(s, &p.actor, &id)?;
+            let country = match &f.facility_id {
+                Some(fid) => s
+                    .public_facilities()?
+                    .into_iter()
+                    .find(|x| &x.id == fid)
+                    .map(|x| x.country),
+                None => None,
+            };
+            Ok((f, country))
+        })
+        .await;
     let p = pp;
     let id = id2;
-    let f = match file {
-        Ok(f) => f,
+    let (f, zone) = match file {
+        Ok((f, country)) => (f, zone_of(country.as_deref())),
         Err(e) => return error_page(&c, &e),
     };
     let pr = &f.person;
@@ -1387,7 +1433,7 @@ async fn person_page(
             table id="timeline" {
                 tr { th { "seq" } th { (c.t("when")) } th { (c.t("event")) } th { (c.t("actor")) } th { (c.t("proof")) } }
                 @for e in &f.timeline {
-                    tr { td { (e.seq) } td { (e.occurred_at) } td { (crate::i18n::word(c.lang, "kind", &e.kind)) " " small { code { (e.kind) } } } td { (e.actor) }
+                    tr { td { (e.seq) } td { (fmt_time(c.lang, &e.occurred_at, zone)) } td { (crate::i18n::word(c.lang, "kind", &e.kind)) " " small { code { (e.kind) } } } td { (e.actor) }
                          td { a href={ "/proof?index=" (e.seq) } { (c.t("proof")) } } }
                 }
             }
@@ -1734,8 +1780,8 @@ async fn auditor_page(
             @match &v {
                 Some(x) if !x.running || x.result.is_ok() => {
                     @match &x.result {
-                        Ok(s) => p class="flash" { code { (s) } " · " (x.at.to_string()) },
-                        Err(s) => p class="err" { code { (s) } " · " (x.at.to_string()) },
+                        Ok(s) => p class="flash" { code { (s) } " · " (fmt_time(c.lang, &x.at.to_string(), "UTC")) },
+                        Err(s) => p class="err" { code { (s) } " · " (fmt_time(c.lang, &x.at.to_string(), "UTC")) },
                     }
                 }
                 _ => p { (c.t("verify_running")) },
@@ -1771,7 +1817,7 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("access_log")) }
-            table { @for r in &reads { tr { td { (r.seq) } td { (r.at) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
+            table { @for r in &reads { tr { td { (r.seq) } td { (fmt_time(c.lang, &r.at, "UTC")) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
         }
     };
     page(&c, StatusCode::OK, c.t("auditor"), body)
