@@ -778,7 +778,7 @@ async fn dashboard(
             section {
                 h2 { (c.t("month_cost")) }
                 p { a href="/costs" { (c.t("costs")) } }
-                table {
+                table tabindex="0" {
                     tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } }
                     @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (fmt_int(c.lang, m.person_days)) } td id="month-total" { (money(c.lang, &m.total)) " " (m.currency) } } }
                 }
@@ -993,7 +993,7 @@ async fn costs_page(
         section {
             h2 { (c.t("month_cost")) " — " (m) }
             @if costs.is_empty() { p { (c.t("none")) } }
-            table id="costs" {
+            table id="costs" tabindex="0" {
                 tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("person_days")) } th { (c.t("total")) } }
                 @for x in &costs { tr { td { (x.agreement) } td { (x.facility) } td { (fmt_int(c.lang, x.person_days)) } td { (money(c.lang, &x.total)) " " (x.currency) } } }
             }
@@ -1002,7 +1002,7 @@ async fn costs_page(
             h2 { (c.t("invoices")) }
             @if invoices.is_empty() { p { (c.t("none")) } }
             @else {
-                table id="invoices" {
+                table id="invoices" tabindex="0" {
                     tr { th { "id" } th { (c.t("agreement")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } th { (c.t("proof")) } }
                     @for i in &invoices {
                         tr { td { (i.id) } td { (i.agreement_id) } td { a href={ "/costs?month=" (i.month) } { (i.month) } }
@@ -1256,7 +1256,7 @@ async fn persons_page(
         }
         @if rows.is_empty() { p id="no-results" { (c.t("no_results")) } }
         @else {
-            table id="persons" {
+            table id="persons" tabindex="0" {
                 tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
                 @for (id, fam, giv, cob, fac, status) in &rows {
                     tr { td { a href={ "/persons/" (pct(id)) } { (id) } } td { (fam) } td { (giv) }
@@ -1362,7 +1362,7 @@ async fn person_page(
         p { small { (c.t("read_recorded")) } }
         section {
             h2 { (c.t("identity")) }
-            table {
+            table tabindex="0" {
                 tr { th { "id" } td { (pr.id) } }
                 tr { th { (c.t("family_names")) } td { (pr.family_names) } }
                 tr { th { (c.t("given_names")) } td { (pr.given_names) } }
@@ -1394,7 +1394,7 @@ async fn person_page(
         section {
             h2 { (c.t("legal_records")) }
             @if f.legal_records.is_empty() { p { (c.t("none")) } }
-            table id="legal-records" {
+            table id="legal-records" tabindex="0" {
                 tr { th { (c.t("record_type")) } th { (c.t("details")) } th { (c.t("proof")) } }
                 @for r in &f.legal_records {
                     tr {
@@ -1408,7 +1408,7 @@ async fn person_page(
         @if !f.cases.is_empty() {
             section {
                 h2 { (c.t("cases")) }
-                table id="cases" {
+                table id="cases" tabindex="0" {
                     @for k in &f.cases {
                         tr { td { (k.id) } td { strong { (crate::i18n::word(c.lang, "state", &k.state)) } } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { (k.detail) }
                              td { a href={ "/manifests/" (pct(&k.manifest_id)) } { (k.manifest_id) } }
@@ -1430,7 +1430,7 @@ async fn person_page(
         }
         section {
             h2 { (c.t("timeline")) }
-            table id="timeline" {
+            table id="timeline" tabindex="0" {
                 tr { th { "seq" } th { (c.t("when")) } th { (c.t("event")) } th { (c.t("actor")) } th { (c.t("proof")) } }
                 @for e in &f.timeline {
                     tr { td { (e.seq) } td { (fmt_time(c.lang, &e.occurred_at, zone)) } td { (crate::i18n::word(c.lang, "kind", &e.kind)) " " small { code { (e.kind) } } } td { (e.actor) }
@@ -1477,7 +1477,7 @@ async fn manifests_page(
         Err(e) => return error_page(&c, &e),
     };
     let body = html! {
-        table id="manifests" {
+        table id="manifests" tabindex="0" {
             tr { th { "id" } th { (c.t("flight")) } th { (c.t("from")) } th { (c.t("to")) } th { (c.t("departure")) } th { (c.t("state")) } th { (c.t("passengers")) } }
             @for m in &rows {
                 tr { td { a href={ "/manifests/" (pct(&m.id)) } { (m.id) } } td { (m.flight) } td { (m.from_facility) } td { (m.to_facility) }
@@ -1534,7 +1534,7 @@ async fn manifest_page(
         .filter(|x| x.outcome.as_deref() == Some("needs_review"))
         .collect();
     let body = html! {
-        table {
+        table tabindex="0" {
             tr { th { (c.t("flight")) } td { (mm.flight) } th { (c.t("state")) } td id="manifest-state" data-state=(mm.state) { (crate::i18n::word(c.lang, "state", &mm.state)) } }
             tr { th { (c.t("from")) } td { (mm.from_facility) } th { (c.t("to")) } td { (mm.to_facility) } }
             tr { th { (c.t("destination")) } td { (mm.destination_country) } th { (c.t("basis")) } td { (crate::i18n::word(c.lang, "basis", &mm.basis)) } }
@@ -1543,7 +1543,7 @@ async fn manifest_page(
         }
         section {
             h2 { (c.t("passengers")) " (" (m.passengers.len()) ")" }
-            table id="passengers" {
+            table id="passengers" tabindex="0" {
                 tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("nationalities")) } th { (c.t("outcome")) } th { (c.t("findings")) } th { (c.t("justification")) } }
                 @for x in &m.passengers {
                     tr { td { a href={ "/persons/" (pct(&x.person_id)) } { (x.person_id) } } td { (x.family_names) } td { (x.given_names) } td { (x.nationalities) }
@@ -1581,14 +1581,14 @@ async fn manifest_page(
         }
         section {
             h2 { (c.t("cases")) " (" (m.cases.len()) ")" }
-            table {
+            table tabindex="0" {
                 @for k in &m.cases {
                     tr { td { (k.id) } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { (k.detail) } td { (crate::i18n::word(c.lang, "state", &k.state)) @if let Some(r) = &k.resolved_reason { ": " (r) } }
                          td { @if k.state == "open" && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
                              form method="post" action={ "/cases/" (pct(&k.id)) "/resolve" } {
                                  (csrf_field(&p))
                                  input type="hidden" name="manifest" value=(id);
-                                 input name="reason" placeholder=(c.t("reason")) required;
+                                 input name="reason" placeholder=(c.t("reason")) aria-label=(c.t("reason")) required;
                                  " " button type="submit" { (c.t("resolve")) }
                              }
                          } } }
@@ -1790,7 +1790,7 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("checkpoints")) }
-            table id="checkpoints" {
+            table id="checkpoints" tabindex="0" {
                 tr { th { (c.t("size")) } th { (c.t("root")) } th { (c.t("note")) } }
                 @for cp in &cps { tr { td { (cp.size) } td { code { (hex::encode(cp.root.0)) } } td { pre { (cp.note) } } } }
             }
@@ -1801,14 +1801,14 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("locator_volume")) }
-            table { tr { th { (c.t("month")) } th { (c.t("anonymous")) } th { (c.t("authenticated")) } }
+            table tabindex="0" { tr { th { (c.t("month")) } th { (c.t("anonymous")) } th { (c.t("authenticated")) } }
                 @for d in &counts { tr { td { (d.day) } td { (d.anonymous) } td { (d.authenticated) } } } }
         }
         section id="withheld" {
             h2 { (c.t("withheld")) }
             @if withheld.is_empty() { p { (c.t("none")) } }
             @else {
-                table { tr { th { (c.t("persons")) } th { (c.t("requested_by")) } th { (c.t("reason")) } th { (c.t("actor")) } th { "seq" } }
+                table tabindex="0" { tr { th { (c.t("persons")) } th { (c.t("requested_by")) } th { (c.t("reason")) } th { (c.t("actor")) } th { "seq" } }
                     @for (pid, by, reason, actor, seq) in &withheld {
                         tr { td { a href={ "/persons/" (pct(pid)) } { (pid) } } td { (if by == "counsel" { c.t("counsel") } else { c.t("the_person") }) } td { (reason) } td { (actor) } td { (seq) } }
                     }
@@ -1817,7 +1817,7 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("access_log")) }
-            table { @for r in &reads { tr { td { (r.seq) } td { (fmt_time(c.lang, &r.at, "UTC")) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
+            table tabindex="0" { @for r in &reads { tr { td { (r.seq) } td { (fmt_time(c.lang, &r.at, "UTC")) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
         }
     };
     page(&c, StatusCode::OK, c.t("auditor"), body)
