@@ -201,8 +201,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("search_hint", "Name or id", "Nombre o identificador"),
     (
         "locator_intro",
-        "Families can look for a relative held in custody. Give the family name and the country of birth; the rest helps.",
-        "Las familias pueden buscar a un familiar bajo custodia. Indique el apellido y el país de nacimiento; lo demás ayuda.",
+        "Families can look for a relative held in custody. Give the family name, the given name, and the country of birth or the date of birth.",
+        "Las familias pueden buscar a un familiar bajo custodia. Indique el apellido, el nombre, y el país o la fecha de nacimiento.",
     ),
     ("no_results", "No one found.", "No se encontró a nadie."),
     ("score", "Score", "Puntuación"),
