@@ -193,24 +193,50 @@ fn country_by_name_or_a_date_of_birth_instead() {
     let w = world("locate-country-name");
     for country in ["El Salvador", "el salvador", "EL SALVADOR", "sv"] {
         let v = json(&w.ok(&[
-            "locate", "--family", "Menjivar", "--given", "Jose Luis", "--country", country,
+            "locate",
+            "--family",
+            "Menjivar",
+            "--given",
+            "Jose Luis",
+            "--country",
+            country,
             "--json",
         ]));
         assert_eq!(v[0]["person_id"], "P-1", "{country}");
     }
     let v = json(&w.ok(&[
-        "locate", "--family", "Menjivar", "--given", "Jose", "--dob", "1990-04-12", "--json",
+        "locate",
+        "--family",
+        "Menjivar",
+        "--given",
+        "Jose",
+        "--dob",
+        "1990-04-12",
+        "--json",
     ]));
     assert_eq!(v[0]["person_id"], "P-1");
     // Too vague without a given name; an unknown country is named.
     w.fails(
         2,
-        &["locate", "--family", "Menjivar", "--country", "SV", "--json"],
+        &[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--country",
+            "SV",
+            "--json",
+        ],
     );
     w.fails(
         2,
         &[
-            "locate", "--family", "Menjivar", "--given", "Jose", "--country", "Atlantis",
+            "locate",
+            "--family",
+            "Menjivar",
+            "--given",
+            "Jose",
+            "--country",
+            "Atlantis",
             "--json",
         ],
     );

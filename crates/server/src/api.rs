@@ -58,7 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/locator/stats", get(locator_stats))
         .route("/api/v1/locator/withheld", get(withheld_list))
         .route("/api/v1/persons/{id}/withhold", post(withhold))
-        .route("/api/v1/housing/facilities/{id}/contact", post(facility_contact))
+        .route(
+            "/api/v1/housing/facilities/{id}/contact",
+            post(facility_contact),
+        )
         .route("/api/v1/screen", post(screen))
         .route("/api/v1/me", get(me))
         .route("/api/v1/persons", get(persons))
@@ -281,8 +284,9 @@ pub fn missing_parts(p: &LocateParams) -> Vec<&'static str> {
 impl LocateParams {
     /// The query, or why it cannot be answered (422 with a stable code).
     pub fn query(&self) -> Result<LocateQuery, ApiError> {
-        let invalid =
-            |code: &'static str, m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m);
+        let invalid = |code: &'static str, m: String| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m)
+        };
         let missing = missing_parts(self);
         if !missing.is_empty() {
             return Err(invalid(
@@ -301,7 +305,8 @@ impl LocateParams {
         };
         let family = tidy(&self.family).unwrap_or_default();
         let given = tidy(&self.given);
-        if family.chars().count() > 200 || given.as_deref().is_some_and(|g| g.chars().count() > 200) {
+        if family.chars().count() > 200 || given.as_deref().is_some_and(|g| g.chars().count() > 200)
+        {
             return Err(invalid(
                 "locate_name_too_long",
                 "query `family`/`given`: at most 200 characters".into(),
@@ -721,9 +726,8 @@ pub async fn facility_contact(
             if !s.public_facilities()?.iter().any(|f| f.id == id) {
                 return Err(ApiError::not_found(format!("no facility `{id}`")));
             }
-            let tidy = |o: Option<String>| {
-                o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty())
-            };
+            let tidy =
+                |o: Option<String>| o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
             let now = s.clock().now();
             s.append(vec![NewEvent {
                 occurred_at: now,
@@ -1321,7 +1325,10 @@ const SUMMARIES: &[(&str, &str)] = &[
     ("locate", "Find a person in custody (public locator)"),
     ("screen", "Screen one transfer request"),
     ("withhold", "Withhold a person from the public locator"),
-    ("facility_contact", "Publish a facility's contact information"),
+    (
+        "facility_contact",
+        "Publish a facility's contact information",
+    ),
     ("me", "Who the token belongs to"),
     ("persons", "Search persons"),
     ("person", "A person's record (the read is recorded)"),
@@ -1397,8 +1404,7 @@ impl utoipa::Modify for Complete {
                     });
                 let r = &mut op.responses.responses;
                 let mut add = |code: &str, d: &str| {
-                    r.entry(code.to_string())
-                        .or_insert_with(|| error(d).into());
+                    r.entry(code.to_string()).or_insert_with(|| error(d).into());
                 };
                 if secured {
                     add("401", "no valid bearer token (`unauthorized`)");

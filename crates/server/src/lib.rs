@@ -408,11 +408,21 @@ impl AppState {
 
     /// The locator index, the facilities and the staff name index, rebuilt from the store
     /// when older than the TTL and the log grew.
-    #[expect(clippy::type_complexity, reason = "three shared indexes, returned together")]
+    #[expect(
+        clippy::type_complexity,
+        reason = "three shared indexes, returned together"
+    )]
     fn indexes(
         &self,
         store: &mut Store,
-    ) -> Result<(Arc<dyn locator::Locator>, Facilities, Arc<locator::StaffNames>), ApiError> {
+    ) -> Result<
+        (
+            Arc<dyn locator::Locator>,
+            Facilities,
+            Arc<locator::StaffNames>,
+        ),
+        ApiError,
+    > {
         let mut c = self
             .0
             .locator
@@ -453,8 +463,7 @@ impl AppState {
         let (rows, size) = store.locator_rows(None)?;
         let staff = Arc::new(locator::StaffNames::default());
         staff.upsert(&rows);
-        let index: Arc<dyn locator::Locator> =
-            Arc::new(locator::LinkageLocator::new(rows, today));
+        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(rows, today));
         *c = Some(LocatorCache {
             built: Instant::now(),
             size,

@@ -94,8 +94,11 @@ pub struct LocateHit {
 pub trait Locator: Send + Sync {
     /// Hits, best first, at most `q.limit`, none under [`PUBLIC_MIN_SCORE`], where each
     /// person is now filled in from `facilities`.
-    fn search(&self, q: &LocateQuery, facilities: &HashMap<String, PublicFacility>)
-    -> Vec<LocateHit>;
+    fn search(
+        &self,
+        q: &LocateQuery,
+        facilities: &HashMap<String, PublicFacility>,
+    ) -> Vec<LocateHit>;
 
     /// Applies persons changed since the index was built or last updated, and moves its
     /// `today` on. Returns false when this index can only be rebuilt.
@@ -264,9 +267,9 @@ impl Locator for LinkageLocator {
                     _ => h.facility_id.clone(),
                 };
                 let fac = facility_id.as_deref().and_then(|f| facilities.get(f));
-                let arrival_confirmed = transfer.as_ref().map(|t| {
-                    !t.missing_from_intake && h.status.as_deref() != Some("transferred")
-                });
+                let arrival_confirmed = transfer
+                    .as_ref()
+                    .map(|t| !t.missing_from_intake && h.status.as_deref() != Some("transferred"));
                 let exact = words_in(&q.family, &h.family_names)
                     && q.given
                         .as_deref()
@@ -385,7 +388,11 @@ impl StaffNames {
                         .all(|w| e.words.iter().any(|x| x.starts_with(w.as_str())))
             })
             .collect();
-        hits.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.person_id.cmp(&b.person_id)));
+        hits.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| a.person_id.cmp(&b.person_id))
+        });
         let start = page.saturating_mul(per_page);
         let more = hits.len() > start.saturating_add(per_page);
         (

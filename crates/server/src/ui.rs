@@ -48,11 +48,21 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A real 404 page, in the visitor's language.
-async fn not_found_page(State(st): State<AppState>, headers: HeaderMap, req: axum::extract::Request) -> Response {
+async fn not_found_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Response {
     let lang = Query::<Common>::try_from_uri(req.uri())
         .map(|Query(q)| q.lang)
         .unwrap_or(None);
-    let c = ctx(&st, &headers, &Common { lang }, req.uri().path().to_string()).await;
+    let c = ctx(
+        &st,
+        &headers,
+        &Common { lang },
+        req.uri().path().to_string(),
+    )
+    .await;
     let body = html! {
         p data-code="not_found" { (c.t("page_not_found_text")) }
         p { a href="/" { (c.t("home")) } " · " a href="/locator" { (c.t("locator")) } }
@@ -95,7 +105,10 @@ impl Flash {
             self.code,
             self.detail
         );
-        format!("{FLASH_COOKIE}={}; Path=/; Max-Age=120; HttpOnly; SameSite=Strict", pct(&v))
+        format!(
+            "{FLASH_COOKIE}={}; Path=/; Max-Age=120; HttpOnly; SameSite=Strict",
+            pct(&v)
+        )
     }
     fn parse(headers: &HeaderMap) -> Option<Self> {
         let raw = auth::cookie(headers, FLASH_COOKIE)?;
@@ -230,7 +243,9 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
     if c.flash.is_some() {
         r.headers_mut().append(
             header::SET_COOKIE,
-            HeaderValue::from_static("custodia_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
+            HeaderValue::from_static(
+                "custodia_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+            ),
         );
     }
     if c.set_lang
@@ -250,7 +265,12 @@ fn error_page(c: &Ctx, e: &ApiError) -> Response {
         StatusCode::NOT_FOUND => c.t("not_found"),
         _ => c.t("error"),
     };
-    page(c, e.status, title, html! { p class="err" role="alert" data-code=(e.code) { (error_text(c.lang, e)) } })
+    page(
+        c,
+        e.status,
+        title,
+        html! { p class="err" role="alert" data-code=(e.code) { (error_text(c.lang, e)) } },
+    )
 }
 
 fn need_login(c: &Ctx) -> Response {
@@ -426,11 +446,7 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         }
         Ok(None) => back(
             &format!("/login?next={}", pct(&next)),
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "login_failed",
-                "",
-            )),
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "")),
         ),
         Err(e) => error_page(&c, &e),
     }
@@ -627,10 +643,7 @@ fn latest_month(s: &mut Store) -> Result<Option<custodia_billing::Month>, ApiErr
     Ok(latest.map(custodia_billing::Month::containing))
 }
 
-fn month_costs(
-    s: &mut Store,
-    month: custodia_billing::Month,
-) -> Result<Vec<MonthCost>, ApiError> {
+fn month_costs(s: &mut Store, month: custodia_billing::Month) -> Result<Vec<MonthCost>, ApiError> {
     let mut out = Vec::new();
     for a in s.agreements()? {
         let rec = &a.agreement;
@@ -742,8 +755,8 @@ async fn dashboard(
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
-            let month = latest_month(s)?
-                .unwrap_or_else(|| custodia_billing::Month::containing(today));
+            let month =
+                latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today));
             let costs = month_costs(s, month)?;
             Ok((facilities, fac, cells, pop, cases, costs))
         })
@@ -809,7 +822,15 @@ async fn standards_page(
     headers: HeaderMap,
     Query(q): Query<StandardsQuery>,
 ) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/standards".into()).await;
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+        },
+        "/standards".into(),
+    )
+    .await;
     let p = match role_ok(&c, STAFF) {
         Ok(p) => p,
         Err(r) => return r,
@@ -945,10 +966,23 @@ async fn costs_page(
     headers: HeaderMap,
     Query(q): Query<CostsQuery>,
 ) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/costs".into()).await;
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+        },
+        "/costs".into(),
+    )
+    .await;
     if let Err(r) = role_ok(
         &c,
-        &[Role::SendingSupervisor, Role::ReceivingOfficer, Role::Auditor, Role::Admin],
+        &[
+            Role::SendingSupervisor,
+            Role::ReceivingOfficer,
+            Role::Auditor,
+            Role::Admin,
+        ],
     ) {
         return r;
     }
@@ -973,8 +1007,9 @@ async fn costs_page(
         .db(move |s| {
             let month = match asked {
                 Some(m) => m,
-                None => latest_month(s)?
-                    .unwrap_or_else(|| custodia_billing::Month::containing(today)),
+                None => {
+                    latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today))
+                }
             };
             Ok((month, month_costs(s, month)?, s.invoices(200)?))
         })
@@ -1202,7 +1237,15 @@ async fn persons_page(
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let c = ctx(&st, &headers, &Common { lang: q.lang.clone() }, "/persons".into()).await;
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+        },
+        "/persons".into(),
+    )
+    .await;
     let p = match role_ok(&c, ALL) {
         Ok(p) => p,
         Err(r) => return r,
@@ -1218,7 +1261,14 @@ async fn persons_page(
                     s.counsel_persons(&p.actor.id())?
                         .into_iter()
                         .map(|r| {
-                            (r.person_id, r.family_names, r.given_names, r.country_of_birth, r.facility_id, r.status)
+                            (
+                                r.person_id,
+                                r.family_names,
+                                r.given_names,
+                                r.country_of_birth,
+                                r.facility_id,
+                                r.status,
+                            )
                         })
                         .collect::<Vec<_>>(),
                     false,
@@ -1235,7 +1285,14 @@ async fn persons_page(
                 (
                     hits.into_iter()
                         .map(|r| {
-                            (r.person_id, r.family_names, r.given_names, r.country_of_birth, r.facility_id, r.status)
+                            (
+                                r.person_id,
+                                r.family_names,
+                                r.given_names,
+                                r.country_of_birth,
+                                r.facility_id,
+                                r.status,
+                            )
                         })
                         .collect(),
                     more,

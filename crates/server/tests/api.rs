@@ -103,7 +103,10 @@ async fn role_matrix_for_every_route() {
         g("/api/openapi.json".into(), [O; 7]),
         g("/api/v1/log/checkpoint".into(), [O; 7]),
         g("/api/v1/log/key".into(), [O; 7]),
-        g("/api/v1/locate?family=Martinez&given=Jose&country=SV".into(), [O; 7]),
+        g(
+            "/api/v1/locate?family=Martinez&given=Jose&country=SV".into(),
+            [O; 7],
+        ),
         g("/api/v1/me".into(), [U, O, O, O, O, O, O]),
         g("/api/v1/log/checkpoints".into(), [U, O, O, O, O, O, O]),
         g("/api/v1/log/proof?index=0".into(), [U, O, O, O, O, O, O]),

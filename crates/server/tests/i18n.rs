@@ -31,7 +31,8 @@ async fn page(f: &Fixture, uri: &str, cookie: Option<&str>) -> (StatusCode, Stri
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
-    let html = String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let html =
+        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     (status, html, cookies)
 }
 
@@ -65,7 +66,9 @@ fn visible_text(html: &str) -> String {
         rest = &rest[j..];
     }
     out.push_str(rest);
-    out.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")
+    out.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
 }
 
 fn english_in(text: &str) -> Vec<&'static str> {
@@ -76,7 +79,8 @@ fn english_in(text: &str) -> Vec<&'static str> {
             text.match_indices(en).any(|(i, _)| {
                 let before = text[..i].chars().next_back();
                 let after = text[i + en.len()..].chars().next();
-                !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
             })
         })
         .map(|(_, en, _)| *en)
@@ -103,9 +107,10 @@ async fn spanish_pages_carry_no_english_catalogue_string_and_no_key() {
     });
     let session = {
         let mut s = common::open(&f.path, f.clock.clone());
-        let (id, _) = custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingSupervisor], 12)
-            .unwrap()
-            .unwrap();
+        let (id, _) =
+            custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingSupervisor], 12)
+                .unwrap()
+                .unwrap();
         format!("custodia_session={id}; lang=es")
     };
     let auditor = {
@@ -239,7 +244,9 @@ async fn flash_messages_travel_in_a_cookie_not_the_url() {
     let (_, html, cookies) = page(&f, &loc, Some(&format!("{flash}; lang=es"))).await;
     assert!(html.contains("Ese token no es válido."), "{html}");
     assert!(
-        cookies.iter().any(|c| c.starts_with("custodia_flash=;") && c.contains("Max-Age=0")),
+        cookies
+            .iter()
+            .any(|c| c.starts_with("custodia_flash=;") && c.contains("Max-Age=0")),
         "{cookies:?}"
     );
 }
@@ -249,9 +256,10 @@ async fn staff_search_folds_names_and_pages() {
     let f = common::fixture(Config::default());
     let cookie = {
         let mut s = common::open(&f.path, f.clock.clone());
-        let (id, _) = custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingOfficer], 12)
-            .unwrap()
-            .unwrap();
+        let (id, _) =
+            custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingOfficer], 12)
+                .unwrap()
+                .unwrap();
         format!("custodia_session={id}")
     };
     for q in ["martinez", "MARTÍNEZ%20jose", "hernandez%20martinez", "T-1"] {
@@ -260,7 +268,10 @@ async fn staff_search_folds_names_and_pages() {
         assert!(html.contains("Martínez Hernández"), "{q}: {html}");
     }
     let (_, html, _) = page(&f, "/persons?q=", Some(&cookie)).await;
-    assert!(html.contains("id=\"next-page\""), "more than one page of persons");
+    assert!(
+        html.contains("id=\"next-page\""),
+        "more than one page of persons"
+    );
     let (_, html2, _) = page(&f, "/persons?q=&page=1", Some(&cookie)).await;
     assert!(html2.contains("rel=\"prev\""));
     let first_ids = |h: &str| -> Vec<String> {

@@ -40,9 +40,8 @@ async fn call_on(
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (
         status,
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        }),
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
     )
 }
 
@@ -120,12 +119,18 @@ async fn country_by_code_or_name_in_either_language_with_or_without_accents() {
     ] {
         let (s, v) = call(
             &f,
-            &format!("/api/v1/locate?family=Martinez%20Hernandez&given=Jose%20Luis&country={country}"),
+            &format!(
+                "/api/v1/locate?family=Martinez%20Hernandez&given=Jose%20Luis&country={country}"
+            ),
             None,
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{country}: {v}");
-        assert_eq!(ids(&v).first().map(String::as_str), Some("T-1"), "{country}: {v}");
+        assert_eq!(
+            ids(&v).first().map(String::as_str),
+            Some("T-1"),
+            "{country}: {v}"
+        );
     }
     // A date of birth instead of a country.
     let (s, v) = call(
@@ -175,7 +180,10 @@ async fn at_most_three_hits_above_the_threshold_said_in_words() {
     let html =
         String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(html.contains("Coincidencia exacta"), "{html}");
-    assert!(!html.contains("Puntuación") && !html.contains("0."), "{html}");
+    assert!(
+        !html.contains("Puntuación") && !html.contains("0."),
+        "{html}"
+    );
 }
 
 /// Sends T-2 to CECOT: drafted, screened, approved by another supervisor, departed.
@@ -376,7 +384,14 @@ async fn every_caller_is_rate_limited_auditors_less_and_addresses_daily() {
         ..Config::default()
     });
     let mut codes = Vec::new();
-    for role in [None, None, Some(Role::Counsel), None, Some(Role::Counsel), None] {
+    for role in [
+        None,
+        None,
+        Some(Role::Counsel),
+        None,
+        Some(Role::Counsel),
+        None,
+    ] {
         let (s, v) = call(&f, uri, role).await;
         codes.push(if s == StatusCode::OK {
             "ok".to_string()
@@ -386,7 +401,14 @@ async fn every_caller_is_rate_limited_auditors_less_and_addresses_daily() {
     }
     assert_eq!(
         codes,
-        ["ok", "ok", "ok", "ok", "rate_limited_daily", "rate_limited_daily"]
+        [
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "rate_limited_daily",
+            "rate_limited_daily"
+        ]
     );
     // The page says it in the visitor's language.
     let req = Request::builder()
@@ -412,20 +434,100 @@ async fn every_caller_is_rate_limited_auditors_less_and_addresses_daily() {
 }
 
 const SURNAMES: [&str; 80] = [
-    "Hernández", "García", "Martínez", "López", "González", "Rodríguez", "Pérez", "Sánchez",
-    "Ramírez", "Flores", "Cruz", "Rivera", "Gómez", "Díaz", "Reyes", "Morales", "Ortiz",
-    "Castillo", "Jiménez", "Moreno", "Romero", "Álvarez", "Ruiz", "Mendoza", "Aguilar",
-    "Vásquez", "Castro", "Chávez", "Torres", "Gutiérrez", "Ramos", "Herrera", "Medina",
-    "Vargas", "Guzmán", "Rojas", "Salazar", "Domínguez", "Contreras", "Molina", "Méndez",
-    "Delgado", "Rosales", "Ríos", "Navarro", "Ortega", "Campos", "Carrillo", "Figueroa",
-    "Fuentes", "Guerrero", "Lara", "Luna", "Marín", "Mejía", "Miranda", "Núñez", "Orellana",
-    "Peña", "Quintanilla", "Soto", "Suárez", "Valdez", "Vega", "Zelaya", "Alvarado", "Argueta",
-    "Ayala", "Bonilla", "Cabrera", "Cordero", "Escobar", "Estrada", "Galdámez", "Henríquez",
-    "Lemus", "Mármol", "Portillo", "Sandoval", "Umaña",
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Rodríguez",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Flores",
+    "Cruz",
+    "Rivera",
+    "Gómez",
+    "Díaz",
+    "Reyes",
+    "Morales",
+    "Ortiz",
+    "Castillo",
+    "Jiménez",
+    "Moreno",
+    "Romero",
+    "Álvarez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Vásquez",
+    "Castro",
+    "Chávez",
+    "Torres",
+    "Gutiérrez",
+    "Ramos",
+    "Herrera",
+    "Medina",
+    "Vargas",
+    "Guzmán",
+    "Rojas",
+    "Salazar",
+    "Domínguez",
+    "Contreras",
+    "Molina",
+    "Méndez",
+    "Delgado",
+    "Rosales",
+    "Ríos",
+    "Navarro",
+    "Ortega",
+    "Campos",
+    "Carrillo",
+    "Figueroa",
+    "Fuentes",
+    "Guerrero",
+    "Lara",
+    "Luna",
+    "Marín",
+    "Mejía",
+    "Miranda",
+    "Núñez",
+    "Orellana",
+    "Peña",
+    "Quintanilla",
+    "Soto",
+    "Suárez",
+    "Valdez",
+    "Vega",
+    "Zelaya",
+    "Alvarado",
+    "Argueta",
+    "Ayala",
+    "Bonilla",
+    "Cabrera",
+    "Cordero",
+    "Escobar",
+    "Estrada",
+    "Galdámez",
+    "Henríquez",
+    "Lemus",
+    "Mármol",
+    "Portillo",
+    "Sandoval",
+    "Umaña",
 ];
 const GIVEN: [&str; 12] = [
-    "José", "Juan", "Carlos", "Luis", "Jorge", "Miguel", "María", "Ana", "Francisco", "Pedro",
-    "Mario", "Óscar",
+    "José",
+    "Juan",
+    "Carlos",
+    "Luis",
+    "Jorge",
+    "Miguel",
+    "María",
+    "Ana",
+    "Francisco",
+    "Pedro",
+    "Mario",
+    "Óscar",
 ];
 const COUNTRIES: [&str; 9] = ["SV", "VE", "HN", "GT", "MX", "CO", "EC", "NI", "CU"];
 
@@ -505,5 +607,9 @@ async fn harvesting_the_demo_world_lists_at_most_two_percent() {
         listed.len(),
         share * 100.0
     );
-    assert!(share <= 0.02, "listed {:.2}% of visible persons", share * 100.0);
+    assert!(
+        share <= 0.02,
+        "listed {:.2}% of visible persons",
+        share * 100.0
+    );
 }

@@ -56,7 +56,13 @@ fn axe_source() -> Option<String> {
     if !file.is_file() {
         std::fs::create_dir_all(&dir).ok()?;
         let ok = Command::new("npm")
-            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
             .arg(&dir)
             .arg("axe-core@4")
             .stdout(Stdio::null())
@@ -180,8 +186,14 @@ async fn check(c: &Client, label: &str, axe_src: Option<&str>) -> Vec<String> {
     let mut failures = Vec::new();
     let (w, vw) = widths(c).await;
     if w > 390 || vw != 390 {
-        failures.push(format!("{label}: lays out {w} px wide in a {vw} px viewport"));
-        shot(c, &format!("too-wide-{}", label.replace(['/', '?', '=', '&', ' '], "_"))).await;
+        failures.push(format!(
+            "{label}: lays out {w} px wide in a {vw} px viewport"
+        ));
+        shot(
+            c,
+            &format!("too-wide-{}", label.replace(['/', '?', '=', '&', ' '], "_")),
+        )
+        .await;
     }
     if let Some(src) = axe_src {
         for v in axe(c, src).await {
@@ -339,7 +351,10 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
     let mut limited = String::new();
     for _ in 0..10 {
         search(&c, &base, "Gomez", "Ana", "Honduras").await;
-        if let Ok(e) = c.find(Locator::Css("#locate-error[data-code=rate_limited]")).await {
+        if let Ok(e) = c
+            .find(Locator::Css("#locate-error[data-code=rate_limited]"))
+            .await
+        {
             limited = e.text().await.unwrap();
             break;
         }

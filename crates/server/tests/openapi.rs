@@ -67,8 +67,13 @@ fn params_struct(handler: &str) -> Option<String> {
         return None;
     }
     let body = &API_SRC[start..start + 800.min(API_SRC.len() - start)];
-    body.find("Query::<")
-        .map(|i| body[i + 8..].split('>').next().unwrap_or_default().to_string())
+    body.find("Query::<").map(|i| {
+        body[i + 8..]
+            .split('>')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    })
 }
 
 fn resolve<'a>(doc: &'a Value, r: &str) -> &'a Value {
@@ -110,7 +115,11 @@ async fn the_document_is_valid_and_agrees_with_the_router() {
         .unwrap();
     let doc: Value =
         serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     let mut all = Vec::new();
@@ -152,9 +161,10 @@ async fn the_document_is_valid_and_agrees_with_the_router() {
             let secured = op["security"]
                 .as_array()
                 .is_some_and(|s| s.iter().any(|x| x.get("bearer").is_some()));
-            let optional = op["security"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|x| x.as_object().is_some_and(|o| o.is_empty())));
+            let optional = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|x| x.as_object().is_some_and(|o| o.is_empty()))
+            });
             if secured {
                 assert!(responses.contains_key("401"), "{what}: no 401");
                 if !optional {
@@ -169,7 +179,10 @@ async fn the_document_is_valid_and_agrees_with_the_router() {
             for p in &params {
                 let i = p["in"].as_str().unwrap();
                 assert!(matches!(i, "query" | "path" | "header"), "{what}: in {i}");
-                assert!(p["name"].is_string() && p["schema"].is_object(), "{what}: {p}");
+                assert!(
+                    p["name"].is_string() && p["schema"].is_object(),
+                    "{what}: {p}"
+                );
                 if i == "path" {
                     assert_eq!(p["required"], true, "{what}: {p}");
                 }

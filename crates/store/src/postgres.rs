@@ -31,7 +31,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("migrations/postgres/0005_person_events_seq.sql"),
     ),
-    (10, include_str!("migrations/postgres/0010_locator_public.sql")),
+    (
+        10,
+        include_str!("migrations/postgres/0010_locator_public.sql"),
+    ),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory

@@ -541,8 +541,8 @@ pub fn apply(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                 ],
             )?;
             person_event(c, person_id, seq)?;
+            // ---- end public locator ----
         }
-        // ---- end public locator ----
     }
     Ok(())
 }

@@ -19,7 +19,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("migrations/sqlite/0005_person_events_seq.sql"),
     ),
-    (10, include_str!("migrations/sqlite/0010_locator_public.sql")),
+    (
+        10,
+        include_str!("migrations/sqlite/0010_locator_public.sql"),
+    ),
 ];
 
 /// A SQLite database.

@@ -105,12 +105,13 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         .map(|d| parse_date("--dob", d))
         .transpose()?;
     // Only the queried country's persons are read: the index is per country anyway.
-    let (rows, _) = store
-        .locator_rows(country.as_deref())
-        .map_err(store_err)?;
+    let (rows, _) = store.locator_rows(country.as_deref()).map_err(store_err)?;
     let countries: std::collections::BTreeSet<String> = match &country {
         Some(c) => [c.clone()].into(),
-        None => rows.iter().filter_map(|r| r.country_of_birth.clone()).collect(),
+        None => rows
+            .iter()
+            .filter_map(|r| r.country_of_birth.clone())
+            .collect(),
     };
     let index = LocatorIndex::build(rows.into_iter().filter(|r| !r.withheld).map(entry));
     let mut hits = Vec::new();
