@@ -202,6 +202,7 @@ pub(crate) struct Inner {
     locator: Mutex<Option<LocatorCache>>,
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
+    pages: Mutex<HashMap<String, (u64, Arc<dyn std::any::Any + Send + Sync>)>>,
 }
 
 /// Locator queries counted in memory and written to the store at most once a second, so
@@ -230,6 +231,7 @@ impl AppState {
                 pending: Default::default(),
                 flushed: Instant::now(),
             }),
+            pages: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -333,6 +335,42 @@ impl AppState {
             tracing::error!(error = %e, "blocking task failed");
             ApiError::internal()
         })?
+    }
+
+    /// What `f` computes from the store, kept until the log grows: the pages' expensive
+    /// reports (standards, costs) are a pure function of the log and `key` (which names the
+    /// report, its parameters and the day).
+    pub(crate) fn cached<T: std::any::Any + Send + Sync>(
+        &self,
+        store: &mut Store,
+        key: String,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<Arc<T>, ApiError> {
+        let size = store.size()?;
+        {
+            let m = self
+                .0
+                .pages
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((at, v)) = m.get(&key)
+                && *at == size
+                && let Ok(v) = v.clone().downcast::<T>()
+            {
+                return Ok(v);
+            }
+        }
+        let v = Arc::new(f(store)?);
+        let mut m = self
+            .0
+            .pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > 64 {
+            m.clear();
+        }
+        m.insert(key, (size, v.clone()));
+        Ok(v)
     }
 
     /// Whether a locator query is within its rates; counts it. `key` is the client

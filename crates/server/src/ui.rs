@@ -740,6 +740,7 @@ async fn dashboard(
     }
     let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let want = q.facility.clone().or_else(|| p.actor.facility_id.clone());
+    let st2 = st.clone();
     let data = st
         .db(move |s| {
             let facilities = s.facilities()?;
@@ -755,9 +756,11 @@ async fn dashboard(
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
-            let month =
-                latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today));
-            let costs = month_costs(s, month)?;
+            let costs = st2.cached(s, format!("costs:latest:{today}"), |s| {
+                let month =
+                    latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today));
+                month_costs(s, month)
+            })?;
             Ok((facilities, fac, cells, pop, cases, costs))
         })
         .await;
@@ -793,7 +796,7 @@ async fn dashboard(
                 p { a href="/costs" { (c.t("costs")) } }
                 table tabindex="0" {
                     tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } }
-                    @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (fmt_int(c.lang, m.person_days)) } td id="month-total" { (money(c.lang, &m.total)) " " (m.currency) } } }
+                    @for m in costs.iter() { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (fmt_int(c.lang, m.person_days)) } td id="month-total" { (money(c.lang, &m.total)) " " (m.currency) } } }
                 }
             }
             section {
@@ -857,6 +860,7 @@ async fn standards_page(
         .clone()
         .filter(|f| !f.is_empty())
         .or_else(|| p.actor.facility_id.clone());
+    let st2 = st.clone();
     let data = st
         .db(move |s| {
             let facilities = s.facilities()?;
@@ -869,13 +873,16 @@ async fn standards_page(
                 })
                 .unwrap_or_default();
             let from = as_of.saturating_sub(jiff::ToSpan::days(29));
-            let r = custodia_app::housing::standards_report(
-                s,
-                Some(&fac),
-                from,
-                as_of,
-                &custodia_housing::StandardsParams::default(),
-            )?;
+            let f2 = fac.clone();
+            let r = st2.cached(s, format!("standards:{fac}:{as_of}"), move |s| {
+                Ok(custodia_app::housing::standards_report(
+                    s,
+                    Some(&f2),
+                    from,
+                    as_of,
+                    &custodia_housing::StandardsParams::default(),
+                )?)
+            })?;
             Ok((facilities, fac, r))
         })
         .await;
@@ -1003,15 +1010,18 @@ async fn costs_page(
         },
     };
     let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let st2 = st.clone();
     let data = st
         .db(move |s| {
             let month = match asked {
                 Some(m) => m,
-                None => {
-                    latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today))
-                }
+                None => *st2.cached(s, format!("latest-month:{today}"), |s| {
+                    Ok(latest_month(s)?
+                        .unwrap_or_else(|| custodia_billing::Month::containing(today)))
+                })?,
             };
-            Ok((month, month_costs(s, month)?, s.invoices(200)?))
+            let costs = st2.cached(s, format!("costs:{month}"), |s| month_costs(s, month))?;
+            Ok((month, costs, s.invoices(200)?))
         })
         .await;
     let (month, costs, invoices) = match data {
@@ -1030,7 +1040,7 @@ async fn costs_page(
             @if costs.is_empty() { p { (c.t("none")) } }
             table id="costs" tabindex="0" {
                 tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("person_days")) } th { (c.t("total")) } }
-                @for x in &costs { tr { td { (x.agreement) } td { (x.facility) } td { (fmt_int(c.lang, x.person_days)) } td { (money(c.lang, &x.total)) " " (x.currency) } } }
+                @for x in costs.iter() { tr { td { (x.agreement) } td { (x.facility) } td { (fmt_int(c.lang, x.person_days)) } td { (money(c.lang, &x.total)) " " (x.currency) } } }
             }
         }
         section {

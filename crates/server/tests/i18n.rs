@@ -284,3 +284,55 @@ async fn staff_search_folds_names_and_pages() {
     assert_eq!(a.len(), 50);
     assert!(a.iter().all(|x| !b.contains(x)), "pages do not overlap");
 }
+
+/// The heat map's colour for each cell, by cell id.
+fn heat(html: &str) -> std::collections::BTreeMap<String, String> {
+    html.split("<rect class=\"cell\"")
+        .skip(1)
+        .map(|r| {
+            let fill = r
+                .split("fill=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let id = r
+                .split("<title>")
+                .nth(1)
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap();
+            (id.to_string(), fill.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_heat_map_agrees_with_the_standards_report() {
+    let f = common::fixture(Config::default());
+    let cookie = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        let (id, _) = custodia_server::auth::open_session(&mut s, &f.tokens[&Role::Auditor], 12)
+            .unwrap()
+            .unwrap();
+        format!("custodia_session={id}")
+    };
+    let (s, dash, _) = page(&f, "/?facility=CECOT", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, std, _) = page(&f, "/standards?facility=CECOT", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK, "{std}");
+    let (a, b) = (heat(&dash), heat(&std));
+    assert!(a.len() >= 200, "{}", a.len());
+    let green = custodia_server::ui::cell_colour(Some(100.0));
+    for (id, fill) in &a {
+        let other = b
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} missing from the report"));
+        assert_eq!(fill == green, other == green, "{id}: {fill} vs {other}");
+    }
+    // The report's verdict on space matches the colours.
+    let out = std.contains("data-finding=\"space\" data-out=\"true\"");
+    assert_eq!(out, a.values().any(|x| x != green && x != "#e0e0e0"));
+}
