@@ -21,13 +21,20 @@ const API_SRC: &str = include_str!("../src/api.rs");
 /// `(path, method) -> handler` from the router's source.
 fn routes() -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
-    for part in API_SRC.split(".route(\"").skip(1) {
+    let routes_fn = API_SRC
+        .split("pub fn routes()")
+        .nth(1)
+        .unwrap()
+        .split("\n}\n")
+        .next()
+        .unwrap();
+    for part in routes_fn.split(".route(").skip(1) {
+        let part = part.trim_start().strip_prefix('"').unwrap();
         let path = part.split('"').next().unwrap().to_string();
         if path.contains('*') {
             continue;
         }
-        let rest = &part[path.len() + 2..];
-        let call = rest.split(")\n").next().unwrap();
+        let call = &part[path.len() + 1..];
         for m in ["get", "post", "put", "delete", "patch"] {
             for piece in call.split(&format!("{m}(")).skip(1) {
                 let handler = piece
