@@ -673,8 +673,8 @@ pub async fn withheld_list(
         Ok(Json(Value::Array(
             s.locator_withheld()?
                 .into_iter()
-                .map(|(p, by, reason, actor, seq)| {
-                    json!({"person_id": p, "requested_by": by, "reason": reason, "recorded_by": actor, "seq": seq})
+                .map(|w| {
+                    json!({"person_id": w.person_id, "requested_by": w.requested_by, "reason": w.reason, "recorded_by": w.actor, "seq": w.seq})
                 })
                 .collect(),
         )))

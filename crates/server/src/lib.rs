@@ -135,6 +135,9 @@ struct LocatorCache {
     staff: Arc<locator::StaffNames>,
 }
 
+/// A page's cached report, of whatever type the page keeps.
+type Cached = Arc<dyn std::any::Any + Send + Sync>;
+
 /// Facilities as families see them, by id.
 pub(crate) type Facilities = Arc<HashMap<String, custodia_store::locator::PublicFacility>>;
 
@@ -202,7 +205,7 @@ pub(crate) struct Inner {
     locator: Mutex<Option<LocatorCache>>,
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
-    pages: Mutex<HashMap<String, (u64, Arc<dyn std::any::Any + Send + Sync>)>>,
+    pages: Mutex<HashMap<String, (u64, Cached)>>,
 }
 
 /// Locator queries counted in memory and written to the store at most once a second, so

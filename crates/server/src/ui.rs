@@ -575,7 +575,7 @@ pub fn fmt_int(l: Lang, n: u64) -> String {
     }
     let mut out = String::with_capacity(d.len() + d.len() / 3);
     for (i, ch) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);
@@ -1876,8 +1876,8 @@ async fn auditor_page(
             @if withheld.is_empty() { p { (c.t("none")) } }
             @else {
                 table tabindex="0" { tr { th { (c.t("persons")) } th { (c.t("requested_by")) } th { (c.t("reason")) } th { (c.t("actor")) } th { "seq" } }
-                    @for (pid, by, reason, actor, seq) in &withheld {
-                        tr { td { a href={ "/persons/" (pct(pid)) } { (pid) } } td { (if by == "counsel" { c.t("counsel") } else { c.t("the_person") }) } td { (reason) } td { (actor) } td { (seq) } }
+                    @for w in &withheld {
+                        tr { td { a href={ "/persons/" (pct(&w.person_id)) } { (w.person_id) } } td { (if w.requested_by == "counsel" { c.t("counsel") } else { c.t("the_person") }) } td { (w.reason) } td { (w.actor) } td { (w.seq) } }
                     }
                 }
             }

@@ -233,9 +233,9 @@ async fn the_document_is_valid_and_agrees_with_the_router() {
             )
         })
         .collect();
-    assert_eq!(req["family"], true);
-    assert_eq!(req["given"], true);
-    assert_eq!(req["country"], false);
+    assert!(req["family"]);
+    assert!(req["given"]);
+    assert!(!req["country"]);
     for code in ["200", "422", "429"] {
         assert!(locate["responses"].get(code).is_some(), "locate: {code}");
     }

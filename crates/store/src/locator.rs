@@ -29,6 +29,19 @@ pub struct LocatorRow {
     pub withheld: bool,
 }
 
+/// A person withheld from the public locator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithheldRow {
+    pub person_id: String,
+    /// `person` or `counsel`.
+    pub requested_by: String,
+    pub reason: String,
+    /// Who recorded the request.
+    pub actor: String,
+    /// The `locator_withheld` event's position in the log.
+    pub seq: u64,
+}
+
 /// The latest departure that carried a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transfer {
@@ -223,8 +236,8 @@ impl Store {
     }
 
     /// The persons withheld from the public locator, with who asked, why, who recorded it
-    /// and the event's position (auditors see these).
-    pub fn locator_withheld(&mut self) -> Result<Vec<(String, String, String, String, u64)>> {
+    /// and the event's position (auditors see these), newest first.
+    pub fn locator_withheld(&mut self) -> Result<Vec<WithheldRow>> {
         self.read(|c| {
             Ok(c.query(
                 "SELECT person_id, requested_by, reason, actor, seq FROM locator_withheld ORDER BY seq DESC",
@@ -233,12 +246,17 @@ impl Store {
             .iter()
             .map(|r| {
                 let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
-                let n = r
-                    .get(4)
-                    .and_then(Value::as_i64)
-                    .and_then(|x| u64::try_from(x).ok())
-                    .unwrap_or(0);
-                (s(0), s(1), s(2), s(3), n)
+                WithheldRow {
+                    person_id: s(0),
+                    requested_by: s(1),
+                    reason: s(2),
+                    actor: s(3),
+                    seq: r
+                        .get(4)
+                        .and_then(Value::as_i64)
+                        .and_then(|x| u64::try_from(x).ok())
+                        .unwrap_or(0),
+                }
             })
             .collect())
         })
