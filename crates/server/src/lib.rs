@@ -238,6 +238,48 @@ impl AppState {
         }))
     }
 
+    /// Counts one locator query in memory; true when a second has passed since the counts
+    /// were last written (the caller then writes them with [`AppState::flush_counts`]).
+    pub(crate) fn note_locate(&self, day: &str, authenticated: bool) -> bool {
+        let mut c = self
+            .0
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let e = c.pending.entry(day.to_string()).or_default();
+        if authenticated {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+        c.flushed.elapsed() >= Duration::from_secs(1)
+    }
+
+    /// The locator index and its facilities when they are younger than the TTL: the
+    /// anonymous fast path, which touches no store.
+    pub(crate) fn locator_if_fresh(&self) -> Option<(Arc<dyn locator::Locator>, Facilities)> {
+        let c = self
+            .0
+            .locator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.as_ref()
+            .filter(|x| x.built.elapsed() < self.0.config.locator_ttl)
+            .map(|x| (x.index.clone(), x.facilities.clone()))
+    }
+
+    /// Writes the pending locator counts on a blocking thread, without waiting.
+    pub(crate) fn flush_counts_later(&self) {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(mut g) = st.0.pool.get()
+                && let Err(e) = st.flush_counts(&mut g)
+            {
+                tracing::warn!(error = ?e, "locator counts not written yet");
+            }
+        });
+    }
+
     /// Counts one locator query; writes the pending counts when a second has passed.
     pub(crate) fn count_locate(
         &self,
