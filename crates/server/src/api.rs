@@ -379,12 +379,16 @@ pub(crate) async fn run_locate(
     if token.is_none() {
         st.allow_locate(&client, crate::Caller::Anonymous, &client)?;
         // The common case, a family without a token and an index younger than the TTL:
-        // answered here, without a store or a blocking thread.
+        // answered without taking a store from the pool.
         if let Some((index, facilities)) = st.locator_if_fresh() {
             if st.note_locate(&day(), false) {
                 st.flush_counts_later();
             }
-            return Ok(index.search(&lq, &facilities));
+            // Scored on the blocking pool: a search is CPU work, and the runtime's few
+            // workers keep serving connections meanwhile.
+            return tokio::task::spawn_blocking(move || index.search(&lq, &facilities))
+                .await
+                .map_err(|_| ApiError::internal());
         }
     }
     let st2 = st.clone();
