@@ -13,14 +13,14 @@ if [ ! -f "$DB" ]; then
   /usr/bin/time -f "demo build: %e s, max RSS %M KiB" "$BIN" --db "$DB" demo --scale cecot
 fi
 TOKEN=$("$BIN" --db "$DB" token create --role auditor --name bench)
-RUST_LOG=warn "$BIN" --db "$DB" serve --addr "127.0.0.1:$PORT" --locate-rate 1000000000 &
+RUST_LOG=warn "$BIN" --db "$DB" serve --addr "127.0.0.1:$PORT" --no-locate-limits &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 rss() { awk '/VmRSS/ {print $2 " KiB"}' "/proc/$PID/status"; }
 echo "RSS after start: $(rss)"
 # Warm the locator index (built on first query).
-curl -sf "http://127.0.0.1:$PORT/api/v1/locate?family=Hernandez&country=SV" >/dev/null
+curl -sf "http://127.0.0.1:$PORT/api/v1/locate?family=Hernandez&given=Jose&country=SV" >/dev/null
 echo "RSS with the locator index: $(rss)"
 PID_OF_PERSON=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/persons?q=P-020000" | sed -n 's/.*"person_id":"\([^"]*\)".*/\1/p' | head -1)
 PERSON=${PID_OF_PERSON:-P-020000}

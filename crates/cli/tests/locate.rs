@@ -72,6 +72,8 @@ fn locate_finds_misspelled_names_and_shows_the_year_only() {
         "locate",
         "--family",
         "Ruiz Menjivar",
+        "--given",
+        "Carlos",
         "--country",
         "SV",
         "--dob",
@@ -111,6 +113,8 @@ fn locate_finds_misspelled_names_and_shows_the_year_only() {
         "locate",
         "--family",
         "Menjivar",
+        "--given",
+        "Jose",
         "--country",
         "SV",
         "--limit",
@@ -181,5 +185,59 @@ fn family_and_country_are_required_unless_id() {
     w.fails(
         2,
         &["locate", "--id", "P-1", "--family", "Menjivar", "--json"],
+    );
+}
+
+#[test]
+fn country_by_name_or_a_date_of_birth_instead() {
+    let w = world("locate-country-name");
+    for country in ["El Salvador", "el salvador", "EL SALVADOR", "sv"] {
+        let v = json(&w.ok(&[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--given",
+            "Jose Luis",
+            "--country",
+            country,
+            "--json",
+        ]));
+        assert_eq!(v[0]["person_id"], "P-1", "{country}");
+    }
+    let v = json(&w.ok(&[
+        "locate",
+        "--family",
+        "Menjivar",
+        "--given",
+        "Jose",
+        "--dob",
+        "1990-04-12",
+        "--json",
+    ]));
+    assert_eq!(v[0]["person_id"], "P-1");
+    // Too vague without a given name; an unknown country is named.
+    w.fails(
+        2,
+        &[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--country",
+            "SV",
+            "--json",
+        ],
+    );
+    w.fails(
+        2,
+        &[
+            "locate",
+            "--family",
+            "Menjivar",
+            "--given",
+            "Jose",
+            "--country",
+            "Atlantis",
+            "--json",
+        ],
     );
 }

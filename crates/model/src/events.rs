@@ -357,6 +357,27 @@ pub enum EventData {
         person_id: String,
         class_id: String,
     },
+    // ---- public locator (issue 15): new variants go after this line, never before.
+    /// A facility's public contact information, as the locator shows it to families:
+    /// visiting rules, the consular contact, how counsel reaches a person held there.
+    /// Replaces any earlier one for the facility.
+    FacilityContactPublished {
+        facility_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visiting: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consular: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counsel_access: Option<String>,
+    },
+    /// The person, or their counsel, asked that the person not appear in the public
+    /// locator. Auditors see the request and its reason; the locator never shows the person.
+    LocatorWithheld {
+        person_id: String,
+        /// `person` or `counsel`.
+        requested_by: String,
+        reason: String,
+    },
 }
 
 /// A supervisor's reason to send a `needs_review` person.
@@ -410,6 +431,8 @@ impl EventData {
             Self::CorrectionConfirmed { .. } => "correction_confirmed",
             Self::ClassOrderRecorded { .. } => "class_order_recorded",
             Self::ClassTagged { .. } => "class_tagged",
+            Self::FacilityContactPublished { .. } => "facility_contact_published",
+            Self::LocatorWithheld { .. } => "locator_withheld",
         }
     }
 }

@@ -5,6 +5,7 @@
 //!   JSON shape.
 //! - [`events`]: the ledger's events ([`events::EventData`]), the envelope of a new event
 //!   ([`events::NewEvent`]) and the leaf format ([`events::Leaf`]) of CONTRACT §3.
+//! - [`country`]: country names in English and Spanish for codes typed by people.
 //! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
 //!
 //! ```
@@ -21,5 +22,6 @@
 //! ```
 
 pub mod clock;
+pub mod country;
 pub mod events;
 pub mod legal;

@@ -24,7 +24,7 @@ use custodia_app::{Actor, Role};
 use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
 use custodia_model::legal::{Basis, CountryCode};
 use custodia_store::Store;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -56,6 +56,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/log/leaves", get(leaves))
         .route("/api/v1/locate", get(locate))
         .route("/api/v1/locator/stats", get(locator_stats))
+        .route("/api/v1/locator/withheld", get(withheld_list))
+        .route("/api/v1/persons/{id}/withhold", post(withhold))
+        .route(
+            "/api/v1/housing/facilities/{id}/contact",
+            post(facility_contact),
+        )
         .route("/api/v1/screen", post(screen))
         .route("/api/v1/me", get(me))
         .route("/api/v1/persons", get(persons))
@@ -238,120 +244,187 @@ pub async fn log_key(State(st): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// Locator query parameters.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocateParams {
-    /// Family name(s) (required).
+    /// Family name(s), as typed (required).
+    #[param(required = true)]
     pub family: Option<String>,
-    /// Given name(s).
+    /// Given name(s), as typed (required).
+    #[param(required = true)]
     pub given: Option<String>,
-    /// Country of birth, ISO 3166-1 alpha-2 (required).
+    /// Country of birth: an ISO 3166-1 alpha-2 code or the country's name in English or
+    /// Spanish, with or without accents (required unless `dob` is given).
     pub country: Option<String>,
-    /// Date of birth, YYYY-MM-DD.
+    /// Date of birth, YYYY-MM-DD (required unless `country` is given; never shown back).
+    #[param(format = Date)]
     pub dob: Option<String>,
-    /// At most this many hits (default 5, at most 10).
+    /// At most this many hits (default and maximum 3).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3)]
     pub limit: Option<String>,
 }
 
+/// What a locator query lacks to be answered: the words of the `locate_too_vague`
+/// error (`family`, `given`, `country_or_dob`).
+pub fn missing_parts(p: &LocateParams) -> Vec<&'static str> {
+    let has = |o: &Option<String>| o.as_deref().is_some_and(|x| !x.trim().is_empty());
+    let mut m = Vec::new();
+    if !has(&p.family) {
+        m.push("family");
+    }
+    if !has(&p.given) {
+        m.push("given");
+    }
+    if !has(&p.country) && !has(&p.dob) {
+        m.push("country_or_dob");
+    }
+    m
+}
+
 impl LocateParams {
-    /// The query, or what is missing.
+    /// The query, or why it cannot be answered (422 with a stable code).
     pub fn query(&self) -> Result<LocateQuery, ApiError> {
-        let family = self
-            .family
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::invalid("query `family`: required, the person's family name")
-            })?;
-        let country = self
-            .country
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::invalid("query `country`: required, the country of birth (e.g. `SV`)")
-            })?;
-        let country = CountryCode::new(&country.to_ascii_uppercase())
-            .map_err(|e| ApiError::invalid(format!("query `country`: {e}")))?;
-        let dob = match self.dob.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let invalid = |code: &'static str, m: String| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m)
+        };
+        let missing = missing_parts(self);
+        if !missing.is_empty() {
+            return Err(invalid(
+                "locate_too_vague",
+                format!(
+                    "too vague: a query needs family, given, and country or dob; add {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let tidy = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let family = tidy(&self.family).unwrap_or_default();
+        let given = tidy(&self.given);
+        if family.chars().count() > 200 || given.as_deref().is_some_and(|g| g.chars().count() > 200)
+        {
+            return Err(invalid(
+                "locate_name_too_long",
+                "query `family`/`given`: at most 200 characters".into(),
+            ));
+        }
+        let country = match tidy(&self.country) {
+            None => None,
+            Some(c) => Some(
+                custodia_model::country::parse(&c)
+                    .ok_or_else(|| {
+                        invalid(
+                            "locate_country_unknown",
+                            format!(
+                                "query `country`: `{c}` is neither an ISO code nor a country name we know"
+                            ),
+                        )
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let dob = match tidy(&self.dob) {
             None => None,
             Some(d) => Some(d.parse().map_err(|_| {
-                ApiError::invalid(format!(
-                    "query `dob`: `{d}` is not a date, expected YYYY-MM-DD"
-                ))
+                invalid(
+                    "locate_dob_invalid",
+                    format!("query `dob`: `{d}` is not a date, expected YYYY-MM-DD"),
+                )
             })?),
         };
         let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
-            None => 5,
+            None => crate::locator::PUBLIC_LIMIT,
             Some(l) => l
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=10).contains(n))
+                .filter(|n| *n >= 1)
+                .map(|n| n.min(crate::locator::PUBLIC_LIMIT))
                 .ok_or_else(|| {
-                    ApiError::invalid(format!("query `limit`: `{l}`, expected 1 to 10"))
+                    invalid(
+                        "locate_limit_invalid",
+                        format!("query `limit`: `{l}`, expected 1 to 3"),
+                    )
                 })?,
         };
-        if family.len() > 200 || self.given.as_deref().is_some_and(|g| g.len() > 200) {
-            return Err(ApiError::invalid(
-                "query `family`/`given`: at most 200 characters",
-            ));
-        }
         Ok(LocateQuery {
-            family: family.to_string(),
-            given: self
-                .given
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            country: country.as_str().to_string(),
+            family,
+            given,
+            country,
             dob,
             limit,
         })
     }
 }
 
-/// Runs a locator query (shared with the public page); counts it; rate-limits anonymous
-/// callers.
+/// Runs a locator query (shared with the public page): authenticates a token if one is
+/// given, applies the rate limits (per address without a token, per token with one, a
+/// higher quota for auditors, a daily cap per address), counts the query, searches.
 pub(crate) async fn run_locate(
     st: &AppState,
     client: String,
     token: Option<String>,
     lq: LocateQuery,
 ) -> Result<Vec<LocateHit>, ApiError> {
-    let st2 = st.clone();
-    let anonymous_ok = token.is_some() || st.allow_anonymous(&client);
-    st.db(move |s| {
-        let authenticated = match &token {
-            Some(t) => auth::by_token(s, t)?.is_some(),
-            None => false,
-        };
-        if token.is_some() && !authenticated {
-            return Err(ApiError::unauthorized());
+    let day = || {
+        st.now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string()
+    };
+    if token.is_none() {
+        st.allow_locate(&client, crate::Caller::Anonymous, &client)?;
+        // The common case, a family without a token and an index younger than the TTL:
+        // answered without taking a store from the pool.
+        if let Some((index, facilities)) = st.locator_if_fresh() {
+            if st.note_locate(&day(), false) {
+                st.flush_counts_later();
+            }
+            // Scored on the blocking pool: a search is CPU work, and the runtime's few
+            // workers keep serving connections meanwhile.
+            return tokio::task::spawn_blocking(move || index.search(&lq, &facilities))
+                .await
+                .map_err(|_| ApiError::internal());
         }
-        if !authenticated && !anonymous_ok {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many anonymous locator queries from this address; wait a minute",
-            ));
+    }
+    let st2 = st.clone();
+    st.db(move |s| {
+        let principal = match &token {
+            Some(t) => Some(auth::by_token(s, t)?.ok_or_else(ApiError::unauthorized)?),
+            None => None,
+        };
+        match &principal {
+            // Already counted against its quota above.
+            None => {}
+            Some(p) if p.actor.role == Auditor => {
+                st2.allow_locate(&client, crate::Caller::Auditor, &p.token_hash)?;
+            }
+            Some(p) => st2.allow_locate(&client, crate::Caller::Token, &p.token_hash)?,
         }
         let day = st2
             .now()
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date()
             .to_string();
-        st2.count_locate(s, &day, authenticated)?;
-        let index = st2.locator(s)?;
-        Ok(index.search(&lq))
+        st2.count_locate(s, &day, principal.is_some())?;
+        let (index, facilities) = st2.locator(s)?;
+        Ok(index.search(&lq, &facilities))
     })
     .await
 }
 
 #[utoipa::path(get, path = "/api/v1/locate", tag = "public", params(LocateParams),
-    responses((status = 200, description = "hits, best first (as `custodia locate --json`)", body = [LocateHit]),
-              (status = 422, description = "a required parameter is missing or malformed"),
-              (status = 429, description = "anonymous rate exceeded")))]
+    summary = "Find a person in custody (public locator)",
+    description = "As `custodia locate --json`, at most 3 hits above a calibrated threshold, each with where the person is now. A query needs `family`, `given`, and `country` or `dob`. Anonymous callers are limited per address, token holders per token (auditors get a higher quota); every address has a daily cap.",
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "hits, best first", body = [LocateHit]),
+              (status = 401, description = "a token was given and is not valid", body = ErrorBody),
+              (status = 422, description = "too vague (`locate_too_vague`) or a parameter is malformed", body = ErrorBody),
+              (status = 429, description = "rate limit exceeded (`rate_limited`, `rate_limited_daily`)", body = ErrorBody)))]
 pub async fn locate(
     State(st): State<AppState>,
     req: Request,
@@ -366,10 +439,24 @@ pub async fn locate(
     Ok(Json(run_locate(&st, client, token, lq).await?))
 }
 
+/// Every error answer: `{"error": {"code", "message"}}`; `code` is stable (the pages
+/// translate it), `message` is English for people reading logs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The error's code and message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
 // ---------------------------------------------------------------- log
 
 #[utoipa::path(get, path = "/api/v1/log/checkpoints", tag = "log", security(("bearer" = [])),
-    responses((status = 200, description = "signed checkpoints, newest first", body = Object), (status = 401, description = "no valid token")))]
+    responses((status = 200, description = "signed checkpoints, newest first", body = [Object]), (status = 401, description = "no valid token")))]
 pub async fn checkpoints(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -387,6 +474,7 @@ pub async fn checkpoints(
 
 /// Query of an inclusion proof.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProofParams {
     pub index: u64,
     pub size: Option<u64>,
@@ -409,6 +497,7 @@ pub async fn proof(
 
 /// Query of a consistency proof.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyParams {
     pub old: u64,
     pub new: Option<u64>,
@@ -433,6 +522,7 @@ pub async fn consistency(
 
 /// A range of leaves.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LeavesParams {
     pub from: Option<u64>,
     pub to: Option<u64>,
@@ -483,7 +573,7 @@ pub async fn verify(
 }
 
 #[utoipa::path(get, path = "/api/v1/locator/stats", tag = "log", security(("bearer" = [])),
-    responses((status = 200, description = "locator queries per day, anonymous and authenticated", body = Object)))]
+    responses((status = 200, description = "locator queries per day, anonymous and authenticated", body = [Object])))]
 pub async fn locator_stats(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -493,6 +583,187 @@ pub async fn locator_stats(
         st2.flush_counts(s)?;
         to_json(&s.locator_counts(90)?).map(Json)
     })
+    .await
+}
+
+/// A request to withhold a person from the public locator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithholdBody {
+    /// `person` (the person asked, recorded by staff) or `counsel`.
+    pub requested_by: String,
+    /// Why; shown to auditors, never to the public.
+    pub reason: String,
+}
+
+/// Records that `person_id` asked (themselves or through counsel) not to appear in the
+/// public locator (shared with the pages). Counsel may ask only for persons assigned to
+/// them; staff record a person's own request.
+pub fn withhold_sync(
+    s: &mut Store,
+    actor: &Actor,
+    person_id: &str,
+    b: &WithholdBody,
+) -> Result<(), ApiError> {
+    let scope = s
+        .person_scope(person_id)?
+        .ok_or_else(|| ApiError::not_found(format!("no person `{person_id}`")))?;
+    if actor.role == Auditor || !auth::may_see_person(actor, &scope) {
+        return Err(ApiError::forbidden(format!(
+            "`{}` may not ask to withhold person `{person_id}`",
+            actor.id()
+        )));
+    }
+    if !matches!(b.requested_by.as_str(), "person" | "counsel") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "withhold_requested_by",
+            format!(
+                "field `requested_by`: `{}`, expected `person` or `counsel`",
+                b.requested_by
+            ),
+        ));
+    }
+    if actor.role == Counsel && b.requested_by != "counsel" {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "withhold_requested_by",
+            "field `requested_by`: counsel asks as `counsel`",
+        ));
+    }
+    let reason = b.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "withhold_reason",
+            "field `reason`: required, at most 2000 characters",
+        ));
+    }
+    let now = s.clock().now();
+    s.append(vec![NewEvent {
+        occurred_at: now,
+        actor: actor.id(),
+        data: EventData::LocatorWithheld {
+            person_id: person_id.to_string(),
+            requested_by: b.requested_by.clone(),
+            reason: reason.to_string(),
+        },
+    }])?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/persons/{id}/withhold", tag = "persons", security(("bearer" = [])), request_body = WithholdBody,
+    summary = "Withhold a person from the public locator",
+    params(("id" = String, Path, description = "person id"), ("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
+    responses((status = 200, description = "recorded; the person no longer appears in the public locator", body = Object),
+              (status = 401, description = "no valid token", body = ErrorBody), (status = 403, description = "this role may not ask for this person", body = ErrorBody),
+              (status = 404, description = "no such person", body = ErrorBody), (status = 422, description = "a field is wrong", body = ErrorBody)))]
+pub async fn withhold(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    mutate(
+        &st,
+        &headers,
+        format!("POST /api/v1/persons/{id}/withhold"),
+        body,
+        &[Officer, Supervisor, Receiving, Counsel, Admin],
+        move |s, p, body| {
+            let b: WithholdBody = parse_json(body)?;
+            withhold_sync(s, &p.actor, &id, &b)?;
+            Ok((StatusCode::OK, json!({"withheld": id})))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/locator/withheld", tag = "log", security(("bearer" = [])),
+    summary = "Persons withheld from the public locator (auditors)",
+    responses((status = 200, description = "each request: person, who asked, why, who recorded it, its seq", body = [Object]),
+              (status = 401, description = "no valid token", body = ErrorBody), (status = 403, description = "not an auditor or admin", body = ErrorBody)))]
+pub async fn withheld_list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authed(&st, &headers, &[Auditor, Admin], |s, _| {
+        Ok(Json(Value::Array(
+            s.locator_withheld()?
+                .into_iter()
+                .map(|w| {
+                    json!({"person_id": w.person_id, "requested_by": w.requested_by, "reason": w.reason, "recorded_by": w.actor, "seq": w.seq})
+                })
+                .collect(),
+        )))
+    })
+    .await
+}
+
+/// A facility's public contact information.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    /// Visiting rules.
+    pub visiting: Option<String>,
+    /// The consular contact.
+    pub consular: Option<String>,
+    /// How counsel reaches a person held there.
+    pub counsel_access: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/housing/facilities/{id}/contact", tag = "housing", security(("bearer" = [])), request_body = ContactBody,
+    summary = "Publish a facility's contact information for families",
+    params(("id" = String, Path, description = "facility id"), ("Idempotency-Key" = Option<String>, Header, description = "a replay returns the first answer")),
+    responses((status = 200, description = "published; the locator shows it", body = Object),
+              (status = 401, description = "no valid token", body = ErrorBody), (status = 403, description = "admin, or a receiving officer of that facility", body = ErrorBody),
+              (status = 404, description = "no such facility", body = ErrorBody)))]
+pub async fn facility_contact(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let id = match p(id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    mutate(
+        &st,
+        &headers,
+        format!("POST /api/v1/housing/facilities/{id}/contact"),
+        body,
+        &[Receiving, Admin],
+        move |s, p, body| {
+            if let Some(f) = facility_scope(p)
+                && f != id
+            {
+                return Err(ApiError::forbidden(format!("bound to facility `{f}`")));
+            }
+            let b: ContactBody = parse_json(body)?;
+            if !s.public_facilities()?.iter().any(|f| f.id == id) {
+                return Err(ApiError::not_found(format!("no facility `{id}`")));
+            }
+            let tidy =
+                |o: Option<String>| o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+            let now = s.clock().now();
+            s.append(vec![NewEvent {
+                occurred_at: now,
+                actor: p.actor.id(),
+                data: EventData::FacilityContactPublished {
+                    facility_id: id.clone(),
+                    visiting: tidy(b.visiting),
+                    consular: tidy(b.consular),
+                    counsel_access: tidy(b.counsel_access),
+                },
+            }])?;
+            Ok((StatusCode::OK, json!({"facility_id": id})))
+        },
+    )
     .await
 }
 
@@ -536,13 +807,14 @@ pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<V
 
 /// A person search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PersonsParams {
     /// An id, or part of a name.
     pub q: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(PersonsParams), security(("bearer" = [])),
-    responses((status = 200, description = "matching persons (counsel: only assigned ones)", body = Object)))]
+    responses((status = 200, description = "matching persons (counsel: only assigned ones)", body = [Object])))]
 pub async fn persons(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -632,12 +904,13 @@ pub async fn person(
 
 /// Access log query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessParams {
     pub person: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/access-log", tag = "persons", params(AccessParams), security(("bearer" = [])),
-    responses((status = 200, description = "recorded reads of person files, newest first", body = Object)))]
+    responses((status = 200, description = "recorded reads of person files, newest first", body = [Object])))]
 pub async fn access_log(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -661,7 +934,7 @@ fn facility_scope(p: &Principal) -> Option<String> {
 }
 
 #[utoipa::path(get, path = "/api/v1/manifests", tag = "manifests", security(("bearer" = [])),
-    responses((status = 200, description = "manifests, newest first", body = Object)))]
+    responses((status = 200, description = "manifests, newest first", body = [Object])))]
 pub async fn manifests(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -902,13 +1175,14 @@ pub async fn manifest_action(
 
 /// Case listing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesParams {
     /// Only open cases (default true).
     pub open: Option<bool>,
 }
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CasesParams), security(("bearer" = [])),
-    responses((status = 200, description = "discrepancy cases", body = Object)))]
+    responses((status = 200, description = "discrepancy cases", body = [Object])))]
 pub async fn cases(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -959,7 +1233,7 @@ pub async fn resolve_case(
 // ---------------------------------------------------------------- housing, population, billing
 
 #[utoipa::path(get, path = "/api/v1/housing/facilities", tag = "housing", security(("bearer" = [])),
-    responses((status = 200, description = "facilities with persons in custody", body = Object)))]
+    responses((status = 200, description = "facilities with persons in custody", body = [Object])))]
 pub async fn facilities(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -972,7 +1246,7 @@ pub async fn facilities(
 
 #[utoipa::path(get, path = "/api/v1/housing/facilities/{id}/cells", tag = "housing", security(("bearer" = [])),
     params(("id" = String, Path, description = "facility id")),
-    responses((status = 200, description = "cells with occupants and m² per person", body = Object)))]
+    responses((status = 200, description = "cells with occupants and m² per person", body = [Object])))]
 pub async fn cells(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -992,12 +1266,13 @@ pub async fn cells(
 
 /// Population query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PopulationParams {
     pub facility: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/population", tag = "housing", params(PopulationParams), security(("bearer" = [])),
-    responses((status = 200, description = "persons in custody by nationality", body = Object)))]
+    responses((status = 200, description = "persons in custody by nationality", body = [Object])))]
 pub async fn population(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -1011,7 +1286,7 @@ pub async fn population(
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "billing", security(("bearer" = [])),
-    responses((status = 200, description = "issued invoices", body = Object)))]
+    responses((status = 200, description = "issued invoices", body = [Object])))]
 pub async fn invoices(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -1073,14 +1348,139 @@ impl utoipa::Modify for Bearer {
     }
 }
 
+/// One summary per operation (by operation id: the handler's name).
+const SUMMARIES: &[(&str, &str)] = &[
+    ("healthz", "Liveness"),
+    ("openapi", "This OpenAPI document"),
+    ("checkpoint", "The latest signed checkpoint"),
+    ("log_key", "The log's verifier key"),
+    ("checkpoints", "Signed checkpoints, newest first"),
+    ("proof", "An inclusion proof"),
+    ("consistency", "A consistency proof"),
+    ("leaves", "Leaves of the log as JSON Lines"),
+    ("verify", "The cached result of verify"),
+    ("locator_stats", "Locator queries per day"),
+    ("withheld_list", "Persons withheld from the public locator"),
+    ("locate", "Find a person in custody (public locator)"),
+    ("screen", "Screen one transfer request"),
+    ("withhold", "Withhold a person from the public locator"),
+    (
+        "facility_contact",
+        "Publish a facility's contact information",
+    ),
+    ("me", "Who the token belongs to"),
+    ("persons", "Search persons"),
+    ("person", "A person's record (the read is recorded)"),
+    ("access_log", "Recorded reads of person files"),
+    ("manifests", "List manifests"),
+    ("manifest", "One manifest with passengers and cases"),
+    ("create_manifest", "Draft a manifest"),
+    ("add_passenger", "Add a passenger to a manifest"),
+    ("manifest_action", "Move a manifest through its lifecycle"),
+    ("cases", "Discrepancy cases"),
+    ("resolve_case", "Resolve a case"),
+    ("facilities", "Facilities with persons in custody"),
+    ("cells", "A facility's cells and occupancy"),
+    ("population", "Persons in custody by nationality"),
+    ("invoices", "Issued invoices"),
+    ("create_token", "Create a token"),
+];
+
+/// Completes the generated document: a summary on every operation, 401 and 403 on every
+/// operation that needs a token (401 only where a token is optional), 422 where there are
+/// parameters or a body, and one error schema on every error answer.
+struct Complete;
+
+impl utoipa::Modify for Complete {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |d: &str| {
+            ResponseBuilder::new()
+                .description(d)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+                item.patch.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                if op.summary.is_none()
+                    && let Some((_, s)) = SUMMARIES.iter().find(|(k, _)| *k == id)
+                {
+                    op.summary = Some((*s).to_string());
+                }
+                let secured = op.security.as_ref().is_some_and(|v| !v.is_empty());
+                let optional = op.security.as_ref().is_some_and(|v| {
+                    v.iter().any(|r| {
+                        serde_json::to_value(r)
+                            .ok()
+                            .and_then(|x| x.as_object().map(serde_json::Map::is_empty))
+                            .unwrap_or(false)
+                    })
+                });
+                let has_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| {
+                        p.iter().any(|x| {
+                            matches!(
+                                x.parameter_in,
+                                utoipa::openapi::path::ParameterIn::Query
+                                    | utoipa::openapi::path::ParameterIn::Path
+                            )
+                        })
+                    });
+                let r = &mut op.responses.responses;
+                let mut add = |code: &str, d: &str| {
+                    r.entry(code.to_string()).or_insert_with(|| error(d).into());
+                };
+                if secured {
+                    add("401", "no valid bearer token (`unauthorized`)");
+                    if !optional {
+                        add("403", "this role may not use this route (`forbidden`)");
+                    }
+                }
+                if has_input {
+                    add("422", "a parameter or field is wrong; the message names it");
+                }
+                // Error answers without a body schema get the one error schema.
+                for (code, resp) in r.iter_mut() {
+                    if (code.starts_with('4') || code.starts_with('5'))
+                        && let utoipa::openapi::RefOr::T(resp) = resp
+                        && resp.content.is_empty()
+                    {
+                        resp.content.insert(
+                            "application/json".into(),
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI 3 document, generated from the handlers above.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia", description = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator (CONTRACT §8)."),
-    modifiers(&Bearer),
-    paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, locate, screen,
+    modifiers(&Bearer, &Complete),
+    paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
           resolve_case, facilities, cells, population, invoices, create_token),
-    components(schemas(LocateHit, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
+    components(schemas(ErrorBody, ErrorDetail, LocateHit, crate::locator::MatchKind, crate::locator::FacilityContact, WithholdBody, ContactBody, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
 )]
 pub struct ApiDoc;

@@ -128,7 +128,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Casos de discrepancia abiertos",
     ),
     ("no_cases", "No open cases.", "No hay casos abiertos."),
-    ("month_cost", "This month's cost", "Costo de este mes"),
+    ("month_cost", "Cost of the month", "Costo del mes"),
     ("person_days", "person-days", "días-persona"),
     ("agreement", "Agreement", "Acuerdo"),
     ("facility", "Facility", "Centro"),
@@ -201,8 +201,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("search_hint", "Name or id", "Nombre o identificador"),
     (
         "locator_intro",
-        "Families can look for a relative held in custody. Give the family name and the country of birth; the rest helps.",
-        "Las familias pueden buscar a un familiar bajo custodia. Indique el apellido y el país de nacimiento; lo demás ayuda.",
+        "Families can look for a relative held in custody. Give the family name, the given name, and the country of birth or the date of birth.",
+        "Las familias pueden buscar a un familiar bajo custodia. Indique el apellido, el nombre, y el país o la fecha de nacimiento.",
     ),
     ("no_results", "No one found.", "No se encontró a nadie."),
     ("score", "Score", "Puntuación"),
@@ -280,7 +280,509 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Persons assigned to you",
         "Personas asignadas a usted",
     ),
+    // ---- the public locator
+    ("required", "required", "obligatorio"),
+    (
+        "country_hint",
+        "Type or choose a country, or give the date of birth instead.",
+        "Escriba o elija un país, o indique en su lugar la fecha de nacimiento.",
+    ),
+    (
+        "too_vague",
+        "Too vague: add",
+        "Búsqueda demasiado vaga: agregue",
+    ),
+    ("and", "and", "y"),
+    ("add_family", "the family name", "el apellido"),
+    ("add_given", "the given name", "el nombre"),
+    (
+        "add_country_or_dob",
+        "the country of birth or the date of birth",
+        "el país de nacimiento o la fecha de nacimiento",
+    ),
+    (
+        "results_note",
+        "At most three people are shown, and only close matches.",
+        "Se muestran como máximo tres personas, y solo coincidencias cercanas.",
+    ),
+    ("match_exact", "Exact match", "Coincidencia exacta"),
+    ("match_close", "Close match", "Coincidencia cercana"),
+    ("since", "since", "desde"),
+    (
+        "country_now",
+        "Country where held",
+        "País donde está detenida",
+    ),
+    ("custodian", "In the custody of", "Bajo custodia de"),
+    ("government_of", "the government of", "el gobierno de"),
+    ("transferred_on", "Date of transfer", "Fecha del traslado"),
+    (
+        "arrival_unconfirmed",
+        "Transferred; arrival not yet confirmed",
+        "Trasladada; llegada aún no confirmada",
+    ),
+    (
+        "contact",
+        "How to reach this facility",
+        "Cómo contactar con este centro",
+    ),
+    ("visiting", "Visiting rules", "Reglas de visita"),
+    ("consular", "Consular contact", "Contacto consular"),
+    (
+        "counsel_access",
+        "How counsel reaches the person",
+        "Cómo el abogado contacta a la persona",
+    ),
+    ("status_in_custody", "In custody", "Bajo custodia"),
+    ("status_released", "Released", "Puesta en libertad"),
+    (
+        "status_removed",
+        "Removed from the country",
+        "Expulsada del país",
+    ),
+    ("status_transferred", "Transferred", "Trasladada"),
+    ("status_deceased", "Deceased", "Fallecida"),
+    ("status_unknown", "Unknown", "Desconocida"),
+    // ---- errors, by their stable `code`
+    ("err_generic", "Something went wrong.", "Algo salió mal."),
+    (
+        "err_locate_too_vague",
+        "Too vague: add the family name, the given name, and the country of birth or the date of birth.",
+        "Búsqueda demasiado vaga: agregue el apellido, el nombre, y el país o la fecha de nacimiento.",
+    ),
+    (
+        "err_locate_country_unknown",
+        "We do not know that country; choose one from the list or type its code.",
+        "No conocemos ese país; elija uno de la lista o escriba su código.",
+    ),
+    (
+        "err_locate_dob_invalid",
+        "The date of birth is not a valid date.",
+        "La fecha de nacimiento no es una fecha válida.",
+    ),
+    (
+        "err_locate_limit_invalid",
+        "At most three results can be asked for.",
+        "Se pueden pedir como máximo tres resultados.",
+    ),
+    (
+        "err_locate_name_too_long",
+        "The names are too long.",
+        "Los nombres son demasiado largos.",
+    ),
+    (
+        "err_rate_limited",
+        "Too many searches in a short time. Please wait a minute and try again.",
+        "Demasiadas búsquedas en poco tiempo. Espere un minuto e inténtelo de nuevo.",
+    ),
+    (
+        "err_rate_limited_daily",
+        "This connection has made all its searches for today. Please try again tomorrow.",
+        "Esta conexión ya hizo todas sus búsquedas de hoy. Inténtelo de nuevo mañana.",
+    ),
+    ("err_unauthorized", "Please sign in.", "Inicie sesión."),
+    (
+        "err_login_failed",
+        "That token is not valid.",
+        "Ese token no es válido.",
+    ),
+    (
+        "err_forbidden",
+        "Your role may not do this.",
+        "Su función no permite hacer esto.",
+    ),
+    ("err_not_found", "Not found.", "No encontrado."),
+    (
+        "err_bad_request",
+        "The request is malformed.",
+        "La solicitud está mal formada.",
+    ),
+    (
+        "err_invalid",
+        "A field is not valid.",
+        "Un campo no es válido.",
+    ),
+    (
+        "err_conflict",
+        "The record's state does not allow this.",
+        "El estado del registro no lo permite.",
+    ),
+    (
+        "err_idempotency_conflict",
+        "This request was already made with other content.",
+        "Esta solicitud ya se hizo con otro contenido.",
+    ),
+    (
+        "err_internal",
+        "Internal error; it has been logged.",
+        "Error interno; quedó registrado.",
+    ),
+    (
+        "err_unavailable",
+        "The store is unavailable; try again later.",
+        "El almacén no está disponible; inténtelo más tarde.",
+    ),
+    (
+        "err_withhold_reason",
+        "Give a reason (at most 2000 characters).",
+        "Indique un motivo (como máximo 2000 caracteres).",
+    ),
+    (
+        "err_withhold_requested_by",
+        "Say who asks: the person or counsel.",
+        "Indique quién lo pide: la persona o su abogado.",
+    ),
+    ("page_not_found", "Page not found", "Página no encontrada"),
+    (
+        "page_not_found_text",
+        "There is no page at this address.",
+        "No hay ninguna página en esta dirección.",
+    ),
+    ("home", "Home", "Inicio"),
+    ("note", "Signed note", "Nota firmada"),
+    ("costs", "Costs and invoices", "Costos y facturas"),
+    ("show", "Show", "Mostrar"),
+    (
+        "record_removal_order",
+        "Removal order",
+        "Orden de expulsión",
+    ),
+    (
+        "record_denaturalization",
+        "Denaturalization",
+        "Desnaturalización",
+    ),
+    (
+        "record_withholding_of_removal",
+        "Withholding of removal",
+        "Suspensión de la expulsión",
+    ),
+    (
+        "record_cat_protection",
+        "Protection under the Convention against Torture",
+        "Protección de la Convención contra la Tortura",
+    ),
+    (
+        "record_stay",
+        "Stay of removal",
+        "Suspensión de la ejecución",
+    ),
+    (
+        "record_habeas_petition",
+        "Habeas corpus petition",
+        "Petición de hábeas corpus",
+    ),
+    ("record_conviction", "Conviction", "Condena"),
+    ("record_fear_claim", "Fear claim", "Solicitud por temor"),
+    (
+        "record_fear_screening",
+        "Fear screening",
+        "Evaluación de temor",
+    ),
+    (
+        "record_third_country_notice",
+        "Third-country notice",
+        "Aviso de tercer país",
+    ),
+    (
+        "record_aea_designation",
+        "Alien Enemies Act designation",
+        "Designación bajo la Ley de Enemigos Extranjeros",
+    ),
+    (
+        "record_aea_notice",
+        "Alien Enemies Act notice",
+        "Aviso bajo la Ley de Enemigos Extranjeros",
+    ),
+    (
+        "record_transfer_consent",
+        "Consent to transfer",
+        "Consentimiento al traslado",
+    ),
+    ("field_date", "Date", "Fecha"),
+    ("field_final", "Final", "Firme"),
+    ("field_countries", "Countries", "Países"),
+    ("field_country", "Country", "País"),
+    ("field_terminated", "Terminated", "Terminada"),
+    ("field_kind", "Kind", "Tipo"),
+    ("field_issued", "Issued", "Emitida"),
+    ("field_expires", "Expires", "Vence"),
+    ("field_scope", "Scope", "Alcance"),
+    ("field_filed", "Filed", "Presentada"),
+    ("field_court", "Court", "Tribunal"),
+    ("field_status", "Status", "Situación"),
+    ("field_offense", "Offense", "Delito"),
+    (
+        "field_sentence_months",
+        "Sentence (months)",
+        "Condena (meses)",
+    ),
+    ("field_outcome", "Outcome", "Resultado"),
+    ("field_decided", "Decided", "Decidida"),
+    ("field_served", "Served", "Notificado"),
+    ("field_given", "Given", "Otorgado"),
+    ("field_pending", "Pending", "Pendiente"),
+    ("record_type", "Record", "Antecedente"),
+    ("details", "Details", "Detalles"),
+    ("yes", "yes", "sí"),
+    ("no", "no", "no"),
+    ("pages", "Pages", "Páginas"),
+    ("page", "Page", "Página"),
+    ("previous", "previous", "anterior"),
+    ("next", "next", "siguiente"),
+    ("standards", "Standards", "Estándares"),
+    ("as_of", "As of", "A la fecha"),
+    ("period", "Period", "Período"),
+    ("persons_present", "persons present", "personas presentes"),
+    ("out_of_standard", "Out of standard", "Fuera de estándar"),
+    ("within_standard", "Within standard", "Dentro del estándar"),
+    ("persons_affected", "persons affected", "personas afectadas"),
+    (
+        "finding_space",
+        "Floor space per person",
+        "Espacio por persona",
+    ),
+    ("finding_capacity", "Design capacity", "Capacidad de diseño"),
+    (
+        "finding_mandela-23",
+        "Open-air exercise (Mandela Rules, rule 23)",
+        "Ejercicio al aire libre (Reglas Mandela, regla 23)",
+    ),
+    (
+        "finding_mandela-58",
+        "Family contact (Mandela Rules, rule 58)",
+        "Contacto con la familia (Reglas Mandela, regla 58)",
+    ),
+    (
+        "finding_mandela-44-45",
+        "Prolonged solitary confinement (Mandela Rules, rules 43 to 45)",
+        "Aislamiento prolongado (Reglas Mandela, reglas 43 a 45)",
+    ),
+    (
+        "finding_mandela-68",
+        "Family notification (Mandela Rules, rule 68)",
+        "Notificación a la familia (Reglas Mandela, regla 68)",
+    ),
+    (
+        "err_date_invalid",
+        "That is not a date (YYYY-MM-DD).",
+        "Eso no es una fecha (AAAA-MM-DD).",
+    ),
+    (
+        "err_month_invalid",
+        "That is not a month (YYYY-MM).",
+        "Eso no es un mes (AAAA-MM).",
+    ),
+    (
+        "withheld",
+        "Withheld from the public locator",
+        "Excluidas del buscador público",
+    ),
+    ("requested_by", "Asked by", "Solicitado por"),
+    ("the_person", "the person", "la persona"),
+    (
+        "withhold_title",
+        "Withhold from the public locator",
+        "Excluir del buscador público",
+    ),
+    ("withhold", "Withhold", "Excluir"),
+    // ---- states, outcomes, case kinds, event kinds (by wire name)
+    (
+        "kind_facility_registered",
+        "Facility registered",
+        "Centro registrado",
+    ),
+    (
+        "kind_cell_status_changed",
+        "Cell status changed",
+        "Estado de celda cambiado",
+    ),
+    (
+        "kind_person_registered",
+        "Person registered",
+        "Persona registrada",
+    ),
+    (
+        "kind_person_updated",
+        "Person updated",
+        "Persona actualizada",
+    ),
+    (
+        "kind_custody_reported",
+        "Custody reported",
+        "Custodia informada",
+    ),
+    (
+        "kind_legal_record_added",
+        "Legal record added",
+        "Antecedente legal agregado",
+    ),
+    (
+        "kind_counsel_assigned",
+        "Counsel assigned",
+        "Abogado asignado",
+    ),
+    ("kind_admitted", "Admitted", "Ingreso"),
+    (
+        "kind_separation_recorded",
+        "Separation recorded",
+        "Separación registrada",
+    ),
+    ("kind_placed", "Placed", "Asignación de celda"),
+    ("kind_released", "Released", "Puesta en libertad"),
+    ("kind_removed", "Removed", "Expulsión"),
+    ("kind_died", "Died", "Fallecimiento"),
+    (
+        "kind_screening_decided",
+        "Screening decided",
+        "Evaluación decidida",
+    ),
+    (
+        "kind_manifest_created",
+        "Manifest created",
+        "Manifiesto redactado",
+    ),
+    (
+        "kind_passenger_added",
+        "Passenger added",
+        "Pasajero agregado",
+    ),
+    (
+        "kind_passenger_removed",
+        "Passenger removed",
+        "Pasajero retirado",
+    ),
+    (
+        "kind_manifest_screened",
+        "Manifest screened",
+        "Manifiesto evaluado",
+    ),
+    (
+        "kind_manifest_approved",
+        "Manifest approved",
+        "Manifiesto aprobado",
+    ),
+    (
+        "kind_manifest_departed",
+        "Manifest departed",
+        "Salida registrada",
+    ),
+    (
+        "kind_manifest_arrived",
+        "Manifest arrived",
+        "Llegada registrada",
+    ),
+    (
+        "kind_manifest_reconciled",
+        "Manifest reconciled",
+        "Manifiesto conciliado",
+    ),
+    (
+        "kind_manifest_closed",
+        "Manifest closed",
+        "Manifiesto cerrado",
+    ),
+    (
+        "kind_intake_recorded",
+        "Intake recorded",
+        "Ingreso registrado",
+    ),
+    ("kind_case_opened", "Case opened", "Caso abierto"),
+    ("kind_case_resolved", "Case resolved", "Caso resuelto"),
+    (
+        "kind_agreement_registered",
+        "Agreement registered",
+        "Acuerdo registrado",
+    ),
+    ("kind_invoice_issued", "Invoice issued", "Factura emitida"),
+    (
+        "kind_invoice_adjusted",
+        "Invoice adjusted",
+        "Factura ajustada",
+    ),
+    (
+        "kind_exercise_recorded",
+        "Exercise recorded",
+        "Ejercicio registrado",
+    ),
+    ("kind_visit_recorded", "Visit recorded", "Visita registrada"),
+    (
+        "kind_solitary_started",
+        "Solitary started",
+        "Aislamiento iniciado",
+    ),
+    (
+        "kind_solitary_ended",
+        "Solitary ended",
+        "Aislamiento terminado",
+    ),
+    (
+        "kind_family_notified",
+        "Family notified",
+        "Familia notificada",
+    ),
+    ("kind_person_read", "Person read", "Expediente consultado"),
+    (
+        "kind_facility_contact_published",
+        "Facility contact published",
+        "Contacto del centro publicado",
+    ),
+    (
+        "kind_locator_withheld",
+        "Locator withheld",
+        "Excluida del buscador",
+    ),
+    ("state_draft", "Draft", "Borrador"),
+    ("state_screened", "Screened", "Evaluado"),
+    ("state_approved", "Approved", "Aprobado"),
+    ("state_departed", "Departed", "Salió"),
+    ("state_arrived", "Arrived", "Llegó"),
+    ("state_reconciled", "Reconciled", "Conciliado"),
+    ("state_closed", "Closed", "Cerrado"),
+    ("state_open", "Open", "Abierto"),
+    ("state_resolved", "Resolved", "Resuelto"),
+    ("outcome_eligible", "Eligible", "Apta"),
+    ("outcome_needs_review", "Needs review", "Requiere revisión"),
+    ("outcome_blocked", "Blocked", "Bloqueada"),
+    (
+        "case_missing_from_intake",
+        "Missing from intake",
+        "Ausente en el ingreso",
+    ),
+    (
+        "case_unexpected_in_intake",
+        "Unexpected in intake",
+        "Inesperada en el ingreso",
+    ),
+    ("case_needs_review", "Needs review", "Requiere revisión"),
+    ("basis_removal", "Removal", "Expulsión"),
+    (
+        "basis_alien_enemies_act",
+        "Alien Enemies Act",
+        "Ley de Enemigos Extranjeros",
+    ),
+    (
+        "basis_prisoner_transfer",
+        "Prisoner transfer",
+        "Traslado de reos",
+    ),
 ];
+
+/// The word for a wire name (`prefix_value`) in `lang`; the wire name itself when the
+/// catalogue has none (a value added elsewhere, shown as it is stored).
+pub fn word(lang: Lang, prefix: &str, value: &str) -> String {
+    let key = format!("{prefix}_{value}");
+    if has(&key) {
+        t(lang, &key).to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Whether `key` is in the catalogue.
+pub fn has(key: &str) -> bool {
+    STRINGS.iter().any(|(k, _, _)| *k == key)
+}
 
 /// The string `key` in `lang` (the key itself when missing, which a test forbids).
 pub fn t(lang: Lang, key: &str) -> &'static str {
@@ -307,7 +809,7 @@ mod tests {
         }
         let src = include_str!("ui.rs");
         let mut used = 0;
-        for pat in ["c.t(\"", "t(c.0, \"", "t(lang, \""] {
+        for pat in ["c.t(\"", "t(c.0, \"", "t(lang, \"", "t(l, \""] {
             for part in src.split(pat).skip(1) {
                 let key = part.split('"').next().unwrap();
                 assert!(

@@ -49,6 +49,15 @@ pub use error::ApiError;
 pub struct Config {
     /// Anonymous locator queries allowed per client address per minute.
     pub locate_anon_per_minute: u32,
+    /// Locator queries allowed per token per minute (every role but the auditor).
+    pub locate_token_per_minute: u32,
+    /// Locator queries allowed per auditor token per minute.
+    pub locate_auditor_per_minute: u32,
+    /// Locator queries allowed per client address per UTC day, whoever asks (auditors
+    /// excepted).
+    pub locate_daily_per_address: u32,
+    /// Apply the locator's rate limits (off only for benchmarks).
+    pub rate_limits: bool,
     /// Largest request body, in bytes (413 beyond).
     pub body_limit: usize,
     /// Per-request time limit.
@@ -64,7 +73,11 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            locate_anon_per_minute: 30,
+            locate_anon_per_minute: 3,
+            locate_token_per_minute: 60,
+            locate_auditor_per_minute: 600,
+            locate_daily_per_address: 50,
+            rate_limits: true,
             body_limit: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             locator_ttl: Duration::from_secs(1),
@@ -119,16 +132,81 @@ struct LocatorCache {
     built: Instant,
     size: u64,
     index: Arc<dyn locator::Locator>,
+    facilities: Facilities,
+    staff: Arc<locator::StaffNames>,
+}
+
+/// A page's cached report, of whatever type the page keeps.
+type Cached = Arc<dyn std::any::Any + Send + Sync>;
+
+/// Facilities as families see them, by id.
+pub(crate) type Facilities = Arc<HashMap<String, custodia_store::locator::PublicFacility>>;
+
+/// The limiters' clock is the application's clock, so limits follow the injected clock like
+/// every other rule (and tests can hold time still).
+#[derive(Clone)]
+struct LimitClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for LimitClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        Duration::from_nanos(u64::try_from(self.0.now().as_nanosecond()).unwrap_or(0))
+    }
+}
+
+type Keyed = governor::RateLimiter<
+    String,
+    governor::state::keyed::DashMapStateStore<String>,
+    LimitClock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
+
+/// The locator's rate limits (GCRA, `governor`): per address without a token, per token
+/// with one (auditors get their own, higher quota), and a daily count per address.
+pub(crate) struct Limits {
+    anonymous: Keyed,
+    token: Keyed,
+    auditor: Keyed,
+    daily: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// Which quota a locator caller falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Anonymous,
+    Token,
+    Auditor,
+}
+
+fn per_minute(n: u32) -> governor::Quota {
+    governor::Quota::per_minute(
+        std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN),
+    )
+}
+
+impl Limits {
+    fn new(c: &Config, clock: &Arc<dyn Clock>) -> Self {
+        let keyed = |n: u32| {
+            governor::RateLimiter::dashmap_with_clock(per_minute(n), LimitClock(clock.clone()))
+        };
+        Self {
+            anonymous: keyed(c.locate_anon_per_minute),
+            token: keyed(c.locate_token_per_minute),
+            auditor: keyed(c.locate_auditor_per_minute),
+            daily: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 pub(crate) struct Inner {
     pool: Pool,
     pub(crate) config: Config,
     clock: Arc<dyn Clock>,
-    limiter: Mutex<HashMap<String, (i64, u32)>>,
+    limits: Limits,
     locator: Mutex<Option<LocatorCache>>,
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
+    pages: Mutex<HashMap<String, (u64, Cached)>>,
 }
 
 /// Locator queries counted in memory and written to the store at most once a second, so
@@ -148,16 +226,59 @@ impl AppState {
     pub fn new(pool: Pool, clock: Arc<dyn Clock>, config: Config) -> Self {
         Self(Arc::new(Inner {
             pool,
+            limits: Limits::new(&config, &clock),
             config,
             clock,
-            limiter: Mutex::new(HashMap::new()),
             locator: Mutex::new(None),
             verify: Mutex::new(None),
             counts: Mutex::new(LocateCounts {
                 pending: Default::default(),
                 flushed: Instant::now(),
             }),
+            pages: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// Counts one locator query in memory; true when a second has passed since the counts
+    /// were last written (the caller then writes them with [`AppState::flush_counts`]).
+    pub(crate) fn note_locate(&self, day: &str, authenticated: bool) -> bool {
+        let mut c = self
+            .0
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let e = c.pending.entry(day.to_string()).or_default();
+        if authenticated {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+        c.flushed.elapsed() >= Duration::from_secs(1)
+    }
+
+    /// The locator index and its facilities when they are younger than the TTL: the
+    /// anonymous fast path, which touches no store.
+    pub(crate) fn locator_if_fresh(&self) -> Option<(Arc<dyn locator::Locator>, Facilities)> {
+        let c = self
+            .0
+            .locator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.as_ref()
+            .filter(|x| x.built.elapsed() < self.0.config.locator_ttl)
+            .map(|x| (x.index.clone(), x.facilities.clone()))
+    }
+
+    /// Writes the pending locator counts on a blocking thread, without waiting.
+    pub(crate) fn flush_counts_later(&self) {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(mut g) = st.0.pool.get()
+                && let Err(e) = st.flush_counts(&mut g)
+            {
+                tracing::warn!(error = ?e, "locator counts not written yet");
+            }
+        });
     }
 
     /// Counts one locator query; writes the pending counts when a second has passed.
@@ -262,27 +383,130 @@ impl AppState {
         })?
     }
 
-    /// Whether an anonymous locator query from `client` is within its rate; counts it.
-    pub(crate) fn allow_anonymous(&self, client: &str) -> bool {
-        let minute = self.now().as_second().div_euclid(60);
+    /// What `f` computes from the store, kept until the log grows: the pages' expensive
+    /// reports (standards, costs) are a pure function of the log and `key` (which names the
+    /// report, its parameters and the day).
+    pub(crate) fn cached<T: std::any::Any + Send + Sync>(
+        &self,
+        store: &mut Store,
+        key: String,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<Arc<T>, ApiError> {
+        let size = store.size()?;
+        {
+            let m = self
+                .0
+                .pages
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((at, v)) = m.get(&key)
+                && *at == size
+                && let Ok(v) = v.clone().downcast::<T>()
+            {
+                return Ok(v);
+            }
+        }
+        let v = Arc::new(f(store)?);
         let mut m = self
             .0
-            .limiter
+            .pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > 64 {
+            m.clear();
+        }
+        m.insert(key, (size, v.clone()));
+        Ok(v)
+    }
+
+    /// Whether a locator query is within its rates; counts it. `key` is the client
+    /// address for anonymous callers and the token's hash otherwise. Errors are 429s
+    /// with the stable codes `rate_limited` and `rate_limited_daily`.
+    pub(crate) fn allow_locate(
+        &self,
+        client: &str,
+        caller: Caller,
+        key: &str,
+    ) -> Result<(), ApiError> {
+        if !self.0.config.rate_limits {
+            return Ok(());
+        }
+        let l = &self.0.limits;
+        let limiter = match caller {
+            Caller::Anonymous => &l.anonymous,
+            Caller::Token => &l.token,
+            Caller::Auditor => &l.auditor,
+        };
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        if limiter.check_key(&key.to_string()).is_err() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many locator queries; wait a minute and try again",
+            ));
+        }
+        if caller == Caller::Auditor {
+            return Ok(());
+        }
+        let day = self.now().as_second().div_euclid(86_400);
+        let mut m = l
+            .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if m.len() > 100_000 {
-            m.retain(|_, (w, _)| *w == minute);
+            m.retain(|_, (d, _)| *d == day);
         }
-        let e = m.entry(client.to_string()).or_insert((minute, 0));
-        if e.0 != minute {
-            *e = (minute, 0);
+        let e = m.entry(client.to_string()).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        if e.1 >= self.0.config.locate_daily_per_address {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited_daily",
+                "this address has made its locator queries for today; try again tomorrow",
+            ));
         }
         e.1 += 1;
-        e.1 <= self.0.config.locate_anon_per_minute
+        Ok(())
     }
 
-    /// The locator index, rebuilt from the store when older than the TTL and the log grew.
-    pub(crate) fn locator(&self, store: &mut Store) -> Result<Arc<dyn locator::Locator>, ApiError> {
+    /// The locator index and the facilities it names, rebuilt from the store when older
+    /// than the TTL and the log grew.
+    pub(crate) fn locator(
+        &self,
+        store: &mut Store,
+    ) -> Result<(Arc<dyn locator::Locator>, Facilities), ApiError> {
+        self.indexes(store).map(|(i, f, _)| (i, f))
+    }
+
+    /// Staff name search over every person, kept current like the locator.
+    pub(crate) fn staff_names(
+        &self,
+        store: &mut Store,
+    ) -> Result<Arc<locator::StaffNames>, ApiError> {
+        self.indexes(store).map(|(_, _, s)| s)
+    }
+
+    /// The locator index, the facilities and the staff name index, rebuilt from the store
+    /// when older than the TTL and the log grew.
+    #[expect(
+        clippy::type_complexity,
+        reason = "three shared indexes, returned together"
+    )]
+    fn indexes(
+        &self,
+        store: &mut Store,
+    ) -> Result<
+        (
+            Arc<dyn locator::Locator>,
+            Facilities,
+            Arc<locator::StaffNames>,
+        ),
+        ApiError,
+    > {
         let mut c = self
             .0
             .locator
@@ -292,7 +516,7 @@ impl AppState {
             .as_ref()
             .is_some_and(|x| x.built.elapsed() < self.0.config.locator_ttl);
         if let (true, Some(x)) = (fresh, c.as_ref()) {
-            return Ok(x.index.clone());
+            return Ok((x.index.clone(), x.facilities.clone(), x.staff.clone()));
         }
         let size = store.size()?;
         let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -300,27 +524,38 @@ impl AppState {
             && x.size == size
         {
             x.built = Instant::now();
-            return Ok(x.index.clone());
+            return Ok((x.index.clone(), x.facilities.clone(), x.staff.clone()));
         }
+        let facilities: Facilities = Arc::new(
+            store
+                .public_facilities()?
+                .into_iter()
+                .map(|f| (f.id.clone(), f))
+                .collect(),
+        );
         // The log grew: apply the persons its new events touched.
         if let Some(x) = c.as_mut() {
             let (rows, upto) = store.locator_rows_since(x.size)?;
+            x.staff.upsert(&rows);
             if x.index.update(rows, today) {
                 x.size = upto;
                 x.built = Instant::now();
-                return Ok(x.index.clone());
+                x.facilities = facilities.clone();
+                return Ok((x.index.clone(), facilities, x.staff.clone()));
             }
         }
-        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(
-            store.locator_entries()?,
-            today,
-        ));
+        let (rows, size) = store.locator_rows(None)?;
+        let staff = Arc::new(locator::StaffNames::default());
+        staff.upsert(&rows);
+        let index: Arc<dyn locator::Locator> = Arc::new(locator::LinkageLocator::new(rows, today));
         *c = Some(LocatorCache {
             built: Instant::now(),
             size,
             index: index.clone(),
+            facilities: facilities.clone(),
+            staff: staff.clone(),
         });
-        Ok(index)
+        Ok((index, facilities, staff))
     }
 
     /// The cached `verify` result.
@@ -397,6 +632,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes())
         .merge(ui::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))

@@ -1,24 +1,64 @@
 //! The public locator behind one seam, [`Locator`], so that the index can be swapped
-//! without touching the routes. [`ScanLocator`] is a simple in-memory scorer over the
-//! `persons` projection built on `custodia_linkage::names`; [`LinkageLocator`] wraps the
-//! real index, `custodia_linkage::locator::LocatorIndex` (the one `custodia locate` uses),
-//! and is what the server serves.
+//! without touching the routes. [`LinkageLocator`] wraps the real index,
+//! `custodia_linkage::locator::LocatorIndex` (the one `custodia locate` uses), keeps it
+//! current as events arrive, never holds a person withheld from the public locator, and
+//! remembers where each person is now (the latest transfer) so that a hit can say it.
+//!
+//! The public rules live here and in `api::run_locate`: a query names a family name, a
+//! given name, and a country of birth or a date of birth; at most [`PUBLIC_LIMIT`] hits,
+//! none under [`PUBLIC_MIN_SCORE`]; each hit says in words whether the names matched
+//! exactly (after folding accents and case) or closely.
 
-use custodia_linkage::names::{fold, jaro_winkler, tokens};
-use custodia_store::queries::LocatorEntry;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::RwLock;
+
+use custodia_linkage::names::{fold, tokens};
+use custodia_store::locator::{LocatorRow, PublicFacility, Transfer};
 use serde::Serialize;
+
+/// Public results at most, whatever the query asks (CONTRACT §5).
+pub const PUBLIC_LIMIT: usize = 3;
+
+/// The lowest posterior probability a public hit may have: a hit the index itself rates at
+/// least one in five to be the person meant (`custodia_linkage::locator::MIN_SCORE`, 0.02,
+/// is the index's own floor for staff-style lists). `tests/locator.rs` checks that exact,
+/// accent-less and misspelled queries for a known person clear it and that a harvest of
+/// the demo world lists at most 2% of visible persons; a calibration against noisy queries
+/// (as `custodia_linkage`'s `locator_bench --calibrate` does for its floor) is still owed.
+pub const PUBLIC_MIN_SCORE: f64 = 0.2;
 
 /// A locator query (CONTRACT §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocateQuery {
     pub family: String,
     pub given: Option<String>,
-    pub country: String,
+    /// ISO 3166-1 alpha-2; with no country, the date of birth is required and every
+    /// country is searched.
+    pub country: Option<String>,
     pub dob: Option<jiff::civil::Date>,
     pub limit: usize,
 }
 
-/// One hit, exactly as `custodia locate --json` prints it.
+/// How the names of a hit agree with the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// Every word of the query is a word of the person's names, after folding accents and
+    /// case (and the date of birth, when given, is theirs).
+    Exact,
+    /// A spelling, a missing name or swapped names away.
+    Close,
+}
+
+/// A facility's public contact information.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FacilityContact {
+    pub visiting: Option<String>,
+    pub consular: Option<String>,
+    pub counsel_access: Option<String>,
+}
+
+/// One hit: the fields of `custodia locate --json`, then where the person is now.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LocateHit {
     pub person_id: String,
@@ -26,214 +66,343 @@ pub struct LocateHit {
     pub given_names: String,
     pub country_of_birth: Option<String>,
     pub year_of_birth: Option<i16>,
+    /// Where the person is now (the receiving facility once handed over).
     pub facility_id: Option<String>,
     pub status: Option<String>,
+    /// Estimated probability that this is the person meant, in [0, 1].
     pub score: f64,
+    /// `exact` or `close`.
+    #[serde(rename = "match")]
+    pub match_kind: MatchKind,
+    /// The date of the person's last custody change (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// The facility's name.
+    pub facility_name: Option<String>,
+    /// ISO 3166-1 alpha-2 of the country where the person is now.
+    pub country: Option<String>,
+    /// The government holding the person (ISO 3166-1 alpha-2 of its country).
+    pub custodian: Option<String>,
+    /// The day of the transfer that took the person there (YYYY-MM-DD), if any.
+    pub transferred_on: Option<String>,
+    /// After a transfer: whether the receiving facility's intake listed the person. False
+    /// means "transferred; arrival not yet confirmed".
+    pub arrival_confirmed: Option<bool>,
+    /// The facility's public contact information, when published.
+    pub contact: Option<FacilityContact>,
 }
 
 /// A searchable index of persons.
 pub trait Locator: Send + Sync {
-    /// Hits, best first, at most `q.limit`.
-    fn search(&self, q: &LocateQuery) -> Vec<LocateHit>;
+    /// Hits, best first, at most `q.limit`, none under [`PUBLIC_MIN_SCORE`], where each
+    /// person is now filled in from `facilities`.
+    fn search(
+        &self,
+        q: &LocateQuery,
+        facilities: &HashMap<String, PublicFacility>,
+    ) -> Vec<LocateHit>;
 
     /// Applies persons changed since the index was built or last updated, and moves its
     /// `today` on. Returns false when this index can only be rebuilt.
-    fn update(
-        &self,
-        _rows: Vec<custodia_store::locator::LocatorRow>,
-        _today: jiff::civil::Date,
-    ) -> bool {
+    fn update(&self, _rows: Vec<LocatorRow>, _today: jiff::civil::Date) -> bool {
         false
     }
 }
 
-struct Entry {
-    e: LocatorEntry,
-    family: Vec<String>,
-    given: Vec<String>,
-    dob: Option<jiff::civil::Date>,
+/// What the index does not hold about a person.
+#[derive(Debug, Clone)]
+struct Extra {
+    since: Option<jiff::civil::Date>,
+    transfer: Option<Transfer>,
 }
 
-/// Scores every person born in the queried country.
-pub struct ScanLocator {
-    entries: Vec<Entry>,
-}
-
-/// How much of `q` (tokens) is found in `t` (tokens), order-free: the mean best
-/// Jaro-Winkler of each query token. A missing second family name costs nothing; a moved
-/// one neither.
-fn cover(q: &[String], t: &[String]) -> f64 {
-    if q.is_empty() || t.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = q
-        .iter()
-        .map(|a| t.iter().map(|b| jaro_winkler(a, b)).fold(0.0, f64::max))
-        .sum();
-    sum / q.len() as f64
-}
-
-impl ScanLocator {
-    /// Builds the index.
-    pub fn new(entries: Vec<LocatorEntry>) -> Self {
-        let entries = entries
-            .into_iter()
-            .map(|e| Entry {
-                family: tokens(&fold(&e.family_names)),
-                given: tokens(&fold(&e.given_names)),
-                dob: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
-                e,
-            })
-            .collect();
-        Self { entries }
+fn entry(r: &LocatorRow) -> custodia_linkage::locator::LocatorEntry {
+    custodia_linkage::locator::LocatorEntry {
+        person_id: r.person_id.clone(),
+        family_names: r.family_names.clone(),
+        given_names: r.given_names.clone(),
+        date_of_birth: r.date_of_birth,
+        country_of_birth: r.country_of_birth.clone(),
+        facility_id: r.facility_id.clone(),
+        status: r.status.clone(),
+        status_since: r.status_since,
     }
 }
 
-impl Locator for ScanLocator {
-    fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
-        let qf = tokens(&fold(&q.family));
-        let qg = q
-            .given
-            .as_deref()
-            .map(|g| tokens(&fold(g)))
-            .unwrap_or_default();
-        let country = q.country.to_ascii_uppercase();
-        let mut hits: Vec<(f64, &Entry)> = self
-            .entries
-            .iter()
-            .filter(|x| x.e.country_of_birth.as_deref() == Some(country.as_str()))
-            .filter_map(|x| {
-                let straight = {
-                    let f = cover(&qf, &x.family);
-                    if qg.is_empty() {
-                        f
-                    } else {
-                        0.7 * f + 0.3 * cover(&qg, &x.given)
-                    }
-                };
-                // Given and family names swapped.
-                let swapped = {
-                    let f = cover(&qf, &x.given);
-                    if qg.is_empty() {
-                        f * 0.9
-                    } else {
-                        0.7 * f + 0.3 * cover(&qg, &x.family)
-                    }
-                } * 0.95;
-                let mut score = straight.max(swapped);
-                match (q.dob, x.dob) {
-                    (Some(a), Some(b)) if a == b => score = (score + 0.1).min(1.0),
-                    (Some(a), Some(b)) if a.year() != b.year() => score *= 0.8,
-                    _ => {}
-                }
-                (score >= 0.8).then_some((score, x))
-            })
-            .collect();
-        hits.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| a.1.e.person_id.cmp(&b.1.e.person_id))
-        });
-        hits.into_iter()
-            .take(q.limit)
-            .map(|(score, x)| LocateHit {
-                person_id: x.e.person_id.clone(),
-                family_names: x.e.family_names.clone(),
-                given_names: x.e.given_names.clone(),
-                country_of_birth: x.e.country_of_birth.clone(),
-                year_of_birth: x.dob.map(|d| d.year()),
-                facility_id: x.e.facility_id.clone(),
-                status: x.e.status.clone(),
-                score: (score * 1000.0).round() / 1000.0,
-            })
-            .collect()
-    }
+/// Whether every word of `q` is a word of `t`, after folding.
+fn words_in(q: &str, t: &str) -> bool {
+    let t = tokens(&fold(t));
+    let q = tokens(&fold(q));
+    !q.is_empty() && q.iter().all(|w| t.contains(w))
+}
+
+struct Inner {
+    index: custodia_linkage::locator::LocatorIndex,
+    extra: HashMap<String, Extra>,
+    dob: HashMap<String, jiff::civil::Date>,
+    countries: BTreeSet<String>,
+    today: jiff::civil::Date,
 }
 
 /// The locator index of `custodia_linkage` (the same results as `custodia locate --json`),
-/// kept current as events arrive: changed persons are upserted, not the index rebuilt.
+/// kept current as events arrive: changed persons are upserted, withheld persons removed.
 pub struct LinkageLocator {
-    index: std::sync::RwLock<custodia_linkage::locator::LocatorIndex>,
-    today: std::sync::RwLock<jiff::civil::Date>,
+    inner: RwLock<Inner>,
 }
 
 impl LinkageLocator {
     /// Builds the index; `today` decides who is publicly visible (recent releases only).
-    pub fn new(entries: Vec<LocatorEntry>, today: jiff::civil::Date) -> Self {
-        let index = custodia_linkage::locator::LocatorIndex::build(entries.into_iter().map(|e| {
-            custodia_linkage::locator::LocatorEntry {
-                date_of_birth: e.date_of_birth.as_deref().and_then(|d| d.parse().ok()),
-                status_since: e.status_since.as_deref().and_then(|d| d.parse().ok()),
-                person_id: e.person_id,
-                family_names: e.family_names,
-                given_names: e.given_names,
-                country_of_birth: e.country_of_birth,
-                facility_id: e.facility_id,
-                status: e.status,
+    pub fn new(rows: Vec<LocatorRow>, today: jiff::civil::Date) -> Self {
+        let rows: Vec<LocatorRow> = rows.into_iter().filter(|r| !r.withheld).collect();
+        let index = custodia_linkage::locator::LocatorIndex::build(rows.iter().map(entry));
+        let mut extra = HashMap::with_capacity(rows.len());
+        let mut dob = HashMap::with_capacity(rows.len());
+        let mut countries = BTreeSet::new();
+        for r in rows {
+            if let Some(c) = &r.country_of_birth {
+                countries.insert(c.clone());
             }
-        }));
+            if let Some(d) = r.date_of_birth {
+                dob.insert(r.person_id.clone(), d);
+            }
+            extra.insert(
+                r.person_id,
+                Extra {
+                    since: r.status_since,
+                    transfer: r.transfer,
+                },
+            );
+        }
         Self {
-            index: std::sync::RwLock::new(index),
-            today: std::sync::RwLock::new(today),
+            inner: RwLock::new(Inner {
+                index,
+                extra,
+                dob,
+                countries,
+                today,
+            }),
         }
     }
 }
 
 impl Locator for LinkageLocator {
-    fn update(
-        &self,
-        rows: Vec<custodia_store::locator::LocatorRow>,
-        today: jiff::civil::Date,
-    ) -> bool {
-        let mut index = self
-            .index
+    fn update(&self, rows: Vec<LocatorRow>, today: jiff::civil::Date) -> bool {
+        let mut g = self
+            .inner
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for r in rows {
-            index.upsert(custodia_linkage::locator::LocatorEntry {
-                person_id: r.person_id,
-                family_names: r.family_names,
-                given_names: r.given_names,
-                date_of_birth: r.date_of_birth,
-                country_of_birth: r.country_of_birth,
-                facility_id: r.facility_id,
-                status: r.status,
-                status_since: r.status_since,
-            });
+            if r.withheld {
+                // INVARIANT: a withheld person is in neither the index nor its side maps.
+                let _ = g.index.remove(&r.person_id);
+                g.extra.remove(&r.person_id);
+                g.dob.remove(&r.person_id);
+                continue;
+            }
+            g.index.upsert(entry(&r));
+            if let Some(c) = &r.country_of_birth {
+                g.countries.insert(c.clone());
+            }
+            match r.date_of_birth {
+                Some(d) => g.dob.insert(r.person_id.clone(), d),
+                None => g.dob.remove(&r.person_id),
+            };
+            g.extra.insert(
+                r.person_id,
+                Extra {
+                    since: r.status_since,
+                    transfer: r.transfer,
+                },
+            );
         }
-        *self
-            .today
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = today;
+        g.today = today;
         true
     }
 
-    fn search(&self, q: &LocateQuery) -> Vec<LocateHit> {
-        let lq = custodia_linkage::locator::LocatorQuery {
-            family: q.family.clone(),
-            given: q.given.clone(),
-            country: q.country.clone(),
-            dob: q.dob,
-            limit: q.limit,
-        };
-        let today = *self
-            .today
+    fn search(
+        &self,
+        q: &LocateQuery,
+        facilities: &HashMap<String, PublicFacility>,
+    ) -> Vec<LocateHit> {
+        let g = self
+            .inner
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.index
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .search(&lq, today)
-            .into_iter()
-            .map(|h| LocateHit {
-                person_id: h.person_id,
-                family_names: h.family_names,
-                given_names: h.given_names,
-                country_of_birth: h.country_of_birth,
-                year_of_birth: h.year_of_birth,
-                facility_id: h.facility_id,
-                status: h.status,
-                score: h.score,
+        let limit = q.limit.clamp(1, PUBLIC_LIMIT);
+        let countries: Vec<String> = match &q.country {
+            Some(c) => vec![c.clone()],
+            // INVARIANT: without a country the date of birth is required (checked by the
+            // caller), so each country's search is narrowed by it.
+            None if q.dob.is_some() => g.countries.iter().cloned().collect(),
+            None => Vec::new(),
+        };
+        let mut hits: Vec<custodia_linkage::locator::Hit> = Vec::new();
+        for country in countries {
+            let lq = custodia_linkage::locator::LocatorQuery {
+                family: q.family.clone(),
+                given: q.given.clone(),
+                country,
+                dob: q.dob,
+                limit,
+            };
+            hits.extend(
+                g.index
+                    .search(&lq, g.today)
+                    .into_iter()
+                    .filter(|h| h.score >= PUBLIC_MIN_SCORE),
+            );
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.person_id.cmp(&b.person_id))
+        });
+        hits.truncate(limit);
+        hits.into_iter()
+            .map(|h| {
+                let x = g.extra.get(&h.person_id);
+                let transfer = x.and_then(|x| x.transfer.clone());
+                // Once handed over and not yet admitted, the person is where the flight
+                // went, not where it left from.
+                let facility_id = match (&transfer, h.status.as_deref()) {
+                    (Some(t), Some("transferred")) => Some(t.to_facility.clone()),
+                    _ => h.facility_id.clone(),
+                };
+                let fac = facility_id.as_deref().and_then(|f| facilities.get(f));
+                let arrival_confirmed = transfer
+                    .as_ref()
+                    .map(|t| !t.missing_from_intake && h.status.as_deref() != Some("transferred"));
+                let exact = words_in(&q.family, &h.family_names)
+                    && q.given
+                        .as_deref()
+                        .is_none_or(|gv| words_in(gv, &h.given_names))
+                    && q.dob
+                        .is_none_or(|d| g.dob.get(&h.person_id).is_some_and(|x| *x == d));
+                let contact = fac.and_then(|f| {
+                    (f.visiting.is_some() || f.consular.is_some() || f.counsel_access.is_some())
+                        .then(|| FacilityContact {
+                            visiting: f.visiting.clone(),
+                            consular: f.consular.clone(),
+                            counsel_access: f.counsel_access.clone(),
+                        })
+                });
+                LocateHit {
+                    person_id: h.person_id,
+                    family_names: h.family_names,
+                    given_names: h.given_names,
+                    country_of_birth: h.country_of_birth,
+                    year_of_birth: h.year_of_birth,
+                    facility_id,
+                    status: h.status,
+                    score: h.score,
+                    match_kind: if exact {
+                        MatchKind::Exact
+                    } else {
+                        MatchKind::Close
+                    },
+                    since: x.and_then(|x| x.since).map(|d| d.to_string()),
+                    facility_name: fac.map(|f| f.name.clone()),
+                    country: fac.map(|f| f.country.clone()),
+                    custodian: fac.map(|f| f.country.clone()),
+                    transferred_on: transfer
+                        .as_ref()
+                        .and_then(|t| t.departed_on)
+                        .map(|d| d.to_string()),
+                    arrival_confirmed,
+                    contact,
+                }
             })
             .collect()
+    }
+}
+
+/// One person as staff search them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffEntry {
+    pub person_id: String,
+    pub family_names: String,
+    pub given_names: String,
+    pub country_of_birth: Option<String>,
+    pub facility_id: Option<String>,
+    pub status: Option<String>,
+    /// Folded name words, family first.
+    words: Vec<String>,
+    /// Folded family names, for ordering.
+    key: String,
+}
+
+/// Every person (withheld or not: staff see everyone their role allows), searched with the
+/// locator's name folding: each word of the query must begin a word of the person's names
+/// after folding accents and case, or the query must be the person's id.
+#[derive(Default)]
+pub struct StaffNames {
+    by_id: RwLock<HashMap<String, StaffEntry>>,
+}
+
+impl StaffNames {
+    /// Adds or replaces persons.
+    pub fn upsert(&self, rows: &[LocatorRow]) {
+        let mut m = self
+            .by_id
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for r in rows {
+            let mut words = tokens(&fold(&r.family_names));
+            words.extend(tokens(&fold(&r.given_names)));
+            m.insert(
+                r.person_id.clone(),
+                StaffEntry {
+                    person_id: r.person_id.clone(),
+                    family_names: r.family_names.clone(),
+                    given_names: r.given_names.clone(),
+                    country_of_birth: r.country_of_birth.clone(),
+                    facility_id: r.facility_id.clone(),
+                    status: r.status.clone(),
+                    words,
+                    key: fold(&r.family_names),
+                },
+            );
+        }
+    }
+
+    /// Page `page` (from 0) of `per_page` matches of `q` (only persons at `facility` when
+    /// given), ordered by folded family names then id, and whether there is a next page.
+    pub fn search(
+        &self,
+        q: &str,
+        facility: Option<&str>,
+        page: usize,
+        per_page: usize,
+    ) -> (Vec<StaffEntry>, bool) {
+        let m = self
+            .by_id
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let qw = tokens(&fold(q));
+        let id = q.trim();
+        let mut hits: Vec<&StaffEntry> = m
+            .values()
+            .filter(|e| facility.is_none_or(|f| e.facility_id.as_deref() == Some(f)))
+            .filter(|e| {
+                e.person_id == id
+                    || qw
+                        .iter()
+                        .all(|w| e.words.iter().any(|x| x.starts_with(w.as_str())))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| a.person_id.cmp(&b.person_id))
+        });
+        let start = page.saturating_mul(per_page);
+        let more = hits.len() > start.saturating_add(per_page);
+        (
+            hits.into_iter()
+                .skip(start)
+                .take(per_page)
+                .cloned()
+                .collect(),
+            more,
+        )
     }
 }

@@ -38,17 +38,42 @@ pub fn routes() -> Router<AppState> {
         .route("/manifests/{id}", get(manifest_page))
         .route("/manifests/{id}/action", post(manifest_post))
         .route("/cases/{id}/resolve", post(resolve_post))
+        .route("/persons/{id}/withhold", post(withhold_post))
         .route("/auditor", get(auditor_page))
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
+        .route("/costs", get(costs_page))
+        .route("/standards", get(standards_page))
+        .fallback(not_found_page)
+}
+
+/// A real 404 page, in the visitor's language.
+async fn not_found_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Response {
+    let lang = Query::<Common>::try_from_uri(req.uri())
+        .map(|Query(q)| q.lang)
+        .unwrap_or(None);
+    let c = ctx(
+        &st,
+        &headers,
+        &Common { lang },
+        req.uri().path().to_string(),
+    )
+    .await;
+    let body = html! {
+        p data-code="not_found" { (c.t("page_not_found_text")) }
+        p { a href="/" { (c.t("home")) } " · " a href="/locator" { (c.t("locator")) } }
+    };
+    page(&c, StatusCode::NOT_FOUND, c.t("page_not_found"), body)
 }
 
 /// Common query: the language switch and a flash message.
 #[derive(Debug, Default, Deserialize)]
 pub struct Common {
     pub lang: Option<String>,
-    pub msg: Option<String>,
-    pub error: Option<String>,
 }
 
 struct Ctx {
@@ -56,6 +81,71 @@ struct Ctx {
     set_lang: bool,
     who: Option<Principal>,
     path: String,
+    /// The request's path and query, for the language switch.
+    uri: String,
+    /// A message left by the previous request (cookie `flash`), shown once.
+    flash: Option<Flash>,
+}
+
+/// A one-time message carried by the `flash` cookie across a redirect (never in the URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Flash {
+    ok: bool,
+    code: String,
+    detail: String,
+}
+
+const FLASH_COOKIE: &str = "custodia_flash";
+
+impl Flash {
+    fn cookie(&self) -> String {
+        let v = format!(
+            "{}|{}|{}",
+            if self.ok { "ok" } else { "err" },
+            self.code,
+            self.detail
+        );
+        format!(
+            "{FLASH_COOKIE}={}; Path=/; Max-Age=120; HttpOnly; SameSite=Strict",
+            pct(&v)
+        )
+    }
+    fn parse(headers: &HeaderMap) -> Option<Self> {
+        let raw = auth::cookie(headers, FLASH_COOKIE)?;
+        let v = unpct(&raw).ok()?;
+        let mut it = v.splitn(3, '|');
+        let ok = it.next()? == "ok";
+        let code = it.next()?.to_string();
+        let detail = it.next().unwrap_or("").to_string();
+        (!code.is_empty()).then_some(Self { ok, code, detail })
+    }
+}
+
+tokio::task_local! {
+    /// The path and query of the request being answered (set by [`remember_uri`]).
+    static URI: String;
+}
+
+/// Middleware: keeps the request's path and query for the page being built, so that the
+/// language switch links to the same page with the same query.
+pub async fn remember_uri(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), ToString::to_string);
+    URI.scope(uri, next.run(req)).await
+}
+
+/// `uri` with its `lang` parameter set to `lang`, every other parameter kept.
+pub fn with_lang(uri: &str, lang: &str) -> String {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let mut parts: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+        .collect();
+    let l = format!("lang={lang}");
+    parts.push(&l);
+    format!("{path}?{}", parts.join("&"))
 }
 
 impl Ctx {
@@ -68,22 +158,39 @@ async fn ctx(st: &AppState, headers: &HeaderMap, c: &Common, path: String) -> Ct
     let lang = Lang::detect(c.lang.as_deref(), headers);
     let h = headers.clone();
     let who = st.db(move |s| auth::by_session(s, &h)).await.ok().flatten();
+    let uri = URI.try_with(Clone::clone).unwrap_or_else(|_| path.clone());
     Ctx {
         lang,
         set_lang: c.lang.as_deref().and_then(Lang::parse).is_some(),
         who,
         path,
+        uri,
+        flash: Flash::parse(headers),
     }
 }
 
 fn css() -> &'static str {
-    "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}\
-     header{background:#1d3557;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}\
+    // Mobile first: nothing may lay out wider than the viewport (390 px phones); a table
+    // scrolls inside its own box, charts shrink, long codes wrap.
+    "*{box-sizing:border-box}html{-webkit-text-size-adjust:100%}\
+     body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa;overflow-wrap:anywhere}\
+     header{background:#1d3557;color:#fff;padding:.6rem 1rem;display:flex;gap:.5rem 1rem;align-items:center;flex-wrap:wrap}\
      header a{color:#fff}header form{display:inline;margin:0}main{padding:1rem;max-width:1200px}\
-     table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}\
-     .blocked{color:#a4161a;font-weight:bold}.needs_review{color:#b35c00;font-weight:bold}.eligible{color:#2b7a0b;font-weight:bold}\
+     a{color:#0b4f8a}header a{color:#fff}\
+     table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto;max-width:100%}\
+     td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+     pre{white-space:pre-wrap;word-break:break-all;max-width:100%}code{word-break:break-all}\
+     svg{max-width:100%;height:auto}input,select,textarea,button{max-width:100%;font:inherit}\
+     textarea{width:100%}\
+     .stack{display:flex;flex-direction:column;gap:.3rem;max-width:32rem}.stack button{margin-top:.5rem;padding:.5rem}\
+     .stack input{padding:.4rem}.req{font-weight:normal;color:#555}\
+     .cards{list-style:none;padding:0;display:grid;gap:.75rem}.card{background:#fff;border:1px solid #ccc;border-radius:6px;padding:.75rem}\
+     .card h2{margin:.1rem 0 .3rem;font-size:1.15rem}.card dl{display:grid;grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.2rem .6rem;margin:.3rem 0}\
+     .card dt{font-weight:600}.card dd{margin:0}\
+     .blocked{color:#a4161a;font-weight:bold}.needs_review{color:#8a4700;font-weight:bold}.eligible{color:#1f5c08;font-weight:bold}\
      .flash{background:#e7f5e7;padding:.5rem}.err{background:#fde2e1;padding:.5rem}section{margin-bottom:1.5rem}\
-     .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1rem}small{color:#555}"
+     .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem}small{color:#555}\
+     .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
 }
 
 fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
@@ -104,10 +211,12 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
                         a href="/" { (c.t("dashboard")) }
                         a href="/manifests" { (c.t("manifests")) }
                         a href="/persons" { (c.t("persons")) }
+                        a href="/standards" { (c.t("standards")) }
+                        @if !matches!(p.actor.role, Role::SendingOfficer) { a href="/costs" { (c.t("costs")) } }
                         @if matches!(p.actor.role, Role::Auditor | Role::Admin) { a href="/auditor" { (c.t("auditor")) } }
                     }
                     a href="/locator" { (c.t("locator")) }
-                    a href={ (c.path) "?lang=" (l.other().tag()) } hreflang=(l.other().tag()) id="lang-switch" { (c.t("switch_lang")) }
+                    a href=(with_lang(&c.uri, l.other().tag())) hreflang=(l.other().tag()) lang=(l.other().tag()) id="lang-switch" { (c.t("switch_lang")) }
                     @match &c.who {
                         Some(p) => {
                             span { (c.t("signed_in_as")) " " code { (p.actor.id()) } }
@@ -119,11 +228,26 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
                         None => { a href="/login" { (c.t("login")) } }
                     }
                 }
-                main { h1 { (title) } (body) }
+                main {
+                    h1 { (title) }
+                    @if let Some(f) = &c.flash {
+                        @if f.ok { p class="flash" role="status" id="flash" { (t(l, &f.code)) } }
+                        @else { p class="err" role="alert" id="flash" data-code=(f.code) { (code_text(l, &f.code, &f.detail)) } }
+                    }
+                    (body)
+                }
             }
         }
     };
     let mut r = (status, axum::response::Html(m.into_string())).into_response();
+    if c.flash.is_some() {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static(
+                "custodia_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+            ),
+        );
+    }
     if c.set_lang
         && let Ok(v) = HeaderValue::from_str(&format!(
             "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -135,20 +259,18 @@ fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
     r
 }
 
-fn flash(c: &Common) -> Markup {
-    html! {
-        @if let Some(m) = &c.msg { p class="flash" role="status" { (m) } }
-        @if let Some(e) = &c.error { p class="err" role="alert" { (e) } }
-    }
-}
-
 fn error_page(c: &Ctx, e: &ApiError) -> Response {
     let title = match e.status {
         StatusCode::FORBIDDEN => c.t("forbidden"),
         StatusCode::NOT_FOUND => c.t("not_found"),
         _ => c.t("error"),
     };
-    page(c, e.status, title, html! { p class="err" { (e.message) } })
+    page(
+        c,
+        e.status,
+        title,
+        html! { p class="err" role="alert" data-code=(e.code) { (error_text(c.lang, e)) } },
+    )
 }
 
 fn need_login(c: &Ctx) -> Response {
@@ -251,7 +373,6 @@ fn checked(c: &Ctx, f: &Form) -> Result<Principal, Response> {
 pub struct LoginQuery {
     pub lang: Option<String>,
     pub next: Option<String>,
-    pub error: Option<String>,
 }
 
 fn safe_next(n: Option<&str>) -> String {
@@ -271,7 +392,6 @@ async fn login_form(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/login".into(),
     )
@@ -280,7 +400,6 @@ async fn login_form(
         .filter(|v| v.len() >= 32)
         .unwrap_or_else(auth::random_secret);
     let body = html! {
-        @if q.error.is_some() { p class="err" role="alert" { (c.t("login_failed")) } }
         form method="post" action="/login" {
             input type="hidden" name="csrf" value=(pre);
             input type="hidden" name="next" value=(safe_next(q.next.as_deref()));
@@ -325,7 +444,10 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> R
             }
             resp
         }
-        Ok(None) => Redirect::to(&format!("/login?error=1&next={}", pct(&next))).into_response(),
+        Ok(None) => back(
+            &format!("/login?next={}", pct(&next)),
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "")),
+        ),
         Err(e) => error_page(&c, &e),
     }
 }
@@ -354,9 +476,13 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> 
 /// "Water, sanitation, hygiene and habitat in prisons", 2005/2012: 3.4 m² per person in
 /// shared cells).
 pub fn cell_colour(m2: Option<f64>) -> &'static str {
+    // INVARIANT: green exactly when the standards report does not count the cell as below
+    // standard (`custodia_housing` compares `m2 < min_m2_per_person`), so the heat map and
+    // `custodia report standards` always agree.
+    let min = custodia_housing::SpaceStandard::icrc_2012().min_m2_per_person;
     match m2 {
         None => "#e0e0e0",
-        Some(x) if x >= 3.4 => "#2b9348",
+        Some(x) if x >= min => "#2b9348",
         Some(x) if x >= 2.0 => "#f4a261",
         Some(x) if x >= 1.0 => "#e76f51",
         Some(_) => "#9d0208",
@@ -403,23 +529,90 @@ pub fn heat_map(c: &ImplLang, cells: &[CellRow]) -> Markup {
     }
 }
 
+/// The time zone of a facility's country (its capital's), UTC when unknown.
+pub fn zone_of(country: Option<&str>) -> &'static str {
+    match country {
+        Some("SV") => "America/El_Salvador",
+        Some("US") => "America/Chicago",
+        Some("CU") => "America/Havana",
+        Some("HN") => "America/Tegucigalpa",
+        Some("GT") => "America/Guatemala",
+        Some("MX") => "America/Mexico_City",
+        Some("VE") => "America/Caracas",
+        Some("CO") => "America/Bogota",
+        _ => "UTC",
+    }
+}
+
+/// A timestamp in `zone`, in the way of `l`, with the zone named; the text as it is when it
+/// is not a timestamp.
+pub fn fmt_time(l: Lang, ts: &str, zone: &str) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+        return ts.to_string();
+    };
+    let (tz, name) = match jiff::tz::TimeZone::get(zone) {
+        Ok(tz) => (tz, zone),
+        Err(_) => (jiff::tz::TimeZone::UTC, "UTC"),
+    };
+    let z = t.to_zoned(tz);
+    let shown = match l {
+        Lang::En => z.strftime("%Y-%m-%d %H:%M"),
+        Lang::Es => z.strftime("%d/%m/%Y %H:%M"),
+    };
+    format!("{shown} ({name})")
+}
+
+/// An integer with the thousands separator of `l` (`12,345` / `12 345`).
+pub fn fmt_int(l: Lang, n: u64) -> String {
+    let d = n.to_string();
+    let sep = match l {
+        Lang::En => ',',
+        // RAE: a thin space groups thousands in Spanish; four-digit numbers stay whole.
+        Lang::Es => '\u{202f}',
+    };
+    if l == Lang::Es && d.len() <= 4 {
+        return d;
+    }
+    let mut out = String::with_capacity(d.len() + d.len() / 3);
+    for (i, ch) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A decimal with the decimal mark of `l` (`3.40` / `3,40`).
+pub fn fmt_dec(l: Lang, x: f64, places: usize) -> String {
+    let s = format!("{x:.places$}");
+    match l {
+        Lang::En => s,
+        Lang::Es => s.replace('.', ","),
+    }
+}
+
 /// A language wrapper for chart helpers.
 pub struct ImplLang(pub Lang);
 
 /// Horizontal bars, one per nationality (the top 12).
-pub fn bar_chart(counts: &[Count]) -> Markup {
+pub fn bar_chart(c: &ImplLang, counts: &[Count]) -> Markup {
+    let cl = c.0;
     let top: Vec<&Count> = counts.iter().take(12).collect();
     let max = top.iter().map(|c| c.count).max().unwrap_or(1).max(1);
     let (bar_h, left, width) = (18usize, 40usize, 320usize);
     let h = top.len() * (bar_h + 4) + 4;
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" width=(left + width + 60) height=(h) role="img" id="population" {
+        @let alt = format!("{}: {}", t(c.0, "population"), top.iter().map(|x| format!("{} {}", x.key, fmt_int(c.0, x.count))).collect::<Vec<_>>().join(", "));
+        svg xmlns="http://www.w3.org/2000/svg" width=(left + width + 60) height=(h) viewBox={ "0 0 " (left + width + 60) " " (h) } role="img" id="population" aria-label=(alt) {
+            title { (alt) }
             @for (i, c) in top.iter().enumerate() {
+                @let lang = cl;
                 @let y = i * (bar_h + 4);
                 @let w = ((c.count as f64 / max as f64) * width as f64).round().max(1.0) as usize;
                 text x="0" y=(y + 13) font-size="12" { (c.key) }
                 rect class="bar" x=(left) y=(y) width=(w) height=(bar_h) fill="#457b9d" {}
-                text x=(left + w + 4) y=(y + 13) font-size="12" { (c.count) }
+                text x=(left + w + 4) y=(y + 13) font-size="12" { (fmt_int(lang, c.count)) }
             }
         }
     }
@@ -434,8 +627,23 @@ struct MonthCost {
     currency: String,
 }
 
-fn month_costs(s: &mut Store, today: jiff::civil::Date) -> Result<Vec<MonthCost>, ApiError> {
-    let month = custodia_billing::Month::containing(today);
+/// The latest month with custody data in the store (the last admission or release day),
+/// never the wall clock; `None` for a store without stays.
+fn latest_month(s: &mut Store) -> Result<Option<custodia_billing::Month>, ApiError> {
+    let mut latest: Option<jiff::civil::Date> = None;
+    for a in s.agreements()? {
+        for x in s.stays(&a.agreement.facility_id)? {
+            for d in [Some(x.admitted_on), x.released_on].into_iter().flatten() {
+                if let Ok(d) = d.parse::<jiff::civil::Date>() {
+                    latest = latest.max(Some(d));
+                }
+            }
+        }
+    }
+    Ok(latest.map(custodia_billing::Month::containing))
+}
+
+fn month_costs(s: &mut Store, month: custodia_billing::Month) -> Result<Vec<MonthCost>, ApiError> {
     let mut out = Vec::new();
     for a in s.agreements()? {
         let rec = &a.agreement;
@@ -504,7 +712,6 @@ async fn dashboard(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/".into(),
     )
@@ -533,6 +740,7 @@ async fn dashboard(
     }
     let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let want = q.facility.clone().or_else(|| p.actor.facility_id.clone());
+    let st2 = st.clone();
     let data = st
         .db(move |s| {
             let facilities = s.facilities()?;
@@ -548,7 +756,11 @@ async fn dashboard(
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
-            let costs = month_costs(s, today)?;
+            let costs = st2.cached(s, format!("costs:latest:{today}"), |s| {
+                let month =
+                    latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today));
+                month_costs(s, month)
+            })?;
             Ok((facilities, fac, cells, pop, cases, costs))
         })
         .await;
@@ -567,35 +779,344 @@ async fn dashboard(
             section {
                 h2 { (c.t("occupancy")) " — " (fac) }
                 form method="get" action="/" {
-                    select name="facility" { @for f in &facilities { option value=(f.id) selected[f.id == fac] { (f.id) " (" (f.in_custody) ")" } } }
+                    label for="facility-select" { (c.t("facility")) } " "
+                    select name="facility" id="facility-select" { @for f in &facilities { option value=(f.id) selected[f.id == fac] { (f.id) " (" (fmt_int(c.lang, f.in_custody)) ")" } } }
                     " " button type="submit" { (c.t("search")) }
                 }
                 p { small { (c.t("occupancy_note")) } }
                 (heat_map(&ImplLang(c.lang), &cells))
-                @if occupied > 0 { p { (occupied) " " (c.t("in_custody")) "; " (format!("{:.2}", area / occupied as f64)) " m²" } }
+                @if occupied > 0 { p { (fmt_int(c.lang, occupied)) " " (c.t("in_custody")) "; " (fmt_dec(c.lang, area / occupied as f64, 2)) " m²" } }
             }
             section {
                 h2 { (c.t("population")) }
-                (bar_chart(&pop))
+                (bar_chart(&ImplLang(c.lang), &pop))
             }
             section {
                 h2 { (c.t("month_cost")) }
-                table {
+                p { a href="/costs" { (c.t("costs")) } }
+                table tabindex="0" {
                     tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } }
-                    @for m in &costs { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (m.person_days) } td id="month-total" { (m.total) " " (m.currency) } } }
+                    @for m in costs.iter() { tr { td { (m.agreement) } td { (m.facility) } td { (m.month) } td { (fmt_int(c.lang, m.person_days)) } td id="month-total" { (money(c.lang, &m.total)) " " (m.currency) } } }
                 }
             }
             section {
                 h2 { (c.t("open_cases")) " (" (cases.len()) ")" }
                 @if cases.is_empty() { p { (c.t("no_cases")) } }
-                ul { @for k in cases.iter().take(20) { li { a href={ "/manifests/" (k.manifest_id) } { (k.id) } " — " (k.kind) ": " (k.detail) } } }
+                ul { @for k in cases.iter().take(20) { li { a href={ "/manifests/" (k.manifest_id) } { (k.id) } " — " (crate::i18n::word(c.lang, "case", &k.kind)) ": " (k.detail) } } }
             }
         }
     };
     page(&c, StatusCode::OK, c.t("dashboard"), body)
 }
 
+// ---------------------------------------------------------------- standards
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StandardsQuery {
+    pub lang: Option<String>,
+    pub facility: Option<String>,
+    pub as_of: Option<String>,
+}
+
+/// What is out of standard and why, as `custodia report standards` says it (the same
+/// use case, the same parameters), with the cells drawn in the heat map's colours.
+async fn standards_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StandardsQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+        },
+        "/standards".into(),
+    )
+    .await;
+    let p = match role_ok(&c, STAFF) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let as_of = match q.as_of.as_deref().filter(|d| !d.is_empty()) {
+        None => today,
+        Some(d) => match d.parse::<jiff::civil::Date>() {
+            Ok(d) => d,
+            Err(_) => {
+                return error_page(
+                    &c,
+                    &ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "date_invalid",
+                        format!("`{d}`: expected YYYY-MM-DD"),
+                    ),
+                );
+            }
+        },
+    };
+    let want = q
+        .facility
+        .clone()
+        .filter(|f| !f.is_empty())
+        .or_else(|| p.actor.facility_id.clone());
+    let st2 = st.clone();
+    let data = st
+        .db(move |s| {
+            let facilities = s.facilities()?;
+            let fac = want
+                .or_else(|| {
+                    facilities
+                        .iter()
+                        .max_by_key(|f| f.in_custody)
+                        .map(|f| f.id.clone())
+                })
+                .unwrap_or_default();
+            let from = as_of.saturating_sub(jiff::ToSpan::days(29));
+            let f2 = fac.clone();
+            let r = st2.cached(s, format!("standards:{fac}:{as_of}"), move |s| {
+                Ok(custodia_app::housing::standards_report(
+                    s,
+                    Some(&f2),
+                    from,
+                    as_of,
+                    &custodia_housing::StandardsParams::default(),
+                )?)
+            })?;
+            Ok((facilities, fac, r))
+        })
+        .await;
+    let (facilities, fac, r) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let cells: Vec<CellRow> = r
+        .space
+        .cells
+        .iter()
+        .map(|x| CellRow {
+            id: x.cell_id.clone(),
+            facility_id: fac.clone(),
+            pavilion: x.pavilion.clone(),
+            area_m2: x.m2_per_person.map_or(0.0, |m| m * f64::from(x.occupants)),
+            capacity: u64::from(x.capacity),
+            in_use: x.in_use,
+            occupants: u64::from(x.occupants),
+            m2_per_person: x.m2_per_person,
+        })
+        .collect();
+    let body = html! {
+        form method="get" action="/standards" class="stack" {
+            label for="standards-facility" { (c.t("facility")) }
+            select name="facility" id="standards-facility" { @for f in &facilities { option value=(f.id) selected[f.id == fac] { (f.id) } } }
+            label for="as-of" { (c.t("as_of")) }
+            input type="date" name="as_of" id="as-of" value=(r.as_of.to_string());
+            button type="submit" { (c.t("show")) }
+        }
+        p { (c.t("period")) " " time datetime=(r.period_from.to_string()) { (r.period_from) } " — " time datetime=(r.as_of.to_string()) { (r.as_of) }
+            " · " (fmt_int(c.lang, r.persons_present as u64)) " " (c.t("persons_present")) }
+        section {
+            h2 { (c.t("findings")) }
+            ol id="standards-findings" class="cards" {
+                @for f in &r.findings {
+                    li class="card" data-finding=(f.id) data-out=(f.out_of_standard) {
+                        h3 { (crate::i18n::word(c.lang, "finding", &f.id)) }
+                        p { strong class=(if f.out_of_standard { "blocked" } else { "eligible" }) {
+                            (if f.out_of_standard { c.t("out_of_standard") } else { c.t("within_standard") }) }
+                            " · " (fmt_int(c.lang, f.persons_affected)) " " (c.t("persons_affected")) }
+                        p { small lang="en" { (f.statement) } }
+                        p { small { cite { (f.citation) } } }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (c.t("occupancy")) " — " (fac) }
+            p { small { (c.t("occupancy_note")) } }
+            (heat_map(&ImplLang(c.lang), &cells))
+        }
+    };
+    page(&c, StatusCode::OK, c.t("standards"), body)
+}
+
+// ---------------------------------------------------------------- costs
+
+/// An amount (`1234567.89`) with the separators of `l`.
+fn money(l: Lang, amount: &str) -> String {
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let neg = int.starts_with('-');
+    let digits = int.trim_start_matches('-');
+    let grouped = digits
+        .parse::<u64>()
+        .map_or_else(|_| digits.to_string(), |n| fmt_int(l, n));
+    let mark = match l {
+        Lang::En => ".",
+        Lang::Es => ",",
+    };
+    format!(
+        "{}{grouped}{}{frac}",
+        if neg { "-" } else { "" },
+        if frac.is_empty() { "" } else { mark }
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CostsQuery {
+    pub lang: Option<String>,
+    pub month: Option<String>,
+}
+
+/// Costs per agreement for a month (default: the latest month with data in the store, not
+/// the wall clock), and the invoices issued.
+async fn costs_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CostsQuery>,
+) -> Response {
+    let c = ctx(
+        &st,
+        &headers,
+        &Common {
+            lang: q.lang.clone(),
+        },
+        "/costs".into(),
+    )
+    .await;
+    if let Err(r) = role_ok(
+        &c,
+        &[
+            Role::SendingSupervisor,
+            Role::ReceivingOfficer,
+            Role::Auditor,
+            Role::Admin,
+        ],
+    ) {
+        return r;
+    }
+    let asked = match q.month.as_deref().filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match m.parse::<custodia_billing::Month>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                return error_page(
+                    &c,
+                    &ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "month_invalid",
+                        format!("`{m}`: expected YYYY-MM"),
+                    ),
+                );
+            }
+        },
+    };
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let st2 = st.clone();
+    let data = st
+        .db(move |s| {
+            let month = match asked {
+                Some(m) => m,
+                None => *st2.cached(s, format!("latest-month:{today}"), |s| {
+                    Ok(latest_month(s)?
+                        .unwrap_or_else(|| custodia_billing::Month::containing(today)))
+                })?,
+            };
+            let costs = st2.cached(s, format!("costs:{month}"), |s| month_costs(s, month))?;
+            Ok((month, costs, s.invoices(200)?))
+        })
+        .await;
+    let (month, costs, invoices) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&c, &e),
+    };
+    let m = month.to_string();
+    let body = html! {
+        form method="get" action="/costs" class="stack" id="month-form" {
+            label for="month" { (c.t("month")) }
+            input type="month" name="month" id="month" value=(m);
+            button type="submit" { (c.t("show")) }
+        }
+        section {
+            h2 { (c.t("month_cost")) " — " (m) }
+            @if costs.is_empty() { p { (c.t("none")) } }
+            table id="costs" tabindex="0" {
+                tr { th { (c.t("agreement")) } th { (c.t("facility")) } th { (c.t("person_days")) } th { (c.t("total")) } }
+                @for x in costs.iter() { tr { td { (x.agreement) } td { (x.facility) } td { (fmt_int(c.lang, x.person_days)) } td { (money(c.lang, &x.total)) " " (x.currency) } } }
+            }
+        }
+        section {
+            h2 { (c.t("invoices")) }
+            @if invoices.is_empty() { p { (c.t("none")) } }
+            @else {
+                table id="invoices" tabindex="0" {
+                    tr { th { "id" } th { (c.t("agreement")) } th { (c.t("month")) } th { (c.t("person_days")) } th { (c.t("total")) } th { (c.t("proof")) } }
+                    @for i in &invoices {
+                        tr { td { (i.id) } td { (i.agreement_id) } td { a href={ "/costs?month=" (i.month) } { (i.month) } }
+                             td { (fmt_int(c.lang, i.person_days)) } td { (money(c.lang, &i.total)) } td { a href={ "/proof?index=" (i.seq) } { (c.t("proof")) } } }
+                    }
+                }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("costs"), body)
+}
+
 // ---------------------------------------------------------------- locator
+
+/// The country names of the page's language.
+fn country_lang(l: Lang) -> custodia_model::country::Language {
+    match l {
+        Lang::En => custodia_model::country::Language::En,
+        Lang::Es => custodia_model::country::Language::Es,
+    }
+}
+
+/// A country's name in the page's language (the code when the table lacks it).
+fn country_name(l: Lang, code: &str) -> String {
+    custodia_model::country::parse(code)
+        .and_then(|c| custodia_model::country::name(c, country_lang(l)))
+        .map_or_else(|| code.to_string(), str::to_string)
+}
+
+/// A custody status in words.
+fn status_words(c: &Ctx, status: Option<&str>) -> &'static str {
+    match status {
+        Some("in_custody") => c.t("status_in_custody"),
+        Some("released") => c.t("status_released"),
+        Some("removed") => c.t("status_removed"),
+        Some("transferred") => c.t("status_transferred"),
+        Some("deceased") => c.t("status_deceased"),
+        _ => c.t("status_unknown"),
+    }
+}
+
+/// An error's code in the page's language; the English detail, when it adds something,
+/// follows in a `lang="en"` aside.
+pub fn error_text(l: Lang, e: &ApiError) -> Markup {
+    code_text(l, e.code, &e.message)
+}
+
+fn code_text(l: Lang, code: &str, detail: &str) -> Markup {
+    let key = format!("err_{code}");
+    let known = crate::i18n::has(&key);
+    html! {
+        @if known { (t(l, &key)) } @else { (t(l, "err_generic")) }
+        @if !detail.is_empty() && (!known || matches!(code, "invalid" | "conflict" | "not_found" | "forbidden" | "bad_request")) {
+            " " small lang="en" { (detail) }
+        }
+    }
+}
+
+fn too_vague(c: &Ctx, raw: &LocateParams) -> Markup {
+    let parts: Vec<&str> = api::missing_parts(raw)
+        .into_iter()
+        .map(|p| match p {
+            "family" => c.t("add_family"),
+            "given" => c.t("add_given"),
+            _ => c.t("add_country_or_dob"),
+        })
+        .collect();
+    html! { (c.t("too_vague")) " " (parts.join(&format!(" {} ", c.t("and")))) "." }
+}
 
 async fn locator_page(
     State(st): State<AppState>,
@@ -605,27 +1126,22 @@ async fn locator_page(
     let client = crate::client_of(&req);
     let raw: LocateParams = Query::<LocateParams>::try_from_uri(req.uri())
         .map(|Query(q)| q)
-        .unwrap_or(LocateParams {
-            family: None,
-            given: None,
-            country: None,
-            dob: None,
-            limit: None,
-        });
+        .unwrap_or_default();
     let lang = Query::<Common>::try_from_uri(req.uri())
         .map(|Query(q)| q.lang)
         .unwrap_or(None);
     let c = ctx(
         &st,
         &headers,
-        &Common {
-            lang,
-            ..Default::default()
-        },
-        "/locator".into(),
+        &Common { lang },
+        req.uri()
+            .path_and_query()
+            .map_or_else(|| "/locator".to_string(), ToString::to_string),
     )
     .await;
-    let searched = raw.family.is_some() || raw.country.is_some();
+    let searched = [&raw.family, &raw.given, &raw.country, &raw.dob]
+        .iter()
+        .any(|x| x.is_some());
     let result = if searched {
         match raw.query() {
             Ok(lq) => Some(api::run_locate(&st, client, None, lq).await),
@@ -635,26 +1151,71 @@ async fn locator_page(
         None
     };
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let first = match c.lang {
+        Lang::Es => Some("SV"),
+        Lang::En => None,
+    };
+    let countries = custodia_model::country::list(country_lang(c.lang), first);
+    // The country field shows the name in the page's language when the query named one.
+    let country_value = raw
+        .country
+        .as_deref()
+        .and_then(custodia_model::country::parse)
+        .map_or_else(|| v(&raw.country), |cc| country_name(c.lang, cc.as_str()));
     let body = html! {
         p { (c.t("locator_intro")) }
-        form method="get" action="/locator" id="locator-form" {
-            label { (c.t("family_names")) " " input name="family" id="family" value=(v(&raw.family)) required; } " "
-            label { (c.t("given_names")) " " input name="given" id="given" value=(v(&raw.given)); } " "
-            label { (c.t("country_of_birth")) " " input name="country" id="country" size="3" maxlength="2" value=(v(&raw.country)) required; } " "
-            label { (c.t("date_of_birth")) " " input name="dob" type="date" id="dob" value=(v(&raw.dob)); } " "
+        form method="get" action="/locator" id="locator-form" class="stack" {
+            label for="family" { (c.t("family_names")) " " span class="req" { "(" (c.t("required")) ")" } }
+            input name="family" id="family" value=(v(&raw.family)) autocomplete="family-name" required;
+            label for="given" { (c.t("given_names")) " " span class="req" { "(" (c.t("required")) ")" } }
+            input name="given" id="given" value=(v(&raw.given)) autocomplete="given-name" required;
+            label for="country" { (c.t("country_of_birth")) }
+            input name="country" id="country" list="countries" value=(country_value) autocomplete="off" aria-describedby="country-hint";
+            datalist id="countries" { @for (_, name) in &countries { option value=(name) {} } }
+            small id="country-hint" { (c.t("country_hint")) }
+            label for="dob" { (c.t("date_of_birth")) }
+            input name="dob" type="date" id="dob" value=(v(&raw.dob));
             button type="submit" id="locate-submit" { (c.t("search")) }
         }
         @match &result {
             None => {}
-            Some(Err(e)) => { p class="err" role="alert" { (e.message) } }
-            Some(Ok(hits)) if hits.is_empty() => { p id="no-results" { (c.t("no_results")) } }
+            Some(Err(e)) if e.code == "locate_too_vague" => { p class="err" role="alert" id="locate-error" data-code=(e.code) { (too_vague(&c, &raw)) } }
+            Some(Err(e)) => { p class="err" role="alert" id="locate-error" data-code=(e.code) { (error_text(c.lang, e)) } }
+            Some(Ok(hits)) if hits.is_empty() => { p id="no-results" role="status" { (c.t("no_results")) } }
             Some(Ok(hits)) => {
-                table id="hits" {
-                    tr { th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("year_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } th { (c.t("score")) } }
+                p role="status" { (c.t("results_note")) }
+                ol id="hits" class="cards" {
                     @for h in hits {
-                        tr { td { (h.family_names) } td { (h.given_names) } td { (h.country_of_birth.clone().unwrap_or_default()) }
-                             td { (h.year_of_birth.map(|y| y.to_string()).unwrap_or_default()) } td { (h.facility_id.clone().unwrap_or_default()) }
-                             td { (h.status.clone().unwrap_or_default()) } td { (format!("{:.2}", h.score)) } }
+                        li class="card hit" {
+                            h2 { (h.given_names) " " (h.family_names) }
+                            p class="match" { strong { @match h.match_kind {
+                                crate::locator::MatchKind::Exact => (c.t("match_exact")),
+                                crate::locator::MatchKind::Close => (c.t("match_close")),
+                            } } }
+                            dl {
+                                dt { (c.t("country_of_birth")) } dd { (h.country_of_birth.as_deref().map(|x| country_name(c.lang, x)).unwrap_or_else(|| "—".into())) }
+                                dt { (c.t("year_of_birth")) } dd { (h.year_of_birth.map(|y| y.to_string()).unwrap_or_else(|| "—".into())) }
+                                dt { (c.t("status")) } dd class="status" {
+                                    @if h.arrival_confirmed == Some(false) { (c.t("arrival_unconfirmed")) }
+                                    @else { (status_words(&c, h.status.as_deref())) }
+                                    @if let Some(d) = &h.since { " " small { "(" (c.t("since")) " " (d) ")" } }
+                                }
+                                dt { (c.t("facility")) } dd class="facility" { (h.facility_name.clone().or_else(|| h.facility_id.clone()).unwrap_or_else(|| "—".into())) }
+                                @if let Some(cc) = &h.country { dt { (c.t("country_now")) } dd class="country-now" { (country_name(c.lang, cc)) } }
+                                @if let Some(g) = &h.custodian { dt { (c.t("custodian")) } dd class="custodian" { (c.t("government_of")) " " (country_name(c.lang, g)) } }
+                                @if let Some(d) = &h.transferred_on { dt { (c.t("transferred_on")) } dd class="transferred-on" { time datetime=(d) { (d) } } }
+                            }
+                            @if let Some(k) = &h.contact {
+                                details class="contact" open {
+                                    summary { (c.t("contact")) }
+                                    dl {
+                                        @if let Some(x) = &k.visiting { dt { (c.t("visiting")) } dd { (x) } }
+                                        @if let Some(x) = &k.consular { dt { (c.t("consular")) } dd { (x) } }
+                                        @if let Some(x) = &k.counsel_access { dt { (c.t("counsel_access")) } dd { (x) } }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -673,8 +1234,14 @@ async fn locator_page(
 pub struct SearchQuery {
     pub lang: Option<String>,
     pub q: Option<String>,
+    pub page: Option<usize>,
 }
 
+/// Persons per page of the staff search.
+const PER_PAGE: usize = 50;
+
+/// Staff person search: the locator's name folding (`martinez` finds `Martínez`, any word
+/// order, words as prefixes), an id, paging; counsel see only their persons.
 async fn persons_page(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -685,7 +1252,6 @@ async fn persons_page(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/persons".into(),
     )
@@ -696,38 +1262,106 @@ async fn persons_page(
     };
     let needle = q.q.clone().unwrap_or_default();
     let n2 = needle.clone();
+    let pageno = q.page.unwrap_or(0).min(100_000);
+    let st2 = st.clone();
     let rows = st
         .db(move |s| {
             Ok(if p.actor.role == Role::Counsel {
-                s.counsel_persons(&p.actor.id())?
+                (
+                    s.counsel_persons(&p.actor.id())?
+                        .into_iter()
+                        .map(|r| {
+                            (
+                                r.person_id,
+                                r.family_names,
+                                r.given_names,
+                                r.country_of_birth,
+                                r.facility_id,
+                                r.status,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                    false,
+                )
             } else {
                 let fac = if p.actor.role == Role::ReceivingOfficer {
                     p.actor.facility_id.clone()
                 } else {
                     None
                 };
-                s.search_persons(&n2, fac.as_deref(), 100)?
+                let (hits, more) =
+                    st2.staff_names(s)?
+                        .search(&n2, fac.as_deref(), pageno, PER_PAGE);
+                (
+                    hits.into_iter()
+                        .map(|r| {
+                            (
+                                r.person_id,
+                                r.family_names,
+                                r.given_names,
+                                r.country_of_birth,
+                                r.facility_id,
+                                r.status,
+                            )
+                        })
+                        .collect(),
+                    more,
+                )
             })
         })
         .await;
-    let rows = match rows {
+    let (rows, more) = match rows {
         Ok(r) => r,
         Err(e) => return error_page(&c, &e),
     };
+    let link = |n: usize| format!("/persons?q={}&page={n}", pct(&needle));
     let body = html! {
-        form method="get" action="/persons" {
-            input name="q" value=(needle) placeholder=(c.t("search_hint"));
-            " " button type="submit" { (c.t("search")) }
+        form method="get" action="/persons" class="stack" role="search" {
+            label for="persons-q" { (c.t("search_hint")) }
+            input name="q" id="persons-q" value=(needle);
+            button type="submit" { (c.t("search")) }
         }
-        table {
-            tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
-            @for r in &rows {
-                tr { td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } td { (r.family_names) } td { (r.given_names) }
-                     td { (r.country_of_birth.clone().unwrap_or_default()) } td { (r.facility_id.clone().unwrap_or_default()) } td { (r.status.clone().unwrap_or_default()) } }
+        @if rows.is_empty() { p id="no-results" { (c.t("no_results")) } }
+        @else {
+            table id="persons" tabindex="0" {
+                tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
+                @for (id, fam, giv, cob, fac, status) in &rows {
+                    tr { td { a href={ "/persons/" (pct(id)) } { (id) } } td { (fam) } td { (giv) }
+                         td { (cob.as_deref().map(|x| country_name(c.lang, x)).unwrap_or_default()) } td { (fac.clone().unwrap_or_default()) } td { (status_words(&c, status.as_deref())) } }
+                }
             }
+        }
+        nav aria-label=(c.t("pages")) {
+            @if pageno > 0 { a href=(link(pageno - 1)) rel="prev" { "← " (c.t("previous")) } " " }
+            (c.t("page")) " " (pageno + 1)
+            @if more { " " a href=(link(pageno + 1)) rel="next" id="next-page" { (c.t("next")) " →" } }
         }
     };
     page(&c, StatusCode::OK, c.t("persons"), body)
+}
+
+/// A legal record's fields as readable pairs: known fields named in the page's language,
+/// dates as dates, yes/no in words, countries by name; the record's type is shown apart.
+fn record_details(l: Lang, v: &serde_json::Value) -> Markup {
+    let Some(m) = v.as_object() else {
+        return html! { code { (v.to_string()) } };
+    };
+    html! {
+        dl class="record" {
+            @for (k, x) in m.iter().filter(|(k, _)| k.as_str() != "type") {
+                dt { (crate::i18n::word(l, "field", k)) }
+                dd {
+                    @match x {
+                        serde_json::Value::Bool(b) => (if *b { t(l, "yes") } else { t(l, "no") }),
+                        serde_json::Value::String(s) if k.contains("country") => (country_name(l, s)),
+                        serde_json::Value::String(s) => (crate::i18n::word(l, "value", s)),
+                        serde_json::Value::Array(a) => (a.iter().map(|y| y.as_str().map_or_else(|| y.to_string(), |s| if k.contains("countr") { country_name(l, s) } else { s.to_string() })).collect::<Vec<_>>().join(", ")),
+                        other => (other.to_string()),
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn outcome_class(o: &str) -> &'static str {
@@ -767,9 +1401,26 @@ async fn person_page(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let file = st.db(move |s| api::read_person(s, &p.actor, &id)).await;
-    let f = match file {
-        Ok(f) => f,
+    let pp = p.clone();
+    let id2 = id.clone();
+    let file = st
+        .db(move |s| {
+            let f = api::read_person(s, &p.actor, &id)?;
+            let country = match &f.facility_id {
+                Some(fid) => s
+                    .public_facilities()?
+                    .into_iter()
+                    .find(|x| &x.id == fid)
+                    .map(|x| x.country),
+                None => None,
+            };
+            Ok((f, country))
+        })
+        .await;
+    let p = pp;
+    let id = id2;
+    let (f, zone) = match file {
+        Ok((f, country)) => (f, zone_of(country.as_deref())),
         Err(e) => return error_page(&c, &e),
     };
     let pr = &f.person;
@@ -778,29 +1429,55 @@ async fn person_page(
         p { small { (c.t("read_recorded")) } }
         section {
             h2 { (c.t("identity")) }
-            table {
+            table tabindex="0" {
                 tr { th { "id" } td { (pr.id) } }
                 tr { th { (c.t("family_names")) } td { (pr.family_names) } }
                 tr { th { (c.t("given_names")) } td { (pr.given_names) } }
                 tr { th { (c.t("date_of_birth")) } td { (pr.date_of_birth.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) } }
                 tr { th { (c.t("country_of_birth")) } td { (pr.country_of_birth.map(|x| x.as_str().to_string()).unwrap_or_else(|| "—".into())) } }
                 tr { th { (c.t("nationalities")) } td { (pr.nationalities.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")) } }
-                tr { th { (c.t("status")) } td { (o(&f.status)) " " small { (o(&f.status_since)) } } }
+                tr { th { (c.t("status")) } td { (status_words(&c, f.status.as_deref())) " " small { (o(&f.status_since)) } } }
                 tr { th { (c.t("facility")) } td { (o(&f.facility_id)) } }
                 tr { th { (c.t("cell")) } td { (o(&f.cell_id)) } }
                 tr { th { (c.t("counsel")) } td { @if f.counsel.is_empty() { (c.t("none")) } @else { (f.counsel.join(", ")) } } }
             }
         }
+        @if !matches!(p.actor.role, Role::Auditor) {
+            section id="withhold" {
+                h2 { (c.t("withhold_title")) }
+                form method="post" action={ "/persons/" (pct(&id)) "/withhold" } class="stack" {
+                    (csrf_field(&p))
+                    label for="requested_by" { (c.t("requested_by")) }
+                    select name="requested_by" id="requested_by" {
+                        @if p.actor.role != Role::Counsel { option value="person" { (c.t("the_person")) } }
+                        option value="counsel" { (c.t("counsel")) }
+                    }
+                    label for="withhold-reason" { (c.t("reason")) }
+                    textarea name="reason" id="withhold-reason" rows="2" required {}
+                    button type="submit" id="withhold-submit" { (c.t("withhold")) }
+                }
+            }
+        }
         section {
             h2 { (c.t("legal_records")) }
-            ul { @for r in &f.legal_records { li { code { (r.record_type) } " " (r.record.to_string()) } } }
+            @if f.legal_records.is_empty() { p { (c.t("none")) } }
+            table id="legal-records" tabindex="0" {
+                tr { th { (c.t("record_type")) } th { (c.t("details")) } th { (c.t("proof")) } }
+                @for r in &f.legal_records {
+                    tr {
+                        td { (crate::i18n::word(c.lang, "record", &r.record_type)) }
+                        td { (record_details(c.lang, &r.record)) }
+                        td { a href={ "/proof?index=" (r.seq) } { (c.t("proof")) } }
+                    }
+                }
+            }
         }
         @if !f.cases.is_empty() {
             section {
                 h2 { (c.t("cases")) }
-                table id="cases" {
+                table id="cases" tabindex="0" {
                     @for k in &f.cases {
-                        tr { td { (k.id) } td { strong { (k.state) } } td { code { (k.kind) } } td { (k.detail) }
+                        tr { td { (k.id) } td { strong { (crate::i18n::word(c.lang, "state", &k.state)) } } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { (k.detail) }
                              td { a href={ "/manifests/" (pct(&k.manifest_id)) } { (k.manifest_id) } }
                              td { (k.resolved_reason.clone().unwrap_or_default()) } }
                     }
@@ -811,7 +1488,7 @@ async fn person_page(
             h2 { (c.t("screenings")) }
             @for sc in &f.screenings {
                 div class="screening" {
-                    p { strong class=(outcome_class(&sc.outcome)) { (sc.outcome) } " — " (sc.on) " · " (sc.basis) " → " (sc.destination_country)
+                    p { strong class=(outcome_class(&sc.outcome)) { (crate::i18n::word(c.lang, "outcome", &sc.outcome)) } " — " (sc.on) " · " (crate::i18n::word(c.lang, "basis", &sc.basis)) " → " (country_name(c.lang, &sc.destination_country))
                         @if let Some(m) = &sc.manifest_id { " · " a href={ "/manifests/" (pct(m)) } { (m) } }
                         " · " small { (sc.rules_version) } }
                     (findings(&sc.findings))
@@ -820,10 +1497,10 @@ async fn person_page(
         }
         section {
             h2 { (c.t("timeline")) }
-            table id="timeline" {
+            table id="timeline" tabindex="0" {
                 tr { th { "seq" } th { (c.t("when")) } th { (c.t("event")) } th { (c.t("actor")) } th { (c.t("proof")) } }
                 @for e in &f.timeline {
-                    tr { td { (e.seq) } td { (e.occurred_at) } td { code { (e.kind) } } td { (e.actor) }
+                    tr { td { (e.seq) } td { (fmt_time(c.lang, &e.occurred_at, zone)) } td { (crate::i18n::word(c.lang, "kind", &e.kind)) " " small { code { (e.kind) } } } td { (e.actor) }
                          td { a href={ "/proof?index=" (e.seq) } { (c.t("proof")) } } }
                 }
             }
@@ -867,11 +1544,11 @@ async fn manifests_page(
         Err(e) => return error_page(&c, &e),
     };
     let body = html! {
-        table id="manifests" {
+        table id="manifests" tabindex="0" {
             tr { th { "id" } th { (c.t("flight")) } th { (c.t("from")) } th { (c.t("to")) } th { (c.t("departure")) } th { (c.t("state")) } th { (c.t("passengers")) } }
             @for m in &rows {
                 tr { td { a href={ "/manifests/" (pct(&m.id)) } { (m.id) } } td { (m.flight) } td { (m.from_facility) } td { (m.to_facility) }
-                     td { (m.departure_on) } td { (m.state) } td { (m.passengers) } }
+                     td { (m.departure_on) } td { (crate::i18n::word(c.lang, "state", &m.state)) } td { (m.passengers) } }
             }
         }
     };
@@ -924,21 +1601,20 @@ async fn manifest_page(
         .filter(|x| x.outcome.as_deref() == Some("needs_review"))
         .collect();
     let body = html! {
-        (flash(&q))
-        table {
-            tr { th { (c.t("flight")) } td { (mm.flight) } th { (c.t("state")) } td id="manifest-state" { (mm.state) } }
+        table tabindex="0" {
+            tr { th { (c.t("flight")) } td { (mm.flight) } th { (c.t("state")) } td id="manifest-state" data-state=(mm.state) { (crate::i18n::word(c.lang, "state", &mm.state)) } }
             tr { th { (c.t("from")) } td { (mm.from_facility) } th { (c.t("to")) } td { (mm.to_facility) } }
-            tr { th { (c.t("destination")) } td { (mm.destination_country) } th { (c.t("basis")) } td { (mm.basis) } }
+            tr { th { (c.t("destination")) } td { (mm.destination_country) } th { (c.t("basis")) } td { (crate::i18n::word(c.lang, "basis", &mm.basis)) } }
             tr { th { (c.t("departure")) } td { (mm.departure_on) } th { (c.t("created_by")) } td { (mm.created_by) } }
             tr { th { (c.t("approved_by")) } td colspan="3" { (mm.approved_by.clone().unwrap_or_else(|| "—".into())) } }
         }
         section {
             h2 { (c.t("passengers")) " (" (m.passengers.len()) ")" }
-            table id="passengers" {
+            table id="passengers" tabindex="0" {
                 tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("nationalities")) } th { (c.t("outcome")) } th { (c.t("findings")) } th { (c.t("justification")) } }
                 @for x in &m.passengers {
                     tr { td { a href={ "/persons/" (pct(&x.person_id)) } { (x.person_id) } } td { (x.family_names) } td { (x.given_names) } td { (x.nationalities) }
-                         td { @if let Some(o) = &x.outcome { span class=(outcome_class(o)) { (o) } } @else { "—" } }
+                         td { @if let Some(o) = &x.outcome { span class=(outcome_class(o)) data-outcome=(o) { (crate::i18n::word(c.lang, "outcome", o)) } } @else { "—" } }
                          td { (findings(&x.findings)) } td { (x.justification.clone().unwrap_or_default()) } }
                 }
             }
@@ -972,14 +1648,14 @@ async fn manifest_page(
         }
         section {
             h2 { (c.t("cases")) " (" (m.cases.len()) ")" }
-            table {
+            table tabindex="0" {
                 @for k in &m.cases {
-                    tr { td { (k.id) } td { (k.kind) } td { (k.detail) } td { (k.state) @if let Some(r) = &k.resolved_reason { ": " (r) } }
+                    tr { td { (k.id) } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { (k.detail) } td { (crate::i18n::word(c.lang, "state", &k.state)) @if let Some(r) = &k.resolved_reason { ": " (r) } }
                          td { @if k.state == "open" && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
                              form method="post" action={ "/cases/" (pct(&k.id)) "/resolve" } {
                                  (csrf_field(&p))
                                  input type="hidden" name="manifest" value=(id);
-                                 input name="reason" placeholder=(c.t("reason")) required;
+                                 input name="reason" placeholder=(c.t("reason")) aria-label=(c.t("reason")) required;
                                  " " button type="submit" { (c.t("resolve")) }
                              }
                          } } }
@@ -995,11 +1671,24 @@ async fn manifest_page(
     )
 }
 
-fn back(path: &str, r: Result<(), ApiError>, lang: Lang) -> Response {
-    match r {
-        Ok(()) => Redirect::to(&format!("{path}?msg={}", pct(t(lang, "done")))).into_response(),
-        Err(e) => Redirect::to(&format!("{path}?error={}", pct(&e.message))).into_response(),
+fn back(path: &str, r: Result<(), ApiError>) -> Response {
+    let f = match r {
+        Ok(()) => Flash {
+            ok: true,
+            code: "done".into(),
+            detail: String::new(),
+        },
+        Err(e) => Flash {
+            ok: false,
+            code: e.code.to_string(),
+            detail: e.message,
+        },
+    };
+    let mut resp = Redirect::to(path).into_response();
+    if let Ok(v) = HeaderValue::from_str(&f.cookie()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
+    resp
 }
 
 async fn manifest_post(
@@ -1042,7 +1731,40 @@ async fn manifest_post(
         })
         .await;
     match r {
-        Ok(r) => back(&path, r, c.lang),
+        Ok(r) => back(&path, r),
+        Err(e) => error_page(&c, &e),
+    }
+}
+
+async fn withhold_post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let path = format!("/persons/{}", pct(&id));
+    let c = ctx(&st, &headers, &Common::default(), path.clone()).await;
+    let f = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let p = match checked(&c, &f) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let b = api::WithholdBody {
+        requested_by: field(&f, "requested_by").unwrap_or("").to_string(),
+        reason: field(&f, "reason").unwrap_or("").to_string(),
+    };
+    let r = st
+        .db(move |s| match api::withhold_sync(s, &p.actor, &id, &b) {
+            Ok(()) => Ok(Ok(())),
+            Err(e) if e.status.is_server_error() => Err(e),
+            Err(e) => Ok(Err(e)),
+        })
+        .await;
+    match r {
+        Ok(r) => back(&path, r),
         Err(e) => error_page(&c, &e),
     }
 }
@@ -1080,7 +1802,7 @@ async fn resolve_post(
         )
         .await;
     match r {
-        Ok(r) => back(&path, r, c.lang),
+        Ok(r) => back(&path, r),
         Err(e) => error_page(&c, &e),
     }
 }
@@ -1107,10 +1829,11 @@ async fn auditor_page(
                 s.checkpoints(20)?,
                 s.locator_counts(30)?,
                 s.access_log(None, 50)?,
+                s.locator_withheld()?,
             ))
         })
         .await;
-    let (cps, counts, reads) = match data {
+    let (cps, counts, reads, withheld) = match data {
         Ok(d) => d,
         Err(e) => return error_page(&c, &e),
     };
@@ -1124,8 +1847,8 @@ async fn auditor_page(
             @match &v {
                 Some(x) if !x.running || x.result.is_ok() => {
                     @match &x.result {
-                        Ok(s) => p class="flash" { code { (s) } " · " (x.at.to_string()) },
-                        Err(s) => p class="err" { code { (s) } " · " (x.at.to_string()) },
+                        Ok(s) => p class="flash" { code { (s) } " · " (fmt_time(c.lang, &x.at.to_string(), "UTC")) },
+                        Err(s) => p class="err" { code { (s) } " · " (fmt_time(c.lang, &x.at.to_string(), "UTC")) },
                     }
                 }
                 _ => p { (c.t("verify_running")) },
@@ -1134,8 +1857,8 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("checkpoints")) }
-            table id="checkpoints" {
-                tr { th { (c.t("size")) } th { (c.t("root")) } th { "note" } }
+            table id="checkpoints" tabindex="0" {
+                tr { th { (c.t("size")) } th { (c.t("root")) } th { (c.t("note")) } }
                 @for cp in &cps { tr { td { (cp.size) } td { code { (hex::encode(cp.root.0)) } } td { pre { (cp.note) } } } }
             }
         }
@@ -1145,12 +1868,23 @@ async fn auditor_page(
         }
         section {
             h2 { (c.t("locator_volume")) }
-            table { tr { th { (c.t("month")) } th { (c.t("anonymous")) } th { (c.t("authenticated")) } }
+            table tabindex="0" { tr { th { (c.t("month")) } th { (c.t("anonymous")) } th { (c.t("authenticated")) } }
                 @for d in &counts { tr { td { (d.day) } td { (d.anonymous) } td { (d.authenticated) } } } }
+        }
+        section id="withheld" {
+            h2 { (c.t("withheld")) }
+            @if withheld.is_empty() { p { (c.t("none")) } }
+            @else {
+                table tabindex="0" { tr { th { (c.t("persons")) } th { (c.t("requested_by")) } th { (c.t("reason")) } th { (c.t("actor")) } th { "seq" } }
+                    @for w in &withheld {
+                        tr { td { a href={ "/persons/" (pct(&w.person_id)) } { (w.person_id) } } td { (if w.requested_by == "counsel" { c.t("counsel") } else { c.t("the_person") }) } td { (w.reason) } td { (w.actor) } td { (w.seq) } }
+                    }
+                }
+            }
         }
         section {
             h2 { (c.t("access_log")) }
-            table { @for r in &reads { tr { td { (r.seq) } td { (r.at) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
+            table tabindex="0" { @for r in &reads { tr { td { (r.seq) } td { (fmt_time(c.lang, &r.at, "UTC")) } td { (r.actor) } td { a href={ "/persons/" (pct(&r.person_id)) } { (r.person_id) } } } } }
         }
     };
     page(&c, StatusCode::OK, c.t("auditor"), body)
@@ -1201,7 +1935,6 @@ async fn proof_page(
         &headers,
         &Common {
             lang: q.lang.clone(),
-            ..Default::default()
         },
         "/proof".into(),
     )

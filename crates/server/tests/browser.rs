@@ -198,6 +198,12 @@ async fn pages_in_a_real_browser() {
         .send_keys("Martinez Hernandez")
         .await
         .unwrap();
+    c.find(Locator::Id("given"))
+        .await
+        .unwrap()
+        .send_keys("Jose")
+        .await
+        .unwrap();
     c.find(Locator::Id("country"))
         .await
         .unwrap()
@@ -223,10 +229,11 @@ async fn pages_in_a_real_browser() {
         c.find(Locator::Id("manifest-state"))
             .await
             .unwrap()
-            .text()
+            .attr("data-state")
             .await
-            .unwrap(),
-        "screened"
+            .unwrap()
+            .as_deref(),
+        Some("screened")
     );
     for t in c
         .find_all(Locator::Css("#approve-form textarea"))
@@ -249,10 +256,11 @@ async fn pages_in_a_real_browser() {
         c.find(Locator::Id("manifest-state"))
             .await
             .unwrap()
-            .text()
+            .attr("data-state")
             .await
-            .unwrap(),
-        "approved"
+            .unwrap()
+            .as_deref(),
+        Some("approved")
     );
     shot(&c, "manifest-approved").await;
 

@@ -22,6 +22,103 @@ pub struct LocatorRow {
     pub status: Option<String>,
     /// When `status` took effect.
     pub status_since: Option<Date>,
+    /// Where the person is now, once handed over: set from the latest departed manifest
+    /// that carried them.
+    pub transfer: Option<Transfer>,
+    /// The person or their counsel asked not to appear in the public locator.
+    pub withheld: bool,
+}
+
+/// A person withheld from the public locator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithheldRow {
+    pub person_id: String,
+    /// `person` or `counsel`.
+    pub requested_by: String,
+    pub reason: String,
+    /// Who recorded the request.
+    pub actor: String,
+    /// The `locator_withheld` event's position in the log.
+    pub seq: u64,
+}
+
+/// The latest departure that carried a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// The receiving facility.
+    pub to_facility: String,
+    /// The day the flight left.
+    pub departed_on: Option<Date>,
+    /// The receiving facility's intake did not list the person (an open
+    /// `missing_from_intake` case): arrival not yet confirmed.
+    pub missing_from_intake: bool,
+}
+
+/// What families may know about a facility: its name and country, and its public
+/// contact information when it has published one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicFacility {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2: the government that holds persons there.
+    pub country: String,
+    pub visiting: Option<String>,
+    pub consular: Option<String>,
+    pub counsel_access: Option<String>,
+}
+
+const DEPARTED: &str = "SELECT mp.person_id, m.to_facility, m.departure_on FROM manifest_passengers mp \
+     JOIN manifests m ON m.id = mp.manifest_id \
+     WHERE m.state IN ('departed', 'arrived', 'reconciled', 'closed')";
+const MISSING: &str =
+    "SELECT subject_id FROM cases WHERE kind = 'missing_from_intake' AND state = 'open'";
+const WITHHELD: &str = "SELECT person_id FROM locator_withheld";
+
+/// Fills in `transfer` and `withheld` for `rows` (`only`: a subquery of person ids the
+/// rows are restricted to, with its parameters).
+fn annotate(
+    c: &mut dyn crate::backend::Conn,
+    rows: &mut [LocatorRow],
+    only: Option<(&str, &[Value])>,
+) -> Result<()> {
+    use std::collections::{HashMap, HashSet};
+    let (filter, params): (String, Vec<Value>) = match only {
+        Some((sub, p)) => (format!(" AND {{col}} IN ({sub})"), p.to_vec()),
+        None => (String::new(), Vec::new()),
+    };
+    let f = |col: &str| filter.replace("{col}", col);
+    let mut dep: HashMap<String, (String, Option<Date>)> = HashMap::new();
+    for r in c.query(&format!("{DEPARTED}{}", f("mp.person_id")), &params)? {
+        let s = |i: usize| r.get(i).and_then(Value::opt_str);
+        let (Some(pid), Some(to)) = (s(0), s(1)) else {
+            continue;
+        };
+        let on = s(2).and_then(|d| d.parse::<Date>().ok());
+        if dep.get(&pid).is_none_or(|(_, prev)| on > *prev) {
+            dep.insert(pid, (to, on));
+        }
+    }
+    let set = |c: &mut dyn crate::backend::Conn, sql: String| -> Result<HashSet<String>> {
+        Ok(c.query(&sql, &params)?
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::opt_str))
+            .collect())
+    };
+    let missing = set(&mut *c, format!("{MISSING}{}", f("subject_id")))?;
+    let withheld = if filter.is_empty() {
+        set(&mut *c, format!("{WITHHELD} WHERE 1 = 1"))?
+    } else {
+        set(&mut *c, format!("{WITHHELD} WHERE 1 = 1{}", f("person_id")))?
+    };
+    for r in rows {
+        r.withheld = withheld.contains(&r.person_id);
+        r.transfer = dep.remove(&r.person_id).map(|(to, on)| Transfer {
+            to_facility: to,
+            departed_on: on,
+            missing_from_intake: missing.contains(&r.person_id),
+        });
+    }
+    Ok(())
 }
 
 const COLUMNS: &str = "id, family_names, given_names, date_of_birth, country_of_birth, facility_id, status, status_since";
@@ -38,6 +135,8 @@ fn row(r: &Row) -> LocatorRow {
         facility_id: s(5),
         status: s(6),
         status_since: d(7),
+        transfer: None,
+        withheld: false,
     }
 }
 
@@ -70,6 +169,7 @@ impl Store {
             out.push(row(&r));
             Ok(())
         })?;
+        self.read(|c| annotate(c, &mut out, None))?;
         Ok((out, seq))
     }
 
@@ -83,26 +183,82 @@ impl Store {
             if to <= seq {
                 return Ok((Vec::new(), seq));
             }
+            const TOUCHED: &str = "SELECT person_id FROM person_events WHERE seq >= ?";
             let rows = c.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM persons WHERE id IN \
-                     (SELECT person_id FROM person_events WHERE seq >= ?) ORDER BY id"
-                ),
+                &format!("SELECT {COLUMNS} FROM persons WHERE id IN ({TOUCHED}) ORDER BY id"),
                 &[from.into()],
             )?;
-            Ok((rows.iter().map(row).collect(), to))
+            let mut rows: Vec<LocatorRow> = rows.iter().map(row).collect();
+            annotate(c, &mut rows, Some((TOUCHED, &[Value::from(from)])))?;
+            Ok((rows, to))
         })
     }
 
     /// One person as the locator indexes them (`custodia locate --id`).
     pub fn locator_row(&mut self, person_id: &str) -> Result<Option<LocatorRow>> {
         self.read(|c| {
+            let mut rows: Vec<LocatorRow> = c
+                .query(
+                    &format!("SELECT {COLUMNS} FROM persons WHERE id = ?"),
+                    &[person_id.into()],
+                )?
+                .first()
+                .map(row)
+                .into_iter()
+                .collect();
+            annotate(c, &mut rows, Some(("SELECT ?", &[Value::from(person_id)])))?;
+            Ok(rows.pop())
+        })
+    }
+
+    /// Every facility as families may see it: name, country, public contact information.
+    pub fn public_facilities(&mut self) -> Result<Vec<PublicFacility>> {
+        self.read(|c| {
             Ok(c.query(
-                &format!("SELECT {COLUMNS} FROM persons WHERE id = ?"),
-                &[person_id.into()],
+                "SELECT f.id, f.name, f.country, k.visiting, k.consular, k.counsel_access \
+                 FROM facilities f LEFT JOIN facility_contacts k ON k.facility_id = f.id ORDER BY f.id",
+                &[],
             )?
-            .first()
-            .map(row))
+            .iter()
+            .map(|r| {
+                let s = |i: usize| r.get(i).and_then(Value::opt_str);
+                PublicFacility {
+                    id: s(0).unwrap_or_default(),
+                    name: s(1).unwrap_or_default(),
+                    country: s(2).unwrap_or_default(),
+                    visiting: s(3),
+                    consular: s(4),
+                    counsel_access: s(5),
+                }
+            })
+            .collect())
+        })
+    }
+
+    /// The persons withheld from the public locator, with who asked, why, who recorded it
+    /// and the event's position (auditors see these), newest first.
+    pub fn locator_withheld(&mut self) -> Result<Vec<WithheldRow>> {
+        self.read(|c| {
+            Ok(c.query(
+                "SELECT person_id, requested_by, reason, actor, seq FROM locator_withheld ORDER BY seq DESC",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                let s = |i: usize| r.get(i).and_then(Value::opt_str).unwrap_or_default();
+                WithheldRow {
+                    person_id: s(0),
+                    requested_by: s(1),
+                    reason: s(2),
+                    actor: s(3),
+                    seq: r
+                        .get(4)
+                        .and_then(Value::as_i64)
+                        .and_then(|x| u64::try_from(x).ok())
+                        .unwrap_or(0),
+                }
+            })
+            .collect())
         })
     }
 }

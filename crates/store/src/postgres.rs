@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0005_person_events_seq.sql"),
     ),
     (6, include_str!("migrations/postgres/0006_custody_law.sql")),
+    (
+        10,
+        include_str!("migrations/postgres/0010_locator_public.sql"),
+    ),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory

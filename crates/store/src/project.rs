@@ -40,6 +40,8 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("person_classes", "person_id, class_id"),
     ("approval_justifications", "seq, person_id"),
     ("manifest_events", "manifest_id, seq"),
+    ("facility_contacts", "facility_id"),
+    ("locator_withheld", "person_id"),
 ];
 
 fn date_of(t: jiff::Timestamp) -> String {
@@ -653,6 +655,46 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                     leaf.occurred_at.to_string().into(),
                 ],
             )?;
+        }
+        // ---- public locator (issue 15) ----
+        EventData::FacilityContactPublished {
+            facility_id,
+            visiting,
+            consular,
+            counsel_access,
+        } => {
+            c.execute(
+                "DELETE FROM facility_contacts WHERE facility_id = ?",
+                &[facility_id.as_str().into()],
+            )?;
+            c.execute(
+                "INSERT INTO facility_contacts (facility_id, visiting, consular, counsel_access) VALUES (?, ?, ?, ?)",
+                &[
+                    facility_id.as_str().into(),
+                    visiting.clone().into(),
+                    consular.clone().into(),
+                    counsel_access.clone().into(),
+                ],
+            )?;
+        }
+        EventData::LocatorWithheld {
+            person_id,
+            requested_by,
+            reason,
+        } => {
+            c.execute(
+                "INSERT INTO locator_withheld (person_id, requested_by, reason, actor, seq) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (person_id) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, actor = excluded.actor, seq = excluded.seq",
+                &[
+                    person_id.as_str().into(),
+                    requested_by.as_str().into(),
+                    reason.as_str().into(),
+                    actor.into(),
+                    seq.into(),
+                ],
+            )?;
+            person_event(c, person_id, seq)?;
+            // ---- end public locator ----
         }
     }
     Ok(())

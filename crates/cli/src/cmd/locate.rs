@@ -18,8 +18,9 @@ pub struct Args {
     /// Given names.
     #[arg(long, value_name = "G")]
     pub given: Option<String>,
-    /// Country of birth (ISO 3166-1 alpha-2).
-    #[arg(long, required_unless_present = "id", value_name = "C")]
+    /// Country of birth: an ISO 3166-1 alpha-2 code or a country name in English or
+    /// Spanish (with or without accents); or give `--dob` instead.
+    #[arg(long, value_name = "C")]
     pub country: Option<String>,
     /// Date of birth, YYYY-MM-DD (a strong signal; never shown back).
     #[arg(long, value_name = "YYYY-MM-DD")]
@@ -62,22 +63,37 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         };
         return print_json(&hits);
     }
-    let (Some(family), Some(country)) = (&args.family, &args.country) else {
-        return Err(CliError::input(
-            "`--family` and `--country` are both required unless `--id` is given",
-        ));
-    };
-    if family.trim().is_empty() {
-        return Err(CliError::input(
-            "`--family`: empty, expected at least one family name",
-        ));
+    let has = |o: &Option<String>| o.as_deref().is_some_and(|x| !x.trim().is_empty());
+    let mut missing = Vec::new();
+    if !has(&args.family) {
+        missing.push("`--family`");
     }
-    let country = country.trim().to_ascii_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !has(&args.given) {
+        missing.push("`--given`");
+    }
+    if !has(&args.country) && args.dob.is_none() {
+        missing.push("`--country` or `--dob`");
+    }
+    if !missing.is_empty() {
         return Err(CliError::input(format!(
-            "`--country {country}`: expected an ISO 3166-1 alpha-2 code such as `SV`"
+            "too vague: a search needs the family name, the given name, and the country or the date of birth; add {}",
+            missing.join(", ")
         )));
     }
+    let family = args.family.clone().unwrap_or_default();
+    let country = match args.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            custodia_model::country::parse(c)
+                .ok_or_else(|| {
+                    CliError::input(format!(
+                        "`--country {c}`: expected an ISO 3166-1 alpha-2 code such as `SV` or a country name such as `El Salvador`"
+                    ))
+                })?
+                .as_str()
+                .to_string(),
+        ),
+    };
     if args.limit == 0 {
         return Err(CliError::input(format!(
             "`--limit 0`: expected 1 to {MAX_LIMIT} (more is clamped to {MAX_LIMIT})"
@@ -89,17 +105,33 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         .map(|d| parse_date("--dob", d))
         .transpose()?;
     // Only the queried country's persons are read: the index is per country anyway.
-    let (rows, _) = store.locator_rows(Some(&country)).map_err(store_err)?;
-    let index = LocatorIndex::build(rows.into_iter().map(entry));
-    let hits = index.search(
-        &LocatorQuery {
-            family: family.clone(),
-            given: args.given.clone(),
-            country,
-            dob,
-            limit: args.limit,
-        },
-        today,
-    );
+    let (rows, _) = store.locator_rows(country.as_deref()).map_err(store_err)?;
+    let countries: std::collections::BTreeSet<String> = match &country {
+        Some(c) => [c.clone()].into(),
+        None => rows
+            .iter()
+            .filter_map(|r| r.country_of_birth.clone())
+            .collect(),
+    };
+    let index = LocatorIndex::build(rows.into_iter().filter(|r| !r.withheld).map(entry));
+    let mut hits = Vec::new();
+    for country in countries {
+        hits.extend(index.search(
+            &LocatorQuery {
+                family: family.clone(),
+                given: args.given.clone(),
+                country,
+                dob,
+                limit: args.limit,
+            },
+            today,
+        ));
+    }
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.person_id.cmp(&b.person_id))
+    });
+    hits.truncate(args.limit.min(MAX_LIMIT));
     print_json(&hits)
 }

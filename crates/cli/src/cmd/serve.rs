@@ -13,9 +13,13 @@ pub struct Args {
     /// Build the `small` demo world first when the store is empty.
     #[arg(long)]
     pub demo: bool,
-    /// Anonymous locator queries allowed per client address per minute.
-    #[arg(long, default_value_t = 30)]
+    /// Anonymous locator queries allowed per client address per minute (a burst of this
+    /// many, then one every 60/N seconds).
+    #[arg(long, default_value_t = 3)]
     pub locate_rate: u32,
+    /// Turn the locator's rate limits off (benchmarks only).
+    #[arg(long)]
+    pub no_locate_limits: bool,
     /// Stores opened on the location (concurrent requests).
     #[arg(long, default_value_t = 4)]
     pub pool: usize,
@@ -32,6 +36,7 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     }
     let config = custodia_server::Config {
         locate_anon_per_minute: args.locate_rate,
+        rate_limits: !args.no_locate_limits,
         pool_size: args.pool.max(1),
         ..Default::default()
     };
