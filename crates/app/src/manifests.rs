@@ -512,84 +512,7 @@ pub fn depart(
             }
         }
         refuse(&m, "departure", &["approved"])?;
-        let scheduled: Date = m.departure_on.parse().map_err(|_| {
-            custodia_store::StoreError::Corrupt(format!(
-                "manifests row `{manifest_id}`: departure_on `{}` is not a date",
-                m.departure_on
-            ))
-        })?;
-        let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))
-            .map_err(|_| {
-                custodia_store::StoreError::Corrupt(format!(
-                    "manifests row `{manifest_id}`: basis `{}`",
-                    m.basis
-                ))
-            })?;
-        let dest = CountryCode::new(&m.destination_country)
-            .map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
-        let approved_seq = m_updated_seq(tx, manifest_id)?;
-        let mut refused = DepartureRefused {
-            manifest_id: manifest_id.to_string(),
-            on: today,
-            too_early: (today < scheduled).then_some(scheduled),
-            stops: Vec::new(),
-        };
-        let mut out = Vec::new();
-        let mut decisions = Vec::new();
-        for pid in passengers(tx, manifest_id)? {
-            let p = Proposal {
-                person_id: pid.clone(),
-                basis,
-                destination_country: dest,
-                facility_id: Some(m.to_facility.clone()),
-                on: today,
-                manifest_id: Some(manifest_id.to_string()),
-            };
-            let req = request_for(tx, &p)?;
-            let d = custodia_rules::screen(&req, params);
-            let ev = decided(actor, now, &p, &d);
-            let findings = match &ev.data {
-                EventData::ScreeningDecided { findings, .. } => findings.clone(),
-                _ => Vec::new(),
-            };
-            match d.outcome {
-                custodia_rules::Outcome::Blocked => refused.stops.push(GateStop {
-                    person_id: pid.clone(),
-                    outcome: "blocked".into(),
-                    findings,
-                }),
-                custodia_rules::Outcome::NeedsReview => {
-                    // The justification must postdate the passenger's latest screening: the
-                    // approval that recorded it comes after the screening it answered.
-                    let latest = tx.query(
-                        "SELECT MAX(seq) FROM screenings WHERE person_id = ?",
-                        &[pid.as_str().into()],
-                    )?;
-                    let latest = latest.first().and_then(|r| r.first()).and_then(Value::as_i64);
-                    let justified = !tx
-                        .query(
-                            "SELECT text FROM manifest_justifications WHERE manifest_id = ? AND person_id = ?",
-                            &[manifest_id.into(), pid.as_str().into()],
-                        )?
-                        .is_empty()
-                        && latest.is_none_or(|l| l < approved_seq);
-                    if !justified {
-                        refused.stops.push(GateStop {
-                            person_id: pid.clone(),
-                            outcome: "needs_review".into(),
-                            findings,
-                        });
-                    }
-                }
-                custodia_rules::Outcome::Eligible => {}
-            }
-            out.push(PassengerScreening {
-                person_id: pid,
-                outcome: d.outcome.as_str().to_string(),
-                rules: d.findings.iter().map(|f| f.rule.as_str().to_string()).collect(),
-            });
-            decisions.push(ev);
-        }
+        let (refused, out, decisions) = evaluate_gate(tx, actor, &m, today, now, params)?;
         if refused.too_early.is_some() || !refused.stops.is_empty() {
             return Ok(Err(refused));
         }
@@ -618,6 +541,123 @@ pub fn depart(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The departure gate's judgement of a manifest on `today`: who would be stopped, each
+/// passenger's outcome, and the decisions to record. Reads only.
+fn evaluate_gate(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    m: &Manifest,
+    today: Date,
+    now: jiff::Timestamp,
+    params: &Params,
+) -> Result<(DepartureRefused, Vec<PassengerScreening>, Vec<NewEvent>)> {
+    let manifest_id = m.id.as_str();
+    let scheduled: Date = m.departure_on.parse().map_err(|_| {
+        custodia_store::StoreError::Corrupt(format!(
+            "manifests row `{manifest_id}`: departure_on `{}` is not a date",
+            m.departure_on
+        ))
+    })?;
+    let basis: Basis =
+        serde_json::from_value(serde_json::Value::String(m.basis.clone())).map_err(|_| {
+            custodia_store::StoreError::Corrupt(format!(
+                "manifests row `{manifest_id}`: basis `{}`",
+                m.basis
+            ))
+        })?;
+    let dest = CountryCode::new(&m.destination_country)
+        .map_err(|e| custodia_store::StoreError::Corrupt(e.to_string()))?;
+    let approved_seq = m_updated_seq(tx, manifest_id)?;
+    let mut refused = DepartureRefused {
+        manifest_id: manifest_id.to_string(),
+        on: today,
+        too_early: (today < scheduled).then_some(scheduled),
+        stops: Vec::new(),
+    };
+    let mut out = Vec::new();
+    let mut decisions = Vec::new();
+    for pid in passengers(tx, manifest_id)? {
+        let p = Proposal {
+            person_id: pid.clone(),
+            basis,
+            destination_country: dest,
+            facility_id: Some(m.to_facility.clone()),
+            on: today,
+            manifest_id: Some(manifest_id.to_string()),
+        };
+        let req = request_for(tx, &p)?;
+        let d = custodia_rules::screen(&req, params);
+        let ev = decided(actor, now, &p, &d);
+        let findings = match &ev.data {
+            EventData::ScreeningDecided { findings, .. } => findings.clone(),
+            _ => Vec::new(),
+        };
+        match d.outcome {
+            custodia_rules::Outcome::Blocked => refused.stops.push(GateStop {
+                person_id: pid.clone(),
+                outcome: "blocked".into(),
+                findings,
+            }),
+            custodia_rules::Outcome::NeedsReview => {
+                // The justification must postdate the passenger's latest screening: the
+                // approval that recorded it comes after the screening it answered.
+                let latest = tx.query(
+                    "SELECT MAX(seq) FROM screenings WHERE person_id = ?",
+                    &[pid.as_str().into()],
+                )?;
+                let latest = latest
+                    .first()
+                    .and_then(|r| r.first())
+                    .and_then(Value::as_i64);
+                let justified = !tx
+                        .query(
+                            "SELECT text FROM manifest_justifications WHERE manifest_id = ? AND person_id = ?",
+                            &[manifest_id.into(), pid.as_str().into()],
+                        )?
+                        .is_empty()
+                        && latest.is_none_or(|l| l < approved_seq);
+                if !justified {
+                    refused.stops.push(GateStop {
+                        person_id: pid.clone(),
+                        outcome: "needs_review".into(),
+                        findings,
+                    });
+                }
+            }
+            custodia_rules::Outcome::Eligible => {}
+        }
+        out.push(PassengerScreening {
+            person_id: pid,
+            outcome: d.outcome.as_str().to_string(),
+            rules: d
+                .findings
+                .iter()
+                .map(|f| f.rule.as_str().to_string())
+                .collect(),
+        });
+        decisions.push(ev);
+    }
+    Ok((refused, out, decisions))
+}
+
+/// What the departure gate would say if the manifest departed now (the manifest page shows
+/// it before anyone presses the button). Records nothing.
+pub fn gate_preview(
+    store: &mut Store,
+    manifest_id: &str,
+    params: &Params,
+) -> Result<DepartureRefused> {
+    let now = store.clock().now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let nobody = Actor::new(Role::Auditor, "preview");
+    let (r, _) = store.transact_with(|tx| -> Result<DepartureRefused> {
+        let m = load(tx, manifest_id)?;
+        let (refused, _, _) = evaluate_gate(tx, &nobody, &m, today, now, params)?;
+        Ok(refused)
+    })?;
+    Ok(r)
 }
 
 fn m_updated_seq(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<i64> {

@@ -239,11 +239,7 @@ pub fn lawful_from(store: &mut Store, p: &Proposal, params: &Params) -> Result<L
 /// The transfer a person is proposed for: the manifest they are on that has not departed
 /// (`draft`, `screened` or `approved`), as of the clock's date. `None` when there is none.
 pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Proposal>> {
-    let today = store
-        .clock()
-        .now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
+    let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let (m, _) = store.transact_with(|tx| -> Result<Option<custodia_store::queries::ManifestRow>> {
         let rows = tx.query(
             "SELECT m.id FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
@@ -256,8 +252,8 @@ pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Pr
         Ok(custodia_store::queries::manifest_by_id(tx.conn(), &id)?)
     })?;
     let Some(m) = m else { return Ok(None) };
-    let basis: Basis = serde_json::from_value(serde_json::Value::String(m.basis.clone()))
-        .map_err(|_| {
+    let basis: Basis =
+        serde_json::from_value(serde_json::Value::String(m.basis.clone())).map_err(|_| {
             AppError::Store(custodia_store::StoreError::Corrupt(format!(
                 "manifests row `{}`: basis `{}`",
                 m.id, m.basis

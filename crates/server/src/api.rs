@@ -1480,7 +1480,9 @@ impl utoipa::Modify for Complete {
     modifiers(&Bearer, &Complete),
     paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
-          resolve_case, facilities, cells, population, invoices, create_token),
+          resolve_case, facilities, cells, population, invoices, create_token,
+          crate::law::add_records, crate::law::assign_counsel, crate::law::propose_correction, crate::law::confirm_correction,
+          crate::law::tag_class, crate::law::notices, crate::law::overrides),
     components(schemas(ErrorBody, ErrorDetail, LocateHit, crate::locator::MatchKind, crate::locator::FacilityContact, WithholdBody, ContactBody, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
 )]
 pub struct ApiDoc;

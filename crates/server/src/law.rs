@@ -49,7 +49,14 @@ struct RecordsBody {
     records: Vec<Record>,
 }
 
-async fn add_records(
+#[utoipa::path(post, path = "/api/v1/persons/{id}/records", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    request_body(content = Object, description = "`{\"record\": {…}}` or `{\"records\": [{…}]}`: legal records as in CONTRACT §1, with optional `id`/`as_of` versions", content_type = "application/json"),
+    responses((status = 201, description = "what was added; approved manifests sent back to `screened`", body = Object),
+              (status = 403, description = "this role may not file; counsel may file stay, habeas_petition, fear_claim and citizenship_claim records for their own clients"),
+              (status = 422, description = "a field is wrong or a date is after today")))]
+/// File legal records for a person (CONTRACT §9)
+pub async fn add_records(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
@@ -103,7 +110,12 @@ fn yes() -> bool {
     true
 }
 
-async fn assign_counsel(
+#[utoipa::path(post, path = "/api/v1/persons/{id}/counsel", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    request_body(content = Object, description = "`{\"counsel\": NAME, \"assign\": true|false}`", content_type = "application/json"),
+    responses((status = 200, description = "the assignment", body = Object)))]
+/// Assign or unassign counsel (supervisor or admin)
+pub async fn assign_counsel(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
@@ -129,7 +141,12 @@ struct CorrectionBody {
     reason: String,
 }
 
-async fn propose_correction(
+#[utoipa::path(post, path = "/api/v1/persons/{id}/corrections", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    request_body(content = Object, description = "`{\"field\", \"value\", \"reason\"}`: an identity fact to correct", content_type = "application/json"),
+    responses((status = 201, description = "the proposed correction's id", body = Object)))]
+/// Propose an identity-fact correction
+pub async fn propose_correction(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
@@ -164,7 +181,12 @@ async fn propose_correction(
     .await
 }
 
-async fn confirm_correction(
+#[utoipa::path(post, path = "/api/v1/corrections/{id}/confirm", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "correction id")),
+    responses((status = 200, description = "confirmed; manifests sent back", body = Object),
+              (status = 409, description = "the proposer cannot confirm their own correction")))]
+/// Confirm a correction (a second person)
+pub async fn confirm_correction(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
@@ -197,7 +219,12 @@ struct ClassBody {
     class_id: String,
 }
 
-async fn tag_class(
+#[utoipa::path(post, path = "/api/v1/persons/{id}/classes", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    request_body(content = Object, description = "`{\"class_id\": …}`", content_type = "application/json"),
+    responses((status = 200, description = "tagged", body = Object)))]
+/// Tag a person with a class named in class-wide orders
+pub async fn tag_class(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
@@ -225,14 +252,21 @@ async fn tag_class(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct NoticeParams {
-    after: Option<u64>,
-    limit: Option<u64>,
+pub struct NoticeParams {
+    /// Only notices after this log position.
+    pub after: Option<u64>,
+    /// At most this many (default 1000).
+    pub limit: Option<u64>,
 }
 
-async fn notices(
+#[utoipa::path(get, path = "/api/v1/counsel/notices", tag = "persons", security(("bearer" = [])),
+    params(NoticeParams),
+    responses((status = 200, description = "every screening, manifest change, departure and custody change of counsel's clients, oldest first", body = Vec<Object>)))]
+/// Counsel's notices for their clients
+pub async fn notices(
     State(st): State<AppState>,
     headers: HeaderMap,
     qp: Result<Query<NoticeParams>, QueryRejection>,
@@ -245,13 +279,19 @@ async fn notices(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct OverridesParams {
-    month: Option<String>,
+pub struct OverridesParams {
+    /// Only this month, `YYYY-MM`.
+    pub month: Option<String>,
 }
 
-async fn overrides(
+#[utoipa::path(get, path = "/api/v1/reports/overrides", tag = "auditor", security(("bearer" = [])),
+    params(OverridesParams),
+    responses((status = 200, description = "needs-review approvals with justifications, refused departures, corrections, late records", body = Object)))]
+/// The oversight report
+pub async fn overrides(
     State(st): State<AppState>,
     headers: HeaderMap,
     qp: Result<Query<OverridesParams>, QueryRejection>,

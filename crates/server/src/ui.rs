@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/manifests/{id}/action", post(manifest_post))
         .route("/cases/{id}/resolve", post(resolve_post))
         .route("/persons/{id}/withhold", post(withhold_post))
+        .route("/persons/{id}/records", post(record_post))
         .route("/auditor", get(auditor_page))
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
@@ -1414,15 +1415,28 @@ async fn person_page(
                     .map(|x| x.country),
                 None => None,
             };
-            Ok((f, country))
+            // CONTRACT §9: when the proposed transfer becomes lawful.
+            let lawful = match custodia_app::screening::proposed_transfer(s, &id)? {
+                Some(prop) => Some(custodia_app::screening::lawful_from(
+                    s,
+                    &prop,
+                    custodia_rules::Params::builtin(),
+                )?),
+                None => None,
+            };
+            Ok((f, country, lawful))
         })
         .await;
     let p = pp;
     let id = id2;
-    let (f, zone) = match file {
-        Ok((f, country)) => (f, zone_of(country.as_deref())),
+    let (f, zone, lawful) = match file {
+        Ok((f, country, lawful)) => (f, zone_of(country.as_deref()), lawful),
         Err(e) => return error_page(&c, &e),
     };
+    let may_file = matches!(
+        p.actor.role,
+        Role::SendingOfficer | Role::SendingSupervisor | Role::Admin | Role::Counsel
+    );
     let pr = &f.person;
     let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
     let body = html! {
@@ -1440,6 +1454,51 @@ async fn person_page(
                 tr { th { (c.t("facility")) } td { (o(&f.facility_id)) } }
                 tr { th { (c.t("cell")) } td { (o(&f.cell_id)) } }
                 tr { th { (c.t("counsel")) } td { @if f.counsel.is_empty() { (c.t("none")) } @else { (f.counsel.join(", ")) } } }
+            }
+        }
+        @if let Some(l) = &lawful {
+            section id="lawful" {
+                h2 { (c.t("lawful_title")) }
+                p { (c.t("lawful_proposed")) " "
+                    @if let Some(m) = &l.manifest_id { a href={ "/manifests/" (pct(m)) } { (m) } " · " }
+                    (country_name(c.lang, l.destination_country.as_str()))
+                    @if let Some(fac) = &l.facility_id { " · " (fac) } }
+                @match (l.earliest_date, l.days_left) {
+                    (Some(d), Some(0)) => { p class="bad" id="lawful-date" data-date=(d) { (c.t("lawful_today")) } }
+                    (Some(d), Some(n)) => { p class="ok" id="lawful-date" data-date=(d) { (c.t("lawful_from")) " " strong { (d) } " — " (c.t("lawful_days_left")) " " strong { (n) } } }
+                    _ => { p class="ok" id="lawful-date" data-date="" { (c.t("lawful_never")) } }
+                }
+            }
+        }
+        @if may_file {
+            section id="file-record" {
+                h2 { (c.t("file_record")) }
+                form method="post" action={ "/persons/" (pct(&id)) "/records" } class="stack" {
+                    (csrf_field(&p))
+                    label for="rec-type" { (c.t("record_type")) }
+                    select name="type" id="rec-type" {
+                        @for k in ["stay", "habeas_petition", "fear_claim", "citizenship_claim"] {
+                            option value=(k) { (crate::i18n::word(c.lang, "record", k)) }
+                        }
+                    }
+                    label for="rec-date" { (c.t("record_date")) }
+                    input type="date" name="date" id="rec-date" required;
+                    label for="rec-country" { (c.t("record_country")) }
+                    input name="country" id="rec-country" maxlength="2" pattern="[A-Z]{2}" placeholder="SV";
+                    label for="rec-status" { (c.t("record_status")) }
+                    select name="status" id="rec-status" {
+                        @for k in ["pending", "denied", "granted", "established", "rejected"] {
+                            option value=(k) { (crate::i18n::word(c.lang, "status", k)) }
+                        }
+                    }
+                    label for="rec-court" { (c.t("record_court")) }
+                    input name="court" id="rec-court" maxlength="200";
+                    label for="rec-docket" { (c.t("record_docket")) }
+                    input name="docket" id="rec-docket" maxlength="64";
+                    label for="rec-id" { (c.t("record_version_of")) }
+                    input name="id" id="rec-id" maxlength="64";
+                    button type="submit" id="file-record-submit" { (c.t("file")) }
+                }
             }
         }
         @if !matches!(p.actor.role, Role::Auditor) {
@@ -1462,10 +1521,14 @@ async fn person_page(
             h2 { (c.t("legal_records")) }
             @if f.legal_records.is_empty() { p { (c.t("none")) } }
             table id="legal-records" tabindex="0" {
-                tr { th { (c.t("record_type")) } th { (c.t("details")) } th { (c.t("proof")) } }
+                tr { th { (c.t("record_type")) } th { (c.t("record_version")) } th { (c.t("details")) } th { (c.t("proof")) } }
                 @for r in &f.legal_records {
                     tr {
                         td { (crate::i18n::word(c.lang, "record", &r.record_type)) }
+                        td { @if let Some(v) = r.record.get("id").and_then(|v| v.as_str()) {
+                                code { (v) }
+                                @if let Some(a) = r.record.get("as_of").and_then(|v| v.as_str()) { " · " (a) }
+                             } @else { "—" } }
                         td { (record_details(c.lang, &r.record)) }
                         td { a href={ "/proof?index=" (r.seq) } { (c.t("proof")) } }
                     }
@@ -1586,6 +1649,19 @@ async fn manifest_page(
     let mm = &m.manifest;
     let role = p.actor.role;
     let sending = role.is_sending();
+    // CONTRACT §9: before anyone presses "depart", show what the gate would say now, and
+    // offer to take a stopped passenger off.
+    let gate = if sending && mm.state == "approved" {
+        let id3 = id.clone();
+        st.db(move |s| {
+            custodia_app::manifests::gate_preview(s, &id3, custodia_rules::Params::builtin())
+                .map_err(ApiError::from)
+        })
+        .await
+        .ok()
+    } else {
+        None
+    };
     let action = |name: &'static str| {
         html! {
             form method="post" action={ "/manifests/" (pct(&id)) "/action" } class="action" {
@@ -1616,6 +1692,38 @@ async fn manifest_page(
                     tr { td { a href={ "/persons/" (pct(&x.person_id)) } { (x.person_id) } } td { (x.family_names) } td { (x.given_names) } td { (x.nationalities) }
                          td { @if let Some(o) = &x.outcome { span class=(outcome_class(o)) data-outcome=(o) { (crate::i18n::word(c.lang, "outcome", o)) } } @else { "—" } }
                          td { (findings(&x.findings)) } td { (x.justification.clone().unwrap_or_default()) } }
+                }
+            }
+        }
+        @if let Some(g) = &gate {
+            section id="gate" {
+                h2 { (c.t("gate_check")) }
+                @if let Some(d) = g.too_early {
+                    p class="bad" id="gate-too-early" { (c.t("gate_too_early")) " " (d) }
+                }
+                @if g.stops.is_empty() && g.too_early.is_none() {
+                    p class="ok" id="gate-clear" { (c.t("gate_clear")) }
+                }
+                @if !g.stops.is_empty() {
+                    p class="bad" { (c.t("gate_stopped")) }
+                    table id="gate-stops" tabindex="0" {
+                        tr { th { (c.t("person")) } th { (c.t("outcome")) } th { (c.t("findings")) } th { "" } }
+                        @for x in &g.stops {
+                            tr data-person=(x.person_id) {
+                                td { a href={ "/persons/" (pct(&x.person_id)) } { (x.person_id) } }
+                                td { span class=(outcome_class(&x.outcome)) { (crate::i18n::word(c.lang, "outcome", &x.outcome)) }
+                                     @if x.outcome == "needs_review" { br; small { (c.t("gate_needs_justification")) } } }
+                                td { ul { @for f in &x.findings {
+                                    li { strong { (crate::i18n::word(c.lang, "rule", &f.rule)) } " — " cite lang="en" { (f.citation) } br; small lang="en" { (f.detail) } }
+                                } } }
+                                td { form method="post" action={ "/manifests/" (pct(&id)) "/action" } {
+                                    (csrf_field(&p))
+                                    input type="hidden" name="action" value={ "remove:" (x.person_id) };
+                                    button type="submit" class="take-off" { (c.t("take_off")) }
+                                } }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1723,10 +1831,126 @@ async fn manifest_post(
             } else {
                 Vec::new()
             };
+            if let Some(pid) = action.strip_prefix("remove:") {
+                return match custodia_app::manifests::remove_passenger(s, &p.actor, &id, pid) {
+                    Ok(()) => Ok(Ok(())),
+                    Err(e) => {
+                        let e = ApiError::from(e);
+                        if e.status.is_server_error() {
+                            Err(e)
+                        } else {
+                            Ok(Err(e))
+                        }
+                    }
+                };
+            }
             match api::manifest_action_sync(s, &p.actor, &id, &action, &b) {
                 Ok(_) => Ok(Ok(())),
                 Err(e) if e.status.is_server_error() => Err(e),
                 Err(e) => Ok(Err(e)),
+            }
+        })
+        .await;
+    match r {
+        Ok(r) => back(&path, r),
+        Err(e) => error_page(&c, &e),
+    }
+}
+
+/// Files a legal record from the person page's form (counsel for their clients, sending
+/// officers, admins): one `custodia_app::records::enter`, like the CLI and the API.
+async fn record_post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let path = format!("/persons/{}", pct(&id));
+    let c = ctx(&st, &headers, &Common::default(), path.clone()).await;
+    let f = match parse_form(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&c, &e),
+    };
+    let p = match checked(&c, &f) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let get = |k: &str| {
+        field(&f, k)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let kind = get("type").unwrap_or_default();
+    let date = get("date").unwrap_or_default();
+    let mut rec = serde_json::Map::new();
+    rec.insert("type".into(), kind.clone().into());
+    match kind.as_str() {
+        "stay" => {
+            rec.insert("issued".into(), date.into());
+            match get("country") {
+                Some(k) => {
+                    rec.insert("scope".into(), "country".into());
+                    rec.insert("country".into(), k.into());
+                }
+                None => {
+                    rec.insert("scope".into(), "all_removals".into());
+                }
+            }
+            for k in ["court", "docket"] {
+                if let Some(v) = get(k) {
+                    rec.insert(k.into(), v.into());
+                }
+            }
+        }
+        "habeas_petition" => {
+            rec.insert("filed".into(), date.into());
+            rec.insert(
+                "status".into(),
+                get("status").unwrap_or_else(|| "pending".into()).into(),
+            );
+        }
+        "fear_claim" => {
+            rec.insert("country".into(), get("country").unwrap_or_default().into());
+            rec.insert("date".into(), date.into());
+        }
+        _ => {
+            rec.insert("date".into(), date.into());
+            rec.insert(
+                "status".into(),
+                get("status").unwrap_or_else(|| "pending".into()).into(),
+            );
+        }
+    }
+    let version = get("id");
+    let r = st
+        .db(move |s| {
+            if let Some(v) = version {
+                // A new version of record `id`, entered today.
+                rec.insert("id".into(), v.into());
+                let today = s.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
+                rec.insert("as_of".into(), today.to_string().into());
+            }
+            let record: custodia_model::legal::VersionedRecord =
+                match serde_json::from_value(serde_json::Value::Object(rec.clone())) {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(ApiError::invalid(format!("record: {e}")))),
+                };
+            let entry = custodia_app::records::Entry {
+                at: "form".into(),
+                subject: custodia_app::records::Subject::Person(id.clone()),
+                record,
+            };
+            match custodia_app::records::enter(s, &p.actor, &[entry]) {
+                Ok(_) => Ok(Ok(())),
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    if e.status.is_server_error() {
+                        Err(e)
+                    } else {
+                        Ok(Err(e))
+                    }
+                }
             }
         })
         .await;

@@ -193,3 +193,123 @@ async fn a_correction_needs_a_second_name_not_a_second_role() {
     .await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// The manifest page shows what the departure gate would say today, in the page's language,
+/// and takes a stopped passenger off (issue 12).
+#[tokio::test]
+async fn the_manifest_page_shows_the_gate_and_takes_a_passenger_off() {
+    use custodia_app::{Actor, manifests};
+    let f = fixture(Config::default());
+    clock_to(&f, "2025-06-01T12:00:00Z");
+    let (stopped, fine) = (f.eligible[0].clone(), f.eligible[1].clone());
+    let id = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        // A stay issued after the date the manifest is screened for: eligible on paper.
+        let stay: custodia_model::legal::VersionedRecord =
+            serde_json::from_str(r#"{"type":"stay","issued":"2025-05-25","scope":"all_removals"}"#)
+                .unwrap();
+        custodia_app::records::enter(
+            &mut s,
+            &Actor::new(Role::SendingOfficer, "ana"),
+            &[custodia_app::records::Entry {
+                at: "test".into(),
+                subject: custodia_app::records::Subject::Person(stopped.clone()),
+                record: stay,
+            }],
+        )
+        .unwrap();
+        let officer = Actor::new(Role::SendingOfficer, "ana");
+        let id = manifests::create(
+            &mut s,
+            &officer,
+            &manifests::NewManifest {
+                flight: "CX1".into(),
+                from_facility: "USDC-TX".into(),
+                to_facility: "CECOT".into(),
+                destination_country: custodia_model::legal::CountryCode::new("SV").unwrap(),
+                basis: custodia_model::legal::Basis::Removal,
+                departure_on: "2025-05-20".parse().unwrap(),
+            },
+        )
+        .unwrap();
+        for p in [&stopped, &fine] {
+            manifests::add_passenger(&mut s, &officer, &id, p).unwrap();
+        }
+        manifests::screen(&mut s, &officer, &id, custodia_rules::Params::builtin()).unwrap();
+        manifests::approve(
+            &mut s,
+            &Actor::new(Role::SendingSupervisor, "rene"),
+            &id,
+            &[],
+        )
+        .unwrap();
+        id
+    };
+    let (cookie, csrf) = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        let (sid, p) =
+            custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingOfficer], 12)
+                .unwrap()
+                .unwrap();
+        (format!("custodia_session={sid}; lang=es"), p.csrf.unwrap())
+    };
+    let get = |uri: String, cookie: String| {
+        let st = f.state.clone();
+        async move {
+            let r = app(st)
+                .oneshot(
+                    Request::builder()
+                        .uri(uri)
+                        .header("cookie", cookie)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+        }
+    };
+    let html = get(format!("/manifests/{id}"), cookie.clone()).await;
+    assert!(html.contains("Control de salida"), "{html}");
+    assert!(html.contains("Retirar del manifiesto"), "{html}");
+    assert!(
+        html.contains(&format!("data-person=\"{stopped}\"")),
+        "{html}"
+    );
+    assert!(!html.contains(&format!("data-person=\"{fine}\"")), "{html}");
+    assert!(
+        html.contains("Orden judicial"),
+        "the rule, in Spanish: {html}"
+    );
+    // Take the stopped passenger off from the page.
+    let body = format!("csrf={csrf}&action=remove%3A{stopped}");
+    let r = app(f.state.clone())
+        .oneshot(
+            Request::builder()
+                .method("POST")
+                .uri(format!("/manifests/{id}/action"))
+                .header("cookie", cookie.clone())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (s, v) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/manifests/{id}"),
+        Some(Role::Auditor),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let on: Vec<&str> = v["passengers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(on, vec![fine.as_str()], "{v}");
+}

@@ -223,7 +223,11 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
     // T-2 leaves for CECOT today; T-1 asks to be withheld later in the test.
     let dep_day = {
         use custodia_model::clock::Clock;
-        f.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
+        f.clock
+            .now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string()
     };
     let manifest = {
         let mut s = common::open(&f.path, f.clock.clone());

@@ -16,32 +16,36 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const API_SRC: &str = include_str!("../src/api.rs");
+/// The sources that hold routes: the API and the custody-law routes (CONTRACT §9).
+const SOURCES: [&str; 2] = [include_str!("../src/api.rs"), include_str!("../src/law.rs")];
+static ALL_SRC: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| SOURCES.join("\n"));
 
 /// `(path, method) -> handler` from the router's source.
 fn routes() -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
-    let routes_fn = API_SRC
-        .split("pub fn routes()")
-        .nth(1)
-        .unwrap()
-        .split("\n}\n")
-        .next()
-        .unwrap();
-    for part in routes_fn.split(".route(").skip(1) {
-        let part = part.trim_start().strip_prefix('"').unwrap();
-        let path = part.split('"').next().unwrap().to_string();
-        if path.contains('*') {
-            continue;
-        }
-        let call = &part[path.len() + 1..];
-        for m in ["get", "post", "put", "delete", "patch"] {
-            for piece in call.split(&format!("{m}(")).skip(1) {
-                let handler = piece
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .next()
-                    .unwrap();
-                out.insert((path.clone(), m.to_string()), handler.to_string());
+    for src in SOURCES {
+        let routes_fn = src
+            .split("pub fn routes()")
+            .nth(1)
+            .unwrap()
+            .split("\n}\n")
+            .next()
+            .unwrap();
+        for part in routes_fn.split(".route(").skip(1) {
+            let part = part.trim_start().strip_prefix('"').unwrap();
+            let path = part.split('"').next().unwrap().to_string();
+            if path.contains('*') {
+                continue;
+            }
+            let call = &part[path.len() + 1..];
+            for m in ["get", "post", "put", "delete", "patch"] {
+                for piece in call.split(&format!("{m}(")).skip(1) {
+                    let handler = piece
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap();
+                    out.insert((path.clone(), m.to_string()), handler.to_string());
+                }
             }
         }
     }
@@ -50,10 +54,10 @@ fn routes() -> BTreeMap<(String, String), String> {
 
 /// The fields of `pub struct NAME { pub field: … }` in the source.
 fn fields(name: &str) -> BTreeSet<String> {
-    let start = API_SRC
+    let start = ALL_SRC
         .find(&format!("pub struct {name} {{"))
         .unwrap_or_else(|| panic!("no struct {name}"));
-    let body = API_SRC[start..].split("\n}").next().unwrap();
+    let body = ALL_SRC[start..].split("\n}").next().unwrap();
     body.lines()
         .filter_map(|l| l.trim().strip_prefix("pub "))
         .filter_map(|l| l.split(':').next())
@@ -64,8 +68,8 @@ fn fields(name: &str) -> BTreeSet<String> {
 
 /// The query-parameter struct a handler extracts, if any.
 fn params_struct(handler: &str) -> Option<String> {
-    let start = API_SRC.find(&format!("pub async fn {handler}("))?;
-    let sig = API_SRC[start..].split('{').next()?;
+    let start = ALL_SRC.find(&format!("pub async fn {handler}("))?;
+    let sig = ALL_SRC[start..].split('{').next()?;
     if let Some(i) = sig.find("Query<") {
         return Some(sig[i + 6..].split('>').next()?.to_string());
     }
@@ -73,7 +77,7 @@ fn params_struct(handler: &str) -> Option<String> {
     if !sig.contains("Request") {
         return None;
     }
-    let body = &API_SRC[start..start + 800.min(API_SRC.len() - start)];
+    let body = &ALL_SRC[start..start + 800.min(ALL_SRC.len() - start)];
     body.find("Query::<").map(|i| {
         body[i + 8..]
             .split('>')

@@ -78,8 +78,8 @@ fn run_stored(db: &str, person: &str, a: &StoredArgs, params: &Params) -> CliRes
     let d = custodia_app::screening::screen_person(&mut store, &actor, &proposal, params)
         .map_err(app_err)?;
     // CONTRACT §9: the decision, plus the first date the transfer becomes lawful.
-    let lawful = custodia_app::screening::lawful_from(&mut store, &proposal, params)
-        .map_err(app_err)?;
+    let lawful =
+        custodia_app::screening::lawful_from(&mut store, &proposal, params).map_err(app_err)?;
     let mut v = serde_json::to_value(&d).map_err(|e| CliError::Internal(e.into()))?;
     if let serde_json::Value::Object(m) = &mut v {
         m.insert(
