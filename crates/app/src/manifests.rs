@@ -347,7 +347,7 @@ pub fn approve(
                 .filter_map(|r| r.first().and_then(Value::opt_str))
                 .collect();
             let creator = custodia_store::project::actor_name(&m.created_by);
-            if creator == actor.name || editors.iter().any(|e| *e == actor.name) {
+            if creator == actor.name || editors.contains(&actor.name) {
                 let what = if creator == actor.name {
                     "created"
                 } else {
