@@ -1,14 +1,9 @@
 //! Who is asking: bearer tokens for the API, session cookies for the browser. Only hashes
 //! of tokens and session ids are stored; a token is shown once, when it is created.
 
-use std::str::FromStr;
-
 use axum::http::HeaderMap;
-use base64::Engine;
 use custodia_app::{Actor, Role};
 use custodia_store::Store;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -25,17 +20,9 @@ pub struct Principal {
     pub csrf: Option<String>,
 }
 
-/// Hex SHA-256.
-pub fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
-/// A fresh random secret (32 bytes, URL-safe base64).
-pub fn random_secret() -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
+// Token hashing, creation and resolution are the application's (`custodia_app::auth`), so
+// the CLI and the server decide "who acts" in one place.
+pub use custodia_app::auth::{random_secret, sha256_hex};
 
 /// Creates a token for `role`/`name` (bound to `facility` when given), stores its hash and
 /// returns the token itself, which is never stored.
@@ -45,30 +32,13 @@ pub fn create_token(
     name: &str,
     facility: Option<&str>,
 ) -> Result<String, ApiError> {
-    if name.trim().is_empty() || name.contains(char::is_whitespace) || name.contains(':') {
-        return Err(ApiError::invalid(format!(
-            "field `name`: `{name}` must be non-empty, without spaces or `:`"
-        )));
-    }
-    let token = format!("cst_{}", random_secret());
-    let now = store.clock().now();
-    store.insert_token(
-        &sha256_hex(token.as_bytes()),
-        role.as_str(),
-        name,
-        facility,
-        now,
-    )?;
-    Ok(token)
+    Ok(custodia_app::auth::create_token(
+        store, role, name, facility,
+    )?)
 }
 
 fn actor_of(t: &custodia_store::auth::TokenRow) -> Option<Actor> {
-    let role = Role::from_str(&t.role).ok()?;
-    Some(Actor {
-        role,
-        name: t.name.clone(),
-        facility_id: t.facility_id.clone(),
-    })
+    custodia_app::auth::actor_of(t)
 }
 
 /// The bearer token of a request: `Ok(None)` without an `Authorization` header; an error
