@@ -288,6 +288,36 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Safe-third-country screening",
         "Evaluación de tercer país seguro",
     ),
+    (
+        "oversight",
+        "Oversight: overrides and late records",
+        "Supervisión: excepciones y registros tardíos",
+    ),
+    (
+        "ov_approved",
+        "Passengers needing review who were approved, with the justification",
+        "Pasajeros que requerían revisión y fueron aprobados, con la justificación",
+    ),
+    (
+        "ov_refused",
+        "Departures refused at the gate",
+        "Salidas rechazadas en el control",
+    ),
+    (
+        "ov_corrections",
+        "Identity corrections",
+        "Correcciones de identidad",
+    ),
+    (
+        "ov_late",
+        "Late records that sent an approved manifest back",
+        "Registros tardíos que devolvieron un manifiesto aprobado",
+    ),
+    ("ov_field", "Field", "Campo"),
+    ("ov_value", "New value", "Valor nuevo"),
+    ("ov_proposed_by", "Proposed by", "Propuesta por"),
+    ("ov_confirmed_by", "Confirmed by", "Confirmada por"),
+    ("ov_cause", "Cause", "Causa"),
     ("gate_check", "Departure check", "Control de salida"),
     (
         "gate_too_early",

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/{id}/withhold", post(withhold_post))
         .route("/persons/{id}/records", post(record_post))
         .route("/auditor", get(auditor_page))
+        .route("/oversight", get(oversight_page))
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
         .route("/costs", get(costs_page))
@@ -2033,6 +2034,96 @@ async fn resolve_post(
 
 // ---------------------------------------------------------------- auditor and proofs
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct OversightQuery {
+    #[serde(default)]
+    month: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+/// The oversight report (CONTRACT §9; `custodia report overrides`): approvals of
+/// `needs_review` passengers with their justifications, refused departures, corrections, and
+/// late records that sent a manifest back.
+async fn oversight_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OversightQuery>,
+) -> Response {
+    let common = Common {
+        lang: q.lang.clone(),
+    };
+    let c = ctx(&st, &headers, &common, "/oversight".into()).await;
+    let p = match role_ok(&c, &[Role::Auditor, Role::SendingSupervisor, Role::Admin]) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let month = q.month.clone().filter(|m| !m.is_empty());
+    let m2 = month.clone();
+    let r = st
+        .db(move |s| {
+            Ok(custodia_app::oversight::overrides(
+                s,
+                &p.actor,
+                m2.as_deref(),
+            )?)
+        })
+        .await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return error_page(&c, &e),
+    };
+    let body = html! {
+        form method="get" action="/oversight" class="stack" {
+            label for="ov-month" { (c.t("month")) }
+            input type="month" name="month" id="ov-month" value=(month.clone().unwrap_or_default());
+            button type="submit" { (c.t("show")) }
+        }
+        section id="ov-approved" {
+            h2 { (c.t("ov_approved")) " (" (r.approved_needs_review.len()) ")" }
+            table tabindex="0" {
+                tr { th { (c.t("when")) } th { (c.t("flight")) } th { (c.t("person")) } th { (c.t("justification")) } th { (c.t("approved_by")) } }
+                @for a in &r.approved_needs_review {
+                    tr { td { (fmt_time(c.lang, &a.at, "UTC")) } td { a href={ "/manifests/" (pct(&a.manifest_id)) } { (a.manifest_id) } }
+                         td { a href={ "/persons/" (pct(&a.person_id)) } { (a.person_id) } } td { (a.text) } td { (a.approver) } }
+                }
+            }
+        }
+        section id="ov-refused" {
+            h2 { (c.t("ov_refused")) " (" (r.refused_departures.len()) ")" }
+            table tabindex="0" {
+                tr { th { (c.t("when")) } th { (c.t("flight")) } th { (c.t("actor")) } th { (c.t("details")) } }
+                @for d in &r.refused_departures {
+                    tr { td { (fmt_time(c.lang, &d.at, "UTC")) } td { a href={ "/manifests/" (pct(&d.manifest_id)) } { (d.manifest_id) } }
+                         td { (d.actor) } td { pre lang="en" { (d.detail) } } }
+                }
+            }
+        }
+        section id="ov-corrections" {
+            h2 { (c.t("ov_corrections")) " (" (r.corrections.len()) ")" }
+            table tabindex="0" {
+                tr { th { (c.t("when")) } th { (c.t("person")) } th { (c.t("ov_field")) } th { (c.t("ov_value")) } th { (c.t("reason")) } th { (c.t("ov_proposed_by")) } th { (c.t("ov_confirmed_by")) } }
+                @for k in &r.corrections {
+                    tr { td { (fmt_time(c.lang, &k.proposed_at, "UTC")) } td { a href={ "/persons/" (pct(&k.correction.person_id)) } { (k.correction.person_id) } }
+                         td { code { (k.correction.field) } } td { (k.correction.value) } td { (k.correction.reason) } td { (k.correction.proposed_by) }
+                         td { (k.correction.confirmed_by.clone().unwrap_or_else(|| "—".into())) } }
+                }
+            }
+        }
+        section id="ov-late" {
+            h2 { (c.t("ov_late")) " (" (r.late_records.len()) ")" }
+            table tabindex="0" {
+                tr { th { (c.t("when")) } th { (c.t("flight")) } th { (c.t("person")) } th { (c.t("ov_cause")) } th { (c.t("actor")) } }
+                @for l in &r.late_records {
+                    tr { td { (fmt_time(c.lang, &l.at, "UTC")) } td { a href={ "/manifests/" (pct(&l.manifest_id)) } { (l.manifest_id) } }
+                         td { a href={ "/persons/" (pct(&l.person_id)) } { (l.person_id) } } td { code { (l.cause) } } td { (l.actor) } }
+                }
+            }
+        }
+    };
+    page(&c, StatusCode::OK, c.t("oversight"), body)
+}
+
 async fn auditor_page(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -2089,6 +2180,7 @@ async fn auditor_page(
         section {
             h2 { (c.t("proof_check")) }
             p { a href="/proof" { (c.t("proof_check")) } }
+            p { a href="/oversight" id="oversight-link" { (c.t("oversight")) } }
         }
         section {
             h2 { (c.t("locator_volume")) }

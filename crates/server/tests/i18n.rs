@@ -137,6 +137,7 @@ async fn spanish_pages_carry_no_english_catalogue_string_and_no_key() {
         "/persons?lang=es&q=a".into(),
         "/standards?lang=es".into(),
         "/costs?lang=es".into(),
+        "/oversight?lang=es".into(),
     ];
     let mut bad = Vec::new();
     let mut check = |uri: &str, html: &str| {

@@ -401,6 +401,7 @@ async fn families_on_a_phone_in_spanish_and_every_page_fits_and_passes_axe() {
         "/persons?q=a".into(),
         "/standards".into(),
         "/costs".into(),
+        "/oversight".into(),
     ];
     login(&c, &base, &f.tokens[&Role::SendingSupervisor]).await;
     for lang in ["es", "en"] {
