@@ -492,3 +492,70 @@ fn a_class_order_covers_every_tagged_person() {
     );
     w.ok(&["verify"]);
 }
+
+#[test]
+fn a_new_version_denies_a_petition_and_screening_follows() {
+    let w = world("versions");
+    let filed = w.write(
+        "habeas.jsonl",
+        r#"{"person_id":"P-1","record":{"type":"habeas_petition","filed":"2025-05-01","status":"pending","id":"hc-1"}}
+"#,
+    );
+    w.ok(&["import", "records", "--as", OFFICER, s(&filed)]);
+    let screen = |w: &Scratch| -> serde_json::Value {
+        serde_json::from_str(&w.ok(&[
+            "screen",
+            "--as",
+            OFFICER,
+            "--person",
+            "P-1",
+            "--to",
+            "SV",
+            "--facility",
+            "CECOT",
+        ]))
+        .unwrap()
+    };
+    let d = screen(&w);
+    assert_eq!(d["outcome"], "needs_review", "{d}");
+    assert!(
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "habeas"),
+        "{d}"
+    );
+    assert!(d.get("earliest_date").is_some(), "{d}");
+    // The court denies it: a new version of record `hc-1`, entered today.
+    let denied = w.write(
+        "denied.jsonl",
+        r#"{"person_id":"P-1","record":{"type":"habeas_petition","filed":"2025-05-01","status":"denied","id":"hc-1","as_of":"2025-05-30"}}
+"#,
+    );
+    w.ok(&["import", "records", "--as", OFFICER, s(&denied)]);
+    let d = screen(&w);
+    assert_eq!(d["outcome"], "eligible", "{d}");
+    assert_eq!(d["earliest_date"], "2025-06-01", "{d}");
+    // Both versions stay on the person's record, in order.
+    let file: serde_json::Value =
+        serde_json::from_str(&w.ok(&["person", "show", "--as", "auditor:ines", "P-1"])).unwrap();
+    let versions: Vec<&serde_json::Value> = file["legal_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["record"]["id"] == "hc-1")
+        .collect();
+    assert_eq!(versions.len(), 2, "{file}");
+    // A version from the future is refused, naming the field.
+    let future = w.write(
+        "future.jsonl",
+        r#"{"person_id":"P-1","record":{"type":"habeas_petition","filed":"2025-05-01","status":"granted","id":"hc-1","as_of":"2025-07-01"}}
+"#,
+    );
+    refused(
+        &w,
+        &["import", "records", "--as", OFFICER, s(&future)],
+        &["record.as_of"],
+    );
+}
