@@ -164,5 +164,26 @@ fn an_empty_store_backs_up_and_restores() {
     ok(&run(&a, &["backup", "--out", &file]));
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 1);
     ok(&run(&b, &["restore", &file]));
-    assert!(verify_line(&b).starts_with("ok: 0 entries"));
+    // The restored store has the same (empty) log; an empty log is not `ok` for verify.
+    assert_eq!(
+        ok(&run(&b, &["log", "checkpoint"])).lines().nth(1),
+        Some("0")
+    );
+    let v = run(&b, &["verify"]);
+    assert_eq!(code(&v), Some(1));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no entries"));
+}
+
+#[test]
+fn verify_never_creates_a_store() {
+    let d = Dir::new("verify-missing");
+    let target = d.path("typo.db");
+    let v = run(&target, &["verify"]);
+    assert_eq!(code(&v), Some(1), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no store"));
+    assert!(!Path::new(&target).exists(), "verify created a store");
+    assert!(
+        !Path::new(&format!("{target}.key")).exists(),
+        "verify created a key"
+    );
 }

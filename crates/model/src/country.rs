@@ -200,3 +200,9 @@ mod tests {
         assert_eq!(l.len(), COUNTRIES.len());
     }
 }
+
+/// Whether `code` is an ISO 3166-1 alpha-2 code that names a country or territory (the whole
+/// standard, not only the names this table spells out): `XX` is not.
+pub fn is_iso_alpha2(code: &str) -> bool {
+    isocountry::CountryCode::for_alpha2(code).is_ok()
+}

@@ -28,6 +28,15 @@ pub enum ImportCmd {
     },
 }
 
+/// An ISO 3166-1 alpha-2 code that names a country (`XX` does not).
+fn known_country(c: &str) -> Result<CountryCode, String> {
+    let code = CountryCode::new(c).map_err(|e| e.to_string())?;
+    if !custodia_model::country::is_iso_alpha2(code.as_str()) {
+        return Err(format!("`{c}` is not an ISO 3166-1 country code"));
+    }
+    Ok(code)
+}
+
 /// Parses the persons CSV; the first bad cell is an error naming file, line and field.
 pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliError> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -37,7 +46,22 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         .headers()
         .map_err(|e| CliError::input(format!("`{name}`: line 1: cannot read the header row: {e}")))?
         .clone();
+    // A column named twice is ambiguous: which one holds the value? (issue 18)
+    let mut seen_cols = std::collections::BTreeSet::new();
+    for h in headers.iter() {
+        if !h.trim().is_empty() && !seen_cols.insert(h.trim()) {
+            return Err(CliError::input(format!(
+                "`{name}`: line 1: column `{}` appears twice in the header",
+                h.trim()
+            )));
+        }
+    }
     let col = |n: &str| headers.iter().position(|h| h.trim() == n);
+    if col("facility_id").is_some() && col("status").is_none() {
+        return Err(CliError::input(format!(
+            "`{name}`: line 1: a `facility_id` column needs a `status` column (CONTRACT §5); custody is never assumed"
+        )));
+    }
     let id_col = col("person_id").ok_or_else(|| {
         CliError::input(format!(
             "`{name}`: line 1: no `person_id` column in the header"
@@ -77,6 +101,30 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         let bad = |field: &str, msg: String| {
             CliError::input(format!("`{name}`: line {line}, field `{field}`: {msg}"))
         };
+        // Clean text only: no control characters (NUL included), bounded lengths (issue 18).
+        for (field, c, max) in [
+            ("person_id", Some(id_col), 64),
+            ("family_names", Some(fam_col), 200),
+            ("given_names", cols[0], 200),
+            ("facility_id", cols[5], 64),
+            ("nationalities", cols[4], 200),
+            ("languages", cols[8], 200),
+        ] {
+            if let Some(v) = get(c) {
+                if v.chars().any(char::is_control) {
+                    return Err(bad(
+                        field,
+                        "contains a control character; expected plain text".into(),
+                    ));
+                }
+                if v.chars().count() > max {
+                    return Err(bad(
+                        field,
+                        format!("{} characters, expected at most {max}", v.chars().count()),
+                    ));
+                }
+            }
+        }
         let id = get(Some(id_col))
             .ok_or_else(|| bad("person_id", "empty, expected an identifier".into()))?;
         if let Some(first) = seen.insert(id.to_string(), line) {
@@ -93,12 +141,18 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         })?;
         let dob = match get(cols[1]) {
             None => None,
-            Some(d) => Some(custodia_model::legal::parse_date(d).map_err(|_| {
-                bad(
-                    "date_of_birth",
-                    format!("`{d}` is not a date, expected YYYY-MM-DD"),
-                )
-            })?),
+            Some(d) => {
+                let dob = custodia_model::legal::parse_date(d).map_err(|_| {
+                    bad(
+                        "date_of_birth",
+                        format!("`{d}` is not a date, expected YYYY-MM-DD"),
+                    )
+                })?;
+                if dob.year() < 1900 {
+                    return Err(bad("date_of_birth", format!("`{d}` is before 1900")));
+                }
+                Some(dob)
+            }
         };
         let sex = match get(cols[2]) {
             None => None,
@@ -107,9 +161,7 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
         };
         let country = match get(cols[3]) {
             None => None,
-            Some(c) => {
-                Some(CountryCode::new(c).map_err(|e| bad("country_of_birth", e.to_string()))?)
-            }
+            Some(c) => Some(known_country(c).map_err(|e| bad("country_of_birth", e))?),
         };
         let nationalities = match get(cols[4]) {
             None => Vec::new(),
@@ -117,7 +169,7 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
                 .split(';')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|c| CountryCode::new(c).map_err(|e| bad("nationalities", e.to_string())))
+                .map(|c| known_country(c).map_err(|e| bad("nationalities", e)))
                 .collect::<Result<Vec<_>, _>>()?,
         };
         let status = match get(cols[6]) {
@@ -164,6 +216,20 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
             let name = file.display().to_string();
             let rows = parse_persons(&name, &text)?;
             let mut store = open_store(db)?;
+            let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
+            if let Some(r) = rows
+                .iter()
+                .find(|r| r.person.date_of_birth.is_some_and(|d| d > today))
+            {
+                return Err(CliError::input(format!(
+                    "`{name}`: line {}, field `date_of_birth`: `{}` is after today ({today})",
+                    r.line,
+                    r.person
+                        .date_of_birth
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
+                )));
+            }
             let actor = who.actor(&mut store)?;
             if matches!(
                 actor.role,

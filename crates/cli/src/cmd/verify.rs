@@ -25,8 +25,20 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         Some(p) => Some(crate::io::read_input(p)?),
         None => None,
     };
+    // A verify that found nothing to check must not say `ok` (issue 18): it never creates a
+    // store, and an empty one vouches for nothing.
+    if !custodia_store::is_postgres(db) && !std::path::Path::new(db).exists() {
+        return Err(CliError::Check(format!(
+            "no store at `{db}`; verify never creates one"
+        )));
+    }
     let mut store = open_store(db)?;
     let total = store.size().map_err(store_err)?;
+    if total == 0 {
+        return Err(CliError::Check(format!(
+            "the store at `{db}` holds no entries; an empty log vouches for nothing"
+        )));
+    }
     let pb = progress(total, "verifying");
     let opts = VerifyOptions {
         checkpoint,
