@@ -318,6 +318,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("ov_proposed_by", "Proposed by", "Propuesta por"),
     ("ov_confirmed_by", "Confirmed by", "Confirmada por"),
     ("ov_cause", "Cause", "Causa"),
+    (
+        "leaf_hash",
+        "Leaf hash (SHA-256 of 0x00 and the leaf)",
+        "Hash de la hoja (SHA-256 de 0x00 y la hoja)",
+    ),
     ("gate_check", "Departure check", "Control de salida"),
     (
         "gate_too_early",

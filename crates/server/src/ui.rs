@@ -2232,7 +2232,7 @@ function unhex(h){h=h.trim();const b=new Uint8Array(h.length/2);for(let i=0;i<b.
 function hex(b){return Array.from(b).map(x=>x.toString(16).padStart(2,'0')).join('')}
 async function check(ev){ev.preventDefault();const f=ev.target;const out=document.getElementById('proof-result');
  try{let fn=BigInt(f.index.value),sn=BigInt(f.size.value)-1n;if(fn>sn)throw 0;
- let r=await sha([new Uint8Array([0]),new TextEncoder().encode(f.leaf.value)]);
+ let r=f.leaf.value?await sha([new Uint8Array([0]),new TextEncoder().encode(f.leaf.value)]):unhex(f.leaf_hash.value);
  for(const line of f.proof.value.split(/\s+/).filter(x=>x)){const p=unhex(line);if(sn===0n)throw 0;
   if((fn&1n)===1n||fn===sn){r=await sha([new Uint8Array([1]),p,r]);if((fn&1n)===0n){while((fn&1n)===0n&&fn!==0n){fn>>=1n;sn>>=1n}}}
   else{r=await sha([new Uint8Array([1]),r,p])}fn>>=1n;sn>>=1n}
@@ -2240,6 +2240,21 @@ async function check(ev){ev.preventDefault();const f=ev.target;const out=documen
  catch(e){out.textContent=out.dataset.bad;out.className='err'}}
 document.getElementById('proof-form').addEventListener('submit',check);
 "#;
+
+/// The person a leaf is about, if it names one.
+fn leaf_person(leaf: &str) -> Option<String> {
+    use custodia_model::events::{EventData, Leaf};
+    let l = Leaf::from_bytes(leaf.as_bytes()).ok()?;
+    match &l.data {
+        EventData::PersonRegistered(p) | EventData::PersonUpdated(p) => Some(p.id.clone()),
+        d => serde_json::to_value(d)
+            .ok()?
+            .get("data")?
+            .get("person_id")?
+            .as_str()
+            .map(str::to_string),
+    }
+}
 
 async fn proof_page(
     State(st): State<AppState>,
@@ -2255,9 +2270,10 @@ async fn proof_page(
         "/proof".into(),
     )
     .await;
-    if let Err(r) = role_ok(&c, ALL) {
-        return r;
-    }
+    let p = match role_ok(&c, ALL) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let idx = q.index;
     let data = st
         .db(move |s| {
@@ -2265,14 +2281,44 @@ async fn proof_page(
             let pr = s.prove(i, None)?;
             let root = s.root_at(pr.size)?;
             let leaf = s.leaf(i)?.unwrap_or_default();
-            Ok(Some((pr, root, leaf)))
+            // A leaf can hold a person's name, birth date and legal records (issue 18): its
+            // content goes only to whoever may read that person, and the read is logged;
+            // everyone else gets its hash, which is all a proof needs.
+            let person = leaf_person(&leaf);
+            let shown = match &person {
+                None => true,
+                Some(pid) => {
+                    let allowed = p.actor.role == Role::Auditor
+                        || s.person_scope(pid)?
+                            .is_some_and(|scope| crate::auth::may_see_person(&p.actor, &scope));
+                    if allowed {
+                        let now = s.clock().now();
+                        s.append(vec![custodia_model::events::NewEvent {
+                            occurred_at: now,
+                            actor: p.actor.id(),
+                            data: custodia_model::events::EventData::PersonRead {
+                                person_id: pid.clone(),
+                            },
+                        }])?;
+                    }
+                    allowed
+                }
+            };
+            let hash = hex::encode(custodia_ledger::leaf_hash(leaf.as_bytes()).0);
+            Ok(Some((
+                pr,
+                root,
+                if shown { leaf } else { String::new() },
+                hash,
+            )))
         })
         .await;
-    let (index, size, leaf, proof, root) = match data {
-        Ok(Some((pr, root, leaf))) => (
+    let (index, size, leaf, leaf_hash, proof, root) = match data {
+        Ok(Some((pr, root, leaf, hash))) => (
             pr.index.to_string(),
             pr.size.to_string(),
             leaf,
+            hash,
             pr.proof
                 .iter()
                 .map(|h| hex::encode(h.0))
@@ -2287,6 +2333,7 @@ async fn proof_page(
         form id="proof-form" {
             p { label { (c.t("index")) " " input name="index" value=(index); } " " label { (c.t("size")) " " input name="size" value=(size); } }
             p { label { (c.t("leaf")) br; textarea name="leaf" rows="4" cols="100" { (leaf) } } }
+            p { label { (c.t("leaf_hash")) " " input name="leaf_hash" size="70" value=(leaf_hash); } }
             p { label { (c.t("proof_hashes")) br; textarea name="proof" rows="8" cols="70" { (proof) } } }
             p { label { (c.t("root")) " " input name="root" size="70" value=(root); } }
             button type="submit" id="proof-check" { (c.t("check")) }

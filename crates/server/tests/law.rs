@@ -313,3 +313,67 @@ async fn the_manifest_page_shows_the_gate_and_takes_a_passenger_off() {
         .collect();
     assert_eq!(on, vec![fine.as_str()], "{v}");
 }
+
+/// `/proof` shows a leaf's content only to whoever may read that person, and logs the read;
+/// anyone else gets the leaf's hash, which is all the proof needs (issue 18).
+#[tokio::test]
+async fn the_proof_page_does_not_leak_a_leaf() {
+    let f = fixture(Config::default());
+    let (seq, family) = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        let seq = common::first(
+            &mut s,
+            &format!(
+                "SELECT CAST(MIN(seq) AS TEXT) FROM person_events WHERE person_id = '{}'",
+                f.at_cecot
+            ),
+        );
+        let family = common::first(
+            &mut s,
+            &format!(
+                "SELECT family_names FROM persons WHERE id = '{}'",
+                f.at_cecot
+            ),
+        );
+        (seq, family)
+    };
+    let html_as = |role: Role| {
+        let f = &f;
+        let seq = seq.clone();
+        async move {
+            let cookie = {
+                let mut s = common::open(&f.path, f.clock.clone());
+                let (sid, _) = custodia_server::auth::open_session(&mut s, &f.tokens[&role], 12)
+                    .unwrap()
+                    .unwrap();
+                format!("custodia_session={sid}")
+            };
+            let r = app(f.state.clone())
+                .oneshot(
+                    Request::builder()
+                        .uri(format!("/proof?index={seq}"))
+                        .header("cookie", cookie)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+        }
+    };
+    let reads = |f: &Fixture| {
+        let mut s = common::open(&f.path, f.clock.clone());
+        common::first(&mut s, "SELECT CAST(COUNT(*) AS TEXT) FROM access_log")
+    };
+    let before = reads(&f);
+    let counsel = html_as(Role::Counsel).await;
+    assert!(
+        !counsel.contains(&family),
+        "counsel with no such client saw the leaf"
+    );
+    assert!(counsel.contains("name=\"leaf_hash\""), "{counsel}");
+    assert_eq!(reads(&f), before, "nothing was read");
+    let auditor = html_as(Role::Auditor).await;
+    assert!(auditor.contains(&family), "the auditor sees the leaf");
+    assert_ne!(reads(&f), before, "and the read is on the ledger");
+}
