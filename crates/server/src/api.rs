@@ -152,6 +152,25 @@ pub(crate) async fn mutate(
             .into_response();
         }
     };
+    // A JSON body must say so (issue 18): `text/plain` is not taken as JSON.
+    if !body.is_empty() {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !json {
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "a request body must be JSON, sent with `Content-Type: application/json`",
+            )
+            .into_response();
+        }
+    }
     let tok = match auth::bearer(headers).and_then(|t| t.ok_or_else(ApiError::unauthorized)) {
         Ok(t) => t,
         Err(e) => return e.into_response(),

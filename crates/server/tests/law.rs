@@ -377,3 +377,36 @@ async fn the_proof_page_does_not_leak_a_leaf() {
     assert!(auditor.contains(&family), "the auditor sees the leaf");
     assert_ne!(reads(&f), before, "and the read is on the ledger");
 }
+
+/// A JSON body must say it is JSON (415 otherwise, in the error shape), and nothing personal
+/// may be cached (issue 18).
+#[tokio::test]
+async fn json_bodies_need_their_content_type_and_nothing_is_cached() {
+    let f = fixture(Config::default());
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/screen")
+        .header(
+            "authorization",
+            format!("Bearer {}", f.tokens[&Role::SendingOfficer]),
+        )
+        .header("content-type", "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    let r = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let v: Value =
+        serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(v["error"]["code"], "unsupported_media_type", "{v}");
+    let req = Request::builder()
+        .uri(format!("/api/v1/persons/{}", f.at_cecot))
+        .header(
+            "authorization",
+            format!("Bearer {}", f.tokens[&Role::Auditor]),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let r = app(f.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+}
