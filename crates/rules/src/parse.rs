@@ -61,9 +61,31 @@ impl fmt::Display for RequestError {
 /// Parses one request (one JSON object).
 pub fn parse_request(text: &str) -> Result<ScreeningRequest, RequestError> {
     match serde_json::from_str::<ScreeningRequest>(text) {
-        Ok(r) => Ok(r),
+        Ok(r) => check_bounds(r),
         Err(e) => Err(diagnose(text, &e)),
     }
+}
+
+/// The longest id a request or its person may have (issue 18: a 10 MB id was accepted).
+pub const MAX_ID_CHARS: usize = 64;
+
+/// Ids are short and plain: at most [`MAX_ID_CHARS`] characters, no control characters.
+fn check_bounds(r: ScreeningRequest) -> Result<ScreeningRequest, RequestError> {
+    for (field, v) in [("id", &r.id), ("person.id", &r.person.id)] {
+        if v.chars().count() > MAX_ID_CHARS || v.chars().any(char::is_control) {
+            let short: String = r.id.chars().take(MAX_ID_CHARS).collect();
+            return Err(RequestError {
+                index: None,
+                line: None,
+                id: Some(short),
+                field: Some(field.to_owned()),
+                message: format!(
+                    "expected at most {MAX_ID_CHARS} characters and no control characters"
+                ),
+            });
+        }
+    }
+    Ok(r)
 }
 
 /// Parses a whole input: a JSON array of requests, or JSON Lines (one request per line,

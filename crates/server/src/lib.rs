@@ -631,6 +631,14 @@ pub fn app(state: AppState) -> Router {
         .merge(law::routes())
         .merge(api::routes())
         .merge(ui::routes())
+        // A known path with the wrong method answers in the one error shape (issue 18).
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; see /api/openapi.json",
+            )
+        })
         .with_state(state)
         .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))

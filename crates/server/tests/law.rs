@@ -410,3 +410,46 @@ async fn json_bodies_need_their_content_type_and_nothing_is_cached() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
 }
+
+/// 405 answers in the error shape, and a 10 MB id is refused by field (issue 18).
+#[tokio::test]
+async fn wrong_methods_and_huge_ids_answer_in_the_error_shape() {
+    let f = fixture(Config::default());
+    for uri in [
+        "/healthz",
+        "/api/v1/log/checkpoint",
+        "/api/v1/counsel/notices",
+    ] {
+        let r = app(f.state.clone())
+            .oneshot(
+                Request::builder()
+                    .method("DELETE")
+                    .uri(uri)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+        let v: Value = serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes())
+            .unwrap_or(Value::Null);
+        assert_eq!(v["error"]["code"], "method_not_allowed", "{uri}: {v}");
+    }
+    let long = "x".repeat(100_000);
+    let body = format!(
+        r#"{{"id":"{long}","on":"2025-04-10","person":{{"id":"P-1","nationalities":["SV"],"us_status":"undocumented"}},"transfer":{{"basis":"removal","destination_country":"SV"}}}}"#
+    );
+    let (s, v) = call(
+        &f,
+        "POST",
+        "/api/v1/screen",
+        Some(Role::SendingOfficer),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("`id`"),
+        "{v}"
+    );
+}
