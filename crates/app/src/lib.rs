@@ -19,6 +19,7 @@ pub mod manifests;
 pub mod oversight;
 pub mod records;
 pub mod screening;
+pub mod witnessing;
 
 pub use actor::{Actor, Role};
 pub use error::{AppError, Result};

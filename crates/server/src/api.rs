@@ -224,9 +224,9 @@ pub async fn openapi() -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "public",
-    responses((status = 200, description = "the latest signed checkpoint (C2SP tlog-checkpoint)", content_type = "text/plain")))]
+    responses((status = 200, description = "the latest signed checkpoint (C2SP tlog-checkpoint), with every witness cosignature collected for it (CONTRACT §10)", content_type = "text/plain")))]
 pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let cp = st.db(|s| Ok(s.checkpoint()?)).await?;
+    let cp = st.db(|s| Ok(s.cosigned_checkpoint()?)).await?;
     Ok(text(cp.note))
 }
 
@@ -1058,7 +1058,7 @@ impl utoipa::Modify for Bearer {
 #[openapi(
     info(title = "custodia", description = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator (CONTRACT §8)."),
     modifiers(&Bearer),
-    paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, locate, screen,
+    paths(healthz, openapi, checkpoint, log_key, checkpoints, crate::witnesses::witnesses, proof, consistency, leaves, verify, locator_stats, locate, screen,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
           resolve_case, facilities, cells, population, invoices, create_token),
     components(schemas(LocateHit, NewManifestBody, PassengerBody, ApproveBody, JustificationBody, IntakeBody, ResolveBody, TokenBody))
