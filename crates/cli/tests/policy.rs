@@ -194,7 +194,7 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     // One witness down: the append still succeeds, with one cosignature.
     w2.kill();
     let p1 = persons(&sc, "p1.csv", &["P-9001", "P-9002"]);
-    let err = sc.ok_err(&["--policy", &all, "import", "persons", &p1]);
+    let err = sc.ok_err(&["import", "persons", &p1, "--policy", &all]);
     assert!(err.contains("witness `w2`: unreachable"), "{err}");
     let note = sc.ok(&["log", "checkpoint"]);
     assert_eq!(cosignature_lines(&note).len(), 1, "{note}");
@@ -207,7 +207,7 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     w2.start(&sc, &log_vkey);
     advance(&sc, &w2, &note);
     let p2 = persons(&sc, "p2.csv", &["P-9003"]);
-    let err = sc.ok_err(&["--policy", &all, "import", "persons", &p2]);
+    let err = sc.ok_err(&["import", "persons", &p2, "--policy", &all]);
     assert!(err.contains("cosigned by 2 of 2 (quorum reached)"), "{err}");
     let note = sc.ok(&["log", "checkpoint"]);
     let lines = cosignature_lines(&note);
@@ -253,7 +253,7 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     std::fs::copy(format!("{}.key", s(&sc.db)), format!("{}.key", s(&fork.db))).unwrap();
     fork.ok(&["--policy", &all, "restore", s(&edited)]);
     let p3 = persons(&fork, "p3.csv", &["P-7001", "P-7002", "P-7003"]);
-    let (code, _, err) = run_with(&fork, &["--policy", &all, "import", "persons", &p3]);
+    let (code, _, err) = run_with(&fork, &["import", "persons", &p3, "--policy", &all]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("refused with 422"), "{err}");
     assert!(err.contains("cosigned by 0 of 2"), "{err}");
