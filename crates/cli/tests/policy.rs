@@ -317,3 +317,113 @@ fn mth(leaves: &[&[u8]]) -> [u8; 32] {
         }
     }
 }
+
+fn get(addr: &str, path: &str, token: Option<&str>) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "GET {path}: {out}");
+    out.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+/// Polls until `f` holds (at most `secs` seconds).
+fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> Option<String>) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut last = String::new();
+    while std::time::Instant::now() < end {
+        match f() {
+            None => return,
+            Some(l) => last = l,
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{what}: still {last}");
+}
+
+fn witness_state(addr: &str, token: &str, name: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&get(addr, "/api/v1/log/witnesses", Some(token))).unwrap();
+    v["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_server_submits_in_the_background_and_reports_each_witness_lag() {
+    let sc = Scratch::new("policy-serve");
+    let log_vkey = sc.ok(&["log", "key"]).trim().to_string();
+    let (mut w1, mut w2) = (W::new(&sc, "w1"), W::new(&sc, "w2"));
+    w1.start(&sc, &log_vkey);
+    w2.start(&sc, &log_vkey);
+    let all = policy(&sc, "all.policy", &log_vkey, &[&w1, &w2], "all");
+    // Built without a policy: nothing cosigned yet.
+    sc.ok(&["demo", "--scale", "tiny"]);
+    let auditor = sc.token("auditor:ana");
+    let export = sc.ok(&["log", "export"]);
+    let person = export
+        .split("\"person_id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+
+    let mut server = sc
+        .cmd(&["serve", "--addr", "127.0.0.1:0", "--policy", &all])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let l = lines.next().unwrap().unwrap();
+        if let Some((_, a)) = l.split_once("custodia: serving") {
+            break a.rsplit_once("http://").unwrap().1.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    // At start the task submits the latest checkpoint: both cosign.
+    eventually(10, "two cosignatures on the served checkpoint", || {
+        let note = get(&addr, "/api/v1/log/checkpoint", None);
+        (cosignature_lines(&note).len() != 2).then_some(note)
+    });
+    let note = get(&addr, "/api/v1/log/checkpoint", None);
+    check_cosignature(&note, &cosignature_lines(&note)[1], &w2.vkey);
+    let w = witness_state(&addr, &auditor, "w2");
+    assert_eq!((w["lag"].as_u64(), w["status"].as_str()), (Some(0), Some("cosigned")), "{w}");
+
+    // w2 goes down; an append through the server (a person read is one) still answers, w1
+    // cosigns it and w2 is reported behind.
+    w2.kill();
+    get(&addr, &format!("/api/v1/persons/{person}"), Some(&auditor));
+    eventually(10, "w2 reported unreachable and behind", || {
+        let w = witness_state(&addr, &auditor, "w2");
+        let behind = w["lag"].as_u64().unwrap() > 0
+            && w["status"].as_str().unwrap().starts_with("unreachable");
+        (!behind).then(|| w.to_string())
+    });
+    let w = witness_state(&addr, &auditor, "w1");
+    assert_eq!(w["lag"].as_u64(), Some(0), "{w}");
+    let v: serde_json::Value =
+        serde_json::from_str(&get(&addr, "/api/v1/log/witnesses", Some(&auditor))).unwrap();
+    assert_eq!(v["quorum"], "g");
+
+    // Back again: the server asks the lagging witness again on its own.
+    w2.start(&sc, &log_vkey);
+    eventually(20, "w2 caught up by a retry", || {
+        let w = witness_state(&addr, &auditor, "w2");
+        (w["lag"].as_u64() != Some(0)).then(|| w.to_string())
+    });
+    let note = get(&addr, "/api/v1/log/checkpoint", None);
+    assert_eq!(cosignature_lines(&note).len(), 2, "{note}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    sc.ok(&["--policy", &all, "verify"]);
+}
