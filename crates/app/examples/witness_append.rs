@@ -92,7 +92,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let key = dir.join("log.key");
-    let log_vkey = open(&dir.join("init.db"), &key).key().verifier_key().to_string();
+    let log_vkey = open(&dir.join("init.db"), &key)
+        .key()
+        .verifier_key()
+        .to_string();
 
     // Two witnesses on loopback, on a runtime of their own.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -123,7 +126,14 @@ fn main() {
         let (a, _, _) = run(&dir, &format!("plain{r}"), &key, None, batches, events);
         println!("  no witnesses:  {:>9.0} events/s ({:.2} s)", n / a, a);
         plain.push(n / a);
-        let (a, all, c) = run(&dir, &format!("witnessed{r}"), &key, Some(&policy), batches, events);
+        let (a, all, c) = run(
+            &dir,
+            &format!("witnessed{r}"),
+            &key,
+            Some(&policy),
+            batches,
+            events,
+        );
         println!(
             "  two witnesses: {:>9.0} events/s ({:.2} s; last checkpoint cosigned by {c} after {:.2} s)",
             n / a,

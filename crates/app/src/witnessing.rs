@@ -91,7 +91,11 @@ impl Witnessing {
     /// Witnessing for `policy` over `store` (a store of its own: rounds read proofs and
     /// write cosignatures through it), each witness allowed `timeout` per round. What the
     /// store already keeps tells each witness's last cosigned size.
-    pub fn new(policy: Policy, mut store: Store, timeout: Duration) -> Result<Self, WitnessingError> {
+    pub fn new(
+        policy: Policy,
+        mut store: Store,
+        timeout: Duration,
+    ) -> Result<Self, WitnessingError> {
         let submitter = Submitter::new(policy)
             .map_err(|e| WitnessingError::Client(e.to_string()))?
             .with_timeout(timeout);
@@ -313,8 +317,16 @@ impl Background {
 
     /// Stops the thread after the round in progress (without waiting for it).
     pub fn stop(&self) {
-        self.tx.lock().unwrap_or_else(PoisonError::into_inner).take();
-        drop(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
+        self.tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(
+            self.thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
     }
 }
 

@@ -129,7 +129,11 @@ pub fn finish_witnessing() {
                 "witnesses: checkpoint {} cosigned by {} of {asked}{}",
                 r.size,
                 r.cosigned,
-                if r.quorum { " (quorum reached)" } else { " (quorum not reached)" }
+                if r.quorum {
+                    " (quorum reached)"
+                } else {
+                    " (quorum not reached)"
+                }
             );
             for w in r.witnesses.iter().filter(|w| w.status != "cosigned") {
                 eprintln!("witness `{}`: {} (lag {})", w.name, w.status, w.lag);

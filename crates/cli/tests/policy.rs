@@ -51,8 +51,18 @@ impl W {
     fn start(&mut self, sc: &Scratch, log_vkey: &str) {
         let mut child = sc
             .cmd(&[
-                "witness", "serve", "--addr", &self.addr, "--name", &self.name, "--key-file",
-                &self.key, "--state", &self.state, "--log", log_vkey,
+                "witness",
+                "serve",
+                "--addr",
+                &self.addr,
+                "--name",
+                &self.name,
+                "--key-file",
+                &self.key,
+                "--state",
+                &self.state,
+                "--log",
+                log_vkey,
             ])
             .stderr(Stdio::piped())
             .spawn()
@@ -107,7 +117,11 @@ fn check_cosignature(note: &str, line: &str, vkey: &str) {
     let (body, _) = note.split_once("\n\n").unwrap();
     let body = format!("{body}\n");
     let mut parts = vkey.splitn(3, '+');
-    let (name, id_hex, key) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (name, id_hex, key) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let key = b64.decode(key).unwrap();
     assert_eq!(key[0], 0x04, "a cosignature/v1 vkey");
     let pk: [u8; 32] = key[1..].try_into().unwrap();
@@ -132,7 +146,12 @@ fn check_cosignature(note: &str, line: &str, vkey: &str) {
 fn policy(sc: &Scratch, file: &str, log_vkey: &str, ws: &[&W], quorum: &str) -> String {
     let mut text = format!("# test policy\nlog {log_vkey}\n");
     for (i, w) in ws.iter().enumerate() {
-        text.push_str(&format!("witness w{} {} http://{}\n", i + 1, w.vkey, w.addr));
+        text.push_str(&format!(
+            "witness w{} {} http://{}\n",
+            i + 1,
+            w.vkey,
+            w.addr
+        ));
     }
     text.push_str(&format!("group g {quorum} w1 w2\nquorum g\n"));
     s(&sc.write(file, &text)).to_string()
@@ -189,7 +208,10 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     // Without `--policy`, the bare checkpoint given is not enough for a policy check …
     let bare = sc.write("bare.txt", &log_signed_only(&note));
     let e = sc.fails(1, &["--policy", &all, "verify", "--checkpoint", s(&bare)]);
-    assert!(e.contains("the given checkpoint") && e.contains("quorum `g`"), "{e}");
+    assert!(
+        e.contains("the given checkpoint") && e.contains("quorum `g`"),
+        "{e}"
+    );
 
     // One witness down: the append still succeeds, with one cosignature.
     w2.kill();
@@ -199,7 +221,10 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     let note = sc.ok(&["log", "checkpoint"]);
     assert_eq!(cosignature_lines(&note).len(), 1, "{note}");
     let e = sc.fails(1, &["--policy", &all, "verify"]);
-    assert!(e.contains("quorum `g` not reached") && e.contains("w1"), "{e}");
+    assert!(
+        e.contains("quorum `g` not reached") && e.contains("w1"),
+        "{e}"
+    );
     sc.ok(&["--policy", &any, "verify"]);
 
     // w2 is back, and meanwhile someone else has given it the log's current checkpoint
@@ -218,7 +243,9 @@ fn appends_are_cosigned_by_the_policy_witnesses_and_verify_checks_the_quorum() {
     // a policy for another log is refused.
     let nolog = sc.write(
         "nolog.policy",
-        &std::fs::read_to_string(&all).unwrap().replace(&format!("log {log_vkey}\n"), ""),
+        &std::fs::read_to_string(&all)
+            .unwrap()
+            .replace(&format!("log {log_vkey}\n"), ""),
     );
     sc.ok(&["--policy", s(&nolog), "verify"]);
     let other_log = custodia_ledger::LogKey::generate("other.example/log").unwrap();
@@ -275,14 +302,26 @@ fn advance(sc: &Scratch, w: &W, note: &str) {
     assert_eq!(status, 409, "{body}");
     let old: u64 = body.trim().parse().unwrap();
     assert!(old < size);
-    let proof = sc.ok(&["log", "consistency", "--old", &old.to_string(), "--new", &size.to_string()]);
+    let proof = sc.ok(&[
+        "log",
+        "consistency",
+        "--old",
+        &old.to_string(),
+        "--new",
+        &size.to_string(),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&proof).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
     let lines: String = v["proof"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| format!("{}\n", b64.encode(hex::decode(h.as_str().unwrap()).unwrap())))
+        .map(|h| {
+            format!(
+                "{}\n",
+                b64.encode(hex::decode(h.as_str().unwrap()).unwrap())
+            )
+        })
         .collect();
     let (status, body) = post(&w.addr, &format!("old {old}\n{lines}\n{note}"));
     assert_eq!(status, 200, "{body}");
@@ -323,7 +362,11 @@ fn get(addr: &str, path: &str, token: Option<&str>) -> String {
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200"), "GET {path}: {out}");
@@ -397,7 +440,11 @@ fn the_server_submits_in_the_background_and_reports_each_witness_lag() {
     let note = get(&addr, "/api/v1/log/checkpoint", None);
     check_cosignature(&note, &cosignature_lines(&note)[1], &w2.vkey);
     let w = witness_state(&addr, &auditor, "w2");
-    assert_eq!((w["lag"].as_u64(), w["status"].as_str()), (Some(0), Some("cosigned")), "{w}");
+    assert_eq!(
+        (w["lag"].as_u64(), w["status"].as_str()),
+        (Some(0), Some("cosigned")),
+        "{w}"
+    );
 
     // w2 goes down; an append through the server (a person read is one) still answers, w1
     // cosigns it and w2 is reported behind.

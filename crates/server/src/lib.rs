@@ -264,7 +264,12 @@ impl AppState {
             s.set_on_commit(witnesses.as_ref().map(witnesses::Witnesses::hook));
             stores.push(s);
         }
-        Ok(Self::with_witnesses(Pool::new(stores), clock, config, witnesses))
+        Ok(Self::with_witnesses(
+            Pool::new(stores),
+            clock,
+            config,
+            witnesses,
+        ))
     }
 
     /// The clock.

@@ -84,12 +84,17 @@ pub fn spawn(state: &AppState) {
 #[utoipa::path(get, path = "/api/v1/log/witnesses", tag = "log", security(("bearer" = [])),
     responses((status = 200, description = "the policy's witnesses, their lag and last status", body = Object),
               (status = 401, description = "no valid token"), (status = 403, description = "not an auditor or admin")))]
-pub async fn witnesses(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn witnesses(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let engine = st.0.witnesses.as_ref().map(|w| w.engine.clone());
     authed(&st, &headers, &[Auditor, Admin], move |s, _| {
         let size = s.size()?;
         let Some(engine) = engine else {
-            return Ok(Json(json!({"log_size": size, "quorum": null, "witnesses": []})));
+            return Ok(Json(
+                json!({"log_size": size, "quorum": null, "witnesses": []}),
+            ));
         };
         let states: Vec<Value> = engine
             .states()

@@ -41,7 +41,7 @@ mod verify;
 pub use cosign::StoredCosignature;
 pub use error::{Result, StoreError};
 pub use store::{
-    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson, OpenOptions, Receipt,
-    Store, Tx, default_key_path, is_postgres,
+    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson,
+    OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,
 };
 pub use verify::{Verdict, VerifyOptions};

@@ -421,7 +421,8 @@ impl Store {
             return Err(e);
         }
         written?;
-        let out = out.ok_or_else(|| E::from(StoreError::Db("transaction produced no result".into())))?;
+        let out =
+            out.ok_or_else(|| E::from(StoreError::Db("transaction produced no result".into())))?;
         if let Some(r) = &out.1 {
             self.committed(r);
         }

@@ -56,7 +56,11 @@ pub fn run(db: &str, args: &Args) -> CliResult {
             "witnesses: quorum `{}` reached at size {} (cosigned by {})",
             policy.quorum_name(),
             latest.size,
-            if by.is_empty() { "none needed".into() } else { by.join(", ") }
+            if by.is_empty() {
+                "none needed".into()
+            } else {
+                by.join(", ")
+            }
         );
     }
     println!("ok: {entries} entries, root {}", hex::encode(root.0));
