@@ -91,41 +91,53 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("custodia-witness-append-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let key = dir.join("log.key");
-    let log_vkey = open(&dir.join("init.db"), &key)
-        .key()
-        .verifier_key()
-        .to_string();
-
-    // Two witnesses on loopback, on a runtime of their own.
+    // Two witnesses on loopback, on a runtime of their own; a fresh pair (and a fresh log
+    // key) for each witnessed run, since a second log under one key and origin is exactly
+    // the split view witnesses refuse.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let mut lines = format!("log {log_vkey}\n");
-    for n in ["w1", "w2"] {
-        let k = CosignerKey::generate(&format!("bench.example.org/{n}")).unwrap();
-        let vkey = k.vkey();
-        let db = WitnessDb::open(&dir.join(format!("{n}.state"))).unwrap();
-        let w = Arc::new(Witness::new(k, &[log_vkey.clone()], db).unwrap());
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move { axum::serve(listener, custodia_witness::app(w)).await });
-        lines.push_str(&format!("witness {n} {vkey} http://{addr}\n"));
-    }
-    lines.push_str("group both all w1 w2\nquorum both\n");
-    let policy = Policy::parse(&lines).unwrap();
+    let witnessed_log = |r: usize| {
+        let key = dir.join(format!("log{r}.key"));
+        let log_vkey = open(&dir.join(format!("init{r}.db")), &key)
+            .key()
+            .verifier_key()
+            .to_string();
+        let mut lines = format!("log {log_vkey}\n");
+        for n in ["w1", "w2"] {
+            let k = CosignerKey::generate(&format!("bench.example.org/{n}")).unwrap();
+            let vkey = k.vkey();
+            let db = WitnessDb::open(&dir.join(format!("{n}-{r}.state"))).unwrap();
+            let w = Arc::new(Witness::new(k, &[log_vkey.clone()], db).unwrap());
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .unwrap();
+            let addr = listener.local_addr().unwrap();
+            rt.spawn(async move { axum::serve(listener, custodia_witness::app(w)).await });
+            lines.push_str(&format!("witness {n} {vkey} http://{addr}\n"));
+        }
+        lines.push_str("group both all w1 w2\nquorum both\n");
+        (key, Policy::parse(&lines).unwrap())
+    };
+    let plain_key = dir.join("plain.key");
 
     println!("{batches} batches x {events} events, {rounds} rounds each, alternating");
     let (mut plain, mut witnessed, mut settled) = (Vec::new(), Vec::new(), Vec::new());
     let n = (batches * events) as f64;
     for r in 0..rounds {
-        let (a, _, _) = run(&dir, &format!("plain{r}"), &key, None, batches, events);
+        let (a, _, _) = run(
+            &dir,
+            &format!("plain{r}"),
+            &plain_key,
+            None,
+            batches,
+            events,
+        );
         println!("  no witnesses:  {:>9.0} events/s ({:.2} s)", n / a, a);
         plain.push(n / a);
+        let (key, policy) = witnessed_log(r);
         let (a, all, c) = run(
             &dir,
             &format!("witnessed{r}"),

@@ -620,10 +620,18 @@ fn cosignatures_kept_beside_checkpoints(env: &Env, _: Kind) {
     // Lines as a witness returns them (any valid signed-note signature line).
     let w1 = "— w1.example/w AAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==".to_string();
     let w2 = "— w2.example/w AAAAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==".to_string();
-    s.add_cosignatures(3, &[("w1+vkey".into(), w1.clone())]).unwrap();
-    s.add_cosignatures(3, &[("w1+vkey".into(), w1.clone()), ("w2+vkey".into(), w2.clone())])
+    s.add_cosignatures(3, &[("w1+vkey".into(), w1.clone())])
         .unwrap();
-    s.add_cosignatures(2, &[("w1+vkey".into(), w1.clone())]).unwrap();
+    s.add_cosignatures(
+        3,
+        &[
+            ("w1+vkey".into(), w1.clone()),
+            ("w2+vkey".into(), w2.clone()),
+        ],
+    )
+    .unwrap();
+    s.add_cosignatures(2, &[("w1+vkey".into(), w1.clone())])
+        .unwrap();
     assert_eq!(s.cosignatures(3).unwrap().len(), 2);
     assert_eq!(
         s.cosigned_sizes().unwrap(),
