@@ -45,7 +45,7 @@ fn batch(b: usize, events: usize) -> Vec<NewEvent> {
 }
 
 /// Appends the batches; returns (append seconds, seconds until the last checkpoint was
-/// submitted, the last round's cosignatures).
+/// submitted, the last round's cosignatures, the number of rounds).
 fn run(
     dir: &std::path::Path,
     name: &str,
@@ -53,7 +53,7 @@ fn run(
     policy: Option<&Policy>,
     batches: usize,
     events: usize,
-) -> (f64, f64, usize) {
+) -> (f64, f64, usize, u64) {
     let path = dir.join(format!("{name}.db"));
     let mut store = open(&path, key);
     let bg = policy.map(|p| {
@@ -72,10 +72,11 @@ fn run(
         .and_then(|bg| bg.flush(Duration::from_secs(30)).unwrap())
         .map_or(0, |r| r.cosigned);
     let all = t.elapsed().as_secs_f64();
+    let rounds = bg.as_ref().map_or(0, Background::rounds);
     if let Some(bg) = bg {
         bg.stop();
     }
-    (appended, all, cosigned)
+    (appended, all, cosigned, rounds)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -110,7 +111,7 @@ fn main() {
             let k = CosignerKey::generate(&format!("bench.example.org/{n}")).unwrap();
             let vkey = k.vkey();
             let db = WitnessDb::open(&dir.join(format!("{n}-{r}.state"))).unwrap();
-            let w = Arc::new(Witness::new(k, &[log_vkey.clone()], db).unwrap());
+            let w = Arc::new(Witness::new(k, std::slice::from_ref(&log_vkey), db).unwrap());
             let listener = rt
                 .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
                 .unwrap();
@@ -127,7 +128,7 @@ fn main() {
     let (mut plain, mut witnessed, mut settled) = (Vec::new(), Vec::new(), Vec::new());
     let n = (batches * events) as f64;
     for r in 0..rounds {
-        let (a, _, _) = run(
+        let (a, _, _, _) = run(
             &dir,
             &format!("plain{r}"),
             &plain_key,
@@ -138,7 +139,7 @@ fn main() {
         println!("  no witnesses:  {:>9.0} events/s ({:.2} s)", n / a, a);
         plain.push(n / a);
         let (key, policy) = witnessed_log(r);
-        let (a, all, c) = run(
+        let (a, all, c, k) = run(
             &dir,
             &format!("witnessed{r}"),
             &key,
@@ -147,7 +148,7 @@ fn main() {
             events,
         );
         println!(
-            "  two witnesses: {:>9.0} events/s ({:.2} s; last checkpoint cosigned by {c} after {:.2} s)",
+            "  two witnesses: {:>9.0} events/s ({:.2} s; {k} submissions; last checkpoint cosigned by {c} after {:.2} s)",
             n / a,
             a,
             all

@@ -212,6 +212,8 @@ struct Progress {
     submitted: u64,
     /// The last round, if any.
     last: Option<Round>,
+    /// How many rounds have finished.
+    rounds: u64,
     /// The round loop has ended (its store failed, or the runtime could not start).
     ended: Option<String>,
 }
@@ -253,6 +255,7 @@ impl Background {
                         let mut g = m.lock().unwrap_or_else(PoisonError::into_inner);
                         g.submitted = g.submitted.max(r.size);
                         g.last = Some(r);
+                        g.rounds += 1;
                         cv.notify_all();
                     }
                     Err(e) => {
@@ -313,6 +316,15 @@ impl Background {
             return Err(e.clone());
         }
         Ok(g.last.clone())
+    }
+
+    /// How many rounds (submissions to the witnesses) have finished.
+    pub fn rounds(&self) -> u64 {
+        self.progress
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .rounds
     }
 
     /// Stops the thread after the round in progress (without waiting for it).
