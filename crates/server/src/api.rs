@@ -11,7 +11,8 @@
 //!   arrival, intake, reconciliation: receiving officer; closing and cases: receiving
 //!   officer or supervisor (the use cases in `custodia_app` enforce these too);
 //! - leaves, verify, access log, locator statistics: auditor (access log and statistics
-//!   also admin); tokens: admin.
+//!   also admin); tokens: admin;
+//! - witnesses (`/api/v1/log/witnesses`, in `crate::witnesses`): auditor, admin.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
