@@ -55,6 +55,7 @@ impl Witnesses {
 }
 
 /// Starts the submission task on the current tokio runtime (nothing without a policy).
+/// [`crate::run_blocking`] calls it; a caller that serves [`crate::app`] itself calls it once.
 pub fn spawn(state: &AppState) {
     let Some(w) = state.0.witnesses.as_ref() else {
         return;
