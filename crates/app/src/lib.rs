@@ -4,7 +4,8 @@
 //! "approval needs a second person" lives in one place.
 //!
 //! Main modules: [`manifests`] (lifecycle, intake, reconciliation, cases), [`screening`]
-//! (screening a stored person; recording legal records). Errors are [`AppError`]; the CLI
+//! (screening a stored person; recording legal records), [`witnessing`] (submitting each
+//! committed checkpoint to the witnesses of a policy and keeping their cosignatures). Errors are [`AppError`]; the CLI
 //! maps them to exit codes and the server to status codes, each in one place.
 
 pub mod actor;
@@ -19,6 +20,7 @@ pub mod manifests;
 pub mod oversight;
 pub mod records;
 pub mod screening;
+pub mod witnessing;
 
 pub use actor::{Actor, Role};
 pub use error::{AppError, Result};

@@ -2,7 +2,12 @@
 //! `CUSTODIA_KEY` or beside the store, and the clock (`CUSTODIA_CLOCK` pins it, for tests).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use custodia_app::witnessing::{Background, Witnessing, WitnessingError};
+use custodia_store::CommitHook;
+use custodia_witness::Policy;
 
 use custodia_model::clock::{Clock, ManualClock, SystemClock};
 use custodia_store::{OpenOptions, Store, StoreError};
@@ -36,16 +41,108 @@ pub fn open_store(db: &str) -> Result<Store, CliError> {
     open_store_with(db, clock()?)
 }
 
-/// Opens the store with a given clock.
+/// Opens the store with a given clock. With a policy (`--policy`), every batch it commits
+/// is then submitted to the policy's witnesses, off the append path (CONTRACT §10).
 pub fn open_store_with(db: &str, clock: Arc<dyn Clock>) -> Result<Store, CliError> {
-    Store::open(
+    let mut store = Store::open(
         db,
         OpenOptions {
             key_path: key_path(),
-            clock,
+            clock: clock.clone(),
         },
     )
-    .map_err(store_err)
+    .map_err(store_err)?;
+    if policy().is_some() {
+        let db = db.to_string();
+        // The witnessing thread starts at the first commit, so that commands that only read
+        // never start it.
+        let forward: Mutex<Option<CommitHook>> = Mutex::new(None);
+        store.set_on_commit(Some(Arc::new(move |r| {
+            let mut f = forward.lock().unwrap_or_else(PoisonError::into_inner);
+            if f.is_none() {
+                *f = background(&db, clock.clone()).map(Background::hook);
+            }
+            if let Some(h) = f.as_ref() {
+                h(r);
+            }
+        })));
+    }
+    Ok(store)
+}
+
+/// The policy given with the global `--policy` (or `CUSTODIA_POLICY`), set once by `main`.
+static POLICY: OnceLock<Option<Policy>> = OnceLock::new();
+
+/// The witnessing thread of this process, started at the first commit under a policy.
+static BACKGROUND: OnceLock<Option<Background>> = OnceLock::new();
+
+/// The time each witness is given for one submission from the CLI: short, since the
+/// command waits for it before it exits (the append itself never does).
+const WITNESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Records the policy of this invocation.
+pub fn set_policy(p: Option<Policy>) {
+    let _ = POLICY.set(p);
+}
+
+/// The policy of this invocation, if any.
+pub fn policy() -> Option<&'static Policy> {
+    POLICY.get().and_then(Option::as_ref)
+}
+
+fn background(db: &str, clock: Arc<dyn Clock>) -> Option<&'static Background> {
+    BACKGROUND
+        .get_or_init(|| {
+            let policy = policy()?.clone();
+            let store = Store::open(
+                db,
+                OpenOptions {
+                    key_path: key_path(),
+                    clock,
+                },
+            );
+            match store
+                .map_err(WitnessingError::from)
+                .and_then(|s| Witnessing::new(policy, s, WITNESS_TIMEOUT))
+            {
+                Ok(w) => Some(Background::start(w)),
+                Err(e) => {
+                    eprintln!("warning: the witnesses will not be asked: {e}");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Waits (briefly) until the last batch this process committed has been submitted to the
+/// witnesses, and says on standard error what they did. Never fails: a witness that is down
+/// or refuses does not change the command's outcome.
+pub fn finish_witnessing() {
+    let Some(Some(bg)) = BACKGROUND.get() else {
+        return;
+    };
+    match bg.flush(WITNESS_TIMEOUT + Duration::from_secs(1)) {
+        Ok(Some(r)) => {
+            let asked = r.witnesses.iter().filter(|w| w.url.is_some()).count();
+            eprintln!(
+                "witnesses: checkpoint {} cosigned by {} of {asked}{}",
+                r.size,
+                r.cosigned,
+                if r.quorum {
+                    " (quorum reached)"
+                } else {
+                    " (quorum not reached)"
+                }
+            );
+            for w in r.witnesses.iter().filter(|w| w.status != "cosigned") {
+                eprintln!("witness `{}`: {} (lag {})", w.name, w.status, w.lag);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: witnesses: {e}"),
+    }
+    bg.stop();
 }
 
 /// Maps a store error to the CLI's exit codes.

@@ -27,6 +27,10 @@ struct Cli {
     /// changes the store needs one, except `demo`, `restore` and `token create`.
     #[arg(long, global = true, env = "CUSTODIA_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The log's witnesses, a C2SP tlog-policy file (CONTRACT §10): every batch appended is
+    /// submitted to them and their cosignatures kept; `verify` checks the policy's quorum.
+    #[arg(long, global = true, env = "CUSTODIA_POLICY")]
+    policy: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,6 +123,13 @@ fn main() {
         }
     };
     ctx::set_token(cli.token.clone());
+    match cli.policy.as_deref().map(custodia_witness::Policy::load) {
+        Some(Err(e)) => {
+            eprintln!("error: `--policy`: {e}");
+            std::process::exit(2);
+        }
+        p => ctx::set_policy(p.and_then(Result::ok)),
+    }
     let db = cli.db.as_str();
     let result = match &cli.command {
         Command::Serve(a) => cmd::serve::run(db, a),
@@ -150,6 +161,7 @@ fn main() {
         Command::Class(c) => cmd::law::run_class(db, c),
         Command::Witness(c) => cmd::witness::run(c),
     };
+    ctx::finish_witnessing();
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(e.exit_code());

@@ -11,7 +11,8 @@
 //!   arrival, intake, reconciliation: receiving officer; closing and cases: receiving
 //!   officer or supervisor (the use cases in `custodia_app` enforce these too);
 //! - leaves, verify, access log, locator statistics: auditor (access log and statistics
-//!   also admin); tokens: admin.
+//!   also admin); tokens: admin;
+//! - witnesses (`/api/v1/log/witnesses`, in `crate::witnesses`): auditor, admin.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -249,9 +250,9 @@ pub async fn openapi() -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "public",
-    responses((status = 200, description = "the latest signed checkpoint (C2SP tlog-checkpoint)", content_type = "text/plain")))]
+    responses((status = 200, description = "the latest signed checkpoint (C2SP tlog-checkpoint), with every witness cosignature collected for it (CONTRACT §10)", content_type = "text/plain")))]
 pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let cp = st.db(|s| Ok(s.checkpoint()?)).await?;
+    let cp = st.db(|s| Ok(s.cosigned_checkpoint()?)).await?;
     Ok(text(cp.note))
 }
 
@@ -1497,7 +1498,7 @@ impl utoipa::Modify for Complete {
 #[openapi(
     info(title = "custodia", description = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator (CONTRACT §8)."),
     modifiers(&Bearer, &Complete),
-    paths(healthz, openapi, checkpoint, log_key, checkpoints, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
+    paths(healthz, openapi, checkpoint, log_key, checkpoints, crate::witnesses::witnesses, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
           resolve_case, facilities, cells, population, invoices, create_token,
           crate::law::add_records, crate::law::assign_counsel, crate::law::propose_correction, crate::law::confirm_correction,

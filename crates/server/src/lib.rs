@@ -26,6 +26,7 @@ pub mod i18n;
 pub mod law;
 pub mod locator;
 pub mod ui;
+pub mod witnesses;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -68,6 +69,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How many stores the pool opens on the location.
     pub pool_size: usize,
+    /// The log's witnesses (CONTRACT §10): each append is submitted to them in the
+    /// background ([`witnesses`]).
+    pub policy: Option<custodia_witness::Policy>,
 }
 
 impl Default for Config {
@@ -83,6 +87,7 @@ impl Default for Config {
             locator_ttl: Duration::from_secs(1),
             secure_cookies: false,
             pool_size: 4,
+            policy: None,
         }
     }
 }
@@ -207,6 +212,7 @@ pub(crate) struct Inner {
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
     pages: Mutex<HashMap<String, (u64, Cached)>>,
+    witnesses: Option<witnesses::Witnesses>,
 }
 
 /// Locator queries counted in memory and written to the store at most once a second, so
@@ -224,7 +230,17 @@ pub struct AppState(pub(crate) Arc<Inner>);
 impl AppState {
     /// A state over an open pool.
     pub fn new(pool: Pool, clock: Arc<dyn Clock>, config: Config) -> Self {
+        Self::with_witnesses(pool, clock, config, None)
+    }
+
+    fn with_witnesses(
+        pool: Pool,
+        clock: Arc<dyn Clock>,
+        config: Config,
+        witnesses: Option<witnesses::Witnesses>,
+    ) -> Self {
         Self(Arc::new(Inner {
+            witnesses,
             pool,
             limits: Limits::new(&config, &clock),
             config,
@@ -348,17 +364,33 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Result<Self, StoreError> {
-        let mut stores = Vec::new();
-        for _ in 0..config.pool_size.max(1) {
-            stores.push(Store::open(
+        let open = || {
+            Store::open(
                 location,
                 OpenOptions {
                     key_path: key_path.clone(),
                     clock: clock.clone(),
                 },
-            )?);
+            )
+        };
+        // With a policy, one more store for the witnesses' task, and a hook on each store
+        // of the pool that signals it after each append.
+        let witnesses = match config.policy {
+            Some(_) => witnesses::Witnesses::new(&config, open()?).map_err(StoreError::Invalid)?,
+            None => None,
+        };
+        let mut stores = Vec::new();
+        for _ in 0..config.pool_size.max(1) {
+            let mut s = open()?;
+            s.set_on_commit(witnesses.as_ref().map(witnesses::Witnesses::hook));
+            stores.push(s);
         }
-        Ok(Self::new(Pool::new(stores), clock, config))
+        Ok(Self::with_witnesses(
+            Pool::new(stores),
+            clock,
+            config,
+            witnesses,
+        ))
     }
 
     /// The clock.
@@ -630,6 +662,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(law::routes())
         .merge(api::routes())
+        .route("/api/v1/log/witnesses", axum::routing::get(witnesses::witnesses))
         .merge(ui::routes())
         // A known path with the wrong method answers in the one error shape (issue 18).
         .method_not_allowed_fallback(|| async {
@@ -723,6 +756,7 @@ pub fn run_blocking(
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         on_bound(listener.local_addr()?);
+        witnesses::spawn(&state);
         serve(listener, app(state)).await
     })
 }

@@ -26,6 +26,7 @@
 pub mod auth;
 pub mod backend;
 pub mod commands;
+mod cosign;
 mod error;
 pub mod law;
 pub mod locator;
@@ -37,9 +38,10 @@ pub mod sqlite;
 mod store;
 mod verify;
 
+pub use cosign::StoredCosignature;
 pub use error::{Result, StoreError};
 pub use store::{
-    ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson, OpenOptions, Receipt,
-    Store, Tx, default_key_path, is_postgres,
+    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson,
+    OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,
 };
 pub use verify::{Verdict, VerifyOptions};

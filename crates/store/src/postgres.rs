@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0005_person_events_seq.sql"),
     ),
     (6, include_str!("migrations/postgres/0006_custody_law.sql")),
+    (7, include_str!("migrations/postgres/0007_cosignatures.sql")),
     (
         10,
         include_str!("migrations/postgres/0010_locator_public.sql"),

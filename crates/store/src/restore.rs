@@ -67,6 +67,8 @@ impl Store {
             });
             Ok(())
         })?;
-        out.ok_or_else(|| StoreError::Db("restore produced no result".into()))
+        let r = out.ok_or_else(|| StoreError::Db("restore produced no result".into()))?;
+        self.committed(&r);
+        Ok(r)
     }
 }

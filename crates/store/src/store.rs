@@ -94,7 +94,11 @@ pub struct Store {
     key: LogKey,
     clock: Arc<dyn Clock>,
     location: String,
+    on_commit: Option<CommitHook>,
 }
+
+/// Called after each committed append with its receipt (the witnesses' submitter listens).
+pub type CommitHook = Arc<dyn Fn(&Receipt) + Send + Sync>;
 
 /// Whether `location` names a PostgreSQL server rather than a SQLite file.
 pub fn is_postgres(location: &str) -> bool {
@@ -334,6 +338,7 @@ impl Store {
             key,
             clock,
             location: location.to_string(),
+            on_commit: None,
         })
     }
 
@@ -416,7 +421,24 @@ impl Store {
             return Err(e);
         }
         written?;
-        out.ok_or_else(|| StoreError::Db("transaction produced no result".into()).into())
+        let out =
+            out.ok_or_else(|| E::from(StoreError::Db("transaction produced no result".into())))?;
+        if let Some(r) = &out.1 {
+            self.committed(r);
+        }
+        Ok(out)
+    }
+
+    /// Sets the hook called after each committed append (each batch, with its receipt),
+    /// outside the transaction. It must not block: it is on the append path.
+    pub fn set_on_commit(&mut self, hook: Option<CommitHook>) {
+        self.on_commit = hook;
+    }
+
+    pub(crate) fn committed(&self, receipt: &Receipt) {
+        if let Some(h) = &self.on_commit {
+            h(receipt);
+        }
     }
 
     /// Runs read-only queries on one snapshot.

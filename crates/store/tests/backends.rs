@@ -144,6 +144,7 @@ on_both!(
     demo_root_is_the_reference,
     restore_refuses_wrong_seq,
     connection_loss,
+    cosignatures_kept_beside_checkpoints,
 );
 
 fn at(s: &str) -> jiff::Timestamp {
@@ -600,4 +601,45 @@ fn restore_across_backends() {
     assert_eq!(c.checkpoint().unwrap().root, a.checkpoint().unwrap().root);
     assert_ne!(c.key().verifier_key(), b.key().verifier_key());
     assert!(matches!(verdict(&mut c), Verdict::Ok { .. }));
+}
+
+/// Cosignatures (migration 0007) are kept per size and witness, merged into the served
+/// checkpoint, outside the replay `verify` compares; the commit hook sees every batch.
+fn cosignatures_kept_beside_checkpoints(env: &Env, _: Kind) {
+    let mut s = env.open();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    s.set_on_commit(Some(Arc::new(move |r: &custodia_store::Receipt| {
+        seen2.lock().unwrap().push(r.size)
+    })));
+    s.append(vec![read("a", "P-1"), read("a", "P-2")]).unwrap();
+    s.append(vec![read("a", "P-3")]).unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![2, 3]);
+    let bare = s.checkpoint().unwrap();
+    assert_eq!(s.cosigned_checkpoint().unwrap(), bare);
+    // Lines as a witness returns them (any valid signed-note signature line).
+    let w1 = "— w1.example/w AAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==".to_string();
+    let w2 = "— w2.example/w AAAAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==".to_string();
+    s.add_cosignatures(3, &[("w1+vkey".into(), w1.clone())])
+        .unwrap();
+    s.add_cosignatures(
+        3,
+        &[
+            ("w1+vkey".into(), w1.clone()),
+            ("w2+vkey".into(), w2.clone()),
+        ],
+    )
+    .unwrap();
+    s.add_cosignatures(2, &[("w1+vkey".into(), w1.clone())])
+        .unwrap();
+    assert_eq!(s.cosignatures(3).unwrap().len(), 2);
+    assert_eq!(
+        s.cosigned_sizes().unwrap(),
+        vec![("w1+vkey".to_string(), 3), ("w2+vkey".to_string(), 3)]
+    );
+    let cp = s.cosigned_checkpoint().unwrap();
+    assert_eq!(cp.size, 3);
+    assert_eq!(cp.note, format!("{}{w1}\n{w2}\n", bare.note));
+    // Not a projection: verify still passes, and the cosignatures are no part of the log.
+    assert!(matches!(verdict(&mut s), Verdict::Ok { .. }));
 }

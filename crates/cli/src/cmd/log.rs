@@ -14,7 +14,8 @@ pub enum LogCmd {
         #[arg(long)]
         to: Option<u64>,
     },
-    /// Print the current signed checkpoint (C2SP tlog-checkpoint).
+    /// Print the current signed checkpoint (C2SP tlog-checkpoint), with every witness
+    /// cosignature collected for it.
     Checkpoint,
     /// Print the verifier key.
     Key,
@@ -54,7 +55,7 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
                 .map_err(store_err)?;
         }
         LogCmd::Checkpoint => {
-            let cp = store.checkpoint().map_err(store_err)?;
+            let cp = store.cosigned_checkpoint().map_err(store_err)?;
             out.write_all(cp.note.as_bytes())?;
         }
         LogCmd::Key => {

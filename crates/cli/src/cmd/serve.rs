@@ -32,12 +32,14 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         if size == 0 {
             eprintln!("building the small demo world into `{db}`…");
             build_into(db, 2025, ScaleArg::Small)?;
+            crate::ctx::finish_witnessing();
         }
     }
     let config = custodia_server::Config {
         locate_anon_per_minute: args.locate_rate,
         rate_limits: !args.no_locate_limits,
         pool_size: args.pool.max(1),
+        policy: crate::ctx::policy().cloned(),
         ..Default::default()
     };
     let state =

@@ -1,4 +1,5 @@
-//! `custodia verify [--checkpoint FILE]` (CONTRACT §3).
+//! `custodia verify [--checkpoint FILE]` (CONTRACT §3); with the global `--policy FILE`,
+//! also the witnesses' quorum on the latest checkpoint and on the one given (CONTRACT §10).
 
 use std::path::PathBuf;
 
@@ -49,11 +50,54 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         .verify(&opts, &mut |n| pb.set_position(n))
         .map_err(store_err)?;
     pb.finish_and_clear();
-    match verdict {
-        Verdict::Ok { entries, root, .. } => {
-            println!("ok: {entries} entries, root {}", hex::encode(root.0));
-            Ok(())
+    let (entries, root) = match verdict {
+        Verdict::Ok { entries, root, .. } => (entries, root),
+        Verdict::Failed(why) => return Err(CliError::Check(why)),
+    };
+    if let Some(policy) = crate::ctx::policy() {
+        let vkey = args
+            .vkey
+            .clone()
+            .unwrap_or_else(|| store.key().verifier_key().to_string());
+        let latest = store.cosigned_checkpoint().map_err(store_err)?;
+        let by = check_policy(policy, &vkey, &latest.note, "the latest checkpoint")?;
+        if let Some(text) = &opts.checkpoint {
+            check_policy(policy, &vkey, text, "the given checkpoint")?;
         }
-        Verdict::Failed(why) => Err(CliError::Check(why)),
+        eprintln!(
+            "witnesses: quorum `{}` reached at size {} (cosigned by {})",
+            policy.quorum_name(),
+            latest.size,
+            if by.is_empty() {
+                "none needed".into()
+            } else {
+                by.join(", ")
+            }
+        );
     }
+    println!("ok: {entries} entries, root {}", hex::encode(root.0));
+    Ok(())
+}
+
+/// Checks a checkpoint note against the policy: the policy must trust this log's key (a
+/// policy with no `log` line trusts the store's own key, which is then checked here), the
+/// note must carry a valid signature of that key, and valid cosignatures must reach the
+/// quorum. Returns the witnesses that cosigned.
+fn check_policy(
+    policy: &custodia_witness::Policy,
+    vkey: &str,
+    note: &str,
+    what: &str,
+) -> Result<Vec<String>, CliError> {
+    if !policy.logs().is_empty() && !policy.logs().iter().any(|l| l.vkey == vkey) {
+        return Err(CliError::Check(format!(
+            "the policy lists no `log` with this log's key `{vkey}`"
+        )));
+    }
+    let cp = custodia_ledger::verify_checkpoint(note, vkey)
+        .map_err(|e| CliError::Check(format!("{what}: {e}")))?;
+    policy
+        .satisfied(note)
+        .map(|s| s.cosigned_by)
+        .map_err(|e| CliError::Check(format!("{what} (size {}): {e}", cp.size)))
 }
