@@ -1375,6 +1375,10 @@ const SUMMARIES: &[(&str, &str)] = &[
     ("checkpoint", "The latest signed checkpoint"),
     ("log_key", "The log's verifier key"),
     ("checkpoints", "Signed checkpoints, newest first"),
+    (
+        "witnesses",
+        "Each witness's cosigned size, lag and last status",
+    ),
     ("proof", "An inclusion proof"),
     ("consistency", "A consistency proof"),
     ("leaves", "Leaves of the log as JSON Lines"),

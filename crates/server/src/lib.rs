@@ -662,7 +662,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(law::routes())
         .merge(api::routes())
-        .route("/api/v1/log/witnesses", axum::routing::get(witnesses::witnesses))
+        .merge(witnesses::routes())
         .merge(ui::routes())
         // A known path with the wrong method answers in the one error shape (issue 18).
         .method_not_allowed_fallback(|| async {

@@ -14,6 +14,11 @@ use custodia_app::Role::{Admin, Auditor};
 use custodia_app::witnessing::Witnessing;
 use custodia_store::{CommitHook, Store};
 use serde_json::{Value, json};
+
+/// The routes: each witness's lag and last status.
+pub fn routes() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/api/v1/log/witnesses", axum::routing::get(witnesses))
+}
 use tokio::sync::Notify;
 
 use crate::api::authed;
