@@ -173,6 +173,12 @@ pub fn list(lang: Language, first: Option<&str>) -> Vec<(&'static str, &'static 
     v
 }
 
+/// Whether `code` is an ISO 3166-1 alpha-2 code that names a country or territory (the whole
+/// standard, not only the names this table spells out): `XX` is not.
+pub fn is_iso_alpha2(code: &str) -> bool {
+    isocountry::CountryCode::for_alpha2(code).is_ok()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -199,10 +205,4 @@ mod tests {
         assert_eq!(l[0], ("SV", "El Salvador"));
         assert_eq!(l.len(), COUNTRIES.len());
     }
-}
-
-/// Whether `code` is an ISO 3166-1 alpha-2 code that names a country or territory (the whole
-/// standard, not only the names this table spells out): `XX` is not.
-pub fn is_iso_alpha2(code: &str) -> bool {
-    isocountry::CountryCode::for_alpha2(code).is_ok()
 }
