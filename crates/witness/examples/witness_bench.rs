@@ -7,7 +7,7 @@
 //! reports throughput and latency percentiles.
 //!
 //! ```sh
-//! cargo run --release -p custodia-witness --example bench -- [LOGS] [STEPS]
+//! cargo run --release -p custodia-witness --example witness_bench -- [LOGS] [STEPS]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
