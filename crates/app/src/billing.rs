@@ -9,17 +9,12 @@ use custodia_billing::{
 };
 use custodia_model::events::{AgreementRecord, EventData, NewEvent};
 use custodia_store::Store;
-use custodia_store::backend::Value;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::actor::{Actor, Role};
 use crate::error::{AppError, Result};
 use crate::screening::from_store;
-
-fn s(v: &Value) -> String {
-    v.opt_str().unwrap_or_default()
-}
 
 /// Converts a registered agreement to the billing engine's.
 pub fn to_agreement(a: &AgreementRecord) -> Result<Agreement> {
@@ -58,14 +53,7 @@ pub fn to_agreement(a: &AgreementRecord) -> Result<Agreement> {
 
 /// The agreements registered.
 pub fn agreements(store: &mut Store) -> Result<Vec<AgreementRecord>> {
-    store
-        .read(|c| {
-            c.query("SELECT body FROM agreements ORDER BY id", &[])?
-                .iter()
-                .map(|r| serde_json::from_str::<AgreementRecord>(&s(&r[0])).map_err(Into::into))
-                .collect()
-        })
-        .map_err(from_store)
+    store.view(|r| r.agreements()).map_err(from_store)
 }
 
 fn agreement(store: &mut Store, id: &str) -> Result<Agreement> {
@@ -78,21 +66,17 @@ fn agreement(store: &mut Store, id: &str) -> Result<Agreement> {
 
 /// Every stay at a facility, from the ledger.
 pub fn stays(store: &mut Store, facility: &str) -> Result<Vec<Stay>> {
-    store
-        .read(|c| {
-            Ok(c.query("SELECT person_id, facility_id, admitted_on, released_on FROM stays WHERE facility_id = ? ORDER BY seq", &[facility.into()])?
-                .iter()
-                .filter_map(|r| {
-                    Some(Stay {
-                        person_id: s(&r[0]),
-                        facility_id: s(&r[1]),
-                        admitted_on: s(&r[2]).parse().ok()?,
-                        released_on: r[3].opt_str().and_then(|d| d.parse().ok()),
-                    })
-                })
-                .collect())
+    Ok(store
+        .view(|r| r.stays(facility))
+        .map_err(from_store)?
+        .into_iter()
+        .map(|x| Stay {
+            person_id: x.person_id,
+            facility_id: x.facility_id,
+            admitted_on: x.admitted_on,
+            released_on: x.released_on,
         })
-        .map_err(from_store)
+        .collect())
 }
 
 /// The invoice a month's stays give now (nothing written).
@@ -127,34 +111,29 @@ pub struct Note {
 
 /// Every issued invoice.
 pub fn issued(store: &mut Store) -> Result<Vec<IssuedInvoice>> {
-    store
-        .read(|c| {
-            let mut out = Vec::new();
-            for r in c.query("SELECT id, agreement_id, month, person_days, total FROM invoices ORDER BY seq", &[])? {
-                let id = s(&r[0]);
-                let notes: Vec<Note> = c
-                    .query("SELECT id, kind, amount, reason FROM invoice_notes WHERE invoice_id = ? ORDER BY seq", &[id.as_str().into()])?
-                    .iter()
-                    .map(|n| Note { id: s(&n[0]), kind: s(&n[1]), amount: s(&n[2]), reason: s(&n[3]) })
-                    .collect();
-                let total = Decimal::from_str(&s(&r[4])).unwrap_or_default();
-                let balance = notes.iter().fold(total, |acc, n| {
-                    let a = Decimal::from_str(&n.amount).unwrap_or_default();
-                    if n.kind == "credit" { acc - a } else { acc + a }
-                });
-                out.push(IssuedInvoice {
-                    id,
-                    agreement_id: s(&r[1]),
-                    month: s(&r[2]),
-                    person_days: u64::try_from(r[3].as_i64().unwrap_or(0)).unwrap_or(0),
-                    total: s(&r[4]),
-                    notes,
-                    balance: custodia_billing::format_money(&balance),
-                });
-            }
-            Ok(out)
+    Ok(store
+        .view(|r| r.issued_invoices())
+        .map_err(from_store)?
+        .into_iter()
+        .map(|i| IssuedInvoice {
+            balance: custodia_billing::format_money(&i.balance()),
+            total: custodia_billing::format_money(&i.total),
+            notes: i
+                .notes
+                .into_iter()
+                .map(|n| Note {
+                    id: n.id,
+                    kind: n.kind,
+                    amount: custodia_billing::format_money(&n.amount),
+                    reason: n.reason,
+                })
+                .collect(),
+            id: i.id,
+            agreement_id: i.agreement_id,
+            month: i.month,
+            person_days: i.person_days,
         })
-        .map_err(from_store)
+        .collect())
 }
 
 fn billing_role(actor: &Actor) -> Result<()> {
@@ -182,7 +161,7 @@ pub fn issue(
     let now = store.clock().now();
     store
         .transact(|tx| {
-            if !tx.query("SELECT id FROM invoices WHERE id = ?", &[id.as_str().into()])?.is_empty() {
+            if tx.reads().invoice_exists(&id)? {
                 return Err(custodia_store::StoreError::Conflict(format!("invoice `{id}` is already issued; a change is a credit or debit note (`invoice correct`)")));
             }
             tx.emit(NewEvent {
@@ -225,7 +204,9 @@ pub fn correct(
         .parse()
         .map_err(|_| AppError::Invalid(format!("invoice month `{}`", inv.month)))?;
     let now_total = compute(store, &inv.agreement_id, month)?.total;
-    let balance = Decimal::from_str(&inv.balance).unwrap_or_default();
+    let balance = Decimal::from_str(&inv.balance).map_err(|_| {
+        AppError::Invalid(format!("invoice `{invoice_id}`: balance `{}`", inv.balance))
+    })?;
     let diff = now_total - balance;
     if diff.is_zero() {
         return Ok(None);
@@ -283,19 +264,9 @@ pub fn forecast(
 ) -> Result<Forecast> {
     let a = agreement(store, agreement_id)?;
     let st = stays(store, &a.facility_id)?;
-    let capacity: u32 = store
-        .read(|c| {
-            Ok(c.query(
-                "SELECT COALESCE(SUM(capacity), 0) FROM cells WHERE facility_id = ? AND in_use = 1",
-                &[a.facility_id.as_str().into()],
-            )?
-            .first()
-            .and_then(|r| r.first())
-            .and_then(Value::as_i64)
-            .unwrap_or(0))
-        })
-        .map_err(from_store)
-        .map(|n| u32::try_from(n).unwrap_or(0))?;
+    let capacity = store
+        .view(|r| r.capacity_in_use(&a.facility_id))
+        .map_err(from_store)?;
     let params = ForecastParams::new(capacity, start_month, months, runs, seed);
     custodia_billing::forecast(&st, &a, &params).map_err(|e| AppError::Invalid(e.to_string()))
 }

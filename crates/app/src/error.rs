@@ -28,12 +28,5 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
-impl AppError {
-    /// Whether the database was unreachable (HTTP 503).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Store(StoreError::Unavailable(_)))
-    }
-}
-
 /// Shorthand.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

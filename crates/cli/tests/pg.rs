@@ -206,7 +206,8 @@ fn kill_when(mut c: Command, ready: &mut dyn FnMut() -> bool) -> bool {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    // Generous: on a loaded machine the debug binary is slow to reach the point to kill at.
+    let deadline = Instant::now() + Duration::from_secs(900);
     while !ready() && Instant::now() < deadline {
         if child.try_wait().unwrap().is_some() {
             return false;
@@ -284,7 +285,11 @@ fn a_demo_killed_between_and_within_batches_keeps_only_whole_batches() {
     let key = pg.key();
     let url = pg.url.clone();
     // Killed inside a write transaction once some batches have committed.
-    let mut ready = || scalar(&url, "SELECT count(*) FROM ledger") > 20_000 && writing(&url);
+    let mut seen = 0;
+    let mut ready = || {
+        seen = scalar(&url, "SELECT count(*) FROM ledger");
+        seen > 5_000 && writing(&url)
+    };
     let was_running = kill_when(
         cmd(
             &pg.url,
@@ -303,7 +308,11 @@ fn a_demo_killed_between_and_within_batches_keeps_only_whole_batches() {
     );
     let out = String::from_utf8_lossy(&v.stdout).into_owned();
     let n: u64 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert!(n > 20_000, "{out}");
+    // Whatever had committed before the kill is still there.
+    assert!(
+        n >= u64::try_from(seen).unwrap() && n > 5_000,
+        "{out} (saw {seen})"
+    );
     // Every entry is under a signed checkpoint: the last batch is whole or absent.
     let cp = ok(&run(&pg.url, Some(&key), &["log", "checkpoint"]));
     assert_eq!(

@@ -27,12 +27,14 @@ pub mod auth;
 pub mod backend;
 pub mod commands;
 mod cosign;
+mod decode;
 mod error;
 pub mod law;
 pub mod locator;
 pub mod postgres;
 pub mod project;
 pub mod queries;
+pub mod reads;
 mod restore;
 pub mod sqlite;
 mod store;
@@ -40,6 +42,7 @@ mod verify;
 
 pub use cosign::StoredCosignature;
 pub use error::{Result, StoreError};
+pub use reads::Reads;
 pub use store::{
     CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson,
     OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,

@@ -674,36 +674,6 @@ impl Store {
             .collect())
         })
     }
-
-    /// How many events of each kind the log holds (for the auditor's overview).
-    pub fn person_count(&mut self) -> Result<u64> {
-        self.read(|c| {
-            Ok(c.query("SELECT COUNT(*) FROM persons", &[])?
-                .first()
-                .map(|r| n(r, 0))
-                .unwrap_or(0))
-        })
-    }
-
-    /// Stored screenings of one manifest (all decisions, newest first).
-    pub fn screenings_of_manifest(&mut self, manifest: &str) -> Result<Vec<ScreeningRow>> {
-        self.read(|c| {
-            Ok(c.query(&format!("SELECT {SCREENING_COLS} FROM screenings WHERE manifest_id = ? ORDER BY seq DESC"), &[manifest.into()])?
-                .iter()
-                .map(screening_row)
-                .collect())
-        })
-    }
-
-    /// A few persons, for pickers (id order).
-    pub fn some_persons(&mut self, limit: u64) -> Result<Vec<LocatorEntry>> {
-        self.read(|c| {
-            Ok(c.query("SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons ORDER BY id LIMIT ?", &[limit.into()])?
-                .iter()
-                .map(locator_entry)
-                .collect())
-        })
-    }
 }
 
 fn locator_entry(r: &Row) -> LocatorEntry {

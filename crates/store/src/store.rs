@@ -243,6 +243,10 @@ impl Tx<'_> {
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         self.conn.query(sql, params)
     }
+    /// Typed reads inside this transaction.
+    pub fn reads(&mut self) -> crate::reads::Reads<'_> {
+        crate::reads::Reads::new(&mut *self.conn)
+    }
     /// The connection, for the read queries written against [`Conn`].
     pub fn conn(&mut self) -> &mut dyn Conn {
         &mut *self.conn
@@ -449,6 +453,14 @@ impl Store {
             Ok(())
         })?;
         out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+    }
+
+    /// Runs typed reads on one snapshot.
+    pub fn view<T>(
+        &mut self,
+        mut f: impl FnMut(&mut crate::reads::Reads<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.read(|c| f(&mut crate::reads::Reads::new(c)))
     }
 
     /// Streams a query's rows.

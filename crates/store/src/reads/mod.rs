@@ -1,0 +1,32 @@
+//! Typed reads: every statement a use case needs, written once, decoding strictly.
+//!
+//! [`Reads`] wraps a connection inside a snapshot ([`crate::Store::view`]) or inside a write
+//! transaction ([`crate::Tx::reads`]), so one method serves both: a use case reads the state
+//! it decides on in the same transaction that appends its events. Rows come back as dates,
+//! decimals, counts and flags, or as [`crate::StoreError::Corrupt`] naming the table, row and
+//! column; never as a default.
+
+pub mod billing;
+pub mod housing;
+
+use crate::backend::{Conn, Row, Value};
+use crate::error::Result;
+
+/// Typed reads on one connection (a snapshot or a write transaction).
+pub struct Reads<'a> {
+    c: &'a mut dyn Conn,
+}
+
+impl<'a> Reads<'a> {
+    pub(crate) fn new(c: &'a mut dyn Conn) -> Self {
+        Self { c }
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.c.query(sql, params)
+    }
+
+    fn exists(&mut self, sql: &str, params: &[Value]) -> Result<bool> {
+        Ok(!self.c.query(sql, params)?.is_empty())
+    }
+}
