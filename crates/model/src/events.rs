@@ -325,6 +325,12 @@ pub enum EventData {
     PersonRead {
         person_id: String,
     },
+    /// A list, a search or an export returned these persons' data (issue 18): every person
+    /// named, once; `via` says which read (`search`, `list`, `leaves`, `proof`).
+    PersonsRead {
+        person_ids: Vec<String>,
+        via: String,
+    },
     /// Counsel no longer represents the person (`counsel` as in `counsel_assigned`).
     CounselUnassigned {
         person_id: String,
@@ -426,6 +432,7 @@ impl EventData {
             Self::SolitaryEnded { .. } => "solitary_ended",
             Self::FamilyNotified { .. } => "family_notified",
             Self::PersonRead { .. } => "person_read",
+            Self::PersonsRead { .. } => "persons_read",
             Self::CounselUnassigned { .. } => "counsel_unassigned",
             Self::CorrectionProposed { .. } => "correction_proposed",
             Self::CorrectionConfirmed { .. } => "correction_confirmed",

@@ -561,16 +561,20 @@ pub async fn leaves(
         .to
         .unwrap_or(from.saturating_add(1000))
         .min(from.saturating_add(1000));
-    let out = authed(&st, &headers, &[Auditor], move |s, _| {
+    let (actor, persons, out) = authed(&st, &headers, &[Auditor], move |s, p| {
         let mut out = String::new();
+        let mut persons = Vec::new();
         s.export(from, Some(to), &mut |_, body| {
+            persons.extend(crate::reads::leaf_person(body));
             out.push_str(body);
             out.push('\n');
             Ok(())
         })?;
-        Ok(out)
+        Ok((p.actor.id(), persons, out))
     })
     .await?;
+    // An auditor's read of leaves is a read of the persons they name (issue 18).
+    st.record_list_read(actor, persons, "leaves").await?;
     Ok(([(header::CONTENT_TYPE, "application/jsonl")], out).into_response())
 }
 
@@ -841,7 +845,7 @@ pub async fn persons(
     qp: Result<Query<PersonsParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let qp = q(qp)?;
-    authed(&st, &headers, ALL, move |s, p| {
+    let (actor, ids, v) = authed(&st, &headers, ALL, move |s, p| {
         let rows = if p.actor.role == Counsel {
             s.counsel_persons(&p.actor.id())?
         } else {
@@ -852,13 +856,18 @@ pub async fn persons(
             };
             s.search_persons(qp.q.as_deref().unwrap_or(""), fac.as_deref(), 100)?
         };
-        to_json(&rows).map(Json)
+        let ids = rows.iter().map(|r| r.person_id.clone()).collect();
+        Ok((p.actor.id(), ids, to_json(&rows)?))
     })
-    .await
+    .await?;
+    // A search names everyone it returns on the ledger, before it answers (issue 18).
+    st.record_list_read(actor, ids, "search").await?;
+    Ok(Json(v))
 }
 
-/// Reads a person's file for `actor`: checks the role matrix, then appends a `person_read`
-/// event naming the reader BEFORE returning anything, so no read goes unrecorded.
+/// A person's file for `actor`, after the role matrix. The caller must put the read on the
+/// ledger ([`AppState::record_read`] with [`read_event`]) before it answers with it, so no
+/// read goes unrecorded.
 pub fn read_person(
     s: &mut Store,
     actor: &Actor,
@@ -873,16 +882,15 @@ pub fn read_person(
             actor.id()
         )));
     }
-    let now = s.clock().now();
-    s.append(vec![NewEvent {
-        occurred_at: now,
-        actor: actor.id(),
-        data: EventData::PersonRead {
-            person_id: id.to_string(),
-        },
-    }])?;
     s.person_file(id)?
         .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))
+}
+
+/// The event that records a read of person `id`'s file.
+pub fn read_event(id: &str) -> EventData {
+    EventData::PersonRead {
+        person_id: id.to_string(),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", security(("bearer" = [])),
@@ -896,7 +904,7 @@ pub async fn person(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = p(id)?;
-    authed(&st, &headers, ALL, move |s, p| {
+    let (actor, id, v) = authed(&st, &headers, ALL, move |s, p| {
         let mut v = to_json(&read_person(s, &p.actor, &id)?)?;
         // CONTRACT §9: when the proposed transfer becomes lawful, from the records now.
         let lawful = match custodia_app::screening::proposed_transfer(s, &id)? {
@@ -917,9 +925,11 @@ pub async fn person(
             );
             m.insert("proposed_transfer".into(), to_json(&lawful)?);
         }
-        Ok(Json(v))
+        Ok((p.actor.id(), id, v))
     })
-    .await
+    .await?;
+    st.record_read(actor, read_event(&id)).await?;
+    Ok(Json(v))
 }
 
 /// Access log query.

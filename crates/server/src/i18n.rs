@@ -900,6 +900,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("kind_person_read", "Person read", "Expediente consultado"),
     (
+        "kind_persons_read",
+        "Persons listed",
+        "Expedientes listados",
+    ),
+    (
         "kind_facility_contact_published",
         "Facility contact published",
         "Contacto del centro publicado",

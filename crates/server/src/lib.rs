@@ -25,6 +25,7 @@ pub mod error;
 pub mod i18n;
 pub mod law;
 pub mod locator;
+mod reads;
 pub mod ui;
 pub mod witnesses;
 
@@ -36,7 +37,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::http::StatusCode;
 use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::response::Response;
 use custodia_model::clock::Clock;
 use custodia_store::{OpenOptions, Store, StoreError, Verdict};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -213,6 +216,7 @@ pub(crate) struct Inner {
     counts: Mutex<LocateCounts>,
     pages: Mutex<HashMap<String, (u64, Cached)>>,
     witnesses: Option<witnesses::Witnesses>,
+    reads: reads::ReadLog,
 }
 
 /// Locator queries counted in memory and written to the store at most once a second, so
@@ -239,7 +243,9 @@ impl AppState {
         config: Config,
         witnesses: Option<witnesses::Witnesses>,
     ) -> Self {
-        Self(Arc::new(Inner {
+        let (reads, queue) = reads::ReadLog::new();
+        let inner = Arc::new(Inner {
+            reads,
             witnesses,
             pool,
             limits: Limits::new(&config, &clock),
@@ -252,7 +258,9 @@ impl AppState {
                 flushed: Instant::now(),
             }),
             pages: Mutex::new(HashMap::new()),
-        }))
+        });
+        reads::start(&inner, queue);
+        Self(inner)
     }
 
     /// Counts one locator query in memory; true when a second has passed since the counts
@@ -677,13 +685,15 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        // The layers' own refusals (413, 408) answer in the one error shape too.
+        .layer(axum::middleware::map_response(error_shape))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal())
         }))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
+                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
             ),
         ))
         // Nothing this server answers may sit in a shared cache: person records, pages naming
@@ -700,15 +710,114 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
+/// Gives an error answer that has no body of its own (a layer's 413 or 408) the JSON error
+/// shape, so every error a client sees reads the same way.
+async fn error_shape(resp: Response) -> Response {
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method; see /api/openapi.json",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body must be application/json",
+        ),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "the request could not be read"),
+    };
+    // A rejection's own text says more than the default (a server error's says too much).
+    let text = if status.is_server_error() {
+        String::new()
+    } else {
+        axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default()
+    };
+    let message = if text.is_empty() {
+        message.to_string()
+    } else {
+        text
+    };
+    axum::response::IntoResponse::into_response(ApiError::new(status, code, message))
+}
+
+/// How long a client may take to send a request's headers before the connection is closed
+/// (slow-header clients hold connections otherwise, issue 18).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `router` on `listener` until ctrl-c or SIGTERM; requests in flight (and the
-/// writes they started on blocking threads) finish before this returns.
+/// writes they started on blocking threads) finish before this returns. Connections are
+/// hyper's, with a header read timeout ([`HEADER_READ_TIMEOUT`]); each request carries
+/// its peer's address (`ConnectInfo`).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    serve_with(listener, router, HEADER_READ_TIMEOUT, shutdown_signal()).await
+}
+
+/// [`serve`] with a given header timeout, until `shutdown` completes.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, don't spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let svc = router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                req
+            });
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

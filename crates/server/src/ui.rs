@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oversight", get(oversight_page))
         .route("/auditor/verify", post(verify_post))
         .route("/proof", get(proof_page))
+        .route("/static/proof.js", get(proof_js))
         .route("/costs", get(costs_page))
         .route("/standards", get(standards_page))
         .fallback(not_found_page)
@@ -1266,6 +1267,7 @@ async fn persons_page(
     let n2 = needle.clone();
     let pageno = q.page.unwrap_or(0).min(100_000);
     let st2 = st.clone();
+    let reader = p.actor.id();
     let rows = st
         .db(move |s| {
             Ok(if p.actor.role == Role::Counsel {
@@ -1312,6 +1314,16 @@ async fn persons_page(
             })
         })
         .await;
+    // A search names everyone it shows on the ledger, before the page is sent (issue 18).
+    let rows = match rows {
+        Ok((rows, more)) => {
+            let ids = rows.iter().map(|r| r.0.clone()).collect();
+            st.record_list_read(reader, ids, "search")
+                .await
+                .map(|()| (rows, more))
+        }
+        Err(e) => Err(e),
+    };
     let (rows, more) = match rows {
         Ok(r) => r,
         Err(e) => return error_page(&c, &e),
@@ -1430,6 +1442,14 @@ async fn person_page(
         .await;
     let p = pp;
     let id = id2;
+    // The read is on the ledger before the page is sent.
+    let file = match file {
+        Ok(x) => st
+            .record_read(p.actor.id(), api::read_event(&id))
+            .await
+            .map(|()| x),
+        Err(e) => Err(e),
+    };
     let (f, zone, lawful) = match file {
         Ok((f, country, lawful)) => (f, zone_of(country.as_deref()), lawful),
         Err(e) => return error_page(&c, &e),
@@ -2241,19 +2261,16 @@ async function check(ev){ev.preventDefault();const f=ev.target;const out=documen
 document.getElementById('proof-form').addEventListener('submit',check);
 "#;
 
-/// The person a leaf is about, if it names one.
-fn leaf_person(leaf: &str) -> Option<String> {
-    use custodia_model::events::{EventData, Leaf};
-    let l = Leaf::from_bytes(leaf.as_bytes()).ok()?;
-    match &l.data {
-        EventData::PersonRegistered(p) | EventData::PersonUpdated(p) => Some(p.id.clone()),
-        d => serde_json::to_value(d)
-            .ok()?
-            .get("data")?
-            .get("person_id")?
-            .as_str()
-            .map(str::to_string),
-    }
+/// The proof check's script, from a file of its own: the CSP allows no inline script.
+async fn proof_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PROOF_JS,
+    )
+        .into_response()
 }
 
 async fn proof_page(
@@ -2284,35 +2301,36 @@ async fn proof_page(
             // A leaf can hold a person's name, birth date and legal records (issue 18): its
             // content goes only to whoever may read that person, and the read is logged;
             // everyone else gets its hash, which is all a proof needs.
-            let person = leaf_person(&leaf);
+            let person = crate::reads::leaf_person(&leaf);
             let shown = match &person {
                 None => true,
                 Some(pid) => {
-                    let allowed = p.actor.role == Role::Auditor
+                    p.actor.role == Role::Auditor
                         || s.person_scope(pid)?
-                            .is_some_and(|scope| crate::auth::may_see_person(&p.actor, &scope));
-                    if allowed {
-                        let now = s.clock().now();
-                        s.append(vec![custodia_model::events::NewEvent {
-                            occurred_at: now,
-                            actor: p.actor.id(),
-                            data: custodia_model::events::EventData::PersonRead {
-                                person_id: pid.clone(),
-                            },
-                        }])?;
-                    }
-                    allowed
+                            .is_some_and(|scope| crate::auth::may_see_person(&p.actor, &scope))
                 }
             };
             let hash = hex::encode(custodia_ledger::leaf_hash(leaf.as_bytes()).0);
+            let read = person.filter(|_| shown).map(|pid| (p.actor.id(), pid));
             Ok(Some((
                 pr,
                 root,
                 if shown { leaf } else { String::new() },
                 hash,
+                read,
             )))
         })
         .await;
+    // The content of a leaf naming a person is a read of that person, on the ledger first.
+    let data = match data {
+        Ok(Some((pr, root, leaf, hash, Some((actor, pid))))) => st
+            .record_read(actor, api::read_event(&pid))
+            .await
+            .map(|()| Some((pr, root, leaf, hash))),
+        Ok(Some((pr, root, leaf, hash, None))) => Ok(Some((pr, root, leaf, hash))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
     let (index, size, leaf, leaf_hash, proof, root) = match data {
         Ok(Some((pr, root, leaf, hash))) => (
             pr.index.to_string(),
@@ -2339,7 +2357,7 @@ async fn proof_page(
             button type="submit" id="proof-check" { (c.t("check")) }
         }
         p id="proof-result" role="status" data-ok=(c.t("proof_ok")) data-bad=(c.t("proof_bad")) {}
-        script { (PreEscaped(PROOF_JS)) }
+        script src="/static/proof.js" {}
     };
     page(&c, StatusCode::OK, c.t("proof_check"), body)
 }

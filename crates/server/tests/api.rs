@@ -296,6 +296,126 @@ async fn every_person_read_is_appended_to_the_ledger() {
 }
 
 #[tokio::test]
+async fn a_search_and_a_leaf_export_name_on_the_ledger_everyone_they_return() {
+    let f = fixture(Config::default());
+    let mut s = common::open(&f.path, f.clock.clone());
+    let before = s.size().unwrap();
+    let (st, body, _) = call(
+        &f,
+        "GET",
+        "/api/v1/persons?q=",
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let returned: Vec<String> = json_of(&body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["person_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(returned.len() > 2, "the fixture has persons");
+    assert_eq!(
+        s.size().unwrap(),
+        before + 1,
+        "one event for the whole search"
+    );
+    let leaf = s.leaf(before).unwrap().unwrap();
+    assert!(leaf.contains("\"kind\":\"persons_read\""), "{leaf}");
+    for id in &returned {
+        assert!(
+            leaf.contains(&format!("\"{id}\"")),
+            "{id} not named in {leaf}"
+        );
+    }
+    let log = s.access_log(Some(&returned[0]), 10).unwrap();
+    assert_eq!(log[0].via, "search");
+    assert_eq!(log[0].actor, "sending_officer:ana");
+    // A search that returns nobody records nothing.
+    let (st, _, _) = call(
+        &f,
+        "GET",
+        "/api/v1/persons?q=zzzqqq",
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(s.size().unwrap(), before + 1);
+
+    // An auditor's leaf export names the persons whose data the leaves hold.
+    let (st, body, _) = call(
+        &f,
+        "GET",
+        "/api/v1/log/leaves?from=0&to=20",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    let registered: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"person_registered\""))
+        .collect();
+    assert!(!registered.is_empty(), "{text}");
+    let size = s.size().unwrap();
+    assert_eq!(size, before + 2);
+    let leaf = s.leaf(size - 1).unwrap().unwrap();
+    assert!(leaf.contains("\"via\":\"leaves\""), "{leaf}");
+    for l in registered {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let id = v["data"]["id"].as_str().unwrap();
+        assert!(
+            leaf.contains(&format!("\"{id}\"")),
+            "{id} not named in {leaf}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reads_are_each_on_the_ledger_before_their_answers() {
+    let f = fixture(Config::default());
+    let mut s = common::open(&f.path, f.clock.clone());
+    let before = s.size().unwrap();
+    let checkpoints_before = s.checkpoints(u64::MAX).unwrap().len();
+    let uri = format!("/api/v1/persons/{}", f.at_cecot);
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let f = (
+            f.state.clone(),
+            f.tokens[&Role::Auditor].clone(),
+            uri.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let req = Request::builder()
+                .uri(&f.2)
+                .header("authorization", format!("Bearer {}", f.1))
+                .body(Body::empty())
+                .unwrap();
+            app(f.0).oneshot(req).await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    // Every read answered is on the ledger ...
+    assert_eq!(s.size().unwrap(), before + 64);
+    assert_eq!(s.access_log(Some(&f.at_cecot), 100).unwrap().len(), 64);
+    // ... in as many appends as the writer found queues (how many depends on timing).
+    let appends = s.checkpoints(u64::MAX).unwrap().len() - checkpoints_before;
+    println!("64 concurrent reads: {appends} appends");
+    assert!(
+        (1..=64).contains(&appends),
+        "{appends} appends for 64 reads"
+    );
+}
+
+#[tokio::test]
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let f = fixture(Config::default());
     let body = json!({"flight":"CX7","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":"2025-04-10"}).to_string();
@@ -607,7 +727,40 @@ async fn oversized_body_is_413_and_headers_are_set() {
     )
     .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    // The layer's refusal answers in the one error shape (issue 18).
+    let (_, b, h) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{}/passengers", f.manifest),
+        Some(Role::SendingOfficer),
+        Some(&big),
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&b)["error"]["code"], "payload_too_large", "{h:?}");
     let (_, _, h) = call(&f, "GET", "/healthz", None, None, None).await;
+    // No inline script may run: the proof check's script is a file of its own.
+    let csp = h["content-security-policy"].to_str().unwrap();
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap();
+    assert!(!script_src.contains("unsafe-inline"), "{csp}");
+    let (st, js, jh) = call(&f, "GET", "/static/proof.js", None, None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        jh["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(String::from_utf8(js).unwrap().contains("proof-form"));
+    let (_, page, _) = call(&f, "GET", "/proof", Some(Role::Auditor), None, None).await;
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        !page.contains("<script>"),
+        "inline script in the proof page"
+    );
     for k in [
         "content-security-policy",
         "x-content-type-options",
@@ -938,4 +1091,45 @@ async fn locator_follows_events_as_they_arrive() {
     let hits = json_of(&b);
     assert_eq!(hits[0]["person_id"], "LATE-1", "{hits}");
     assert_eq!(hits[0]["facility_id"], "CECOT");
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = fixture(Config::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(custodia_server::serve_with(
+        listener,
+        app(f.state.clone()),
+        std::time::Duration::from_millis(300),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // A whole request is answered ...
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    ok.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // ... a request whose headers never end is cut off, not held open.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(read.is_ok(), "the slow connection was still open after 5 s");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(buf.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("migrations/postgres/0010_locator_public.sql"),
     ),
+    (13, include_str!("migrations/postgres/0013_list_reads.sql")),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory

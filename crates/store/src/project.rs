@@ -31,7 +31,7 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("invoices", "id"),
     ("invoice_notes", "id"),
     ("conditions", "seq"),
-    ("access_log", "seq"),
+    ("access_log", "seq, person_id"),
     ("separation", "person_id"),
     ("manifest_editors", "manifest_id, name"),
     ("manifest_reopened", "seq, manifest_id, person_id"),
@@ -655,6 +655,21 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                     leaf.occurred_at.to_string().into(),
                 ],
             )?;
+        }
+        EventData::PersonsRead { person_ids, via } => {
+            let mut seen = std::collections::BTreeSet::new();
+            for person_id in person_ids.iter().filter(|p| seen.insert(p.as_str())) {
+                c.execute(
+                    "INSERT INTO access_log (seq, actor, person_id, at, via) VALUES (?, ?, ?, ?, ?)",
+                    &[
+                        seq.into(),
+                        actor.into(),
+                        person_id.as_str().into(),
+                        leaf.occurred_at.to_string().into(),
+                        via.as_str().into(),
+                    ],
+                )?;
+            }
         }
         // ---- public locator (issue 15) ----
         EventData::FacilityContactPublished {

@@ -204,6 +204,8 @@ pub struct AccessRow {
     pub actor: String,
     pub person_id: String,
     pub at: String,
+    /// How the person was read: `record` (their file), `search`, `leaves`.
+    pub via: String,
 }
 
 /// A person as the locator indexes them.
@@ -666,11 +668,11 @@ impl Store {
     pub fn access_log(&mut self, person: Option<&str>, limit: u64) -> Result<Vec<AccessRow>> {
         self.read(|c| {
             Ok(c.query(
-                "SELECT seq, actor, person_id, at FROM access_log WHERE (? IS NULL OR person_id = ?) ORDER BY seq DESC LIMIT ?",
+                "SELECT seq, actor, person_id, at, via FROM access_log WHERE (? IS NULL OR person_id = ?) ORDER BY seq DESC, person_id LIMIT ?",
                 &[person.map(str::to_string).into(), person.map(str::to_string).into(), limit.into()],
             )?
             .iter()
-            .map(|r| AccessRow { seq: n(r, 0), actor: s(r, 1), person_id: s(r, 2), at: s(r, 3) })
+            .map(|r| AccessRow { seq: n(r, 0), actor: s(r, 1), person_id: s(r, 2), at: s(r, 3), via: s(r, 4) })
             .collect())
         })
     }

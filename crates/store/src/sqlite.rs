@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("migrations/sqlite/0010_locator_public.sql"),
     ),
+    (13, include_str!("migrations/sqlite/0013_list_reads.sql")),
 ];
 
 /// A SQLite database.
