@@ -103,7 +103,6 @@ fn main() {
     let witnessed_log = |r: usize| {
         let key = dir.join(format!("log{r}.key"));
         let log_vkey = open(&dir.join(format!("init{r}.db")), &key)
-            .key()
             .verifier_key()
             .to_string();
         let mut lines = format!("log {log_vkey}\n");

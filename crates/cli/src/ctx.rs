@@ -152,6 +152,7 @@ pub fn store_err(e: StoreError) -> CliError {
             CliError::Input(m)
         }
         StoreError::Key(k) => CliError::Input(k.to_string()),
+        StoreError::Missing(m) => CliError::Check(m),
         other => CliError::Internal(anyhow::anyhow!(other)),
     }
 }

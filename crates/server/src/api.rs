@@ -259,7 +259,7 @@ pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError
 #[utoipa::path(get, path = "/api/v1/log/key", tag = "public",
     responses((status = 200, description = "the verifier key", content_type = "text/plain")))]
 pub async fn log_key(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let k = st.db(|s| Ok(s.key().verifier_key().to_string())).await?;
+    let k = st.db(|s| Ok(s.verifier_key().to_string())).await?;
     Ok(text(format!("{k}\n")))
 }
 

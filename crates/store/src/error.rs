@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A request that the current state does not allow (an illegal transition, say).
     #[error("{0}")]
     Conflict(String),
+    /// There is no store where one was named (a read-only open never creates one).
+    #[error("{0}")]
+    Missing(String),
     /// Something named does not exist.
     #[error("{0}")]
     NotFound(String),

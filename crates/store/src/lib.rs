@@ -38,13 +38,16 @@ pub mod reads;
 mod restore;
 pub mod sqlite;
 mod store;
+pub mod trail;
 mod verify;
 
 pub use cosign::StoredCosignature;
 pub use error::{Result, StoreError};
 pub use reads::Reads;
 pub use store::{
-    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, InclusionProof, InclusionProofJson,
-    OpenOptions, Receipt, Store, Tx, default_key_path, is_postgres,
+    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, HistoryEntry, HistoryEntryJson,
+    InclusionProof, InclusionProofJson, OpenOptions, Receipt, Store, Tx, default_key_path,
+    is_postgres,
 };
+pub use trail::Trail;
 pub use verify::{Verdict, VerifyOptions};

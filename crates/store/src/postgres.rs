@@ -97,6 +97,26 @@ impl Postgres {
         Ok(pg)
     }
 
+    /// Connects to an existing store's database for reading (`verify`): a database that
+    /// does not exist is [`StoreError::Missing`], never created.
+    pub fn connect_existing(url: &str) -> Result<Self> {
+        match Client::connect(url, NoTls) {
+            Ok(c) => Ok(Self {
+                url: url.to_string(),
+                client: Some(c),
+                stmts: HashMap::new(),
+            }),
+            Err(e) if e.code().is_some_and(|c| c.code() == "3D000") => Err(StoreError::Missing(
+                format!("no store at `{}`: {}", redact(url), detail(&e)),
+            )),
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "cannot connect to `{}`: {}",
+                redact(url),
+                detail(&e)
+            ))),
+        }
+    }
+
     /// The live connection, connecting again if there is none or it was lost.
     fn client(&mut self) -> Result<&mut Client> {
         if self.client.as_ref().is_some_and(Client::is_closed) {

@@ -20,7 +20,7 @@ impl Store {
         if leaves.is_empty() {
             return Err(StoreError::Invalid("restore: empty batch of leaves".into()));
         }
-        let key = self.key().clone();
+        let key = self.signing_key()?.clone();
         let mut out = None;
         self.backend_mut().write(&mut |c| {
             let start = size_of(c)?;

@@ -52,6 +52,25 @@ impl Sqlite {
         Ok(Self { conn })
     }
 
+    /// Opens an existing database file for reading only; never creates one. A path with no
+    /// file is [`StoreError::Missing`].
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(format!(
+                "no store at `{}`; verify never creates one",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Self { conn })
+    }
+
     /// An in-memory database (replay during verification, tests).
     pub fn memory() -> Result<Self> {
         let conn = Connection::open_in_memory()?;

@@ -70,7 +70,7 @@ impl InclusionProof {
 
 /// The consistency proof as CONTRACT §3 prints it, keys in the contract's order:
 /// `{"old_size":M,"new_size":N,"proof":["<hex>",…]}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConsistencyProofJson {
     pub old_size: u64,
     pub new_size: u64,
@@ -88,10 +88,51 @@ impl ConsistencyProofJson {
     }
 }
 
+/// One signed checkpoint of the log's history, with the RFC 9162 consistency proof from the
+/// stored checkpoint before it (`prev_size`; 0 and an empty proof for the first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub checkpoint: SignedCheckpoint,
+    pub prev_size: u64,
+    pub proof: Vec<Hash>,
+}
+
+/// The wire form of a [`HistoryEntry`] (`custodia log checkpoints`, `GET
+/// /api/v1/log/checkpoints`): `{"size":N,"root":"<hex>","note":"<signed note>",
+/// "consistency":{"old_size":M,"new_size":N,"proof":["<hex>",…]}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HistoryEntryJson {
+    pub size: u64,
+    pub root: String,
+    pub note: String,
+    pub consistency: ConsistencyProofJson,
+}
+
+impl HistoryEntry {
+    /// The wire form.
+    pub fn to_wire(&self) -> HistoryEntryJson {
+        HistoryEntryJson {
+            size: self.checkpoint.size,
+            root: hex::encode(self.checkpoint.root.0),
+            note: self.checkpoint.note.clone(),
+            consistency: ConsistencyProofJson::new(
+                self.prev_size,
+                self.checkpoint.size,
+                &self.proof,
+            ),
+        }
+    }
+}
+
 /// The custody store: ledger, checkpoints and projections, on SQLite or PostgreSQL.
 pub struct Store {
     backend: Box<dyn Backend>,
-    key: LogKey,
+    /// The signing key; `None` for a store opened read-only ([`Store::open_read_only`]).
+    key: Option<LogKey>,
+    /// The verifier key recorded in the store (`meta.verifier_key`).
+    vkey: String,
+    /// The origin line of its checkpoints.
+    origin: String,
     clock: Arc<dyn Clock>,
     location: String,
     on_commit: Option<CommitHook>,
@@ -339,7 +380,77 @@ impl Store {
         }
         Ok(Self {
             backend,
-            key,
+            vkey: key.verifier_key().to_string(),
+            origin: key.name().to_string(),
+            key: Some(key),
+            clock,
+            location: location.to_string(),
+            on_commit: None,
+        })
+    }
+
+    /// Opens an existing store for reading only (`verify`): no migration, no key file, no
+    /// write of any kind. A SQLite file that does not exist, a file that holds no custodia
+    /// schema, or a PostgreSQL database that does not exist is [`StoreError::Missing`];
+    /// nothing is ever created. The checkpoints are checked against the verifier key the
+    /// store itself records unless the caller brings its own trust anchor.
+    pub fn open_read_only(location: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+        let mut backend: Box<dyn Backend> = if is_postgres(location) {
+            Box::new(crate::postgres::Postgres::connect_existing(location)?)
+        } else {
+            Box::new(crate::sqlite::Sqlite::open_read_only(Path::new(location))?)
+        };
+        let latest = if is_postgres(location) {
+            crate::postgres::MIGRATIONS.last()
+        } else {
+            crate::sqlite::MIGRATIONS.last()
+        }
+        .map_or(0, |m| m.0);
+        let mut version: Option<i64> = None;
+        let mut meta: Vec<(String, String)> = Vec::new();
+        backend.read(&mut |c| {
+            // A schema-less database (an empty file, a wrong database) has no such table.
+            version = c
+                .query(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    &[],
+                )
+                .ok()
+                .and_then(|r| r.first().and_then(|r| r.first()).and_then(Value::as_i64));
+            if version.is_some() {
+                for r in c.query(
+                    "SELECT key, value FROM meta WHERE key IN ('verifier_key', 'origin')",
+                    &[],
+                )? {
+                    if let (Some(k), Some(v)) = (r[0].opt_str(), r[1].opt_str()) {
+                        meta.push((k, v));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let Some(version) = version else {
+            return Err(StoreError::Missing(format!(
+                "`{location}` holds no custodia store (no schema)"
+            )));
+        };
+        if version < latest {
+            return Err(StoreError::Invalid(format!(
+                "the store at `{location}` has schema version {version}, this custodia expects {latest}; any writing command migrates it"
+            )));
+        }
+        let get = |k: &str| meta.iter().find(|(m, _)| m == k).map(|(_, v)| v.clone());
+        let vkey = get("verifier_key").ok_or_else(|| {
+            StoreError::Missing(format!(
+                "`{location}` holds no custodia store (no verifier key recorded)"
+            ))
+        })?;
+        let origin = get("origin").unwrap_or_else(|| DEFAULT_ORIGIN.to_string());
+        Ok(Self {
+            backend,
+            key: None,
+            vkey,
+            origin,
             clock,
             location: location.to_string(),
             on_commit: None,
@@ -356,9 +467,29 @@ impl Store {
         self.backend.dialect()
     }
 
-    /// The signing key.
-    pub fn key(&self) -> &LogKey {
-        &self.key
+    /// The signing key; `None` when the store was opened read-only.
+    pub fn key(&self) -> Option<&LogKey> {
+        self.key.as_ref()
+    }
+
+    /// The signing key, or an error saying the store is read-only.
+    pub(crate) fn signing_key(&self) -> Result<&LogKey> {
+        self.key.as_ref().ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "the store at `{}` was opened read-only",
+                self.location
+            ))
+        })
+    }
+
+    /// The verifier key recorded in the store (`custodia log key`).
+    pub fn verifier_key(&self) -> &str {
+        &self.vkey
+    }
+
+    /// The origin line of the store's checkpoints.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The injected clock.
@@ -395,7 +526,7 @@ impl Store {
         &mut self,
         mut f: impl FnMut(&mut Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<(T, Option<Receipt>), E> {
-        let key = self.key.clone();
+        let key = self.signing_key().map_err(E::from)?.clone();
         let clock = self.clock.clone();
         let mut out: Option<(T, Option<Receipt>)> = None;
         let mut refused: Option<E> = None;
@@ -480,7 +611,7 @@ impl Store {
 
     /// The latest signed checkpoint.
     pub fn checkpoint(&mut self) -> Result<SignedCheckpoint> {
-        let origin = self.key.name().to_string();
+        let origin = self.origin.clone();
         self.read(|c| {
             let rows = c.query(
                 "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
@@ -500,7 +631,7 @@ impl Store {
 
     /// Every checkpoint signed, newest first, at most `limit`.
     pub fn checkpoints(&mut self, limit: u64) -> Result<Vec<SignedCheckpoint>> {
-        let origin = self.key.name().to_string();
+        let origin = self.origin.clone();
         self.read(|c| {
             let rows = c.query(
                 "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT ?",
@@ -516,6 +647,66 @@ impl Store {
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// The checkpoint history: every stored signed checkpoint of size `since` or more,
+    /// oldest first (at most `limit`), each with the consistency proof from the stored
+    /// checkpoint before it, all read from one snapshot. An auditor who holds any earlier
+    /// checkpoint checks each step, so no history can be cut back or rewritten unseen.
+    pub fn checkpoint_history(
+        &mut self,
+        since: u64,
+        limit: Option<u64>,
+    ) -> Result<Vec<HistoryEntry>> {
+        let origin = self.origin.clone();
+        let limit = limit.unwrap_or(u64::MAX >> 1);
+        self.read(|c| {
+            let prev = c
+                .query(
+                    "SELECT COALESCE(MAX(size), -1) FROM checkpoints WHERE size < ?",
+                    &[since.into()],
+                )?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_i64)
+                .unwrap_or(-1);
+            let rows = c.query(
+                "SELECT size, root, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?",
+                &[since.into(), limit.into()],
+            )?;
+            let mut prev = u64::try_from(prev).ok();
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let size = r[0]
+                    .as_i64()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("a checkpoint's size is not a size".into())
+                    })?;
+                let checkpoint = SignedCheckpoint {
+                    origin: origin.clone(),
+                    size,
+                    root: hash_from(&r[1])?,
+                    note: r[2].opt_str().unwrap_or_default(),
+                };
+                let prev_size = prev.unwrap_or(0);
+                let proof = if prev_size == 0 || prev_size == size {
+                    Vec::new()
+                } else {
+                    let h = ConnHashes {
+                        conn: RefCell::new(&mut *c),
+                    };
+                    consistency_proof(prev_size, size, &h)?
+                };
+                out.push(HistoryEntry {
+                    checkpoint,
+                    prev_size,
+                    proof,
+                });
+                prev = Some(size);
+            }
+            Ok(out)
         })
     }
 

@@ -2,7 +2,9 @@
 //! stored checkpoint's signature and root; replay the events into an empty database and
 //! compare each projection table with the stored one, row by row.
 
-use custodia_ledger::{Frontier, Hash, SignedCheckpoint, leaf_hash, verify_checkpoint};
+use custodia_ledger::{
+    Frontier, Hash, SignedCheckpoint, leaf_hash, verify_checkpoint, verify_consistency,
+};
 use custodia_model::events::Leaf;
 
 use crate::backend::{Backend, Value};
@@ -10,6 +12,7 @@ use crate::error::{Result, StoreError};
 use crate::project::{self, PROJECTIONS};
 use crate::sqlite::Sqlite;
 use crate::store::{Store, hash_from};
+use crate::trail::Trail;
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,8 @@ pub enum Verdict {
         entries: u64,
         root: Hash,
         checkpoints: u64,
+        /// The latest signed checkpoint, which signs exactly these `entries` (a trail saves it).
+        latest: SignedCheckpoint,
     },
     /// The first inconsistency, named.
     Failed(String),
@@ -29,10 +34,28 @@ pub enum Verdict {
 pub struct VerifyOptions {
     /// An earlier checkpoint the log must extend.
     pub checkpoint: Option<String>,
-    /// The verifier key to trust (default: the key file's).
+    /// The verifier key to trust (default: the trail's pinned key, else the key the store
+    /// itself records, which proves the store intact but not authentic).
     pub verifier_key: Option<String>,
     /// Skip the replay of projections (log only).
     pub skip_replay: bool,
+    /// An auditor's trail: the store must extend every checkpoint saved there.
+    pub trail: Option<Trail>,
+}
+
+impl VerifyOptions {
+    /// The key the checkpoints are checked against, and whether it is a trust anchor
+    /// (given, or pinned by a trail) rather than the store's own word.
+    pub fn trusted_key(&self, store: &Store) -> (String, bool) {
+        match (
+            &self.verifier_key,
+            self.trail.as_ref().and_then(Trail::pinned),
+        ) {
+            (Some(k), _) => (k.clone(), true),
+            (None, Some(p)) => (p.to_string(), true),
+            (None, None) => (store.verifier_key().to_string(), false),
+        }
+    }
 }
 
 struct Cp {
@@ -48,10 +71,53 @@ impl Store {
         opts: &VerifyOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Verdict> {
-        let vkey = opts
-            .verifier_key
-            .clone()
-            .unwrap_or_else(|| self.key().verifier_key().to_string());
+        let (vkey, _) = opts.trusted_key(self);
+        if let (Some(given), Some(pinned)) = (
+            &opts.verifier_key,
+            opts.trail.as_ref().and_then(Trail::pinned),
+        ) && given != pinned
+        {
+            return Ok(Verdict::Failed(format!(
+                "the trail pins key `{pinned}`, but the key given is `{given}`"
+            )));
+        }
+        if vkey != self.verifier_key() {
+            return Ok(Verdict::Failed(format!(
+                "the store's checkpoints are signed by key `{}`, not by the trusted key `{vkey}`: its history was re-signed, or it is another log",
+                self.verifier_key()
+            )));
+        }
+        // The trail's checkpoints, checked under the trusted key; a trail that saw a larger
+        // tree than the store holds names a rollback before anything else is read.
+        let mut saved: Vec<(SignedCheckpoint, String)> = Vec::new();
+        if let Some(trail) = &opts.trail {
+            for s in trail.saved() {
+                let file = s.file.display().to_string();
+                match verify_checkpoint(&s.note, &vkey) {
+                    Ok(cp) if cp.size == s.size => saved.push((cp, file)),
+                    Ok(cp) => {
+                        return Ok(Verdict::Failed(format!(
+                            "trail file `{file}` holds a checkpoint of size {}, not {}",
+                            cp.size, s.size
+                        )));
+                    }
+                    Err(e) => {
+                        return Ok(Verdict::Failed(format!(
+                            "trail file `{file}`: {e} (under the pinned key `{vkey}`)"
+                        )));
+                    }
+                }
+            }
+            let size = self.size()?;
+            if let Some((cp, file)) = saved.last()
+                && cp.size > size
+            {
+                return Ok(Verdict::Failed(format!(
+                    "rolled back: the trail saw a signed checkpoint of size {} (`{file}`), but the store holds {size} entries: committed entries were cut back or lost",
+                    cp.size
+                )));
+            }
+        }
         let earlier = match &opts.checkpoint {
             None => None,
             Some(text) => match verify_checkpoint(text, &vkey) {
@@ -207,16 +273,37 @@ impl Store {
                 )));
             }
         }
+        // Every checkpoint the trail ever saw must be a prefix of this tree: a consistency
+        // proof from it to the verified root, read from the store's own stored hashes.
+        for (cp, file) in &saved {
+            let (_, _, proof) = self.consistency(cp.size, Some(n))?;
+            if let Err(e) = verify_consistency(&proof, cp.size, cp.root, n, frontier.root()) {
+                return Ok(Verdict::Failed(format!(
+                    "the log is not an extension of the trail's checkpoint at size {} (`{file}`): its history was rewritten ({e})",
+                    cp.size
+                )));
+            }
+        }
         if let Some(diff) = match replay {
             Some(mut rp) => rp.compare(self)?,
             None => None,
         } {
             return Ok(Verdict::Failed(diff));
         }
+        let latest = match cps.last() {
+            Some(c) => SignedCheckpoint {
+                origin: self.origin().to_string(),
+                size: c.size,
+                root: c.root,
+                note: c.note.clone(),
+            },
+            None => return Ok(Verdict::Failed("no checkpoint stored".into())),
+        };
         Ok(Verdict::Ok {
             entries: n,
             root: frontier.root(),
             checkpoints: cps.len() as u64,
+            latest,
         })
     }
 }

@@ -599,7 +599,7 @@ fn restore_across_backends() {
     c.restore_leaves(&export(&mut b)).unwrap();
     assert_eq!(export(&mut c), leaves);
     assert_eq!(c.checkpoint().unwrap().root, a.checkpoint().unwrap().root);
-    assert_ne!(c.key().verifier_key(), b.key().verifier_key());
+    assert_ne!(c.verifier_key(), b.verifier_key());
     assert!(matches!(verdict(&mut c), Verdict::Ok { .. }));
 }
 

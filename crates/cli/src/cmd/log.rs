@@ -1,4 +1,5 @@
-//! `custodia log …` (CONTRACT §3): export, checkpoint, key, prove, consistency.
+//! `custodia log …` (CONTRACT §3): export, checkpoint, key, prove, consistency; and the
+//! checkpoint history an auditor's trail is kept from (`log checkpoints --since N`).
 
 use std::io::Write;
 
@@ -17,6 +18,13 @@ pub enum LogCmd {
     /// Print the current signed checkpoint (C2SP tlog-checkpoint), with every witness
     /// cosignature collected for it.
     Checkpoint,
+    /// Print the checkpoint history as JSON Lines, oldest first: every stored signed
+    /// checkpoint of size SINCE or more, each with the consistency proof from the one
+    /// before it: `{"size","root","note","consistency":{"old_size","new_size","proof"}}`.
+    Checkpoints {
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+    },
     /// Print the verifier key.
     Key,
     /// Print the inclusion proof of entry INDEX.
@@ -58,8 +66,15 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
             let cp = store.cosigned_checkpoint().map_err(store_err)?;
             out.write_all(cp.note.as_bytes())?;
         }
+        LogCmd::Checkpoints { since } => {
+            for e in store.checkpoint_history(*since, None).map_err(store_err)? {
+                let v = serde_json::to_string(&e.to_wire())
+                    .map_err(|e| CliError::Internal(e.into()))?;
+                writeln!(out, "{v}")?;
+            }
+        }
         LogCmd::Key => {
-            writeln!(out, "{}", store.key().verifier_key())?;
+            writeln!(out, "{}", store.verifier_key())?;
         }
         LogCmd::Prove { index, size } => {
             let p = store.prove(*index, *size).map_err(store_err)?;

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use custodia_store::{Verdict, VerifyOptions};
+use custodia_store::{Store, Trail, Verdict, VerifyOptions};
 
-use crate::ctx::{open_store, progress, store_err};
+use crate::ctx::{clock, progress, store_err};
 use crate::error::{CliError, CliResult};
 
 #[derive(Debug, clap::Args)]
@@ -13,12 +13,46 @@ pub struct Args {
     /// An earlier checkpoint the log must extend.
     #[arg(long)]
     checkpoint: Option<PathBuf>,
-    /// Trust this verifier key instead of the key file's.
+    /// Trust this verifier key (the log's published key); `CUSTODIA_VKEY` when absent.
     #[arg(long)]
     vkey: Option<String>,
+    /// A file holding the log's published verifier key (its first non-empty line that is
+    /// not a `#` comment).
+    #[arg(long, conflicts_with = "vkey")]
+    vkey_file: Option<PathBuf>,
+    /// An auditor's trail directory: the store must extend every checkpoint saved there
+    /// (signed by the key pinned there at first use); the new checkpoint is then saved.
+    #[arg(long)]
+    trail: Option<PathBuf>,
     /// Check the log only, not the projections.
     #[arg(long)]
     log_only: bool,
+}
+
+/// The trust anchor given on the command line or in the environment, and where it came
+/// from: `--vkey`, then `--vkey-file`, then `CUSTODIA_VKEY`.
+fn anchor(args: &Args) -> Result<Option<(String, String)>, CliError> {
+    if let Some(k) = &args.vkey {
+        return Ok(Some((k.trim().to_string(), "--vkey".into())));
+    }
+    if let Some(p) = &args.vkey_file {
+        let text = crate::io::read_input(p)?;
+        let key = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "`{}`: no verifier key in the file; expected `<name>+<id>+<key>`",
+                    p.display()
+                ))
+            })?;
+        return Ok(Some((key.to_string(), format!("`{}`", p.display()))));
+    }
+    match std::env::var("CUSTODIA_VKEY") {
+        Ok(k) if !k.trim().is_empty() => Ok(Some((k.trim().to_string(), "`CUSTODIA_VKEY`".into()))),
+        _ => Ok(None),
+    }
 }
 
 pub fn run(db: &str, args: &Args) -> CliResult {
@@ -26,39 +60,47 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         Some(p) => Some(crate::io::read_input(p)?),
         None => None,
     };
-    // A verify that found nothing to check must not say `ok` (issue 18): it never creates a
-    // store, and an empty one vouches for nothing.
-    if !custodia_store::is_postgres(db) && !std::path::Path::new(db).exists() {
-        return Err(CliError::Check(format!(
-            "no store at `{db}`; verify never creates one"
-        )));
-    }
-    let mut store = open_store(db)?;
+    let anchor = anchor(args)?;
+    let trail = match &args.trail {
+        Some(dir) => Some(Trail::open(dir).map_err(store_err)?),
+        None => None,
+    };
+    // A verify that found nothing to check must not say `ok` (issue 18): it opens the store
+    // read-only, so it never creates one (nor a key), and an empty one vouches for nothing.
+    let mut store = Store::open_read_only(db, clock()?).map_err(store_err)?;
     let total = store.size().map_err(store_err)?;
     if total == 0 {
+        let seen = trail
+            .as_ref()
+            .and_then(Trail::latest)
+            .map(|s| format!(" (the trail saw a checkpoint of size {})", s.size))
+            .unwrap_or_default();
         return Err(CliError::Check(format!(
-            "the store at `{db}` holds no entries; an empty log vouches for nothing"
+            "the store at `{db}` holds no entries; an empty log vouches for nothing{seen}"
         )));
     }
     let pb = progress(total, "verifying");
     let opts = VerifyOptions {
         checkpoint,
-        verifier_key: args.vkey.clone(),
+        verifier_key: anchor.as_ref().map(|(k, _)| k.clone()),
         skip_replay: args.log_only,
+        trail,
     };
+    let (vkey, anchored) = opts.trusted_key(&store);
     let verdict = store
         .verify(&opts, &mut |n| pb.set_position(n))
         .map_err(store_err)?;
     pb.finish_and_clear();
-    let (entries, root) = match verdict {
-        Verdict::Ok { entries, root, .. } => (entries, root),
+    let (entries, root, latest) = match verdict {
+        Verdict::Ok {
+            entries,
+            root,
+            latest,
+            ..
+        } => (entries, root, latest),
         Verdict::Failed(why) => return Err(CliError::Check(why)),
     };
     if let Some(policy) = crate::ctx::policy() {
-        let vkey = args
-            .vkey
-            .clone()
-            .unwrap_or_else(|| store.key().verifier_key().to_string());
         let latest = store.cosigned_checkpoint().map_err(store_err)?;
         let by = check_policy(policy, &vkey, &latest.note, "the latest checkpoint")?;
         if let Some(text) = &opts.checkpoint {
@@ -73,6 +115,34 @@ pub fn run(db: &str, args: &Args) -> CliResult {
             } else {
                 by.join(", ")
             }
+        );
+    }
+    if let Some(mut trail) = opts.trail {
+        let first = trail.pinned().is_none();
+        let checked = trail.saved().len();
+        trail.save(&vkey, &latest).map_err(store_err)?;
+        if first {
+            eprintln!(
+                "trail `{}`: first use, pinned key `{vkey}`{}",
+                trail.dir().display(),
+                match &anchor {
+                    Some((_, from)) => format!(" (from {from})"),
+                    None => " (the store's own key, trusted on first use)".into(),
+                }
+            );
+        }
+        eprintln!(
+            "trail `{}`: the log extends all {checked} checkpoints saved there; saved size {}",
+            trail.dir().display(),
+            latest.size
+        );
+    } else if let Some((_, from)) = &anchor {
+        eprintln!("key: the checkpoints are signed by the trusted key from {from}");
+    } else if !anchored {
+        eprintln!(
+            "note: no trust anchor: the checkpoints were checked against the key the store itself records (`{vkey}`); \
+             this shows the store is intact, not that it is the log that was published. \
+             Pass --vkey, --vkey-file, CUSTODIA_VKEY or --trail DIR to check that."
         );
     }
     println!("ok: {entries} entries, root {}", hex::encode(root.0));
