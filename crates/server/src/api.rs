@@ -2,9 +2,9 @@
 //!
 //! Role matrix (who gets 200; everyone else with a valid token 403, without one 401):
 //! - public: `/healthz`, `/api/openapi.json`, `/api/v1/log/checkpoint`, `/api/v1/log/key`,
-//!   `/api/v1/locate` (anonymous callers rate-limited per address);
-//! - any role: `/api/v1/me`, `/api/v1/log/checkpoints`, `/api/v1/log/proof`,
-//!   `/api/v1/log/consistency`;
+//!   `/api/v1/log/checkpoints` (the checkpoint history with consistency proofs, so anyone
+//!   can keep a trail), `/api/v1/locate` (anonymous callers rate-limited per address);
+//! - any role: `/api/v1/me`, `/api/v1/log/proof`, `/api/v1/log/consistency`;
 //! - a person's file: sending roles, auditor, admin; counsel for assigned persons; a
 //!   receiving officer bound to a facility for persons held at or bound for it;
 //! - screening, drafting, passengers, departure: sending roles; approval: supervisor;
@@ -475,19 +475,32 @@ pub struct ErrorDetail {
 
 // ---------------------------------------------------------------- log
 
-#[utoipa::path(get, path = "/api/v1/log/checkpoints", tag = "log", security(("bearer" = [])),
-    responses((status = 200, description = "signed checkpoints, newest first", body = [Object]), (status = 401, description = "no valid token")))]
+/// Query of the checkpoint history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckpointsParams {
+    /// The smallest tree size wanted (default 0: the whole history).
+    pub since: Option<u64>,
+    /// At most this many checkpoints (default and maximum 1000); page on with `since` set
+    /// to the last size received.
+    pub limit: Option<u64>,
+}
+
+/// Checkpoints per answer at most.
+const HISTORY_PAGE: u64 = 1000;
+
+#[utoipa::path(get, path = "/api/v1/log/checkpoints", tag = "public", params(CheckpointsParams),
+    responses((status = 200, description = "the checkpoint history, as `custodia log checkpoints --since N`: every signed checkpoint of size `since` or more, oldest first, each with the RFC 9162 consistency proof from the stored checkpoint before it (`{\"size\",\"root\",\"note\",\"consistency\":{\"old_size\",\"new_size\",\"proof\"}}`); an auditor's trail is kept from it", body = [Object])))]
 pub async fn checkpoints(
     State(st): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    authed(&st, &headers, ALL, |s, _| {
-        let cps = s.checkpoints(100)?;
-        Ok(Json(Value::Array(
-            cps.into_iter()
-                .map(|c| json!({"size": c.size, "root": hex::encode(c.root.0), "note": c.note}))
-                .collect(),
-        )))
+    qp: Result<Query<CheckpointsParams>, QueryRejection>,
+) -> Result<Json<Vec<custodia_store::HistoryEntryJson>>, ApiError> {
+    let qp = q(qp)?;
+    let since = qp.since.unwrap_or(0);
+    let limit = qp.limit.unwrap_or(HISTORY_PAGE).clamp(1, HISTORY_PAGE);
+    st.db(move |s| {
+        let history = s.checkpoint_history(since, Some(limit))?;
+        Ok(Json(history.iter().map(|e| e.to_wire()).collect()))
     })
     .await
 }
@@ -1384,7 +1397,10 @@ const SUMMARIES: &[(&str, &str)] = &[
     ("openapi", "This OpenAPI document"),
     ("checkpoint", "The latest signed checkpoint"),
     ("log_key", "The log's verifier key"),
-    ("checkpoints", "Signed checkpoints, newest first"),
+    (
+        "checkpoints",
+        "The checkpoint history, oldest first, with consistency proofs",
+    ),
     (
         "witnesses",
         "Each witness's cosigned size, lag and last status",

@@ -108,7 +108,8 @@ async fn role_matrix_for_every_route() {
             [O; 7],
         ),
         g("/api/v1/me".into(), [U, O, O, O, O, O, O]),
-        g("/api/v1/log/checkpoints".into(), [U, O, O, O, O, O, O]),
+        // Public since issue 18: the history an auditor's trail is kept from.
+        g("/api/v1/log/checkpoints".into(), [O; 7]),
         g("/api/v1/log/proof?index=0".into(), [U, O, O, O, O, O, O]),
         g(
             "/api/v1/log/consistency?old=1".into(),
@@ -856,9 +857,79 @@ async fn openapi_lists_every_route() {
         "/api/openapi.json",
         "/api/v1/manifests/{id}/{action}",
         "/api/v1/log/proof",
+        "/api/v1/log/checkpoints",
     ] {
         assert!(v["paths"].get(p).is_some(), "missing {p}");
     }
+}
+
+/// The checkpoint history is public (issue 18): anyone can keep a trail. Oldest first from
+/// `since`, at most `limit`, each note signed by the log's key, each step proved consistent
+/// with the one before.
+#[tokio::test]
+async fn the_checkpoint_history_is_public_with_consistency_proofs() {
+    let f = fixture(Config::default());
+    let (st, b, _) = call(&f, "GET", "/api/v1/log/key", None, None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let vkey = String::from_utf8(b).unwrap().trim().to_string();
+    let hash = |v: &Value| {
+        custodia_ledger::Hash(
+            hex::decode(v.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+    };
+    let (st, b, _) = call(&f, "GET", "/api/v1/log/checkpoints", None, None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let all = json_of(&b);
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= 2, "{all:?}");
+    assert_eq!(all[0]["size"], 0);
+    let mut prev: Option<(u64, custodia_ledger::Hash)> = None;
+    for e in all {
+        let cp = custodia_ledger::verify_checkpoint(e["note"].as_str().unwrap(), &vkey).unwrap();
+        let (size, root) = (e["size"].as_u64().unwrap(), hash(&e["root"]));
+        assert_eq!((cp.size, cp.root), (size, root));
+        let proof: Vec<_> = e["consistency"]["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash)
+            .collect();
+        if let Some((ps, pr)) = prev {
+            assert_eq!(e["consistency"]["old_size"].as_u64(), Some(ps));
+            custodia_ledger::verify_consistency(&proof, ps, pr, size, root).unwrap();
+        }
+        prev = Some((size, root));
+    }
+    let last = all.last().unwrap()["size"].as_u64().unwrap();
+    let (_, b, _) = call(&f, "GET", "/api/v1/log/checkpoint", None, None, None).await;
+    let now = String::from_utf8(b).unwrap();
+    assert_eq!(now.lines().nth(1), Some(last.to_string().as_str()));
+    // `since` and `limit` page through it.
+    let mid = all[1]["size"].as_u64().unwrap();
+    let (_, b, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/log/checkpoints?since={mid}&limit=1"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    let page = json_of(&b);
+    assert_eq!(page.as_array().unwrap().as_slice(), &all[1..2]);
+    let (st, _, _) = call(
+        &f,
+        "GET",
+        "/api/v1/log/checkpoints?since=x",
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st.as_u16(), 422);
 }
 
 #[tokio::test]
