@@ -68,6 +68,7 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     // A verify that found nothing to check must not say `ok` (issue 18): it opens the store
     // read-only, so it never creates one (nor a key), and an empty one vouches for nothing.
     let mut store = Store::open_read_only(db, clock()?).map_err(store_err)?;
+    check_key_file(db, &store)?;
     let total = store.size().map_err(store_err)?;
     if total == 0 {
         let seen = trail
@@ -146,6 +147,32 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         );
     }
     println!("ok: {entries} entries, root {}", hex::encode(root.0));
+    Ok(())
+}
+
+/// The operator's key file, when there is one (`CUSTODIA_KEY`, or the SQLite store's
+/// `PATH.key`), must hold this store's key, as for every other command (exit 2 otherwise).
+/// It is not a trust anchor: whoever replaces the store replaces the file beside it. An
+/// auditor has no key file at all, and needs none.
+fn check_key_file(db: &str, store: &Store) -> Result<(), CliError> {
+    let explicit = crate::ctx::key_path();
+    let Some(path) = explicit
+        .clone()
+        .or_else(|| custodia_store::default_key_path(db))
+    else {
+        return Ok(());
+    };
+    if explicit.is_none() && !path.exists() {
+        return Ok(());
+    }
+    let key = custodia_ledger::LogKey::load(&path).map_err(|e| CliError::Input(e.to_string()))?;
+    if key.verifier_key() != store.verifier_key() {
+        return Err(CliError::input(format!(
+            "key file `{}` does not hold this store's key (store: `{}`)",
+            path.display(),
+            store.verifier_key()
+        )));
+    }
     Ok(())
 }
 
