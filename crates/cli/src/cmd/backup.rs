@@ -6,7 +6,8 @@
 //! by the N leaves exactly as `log export` writes them. A restore checks the whole file
 //! first (every leaf parses, carries its line's seq, and the leaves give the header's root),
 //! then re-appends the leaves verbatim into an empty store, recomputing tree hashes and
-//! projections and signing checkpoints with the target store's own key.
+//! projections and signing checkpoints with the target store's own key, all in one
+//! transaction: a restore that fails half-way leaves the store empty and can be retried.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use crate::error::{CliError, CliResult};
 /// The format named in a backup's header line.
 pub const FORMAT: &str = "custodia-backup/1";
 
-/// Leaves per restore transaction at most (one signed checkpoint each).
+/// Leaves per restored batch (one signed checkpoint each) at most.
 const MAX_BATCH: usize = 20_000;
 
 #[derive(Debug, clap::Args)]
@@ -118,25 +119,37 @@ fn open_backup(path: &Path) -> Result<(Header, Box<dyn BufRead>), CliError> {
     Ok((h, r))
 }
 
-/// Calls `f` with each leaf line (line number, seq, text, parsed leaf), checking that leaf
-/// `i` is on line `i + 2` and carries seq `i`.
-fn each_leaf(
-    path: &Path,
-    r: &mut dyn BufRead,
-    f: &mut dyn FnMut(u64, String, &Leaf) -> Result<(), CliError>,
-) -> Result<u64, CliError> {
-    let name = path.display();
-    let mut seq = 0u64;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let got = r.read_line(&mut line).map_err(|e| {
+/// Reads leaf lines one at a time, checking that leaf `i` is on line `i + 2` and carries
+/// seq `i`.
+struct Leaves<'a> {
+    path: &'a Path,
+    r: Box<dyn BufRead>,
+    seq: u64,
+    line: String,
+}
+
+impl<'a> Leaves<'a> {
+    fn new(path: &'a Path, r: Box<dyn BufRead>) -> Self {
+        Self {
+            path,
+            r,
+            seq: 0,
+            line: String::new(),
+        }
+    }
+
+    /// The next leaf (its seq, text and parsed form), or `None` at the end of the file.
+    fn next_leaf(&mut self) -> Result<Option<(u64, String, Leaf)>, CliError> {
+        let name = self.path.display();
+        let seq = self.seq;
+        self.line.clear();
+        let got = self.r.read_line(&mut self.line).map_err(|e| {
             CliError::input(format!("`{name}`: line {}: cannot read: {e}", seq + 2))
         })?;
         if got == 0 {
-            return Ok(seq);
+            return Ok(None);
         }
-        let text = line.strip_suffix('\n').unwrap_or(&line);
+        let text = self.line.strip_suffix('\n').unwrap_or(&self.line);
         let leaf = Leaf::from_bytes(text.as_bytes()).map_err(|e| {
             CliError::input(format!(
                 "`{name}`: line {}: not a leaf ({e}); expected one exported leaf per line",
@@ -150,9 +163,22 @@ fn each_leaf(
                 leaf.seq
             )));
         }
-        f(seq, text.to_string(), &leaf)?;
-        seq += 1;
+        self.seq += 1;
+        Ok(Some((seq, text.to_string(), leaf)))
     }
+}
+
+/// Calls `f` with each leaf line (seq, text, parsed leaf); returns how many there were.
+fn each_leaf(
+    path: &Path,
+    r: Box<dyn BufRead>,
+    f: &mut dyn FnMut(u64, String, &Leaf) -> Result<(), CliError>,
+) -> Result<u64, CliError> {
+    let mut leaves = Leaves::new(path, r);
+    while let Some((seq, text, leaf)) = leaves.next_leaf()? {
+        f(seq, text, &leaf)?;
+    }
+    Ok(leaves.seq)
 }
 
 pub fn restore(db: &str, args: &RestoreArgs) -> CliResult {
@@ -164,10 +190,10 @@ pub fn restore(db: &str, args: &RestoreArgs) -> CliResult {
     }
     let name = path.display();
     // Pass 1: the whole file is checked before the store is touched.
-    let (h, mut r) = open_backup(path)?;
+    let (h, r) = open_backup(path)?;
     let mut frontier = Frontier::default();
     let mut scratch = Vec::with_capacity(8);
-    let n = each_leaf(path, r.as_mut(), &mut |seq, text, _| {
+    let n = each_leaf(path, r, &mut |seq, text, _| {
         scratch.clear();
         frontier
             .push(leaf_hash(text.as_bytes()), &mut scratch)
@@ -193,30 +219,52 @@ pub fn restore(db: &str, args: &RestoreArgs) -> CliResult {
             "store `{db}` already holds {size} entries; `restore` writes only into an empty store"
         )));
     }
-    // Pass 2: leaves that were recorded together are restored together (one transaction
-    // and one checkpoint each, as they were first appended), up to MAX_BATCH.
-    let (_, mut r) = open_backup(path)?;
+    // Pass 2, in ONE transaction on every backend: leaves that were recorded together are
+    // restored together (one checkpoint each, as they were first appended), up to
+    // MAX_BATCH. A failure half-way (a value the database refuses, a lost connection, a
+    // killed process) leaves the store empty, so the restore can simply be run again.
+    let (_, r) = open_backup(path)?;
+    let mut leaves = Leaves::new(path, r);
+    let mut pending: Option<(String, Leaf)> = None;
+    let mut failed: Option<CliError> = None;
     let pb = progress(n, "restore");
-    let mut batch: Vec<String> = Vec::new();
-    let mut batch_at: Option<jiff::Timestamp> = None;
-    let flush =
-        |batch: &mut Vec<String>, store: &mut custodia_store::Store| -> Result<(), CliError> {
-            if !batch.is_empty() {
-                store.restore_leaves(batch).map_err(store_err)?;
-                pb.inc(batch.len() as u64);
-                batch.clear();
+    let mut next = || -> Result<Option<Vec<String>>, custodia_store::StoreError> {
+        let mut batch: Vec<String> = Vec::new();
+        let mut at: Option<jiff::Timestamp> = None;
+        loop {
+            let item = match pending.take() {
+                Some(p) => Some(p),
+                None => match leaves.next_leaf() {
+                    Ok(l) => l.map(|(_, text, leaf)| (text, leaf)),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        failed = Some(e);
+                        return Err(custodia_store::StoreError::Invalid(msg));
+                    }
+                },
+            };
+            let Some((text, leaf)) = item else {
+                return Ok((!batch.is_empty()).then_some(batch));
+            };
+            if at.is_some_and(|t| t != leaf.recorded_at) || batch.len() >= MAX_BATCH {
+                pending = Some((text, leaf));
+                return Ok(Some(batch));
             }
-            Ok(())
-        };
-    each_leaf(path, r.as_mut(), &mut |_, text, leaf| {
-        if batch_at != Some(leaf.recorded_at) || batch.len() >= MAX_BATCH {
-            flush(&mut batch, &mut store)?;
-            batch_at = Some(leaf.recorded_at);
+            at = Some(leaf.recorded_at);
+            batch.push(text);
         }
-        batch.push(text);
-        Ok(())
+    };
+    let restored = store.restore_all(&mut next, &mut |done| pb.set_position(done));
+    pb.finish_and_clear();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    restored.map_err(|e| match e {
+        e @ custodia_store::StoreError::Db(_) => CliError::Internal(anyhow::anyhow!(
+            "restore into `{db}` failed and was rolled back; the store is as empty as before: {e}"
+        )),
+        other => store_err(other),
     })?;
-    flush(&mut batch, &mut store)?;
     let cp = store.checkpoint().map_err(store_err)?;
     let got = hex::encode(cp.root.0);
     if cp.size != n || got != h.root {
