@@ -397,3 +397,66 @@ fn a_restore_that_fails_half_way_leaves_nothing_and_can_be_retried() {
         ok(&run(&lite, None, &["log", "export"]))
     );
 }
+
+/// Issue 18: `verify` never creates a PostgreSQL store either. A database that does not
+/// exist, or one with no custodia schema, is exit 1 and stays as it was; an auditor with no
+/// key file verifies a real one against a trail, and a rollback is named.
+#[test]
+fn verify_on_postgres_creates_nothing_and_keeps_a_trail() {
+    let Some(pg) = Pg::new("verify_ro") else {
+        return;
+    };
+    let missing = custodia_store::postgres::with_database(&pg.url, "custodia_t_no_such_db");
+    let o = run(&missing, None, &["verify"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no store"));
+    // The database exists but holds nothing: no schema is made.
+    let o = run(&pg.url, None, &["verify"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no custodia store"));
+    assert_eq!(
+        scalar(
+            &pg.url,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ),
+        0,
+        "verify created tables"
+    );
+    // A real store, verified by an auditor (no CUSTODIA_KEY) against a trail.
+    let key = pg.key();
+    ok(&run(
+        &pg.url,
+        Some(&key),
+        &["demo", "--seed", "9", "--scale", "tiny"],
+    ));
+    let trail = pg.file("trail");
+    ok(&run(&pg.url, None, &["verify", "--trail", &trail]));
+    let size = scalar(&pg.url, "SELECT max(size) FROM checkpoints");
+    // Cut back the last batch (ledger rows and the checkpoint that signs them).
+    let before = scalar(
+        &pg.url,
+        "SELECT max(size) FROM checkpoints WHERE size < (SELECT max(size) FROM checkpoints)",
+    );
+    custodia_store::postgres::admin_execute(
+        &pg.url,
+        &format!("DELETE FROM ledger WHERE seq >= {before}; DELETE FROM checkpoints WHERE size > {before}"),
+    )
+    .unwrap();
+    let o = run(&pg.url, None, &["verify", "--trail", &trail]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rolled back") && err.contains(&format!("size {size}")),
+        "{err}"
+    );
+}
