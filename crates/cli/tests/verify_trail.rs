@@ -297,6 +297,7 @@ fn a_re_signed_history_is_named_against_the_trail() {
     import(&w, "a.csv", "X-1,Ramos,Elena\n");
     w.ok(&["verify", "--trail", s(&trail)]);
     let vkey = w.ok(&["log", "key"]).trim().to_string();
+    let old = w.write("old.checkpoint", &w.ok(&["log", "checkpoint"]));
     let edited = edited_backup(&w, "\"Ramos\"", "\"Romas\"");
     // The edited history restored in place of the store, under a new key.
     remove_store(&w.db);
@@ -313,6 +314,9 @@ fn a_re_signed_history_is_named_against_the_trail() {
     assert!(err.contains(&vkey), "{err}");
     let err = w.fails(1, &["verify", "--vkey", &vkey]);
     assert!(err.contains("re-signed"), "{err}");
+    // An earlier checkpoint kept by the auditor anchors too: the new key did not sign it.
+    let err = w.fails(1, &["verify", "--checkpoint", s(&old)]);
+    assert!(err.contains("the given checkpoint"), "{err}");
 }
 
 #[test]

@@ -139,6 +139,10 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         );
     } else if let Some((_, from)) = &anchor {
         eprintln!("key: the checkpoints are signed by the trusted key from {from}");
+    } else if opts.checkpoint.is_some() {
+        eprintln!(
+            "key: the store's key `{vkey}` signed the given checkpoint, which the log extends"
+        );
     } else if !anchored {
         eprintln!(
             "note: no trust anchor: the checkpoints were checked against the key the store itself records (`{vkey}`); \
