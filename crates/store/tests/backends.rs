@@ -143,6 +143,7 @@ on_both!(
     concurrent_writers,
     demo_root_is_the_reference,
     restore_refuses_wrong_seq,
+    restore_all_is_one_transaction,
     connection_loss,
     cosignatures_kept_beside_checkpoints,
 );
@@ -536,6 +537,65 @@ fn restore_refuses_wrong_seq(env: &Env, _: Kind) {
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(verdict(&mut s), Verdict::Ok { entries: 3, .. }));
+}
+
+/// Issue 18: a whole restore is one transaction. One that fails at its third batch (a bad
+/// leaf, or an error from the reader) leaves nothing, not even the batches before it; a
+/// retry then succeeds; a restore into a store that is not empty is refused.
+fn restore_all_is_one_transaction(env: &Env, _: Kind) {
+    let clock = Arc::new(ManualClock::new(at("2025-03-15T12:00:00Z")));
+    let mut src = Store::open(
+        env.dir.join("src-all.db").to_str().unwrap(),
+        OpenOptions {
+            key_path: None,
+            clock: clock.clone(),
+        },
+    )
+    .unwrap();
+    demo(&mut src, &clock, custodia_demo::Scale::Tiny);
+    let mut leaves = Vec::new();
+    src.export(0, None, &mut |_, b| {
+        leaves.push(b.to_string());
+        Ok(())
+    })
+    .unwrap();
+    let batches: Vec<Vec<String>> = leaves.chunks(100).map(<[String]>::to_vec).collect();
+    assert!(batches.len() > 3);
+    let mut s = env.open();
+    for fail in ["bad leaf", "reader"] {
+        let mut i = 0;
+        let r = s.restore_all(
+            &mut || {
+                i += 1;
+                match (i, fail) {
+                    (3, "reader") => Err(StoreError::Invalid("the file went away".into())),
+                    (3, _) => {
+                        let mut b = batches[2].clone();
+                        b[50] = b[50].replacen("\"seq\":", "\"seq\":9", 1);
+                        Ok(Some(b))
+                    }
+                    _ => Ok(batches.get(i - 1).cloned()),
+                }
+            },
+            &mut |_| {},
+        );
+        assert!(r.is_err(), "{fail}: {r:?}");
+        assert_eq!(s.size().unwrap(), 0, "{fail}: batches were left behind");
+        assert_eq!(s.checkpoint().unwrap().size, 0, "{fail}");
+        let persons = s
+            .read(|c| c.query("SELECT COUNT(*) FROM persons", &[]))
+            .unwrap();
+        assert_eq!(persons[0][0].as_i64(), Some(0), "{fail}");
+    }
+    let mut it = batches.clone().into_iter();
+    let r = s.restore_all(&mut || Ok(it.next()), &mut |_| {}).unwrap();
+    assert_eq!(r.root, src.checkpoint().unwrap().root);
+    assert!(matches!(verdict(&mut s), Verdict::Ok { .. }));
+    let mut it = batches.into_iter();
+    assert!(matches!(
+        s.restore_all(&mut || Ok(it.next()), &mut |_| {}),
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 fn connection_loss(env: &Env, kind: Kind) {
