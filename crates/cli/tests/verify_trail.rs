@@ -416,4 +416,10 @@ fn log_checkpoints_serves_the_history_with_consistency_proofs() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(since.as_slice(), &all[all.len() - 2..]);
+    // It needs no signing key, and creates no store.
+    std::fs::rename(w.path("store.db.key"), w.path("moved.key")).unwrap();
+    assert_eq!(w.ok(&["log", "checkpoints"]).lines().count(), all.len());
+    let typo = w.path("typo.db");
+    code(&typo, 1, &["log", "checkpoints"]);
+    assert!(!typo.exists());
 }
