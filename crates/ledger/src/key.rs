@@ -168,6 +168,13 @@ impl LogKey {
     }
 }
 
+/// Checks that `vkey` is a signed-note Ed25519 verifier key (`name+id+base64`).
+pub fn check_verifier_key(vkey: &str) -> Result<(), CheckpointError> {
+    StandardVerifier::new(vkey)
+        .map(|_| ())
+        .map_err(|e| CheckpointError::Invalid(format!("verifier key: {e}")))
+}
+
 /// Verifies a signed note against a verifier key and returns its text (with its final
 /// newline). Signatures by other keys are ignored; one by `vkey` must verify.
 pub fn verify_note(note: &str, vkey: &str) -> Result<String, CheckpointError> {

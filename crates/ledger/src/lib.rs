@@ -26,7 +26,8 @@ pub mod note;
 mod tree;
 
 pub use key::{
-    CheckpointError, KeyError, LogKey, SignedCheckpoint, verify_checkpoint, verify_note,
+    CheckpointError, KeyError, LogKey, SignedCheckpoint, check_verifier_key, verify_checkpoint,
+    verify_note,
 };
 pub use note::{CheckpointBody, NoteSignature, SignedNote};
 pub use tlog_tiles::tlog::{Error as HashError, HASH_SIZE, Hash, HashReader};
