@@ -47,7 +47,7 @@ const MAX_RESPONSE: usize = 16 * 1024 * 1024;
 /// The routes.
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route(HANDOVER_PATH, axum::routing::post(handover))
+        .route("/api/v1/federation/handover", axum::routing::post(handover))
         .route(
             "/api/v1/federation/receipts/{doc_hash}",
             axum::routing::get(receipt),
