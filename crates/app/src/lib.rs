@@ -5,7 +5,8 @@
 //!
 //! Main modules: [`manifests`] (lifecycle, intake, reconciliation, cases), [`screening`]
 //! (screening a stored person; recording legal records), [`witnessing`] (submitting each
-//! committed checkpoint to the witnesses of a policy and keeping their cosignatures). Errors are [`AppError`]; the CLI
+//! committed checkpoint to the witnesses of a policy and keeping their cosignatures),
+//! [`federation`] (two governments: peers, hand-over documents, receipts, the cross-check). Errors are [`AppError`]; the CLI
 //! maps them to exit codes and the server to status codes, each in one place.
 
 pub mod actor;
@@ -15,6 +16,7 @@ pub mod corrections;
 pub mod counsel;
 pub mod custody;
 mod error;
+pub mod federation;
 pub mod housing;
 pub mod manifests;
 pub mod oversight;

@@ -44,6 +44,16 @@ pub fn open_store(db: &str) -> Result<Store, CliError> {
 /// Opens the store with a given clock. With a policy (`--policy`), every batch it commits
 /// is then submitted to the policy's witnesses, off the append path (CONTRACT §10).
 pub fn open_store_with(db: &str, clock: Arc<dyn Clock>) -> Result<Store, CliError> {
+    // Each government's store has its own origin (CONTRACT §10): `CUSTODIA_ORIGIN` names the
+    // key, and so the log, when the key file is created.
+    if let Ok(origin) = std::env::var("CUSTODIA_ORIGIN")
+        && !origin.is_empty()
+        && let Some(path) = key_path().or_else(|| custodia_store::default_key_path(db))
+        && !path.exists()
+    {
+        custodia_ledger::LogKey::load_or_create(&path, &origin)
+            .map_err(|e| CliError::input(format!("`CUSTODIA_ORIGIN`: {e}")))?;
+    }
     let mut store = Store::open(
         db,
         OpenOptions {

@@ -111,6 +111,12 @@ enum Command {
     /// A C2SP witness for other logs: init a key, serve add-checkpoint (CONTRACT §10).
     #[command(subcommand)]
     Witness(cmd::witness::WitnessCmd),
+    /// The other government's store: register a peer, list peers (CONTRACT §10).
+    #[command(subcommand)]
+    Peer(cmd::federation::PeerCmd),
+    /// Two governments: send hand-over documents, cross-check both logs (CONTRACT §10).
+    #[command(subcommand)]
+    Federation(cmd::federation::FederationCmd),
 }
 
 fn main() {
@@ -160,6 +166,8 @@ fn main() {
         Command::Counsel(c) => cmd::law::run_counsel(db, c),
         Command::Class(c) => cmd::law::run_class(db, c),
         Command::Witness(c) => cmd::witness::run(c),
+        Command::Peer(c) => cmd::federation::run_peer(db, c),
+        Command::Federation(c) => cmd::federation::run(db, c),
     };
     ctx::finish_witnessing();
     if let Err(e) = result {

@@ -155,6 +155,41 @@ impl LogKey {
     }
 }
 
+impl LogKey {
+    /// Signs an arbitrary note text (C2SP `signed-note`) with this key: the text (which must
+    /// end in a newline and hold no blank line), a blank line, one signature line. The
+    /// federation's hand-over documents and receipts are such notes.
+    pub fn sign_note(&self, text: &str) -> Result<String, CheckpointError> {
+        let mut note =
+            Note::new(text.as_bytes(), &[]).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+        note.add_sigs(&[&self.signer])
+            .map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+        String::from_utf8(note.to_bytes()).map_err(|e| CheckpointError::Invalid(e.to_string()))
+    }
+}
+
+/// Checks that `vkey` is a signed-note Ed25519 verifier key (`name+id+base64`).
+pub fn check_verifier_key(vkey: &str) -> Result<(), CheckpointError> {
+    StandardVerifier::new(vkey)
+        .map(|_| ())
+        .map_err(|e| CheckpointError::Invalid(format!("verifier key: {e}")))
+}
+
+/// Verifies a signed note against a verifier key and returns its text (with its final
+/// newline). Signatures by other keys are ignored; one by `vkey` must verify.
+pub fn verify_note(note: &str, vkey: &str) -> Result<String, CheckpointError> {
+    let verifier = StandardVerifier::new(vkey)
+        .map_err(|e| CheckpointError::Invalid(format!("verifier key: {e}")))?;
+    let parsed = Note::from_bytes(note.as_bytes())
+        .map_err(|e| CheckpointError::Invalid(format!("not a signed note: {e}")))?;
+    let list = VerifierList::new(vec![Box::new(verifier)]);
+    parsed
+        .verify(&list)
+        .map_err(|e| CheckpointError::Invalid(format!("signature does not verify: {e}")))?;
+    String::from_utf8(parsed.text().to_vec())
+        .map_err(|e| CheckpointError::Invalid(format!("note text is not UTF-8: {e}")))
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;

@@ -25,7 +25,10 @@ mod key;
 pub mod note;
 mod tree;
 
-pub use key::{CheckpointError, KeyError, LogKey, SignedCheckpoint, verify_checkpoint};
+pub use key::{
+    CheckpointError, KeyError, LogKey, SignedCheckpoint, check_verifier_key, verify_checkpoint,
+    verify_note,
+};
 pub use note::{CheckpointBody, NoteSignature, SignedNote};
 pub use tlog_tiles::tlog::{Error as HashError, HASH_SIZE, Hash, HashReader};
 pub use tree::{

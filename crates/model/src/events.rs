@@ -384,6 +384,53 @@ pub enum EventData {
         requested_by: String,
         reason: String,
     },
+    // ---- federation (issue 16, CONTRACT §10 "Two governments"): new variants go after this.
+    /// Another government's store, registered by an admin: where its hand-overs are delivered
+    /// (`url`), the verifier key its log and receipts are signed with (`log_key`), and the
+    /// facilities it holds (ids as this store knows them): a manifest departing to one of
+    /// them is a hand-over to this peer. Replaces an earlier registration of the same name.
+    PeerAdded {
+        name: String,
+        url: String,
+        log_key: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        facilities: Vec<String>,
+    },
+    /// Sending side: the hand-over document of a departed manifest to a peer's facility was
+    /// issued. `document` is the signed note itself, `doc_hash` its SHA-256 (hex).
+    HandoverIssued {
+        doc_hash: String,
+        peer: String,
+        manifest_id: String,
+        person_ids: Vec<String>,
+        document: String,
+    },
+    /// Receiving side: a peer's hand-over document verified (signature, departure entry,
+    /// inclusion proof, checkpoint) and was recorded.
+    HandoverReceived {
+        doc_hash: String,
+        peer: String,
+        manifest_id: String,
+        facility_id: String,
+        person_ids: Vec<String>,
+    },
+    /// Receiving side: the receipt for `doc_hash`. `receipt` is the receipt note's text
+    /// (`crate::federation::ReceiptBody`), exactly the bytes this store's key signs.
+    ReceiptIssued {
+        doc_hash: String,
+        peer: String,
+        receipt: String,
+    },
+    /// Sending side: the peer's receipt, verified: `receipt` is the signed note, `entry` its
+    /// index in the peer's log and `size` the peer's tree its inclusion was checked against.
+    /// From this entry on, a `received` person is in the peer's custody.
+    ReceiptRecorded {
+        doc_hash: String,
+        peer: String,
+        receipt: String,
+        entry: u64,
+        size: u64,
+    },
 }
 
 /// A supervisor's reason to send a `needs_review` person.
@@ -440,6 +487,11 @@ impl EventData {
             Self::ClassTagged { .. } => "class_tagged",
             Self::FacilityContactPublished { .. } => "facility_contact_published",
             Self::LocatorWithheld { .. } => "locator_withheld",
+            Self::PeerAdded { .. } => "peer_added",
+            Self::HandoverIssued { .. } => "handover_issued",
+            Self::HandoverReceived { .. } => "handover_received",
+            Self::ReceiptIssued { .. } => "receipt_issued",
+            Self::ReceiptRecorded { .. } => "receipt_recorded",
         }
     }
 }

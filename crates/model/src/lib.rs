@@ -6,6 +6,8 @@
 //! - [`events`]: the ledger's events ([`events::EventData`]), the envelope of a new event
 //!   ([`events::NewEvent`]) and the leaf format ([`events::Leaf`]) of CONTRACT §3.
 //! - [`country`]: country names in English and Spanish for codes typed by people.
+//! - [`federation`]: the wire formats two governments' stores exchange (CONTRACT §10): the
+//!   hand-over document, the receipt and the envelope a receipt travels in.
 //! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
 //!
 //! ```
@@ -24,4 +26,5 @@
 pub mod clock;
 pub mod country;
 pub mod events;
+pub mod federation;
 pub mod legal;

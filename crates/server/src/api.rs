@@ -1528,7 +1528,7 @@ impl utoipa::Modify for Complete {
 #[openapi(
     info(title = "custodia", description = "Accountable custody transfers: ledger, screening, manifests, housing, billing, locator (CONTRACT §8)."),
     modifiers(&Bearer, &Complete),
-    paths(healthz, openapi, checkpoint, log_key, checkpoints, crate::witnesses::witnesses, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
+    paths(healthz, openapi, checkpoint, log_key, checkpoints, crate::witnesses::witnesses, crate::federation::handover, crate::federation::receipt, proof, consistency, leaves, verify, locator_stats, withheld_list, locate, screen, withhold, facility_contact,
           me, persons, person, access_log, manifests, manifest, create_manifest, add_passenger, manifest_action, cases,
           resolve_case, facilities, cells, population, invoices, create_token,
           crate::law::add_records, crate::law::assign_counsel, crate::law::propose_correction, crate::law::confirm_correction,

@@ -22,6 +22,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod federation;
 pub mod i18n;
 pub mod law;
 pub mod locator;
@@ -671,6 +672,7 @@ pub fn app(state: AppState) -> Router {
         .merge(law::routes())
         .merge(api::routes())
         .merge(witnesses::routes())
+        .merge(federation::routes())
         .merge(ui::routes())
         // A known path with the wrong method answers in the one error shape (issue 18).
         .method_not_allowed_fallback(|| async {
@@ -866,6 +868,7 @@ pub fn run_blocking(
         let listener = tokio::net::TcpListener::bind(addr).await?;
         on_bound(listener.local_addr()?);
         witnesses::spawn(&state);
+        federation::spawn(&state);
         serve(listener, app(state)).await
     })
 }

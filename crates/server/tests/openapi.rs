@@ -17,10 +17,11 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 /// The sources that hold routes: the API and the custody-law routes (CONTRACT §9).
-const SOURCES: [&str; 3] = [
+const SOURCES: [&str; 4] = [
     include_str!("../src/api.rs"),
     include_str!("../src/law.rs"),
     include_str!("../src/witnesses.rs"),
+    include_str!("../src/federation.rs"),
 ];
 static ALL_SRC: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| SOURCES.join("\n"));
 

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("migrations/postgres/0010_locator_public.sql"),
     ),
+    (11, include_str!("migrations/postgres/0011_federation.sql")),
     (13, include_str!("migrations/postgres/0013_list_reads.sql")),
 ];
 
@@ -561,16 +562,16 @@ impl Postgres {
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
                 )
                 .map_err(pg_err)?;
-            let done: i64 = client
-                .query_one(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                    &[],
-                )
+            // Every version not yet applied (see the SQLite twin).
+            let done: std::collections::BTreeSet<i64> = client
+                .query("SELECT version FROM schema_migrations", &[])
                 .map_err(pg_err)?
-                .try_get(0)
+                .iter()
+                .map(|r| r.try_get::<_, i64>(0))
+                .collect::<std::result::Result<_, _>>()
                 .map_err(pg_err)?;
             for (v, sql) in MIGRATIONS {
-                if *v > done {
+                if !done.contains(v) {
                     let mut tx = client.transaction().map_err(pg_err)?;
                     tx.batch_execute(sql).map_err(pg_err)?;
                     tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[v])

@@ -42,6 +42,8 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("manifest_events", "manifest_id, seq"),
     ("facility_contacts", "facility_id"),
     ("locator_withheld", "person_id"),
+    ("peers", "name"),
+    ("handovers", "doc_hash, direction"),
 ];
 
 fn date_of(t: jiff::Timestamp) -> String {
@@ -107,7 +109,8 @@ fn manifest_of(e: &EventData) -> Option<&str> {
         | EventData::ManifestArrived { manifest_id }
         | EventData::ManifestReconciled { manifest_id, .. }
         | EventData::ManifestClosed { manifest_id }
-        | EventData::CaseOpened { manifest_id, .. } => Some(manifest_id),
+        | EventData::CaseOpened { manifest_id, .. }
+        | EventData::HandoverIssued { manifest_id, .. } => Some(manifest_id),
         EventData::ScreeningDecided { manifest_id, .. } => manifest_id.as_deref(),
         _ => None,
     }
@@ -710,6 +713,73 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             )?;
             person_event(c, person_id, seq)?;
             // ---- end public locator ----
+        }
+        EventData::PeerAdded {
+            name,
+            url,
+            log_key,
+            facilities,
+        } => {
+            c.execute(
+                "INSERT INTO peers (name, url, log_key, facilities, seq) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url, log_key = excluded.log_key, \
+                 facilities = excluded.facilities, seq = excluded.seq",
+                &[
+                    name.as_str().into(),
+                    url.as_str().into(),
+                    log_key.as_str().into(),
+                    facilities.join(";").into(),
+                    seq.into(),
+                ],
+            )?;
+        }
+        EventData::HandoverIssued {
+            doc_hash,
+            peer,
+            manifest_id,
+            person_ids,
+            document,
+        } => {
+            c.execute(
+                "INSERT INTO handovers (doc_hash, direction, peer, manifest_id, document, state, issued_seq, receipt, receipt_seq) \
+                 VALUES (?, 'out', ?, ?, ?, 'sent', ?, NULL, NULL)",
+                &[doc_hash.as_str().into(), peer.as_str().into(), manifest_id.as_str().into(), document.as_str().into(), seq.into()],
+            )?;
+            for p in person_ids {
+                person_event(c, p, seq)?;
+            }
+        }
+        EventData::HandoverReceived {
+            doc_hash,
+            peer,
+            manifest_id,
+            person_ids,
+            ..
+        } => {
+            c.execute(
+                "INSERT INTO handovers (doc_hash, direction, peer, manifest_id, document, state, issued_seq, receipt, receipt_seq) \
+                 VALUES (?, 'in', ?, ?, NULL, 'sent', ?, NULL, NULL)",
+                &[doc_hash.as_str().into(), peer.as_str().into(), manifest_id.as_str().into(), seq.into()],
+            )?;
+            for p in person_ids {
+                person_event(c, p, seq)?;
+            }
+        }
+        EventData::ReceiptIssued {
+            doc_hash, receipt, ..
+        } => {
+            c.execute(
+                "UPDATE handovers SET state = 'receipted', receipt = ?, receipt_seq = ? WHERE doc_hash = ? AND direction = 'in'",
+                &[receipt.as_str().into(), seq.into(), doc_hash.as_str().into()],
+            )?;
+        }
+        EventData::ReceiptRecorded {
+            doc_hash, receipt, ..
+        } => {
+            c.execute(
+                "UPDATE handovers SET state = 'receipted', receipt = ?, receipt_seq = ? WHERE doc_hash = ? AND direction = 'out'",
+                &[receipt.as_str().into(), seq.into(), doc_hash.as_str().into()],
+            )?;
         }
     }
     Ok(())

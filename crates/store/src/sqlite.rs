@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("migrations/sqlite/0010_locator_public.sql"),
     ),
+    (11, include_str!("migrations/sqlite/0011_federation.sql")),
     (13, include_str!("migrations/sqlite/0013_list_reads.sql")),
 ];
 
@@ -155,13 +156,15 @@ impl Backend for Sqlite {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?;
+        // Every version not yet applied, not only those above the highest: numbers are
+        // reserved per branch, so a lower one (0011) can land after a higher one (0013).
+        let done: std::collections::BTreeSet<i64> = {
+            let mut st = tx.prepare("SELECT version FROM schema_migrations")?;
+            let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         for (v, sql) in MIGRATIONS {
-            if *v > done {
+            if !done.contains(v) {
                 tx.execute_batch(sql)?;
                 tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [v])?;
             }

@@ -629,6 +629,28 @@ impl Store {
         })
     }
 
+    /// The checkpoint signed for the tree of exactly `size` entries (one is signed per
+    /// batch, so for the size after each batch), if any.
+    pub fn checkpoint_at(&mut self, size: u64) -> Result<Option<SignedCheckpoint>> {
+        let origin = self.key.name().to_string();
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT size, root, note FROM checkpoints WHERE size = ?",
+                &[size.into()],
+            )?;
+            rows.first()
+                .map(|r| {
+                    Ok(SignedCheckpoint {
+                        origin: origin.clone(),
+                        size,
+                        root: hash_from(&r[1])?,
+                        note: r[2].opt_str().unwrap_or_default(),
+                    })
+                })
+                .transpose()
+        })
+    }
+
     /// Every checkpoint signed, newest first, at most `limit`.
     pub fn checkpoints(&mut self, limit: u64) -> Result<Vec<SignedCheckpoint>> {
         let origin = self.origin.clone();

@@ -235,6 +235,14 @@ pub fn run(db: &str, cmd: &ManifestCmd) -> CliResult {
                 d.passengers.len()
             );
             print_json(&d)?;
+            // CONTRACT §10: a departure to a peer's facility sends its hand-over document,
+            // after the departure committed; a peer that is down never fails the departure.
+            if !custodia_app::federation::peers(&mut store)
+                .map_err(app_err)?
+                .is_empty()
+            {
+                crate::cmd::federation::deliver_and_report(&mut store, &actor.id());
+            }
         }
         ManifestCmd::Arrive { who, manifest } => {
             let actor = who.actor(&mut store)?;
