@@ -323,10 +323,10 @@ fn leaves(s: &mut Store) -> Vec<Leaf> {
 fn hand_over(n: usize) -> (Gov, Gov, Duration) {
     let mut sv = sv_with_intake(n);
     at(&sv, "2025-06-05T09:00:00Z");
-    let sv_key = sv.store.key().verifier_key().to_string();
+    let sv_key = sv.store.verifier_key().to_string();
     let (url, stop, h) = serve(&sv.path, sv.clock.clone());
     let mut us = us_with_flight(n, &sv_key, &url);
-    let us_key = us.store.key().verifier_key().to_string();
+    let us_key = us.store.verifier_key().to_string();
     register_us(&mut sv, &us_key);
     let t = Instant::now();
     let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
@@ -396,17 +396,17 @@ fn hand_over_receipt_idempotence_and_check_in_process() {
     let mut bad = a.clone();
     bad.entry.proof.reverse();
     bad.entry.proof.push("00".repeat(32));
-    assert!(fed::check_receipt(&bad, &document, sv.store.key().verifier_key()).is_err());
+    assert!(fed::check_receipt(&bad, &document, sv.store.verifier_key()).is_err());
     assert_eq!(us.store.size().unwrap(), m);
     // The cross-check passes.
     let us_view = LogView {
         label: "US".into(),
-        vkey: us.store.key().verifier_key().into(),
+        vkey: us.store.verifier_key().into(),
         leaves: leaves(&mut us.store),
     };
     let sv_view = LogView {
         label: "SV".into(),
-        vkey: sv.store.key().verifier_key().into(),
+        vkey: sv.store.verifier_key().into(),
         leaves: leaves(&mut sv.store),
     };
     let r = check(&us_view, &sv_view);
@@ -425,7 +425,7 @@ fn hand_over_receipt_idempotence_and_check_in_process() {
     );
     let sv_view = LogView {
         label: "SV".into(),
-        vkey: sv.store.key().verifier_key().into(),
+        vkey: sv.store.verifier_key().into(),
         leaves: leaves(&mut sv.store),
     };
     let r = check(&us_view, &sv_view);
@@ -452,6 +452,7 @@ fn hand_over_receipt_idempotence_and_check_in_process() {
                 checkpoint: None,
                 verifier_key: None,
                 skip_replay: false,
+                trail: None,
             },
             &mut |_| {},
         )
@@ -464,6 +465,7 @@ fn hand_over_receipt_idempotence_and_check_in_process() {
                 checkpoint: None,
                 verifier_key: None,
                 skip_replay: false,
+                trail: None,
             },
             &mut |_| {},
         )

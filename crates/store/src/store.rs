@@ -632,7 +632,7 @@ impl Store {
     /// The checkpoint signed for the tree of exactly `size` entries (one is signed per
     /// batch, so for the size after each batch), if any.
     pub fn checkpoint_at(&mut self, size: u64) -> Result<Option<SignedCheckpoint>> {
-        let origin = self.key.name().to_string();
+        let origin = self.origin.clone();
         self.read(|c| {
             let rows = c.query(
                 "SELECT size, root, note FROM checkpoints WHERE size = ?",

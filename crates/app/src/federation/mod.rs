@@ -110,7 +110,7 @@ pub fn add_peer(store: &mut Store, actor: &Actor, peer: &Peer) -> Result<bool> {
             peer.log_key
         ))
     })?;
-    if peer.log_key == store.key().verifier_key() {
+    if peer.log_key == store.verifier_key() {
         return Err(AppError::Invalid(
             "field `--log-key`: that is this store's own key, not a peer's".into(),
         ));
@@ -306,7 +306,7 @@ fn issue(store: &mut Store, actor: &str, peer: &Peer, manifest_id: &str) -> Resu
         })
         .collect();
     let body = HandoverBody {
-        origin: store.key().name().to_string(),
+        origin: store.origin().to_string(),
         manifest_id: manifest_id.to_string(),
         flight: text(m.first()),
         to_facility: text(m.get(1)),
@@ -316,8 +316,7 @@ fn issue(store: &mut Store, actor: &str, peer: &Peer, manifest_id: &str) -> Resu
         checkpoint,
     };
     let t = note_text(HANDOVER_FORMAT, &body).map_err(|e| AppError::Store(e.into()))?;
-    let document = store
-        .key()
+    let document = signing_key(store)?
         .sign_note(&t)
         .map_err(|e| AppError::Store(StoreError::Db(e.to_string())))?;
     let hash = doc_hash(&document);
@@ -477,7 +476,7 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
         }
     }
     let actor = format!("peer:{}", peer.name);
-    let key = store.key().clone();
+    let key = signing_key(store)?;
     let origin = key.name().to_string();
     let now = store.clock().now();
     let facility = body.to_facility.clone();
@@ -640,8 +639,7 @@ pub fn envelope_for(store: &mut Store, hash: &str) -> Result<Option<ReceiptEnvel
         .and_then(Value::as_i64)
         .and_then(|s| u64::try_from(s).ok())
         .ok_or_else(|| corrupt(format!("handovers `{hash}`: receipt_seq")))?;
-    let receipt = store
-        .key()
+    let receipt = signing_key(store)?
         .sign_note(&t)
         .map_err(|e| AppError::Store(StoreError::Db(e.to_string())))?;
     let (entry, checkpoint) = entry_of(store, seq)?;
@@ -831,4 +829,11 @@ pub fn record_receipt(
         Ok(true)
     })?;
     Ok(summary(appended))
+}
+
+/// The store's signing key: a store opened read-only has none and cannot sign.
+fn signing_key(store: &custodia_store::Store) -> Result<custodia_ledger::LogKey, AppError> {
+    store.key().cloned().ok_or_else(|| {
+        AppError::Invalid("this store was opened without its signing key; it cannot sign".into())
+    })
 }

@@ -192,6 +192,7 @@ fn check(store: &mut Store, export: &Path, cp: Option<&PathBuf>) -> CliResult {
                 checkpoint: None,
                 verifier_key: None,
                 skip_replay: false,
+                trail: None,
             },
             &mut |_| {},
         )
@@ -237,8 +238,8 @@ fn check(store: &mut Store, export: &Path, cp: Option<&PathBuf>) -> CliResult {
     };
     let peer_size = peer_leaves.len();
     let here = LogView {
-        label: format!("this store ({})", store.key().name()),
-        vkey: store.key().verifier_key().to_string(),
+        label: format!("this store ({})", store.origin()),
+        vkey: store.verifier_key().to_string(),
         leaves: local,
     };
     let there = LogView {
