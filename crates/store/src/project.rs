@@ -54,6 +54,31 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
+/// One `access_log` row per person a read returned (each once), all under the read's `seq`.
+fn access(
+    c: &mut dyn Conn,
+    seq: i64,
+    actor: &str,
+    leaf: &Leaf,
+    person_ids: &[String],
+    via: &str,
+) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for person_id in person_ids.iter().filter(|p| seen.insert(p.as_str())) {
+        c.execute(
+            "INSERT INTO access_log (seq, actor, person_id, at, via) VALUES (?, ?, ?, ?, ?)",
+            &[
+                seq.into(),
+                actor.into(),
+                person_id.as_str().into(),
+                leaf.occurred_at.to_string().into(),
+                via.into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 fn person_event(c: &mut dyn Conn, person: &str, seq: i64) -> Result<()> {
     c.execute(
         "INSERT INTO person_events (person_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -649,30 +674,17 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             }
         }
         EventData::PersonRead { person_id } => {
-            c.execute(
-                "INSERT INTO access_log (seq, actor, person_id, at) VALUES (?, ?, ?, ?)",
-                &[
-                    seq.into(),
-                    actor.into(),
-                    person_id.as_str().into(),
-                    leaf.occurred_at.to_string().into(),
-                ],
+            access(
+                c,
+                seq,
+                actor,
+                leaf,
+                std::slice::from_ref(person_id),
+                "record",
             )?;
         }
         EventData::PersonsRead { person_ids, via } => {
-            let mut seen = std::collections::BTreeSet::new();
-            for person_id in person_ids.iter().filter(|p| seen.insert(p.as_str())) {
-                c.execute(
-                    "INSERT INTO access_log (seq, actor, person_id, at, via) VALUES (?, ?, ?, ?, ?)",
-                    &[
-                        seq.into(),
-                        actor.into(),
-                        person_id.as_str().into(),
-                        leaf.occurred_at.to_string().into(),
-                        via.as_str().into(),
-                    ],
-                )?;
-            }
+            access(c, seq, actor, leaf, person_ids, via)?;
         }
         // ---- public locator (issue 15) ----
         EventData::FacilityContactPublished {
