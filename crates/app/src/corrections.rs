@@ -118,10 +118,7 @@ pub fn propose(
     }
     let now = store.clock().now();
     let (id, _) = store.transact_with(|tx| -> Result<String> {
-        if tx
-            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
-            .is_empty()
-        {
+        if !tx.reads().person_exists(person_id)? {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
         let n = custodia_store::law::correction_count(tx.conn())?;

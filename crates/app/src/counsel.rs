@@ -37,18 +37,10 @@ pub fn set(
     let counsel = counsel_id(name);
     let now = store.clock().now();
     let (changed, _) = store.transact_with(|tx| -> Result<bool> {
-        if tx
-            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
-            .is_empty()
-        {
+        if !tx.reads().person_exists(person_id)? {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
-        let has = !tx
-            .query(
-                "SELECT person_id FROM counsel WHERE person_id = ? AND counsel = ?",
-                &[person_id.into(), counsel.as_str().into()],
-            )?
-            .is_empty();
+        let has = tx.reads().is_counsel_of(person_id, &counsel)?;
         if has == assign {
             return Ok(false);
         }

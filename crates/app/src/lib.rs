@@ -21,6 +21,7 @@ pub mod housing;
 pub mod manifests;
 pub mod oversight;
 pub mod records;
+pub mod registry;
 pub mod screening;
 pub mod witnessing;
 

@@ -14,7 +14,6 @@ use custodia_linkage::Record as LinkRecord;
 use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
 use custodia_model::legal::{Basis, CountryCode};
 use custodia_rules::Params;
-use custodia_store::backend::Value;
 use custodia_store::{Store, Tx};
 use jiff::civil::Date;
 use serde::Serialize;
@@ -107,14 +106,7 @@ fn need(actor: &Actor, ok: bool, what: &str) -> Result<()> {
 }
 
 fn passengers(tx: &mut Tx<'_>, id: &str) -> SResult<Vec<String>> {
-    Ok(tx
-        .query(
-            "SELECT person_id FROM manifest_passengers WHERE manifest_id = ? ORDER BY person_id",
-            &[id.into()],
-        )?
-        .into_iter()
-        .filter_map(|r| r.first().and_then(Value::opt_str))
-        .collect())
+    tx.reads().passengers(id)
 }
 
 /// Drafts a manifest; returns its id.
@@ -129,24 +121,13 @@ pub fn create(store: &mut Store, actor: &Actor, m: &NewManifest) -> Result<Strin
     let (id, _) = store
         .transact(|tx| {
             for f in [&m.from_facility, &m.to_facility] {
-                if tx
-                    .query(
-                        "SELECT id FROM facilities WHERE id = ?",
-                        &[f.as_str().into()],
-                    )?
-                    .is_empty()
-                {
+                if !tx.reads().facility_exists(f)? {
                     return Err(custodia_store::StoreError::NotFound(format!(
                         "no facility `{f}`"
                     )));
                 }
             }
-            let n = tx.query("SELECT COUNT(*) FROM manifests", &[])?;
-            let n = n
-                .first()
-                .and_then(|r| r.first())
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
+            let n = tx.reads().manifest_count()?;
             let id = format!("MAN-{:04}", n + 1);
             tx.emit(ev(
                 actor,
@@ -305,16 +286,8 @@ pub fn screen(
 fn latest_outcomes(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<Vec<(String, Option<String>)>> {
     let mut out = Vec::new();
     for pid in passengers(tx, manifest_id)? {
-        let rows = tx.query(
-            "SELECT outcome FROM screenings WHERE person_id = ? AND manifest_id = ? ORDER BY seq DESC LIMIT 1",
-            &[pid.as_str().into(), manifest_id.into()],
-        )?;
-        out.push((
-            pid,
-            rows.first()
-                .and_then(|r| r.first())
-                .and_then(Value::opt_str),
-        ));
+        let outcome = tx.reads().latest_outcome(&pid, manifest_id)?;
+        out.push((pid, outcome));
     }
     Ok(out)
 }
@@ -338,14 +311,7 @@ pub fn approve(
             let m = load(tx, manifest_id)?;
             refuse(&m, "approval", &["screened"])?;
             // CONTRACT §9 "Two persons": natural persons (a token's name), under any role.
-            let editors: Vec<String> = tx
-                .query(
-                    "SELECT name FROM manifest_editors WHERE manifest_id = ? ORDER BY name",
-                    &[manifest_id.into()],
-                )?
-                .iter()
-                .filter_map(|r| r.first().and_then(Value::opt_str))
-                .collect();
+            let editors = tx.reads().manifest_editors(manifest_id)?;
             let creator = custodia_store::project::actor_name(&m.created_by);
             if creator == actor.name || editors.contains(&actor.name) {
                 let what = if creator == actor.name {
@@ -491,18 +457,10 @@ pub fn depart(
         if m.state == "screened" {
             // Sent back by a late record? Say who and what, so the officer knows why.
             let why: Vec<String> = tx
-                .query(
-                    "SELECT person_id, cause FROM manifest_reopened WHERE manifest_id = ? ORDER BY seq DESC",
-                    &[manifest_id.into()],
-                )?
-                .iter()
-                .map(|r| {
-                    format!(
-                        "passenger `{}` ({})",
-                        r.first().and_then(Value::opt_str).unwrap_or_default(),
-                        r.get(1).and_then(Value::opt_str).unwrap_or_default()
-                    )
-                })
+                .reads()
+                .reopened(manifest_id)?
+                .into_iter()
+                .map(|(person, cause)| format!("passenger `{person}` ({cause})"))
                 .collect();
             if !why.is_empty() {
                 return Err(AppError::Conflict(format!(
@@ -603,21 +561,9 @@ fn evaluate_gate(
             custodia_rules::Outcome::NeedsReview => {
                 // The justification must postdate the passenger's latest screening: the
                 // approval that recorded it comes after the screening it answered.
-                let latest = tx.query(
-                    "SELECT MAX(seq) FROM screenings WHERE person_id = ?",
-                    &[pid.as_str().into()],
-                )?;
-                let latest = latest
-                    .first()
-                    .and_then(|r| r.first())
-                    .and_then(Value::as_i64);
-                let justified = !tx
-                        .query(
-                            "SELECT text FROM manifest_justifications WHERE manifest_id = ? AND person_id = ?",
-                            &[manifest_id.into(), pid.as_str().into()],
-                        )?
-                        .is_empty()
-                        && latest.is_none_or(|l| l < approved_seq);
+                let latest = tx.reads().latest_screening_seq(&pid)?;
+                let justified = tx.reads().justified(manifest_id, &pid)?
+                    && latest.is_none_or(|l| l < approved_seq);
                 if !justified {
                     refused.stops.push(GateStop {
                         person_id: pid.clone(),
@@ -660,15 +606,10 @@ pub fn gate_preview(
     Ok(r)
 }
 
-fn m_updated_seq(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<i64> {
-    tx.query(
-        "SELECT updated_seq FROM manifests WHERE id = ?",
-        &[manifest_id.into()],
-    )?
-    .first()
-    .and_then(|r| r.first())
-    .and_then(Value::as_i64)
-    .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{manifest_id}`")))
+fn m_updated_seq(tx: &mut Tx<'_>, manifest_id: &str) -> SResult<u64> {
+    tx.reads()
+        .manifest_updated_seq(manifest_id)?
+        .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{manifest_id}`")))
 }
 
 /// The flight arrives at the receiving facility.
@@ -698,7 +639,7 @@ pub fn record_intake(
     let now = store.clock().now();
     let (added, _) = store
         .transact(|tx| {
-            if tx.query("SELECT id FROM facilities WHERE id = ?", &[facility_id.into()])?.is_empty() {
+            if !tx.reads().facility_exists(facility_id)? {
                 return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
             }
             let mut added = 0;
@@ -707,19 +648,15 @@ pub fn record_intake(
                 if !seen.insert(r.record_id.clone()) {
                     return Err(custodia_store::StoreError::Invalid(format!("intake record `{}` appears twice", r.record_id)));
                 }
-                let existing = tx.query(
-                    "SELECT family_names, given_names, date_of_birth, sex, nationality, document_number, manifest_id FROM intake WHERE facility_id = ? AND record_id = ?",
-                    &[facility_id.into(), r.record_id.as_str().into()],
-                )?;
-                match existing.first() {
+                match tx.reads().intake_row(facility_id, &r.record_id)? {
                     Some(e) => {
-                        let same = e[0].opt_str().as_deref() == Some(r.family_names.as_str())
-                            && e[1].opt_str().as_deref() == Some(r.given_names.as_str())
-                            && e[2].opt_str() == r.date_of_birth
-                            && e[3].opt_str() == r.sex
-                            && e[4].opt_str() == r.nationality
-                            && e[5].opt_str() == r.document_number
-                            && e[6].opt_str().as_deref() == manifest_id;
+                        let same = e.family_names == r.family_names
+                            && e.given_names == r.given_names
+                            && e.date_of_birth == r.date_of_birth
+                            && e.sex == r.sex
+                            && e.nationality == r.nationality
+                            && e.document_number == r.document_number
+                            && e.manifest_id.as_deref() == manifest_id;
                         if !same {
                             return Err(custodia_store::StoreError::Conflict(format!(
                                 "intake record `{}` is already recorded at `{facility_id}` with other values",
@@ -756,81 +693,122 @@ pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
             refuse(&m, "reconciliation", &["arrived"])?;
-            let mut manifest = Vec::new();
-            for r in tx.query(
-                "SELECT p.id, p.family_names, p.given_names, p.date_of_birth, p.sex, p.nationalities FROM persons p \
-                 JOIN manifest_passengers mp ON mp.person_id = p.id WHERE mp.manifest_id = ? ORDER BY p.id",
-                &[manifest_id.into()],
-            )? {
-                let mut rec = LinkRecord::new(&r[0].opt_str().unwrap_or_default(), &r[1].opt_str().unwrap_or_default(), &r[2].opt_str().unwrap_or_default());
-                rec.date_of_birth = r[3].opt_str().and_then(|d| d.parse().ok());
-                rec.sex = r[4].opt_str();
-                rec.nationality = r[5].opt_str().and_then(|n| n.split(';').next().map(str::to_string)).filter(|s| !s.is_empty());
-                manifest.push(rec);
-            }
-            let mut intake = Vec::new();
-            for r in tx.query(
-                "SELECT record_id, family_names, given_names, date_of_birth, sex, nationality, document_number FROM intake \
-                 WHERE facility_id = ? AND manifest_id = ? ORDER BY seq",
-                &[m.to_facility.as_str().into(), manifest_id.into()],
-            )? {
-                let mut rec = LinkRecord::new(&r[0].opt_str().unwrap_or_default(), &r[1].opt_str().unwrap_or_default(), &r[2].opt_str().unwrap_or_default());
-                rec.date_of_birth = r[3].opt_str().and_then(|d| d.parse().ok());
-                rec.sex = r[4].opt_str();
-                rec.nationality = r[5].opt_str();
-                rec.document_number = r[6].opt_str();
-                intake.push(rec);
-            }
+            let manifest: Vec<LinkRecord> = tx
+                .reads()
+                .passenger_link_rows(manifest_id)?
+                .into_iter()
+                .map(link_record)
+                .collect();
+            let intake: Vec<LinkRecord> = tx
+                .reads()
+                .intake_link_rows(&m.to_facility, manifest_id)?
+                .into_iter()
+                .map(link_record)
+                .collect();
             let rec = custodia_linkage::reconcile::reconcile(&manifest, &intake);
             let mut opened = Vec::new();
-            let n0 = tx.query("SELECT COUNT(*) FROM cases WHERE manifest_id = ?", &[manifest_id.into()])?;
-            let mut n = n0.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+            let mut n = tx.reads().case_count(manifest_id)?;
             let mut open = |tx: &mut Tx<'_>, kind: &str, subject: &str, detail: String| {
                 n += 1;
                 let case_id = format!("CASE-{manifest_id}-{n:03}");
-                tx.emit(ev(actor, now, EventData::CaseOpened {
-                    case_id: case_id.clone(),
-                    manifest_id: manifest_id.into(),
-                    case_kind: kind.into(),
-                    subject_id: subject.into(),
-                    detail,
-                }));
+                tx.emit(ev(
+                    actor,
+                    now,
+                    EventData::CaseOpened {
+                        case_id: case_id.clone(),
+                        manifest_id: manifest_id.into(),
+                        case_kind: kind.into(),
+                        subject_id: subject.into(),
+                        detail,
+                    },
+                ));
                 opened.push(case_id);
             };
             for id in &rec.missing_from_intake {
-                open(tx, "missing_from_intake", id, format!("`{id}` was on flight {} but no intake record matches", m.flight));
+                open(
+                    tx,
+                    "missing_from_intake",
+                    id,
+                    format!(
+                        "`{id}` was on flight {} but no intake record matches",
+                        m.flight
+                    ),
+                );
             }
             for id in &rec.unexpected_in_intake {
-                open(tx, "unexpected_in_intake", id, format!("intake record `{id}` matches no passenger of flight {}", m.flight));
+                open(
+                    tx,
+                    "unexpected_in_intake",
+                    id,
+                    format!(
+                        "intake record `{id}` matches no passenger of flight {}",
+                        m.flight
+                    ),
+                );
             }
             for r in &rec.needs_review {
-                let c: Vec<String> = r.candidates.iter().map(|c| format!("{} ({:.2})", c.intake_id, c.score)).collect();
-                open(tx, "needs_review", &r.manifest_id, format!("`{}` has close intake candidates: {}", r.manifest_id, c.join(", ")));
+                let c: Vec<String> = r
+                    .candidates
+                    .iter()
+                    .map(|c| format!("{} ({:.2})", c.intake_id, c.score))
+                    .collect();
+                open(
+                    tx,
+                    "needs_review",
+                    &r.manifest_id,
+                    format!(
+                        "`{}` has close intake candidates: {}",
+                        r.manifest_id,
+                        c.join(", ")
+                    ),
+                );
             }
             for mt in &rec.matches {
-                tx.emit(ev(actor, now, EventData::Admitted {
-                    person_id: mt.manifest_id.clone(),
-                    facility_id: m.to_facility.clone(),
-                    manifest_id: Some(manifest_id.into()),
-                }));
+                tx.emit(ev(
+                    actor,
+                    now,
+                    EventData::Admitted {
+                        person_id: mt.manifest_id.clone(),
+                        facility_id: m.to_facility.clone(),
+                        manifest_id: Some(manifest_id.into()),
+                    },
+                ));
             }
-            tx.emit(ev(actor, now, EventData::ManifestReconciled {
-                manifest_id: manifest_id.into(),
-                matched: rec.matches.len() as u32,
-                missing: rec.missing_from_intake.len() as u32,
-                unexpected: rec.unexpected_in_intake.len() as u32,
-                review: rec.needs_review.len() as u32,
-            }));
+            tx.emit(ev(
+                actor,
+                now,
+                EventData::ManifestReconciled {
+                    manifest_id: manifest_id.into(),
+                    matched: rec.matches.len() as u32,
+                    missing: rec.missing_from_intake.len() as u32,
+                    unexpected: rec.unexpected_in_intake.len() as u32,
+                    review: rec.needs_review.len() as u32,
+                },
+            ));
             Ok(ReconcileSummary {
                 matched: rec.matches.len() as u32,
                 missing: rec.missing_from_intake.clone(),
                 unexpected: rec.unexpected_in_intake.clone(),
-                review: rec.needs_review.iter().map(|r| r.manifest_id.clone()).collect(),
+                review: rec
+                    .needs_review
+                    .iter()
+                    .map(|r| r.manifest_id.clone())
+                    .collect(),
                 cases_opened: opened,
             })
         })
         .map_err(from_store)?;
     Ok(summary)
+}
+
+/// A stored person or intake row as the linkage engine compares it.
+fn link_record(r: custodia_store::reads::manifests::LinkRow) -> LinkRecord {
+    let mut rec = LinkRecord::new(&r.id, &r.family_names, &r.given_names);
+    rec.date_of_birth = r.date_of_birth;
+    rec.sex = r.sex;
+    rec.nationality = r.nationality;
+    rec.document_number = r.document_number;
+    rec
 }
 
 /// Resolves a discrepancy case with a reason.
@@ -848,13 +826,7 @@ pub fn resolve_case(store: &mut Store, actor: &Actor, case_id: &str, reason: &st
     let now = store.clock().now();
     store
         .transact(|tx| {
-            let rows = tx.query("SELECT state FROM cases WHERE id = ?", &[case_id.into()])?;
-            match rows
-                .first()
-                .and_then(|r| r.first())
-                .and_then(Value::opt_str)
-                .as_deref()
-            {
+            match tx.reads().case_state(case_id)?.as_deref() {
                 None => {
                     return Err(custodia_store::StoreError::NotFound(format!(
                         "no case `{case_id}`"
@@ -893,15 +865,8 @@ pub fn close(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> 
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
             refuse(&m, "closing", &["reconciled"])?;
-            let open = tx.query(
-                "SELECT id FROM cases WHERE manifest_id = ? AND state = 'open' ORDER BY id",
-                &[manifest_id.into()],
-            )?;
-            if !open.is_empty() {
-                let ids: Vec<String> = open
-                    .iter()
-                    .filter_map(|r| r.first().and_then(Value::opt_str))
-                    .collect();
+            let ids = tx.reads().open_case_ids(manifest_id)?;
+            if !ids.is_empty() {
                 return Err(custodia_store::StoreError::Conflict(format!(
                     "manifest `{manifest_id}` has {} open case(s): {}; resolve them first",
                     ids.len(),

@@ -14,7 +14,6 @@
 use custodia_model::events::{EventData, NewEvent};
 use custodia_model::legal::VersionedRecord;
 use custodia_store::Tx;
-use custodia_store::backend::Value;
 use jiff::civil::Date;
 
 use crate::actor::{Actor, Role};
@@ -66,12 +65,7 @@ pub fn is_client(
     counsel: &Actor,
     person_id: &str,
 ) -> custodia_store::Result<bool> {
-    Ok(!tx
-        .query(
-            "SELECT person_id FROM counsel WHERE person_id = ? AND counsel = ?",
-            &[person_id.into(), counsel.id().into()],
-        )?
-        .is_empty())
+    tx.reads().is_counsel_of(person_id, &counsel.id())
 }
 
 /// What [`enter`] did.
@@ -116,7 +110,7 @@ pub fn enter(
             let body = serde_json::to_string(&e.record).map_err(custodia_store::StoreError::from)?;
             match &e.subject {
                 Subject::Person(pid) => {
-                    if tx.query("SELECT id FROM persons WHERE id = ?", &[pid.as_str().into()])?.is_empty() {
+                    if !tx.reads().person_exists(pid)? {
                         return Err(AppError::Invalid(format!(
                             "{}: field `person_id`: no person `{pid}` in the store",
                             e.at
@@ -139,12 +133,7 @@ pub fn enter(
                             )));
                         }
                     }
-                    let dup = !tx
-                        .query(
-                            "SELECT seq FROM legal_records WHERE person_id = ? AND body = ?",
-                            &[pid.as_str().into(), Value::from(body.clone())],
-                        )?
-                        .is_empty();
+                    let dup = tx.reads().legal_record_exists(pid, &body)?;
                     let key = (e.subject.clone(), body);
                     if dup || queued.contains(&key) {
                         out.unchanged += 1;
@@ -176,12 +165,7 @@ pub fn enter(
                             e.record.type_name()
                         )));
                     }
-                    let dup = !tx
-                        .query(
-                            "SELECT seq FROM class_orders WHERE class_id = ? AND body = ?",
-                            &[class.as_str().into(), Value::from(body.clone())],
-                        )?
-                        .is_empty();
+                    let dup = tx.reads().class_order_exists(class, &body)?;
                     let key = (e.subject.clone(), body);
                     if dup || queued.contains(&key) {
                         out.unchanged += 1;
@@ -234,19 +218,10 @@ pub fn tag_class(
     check_class_id("`--class`", class_id)?;
     let now = store.clock().now();
     let (added, _) = store.transact_with(|tx| -> Result<bool> {
-        if tx
-            .query("SELECT id FROM persons WHERE id = ?", &[person_id.into()])?
-            .is_empty()
-        {
+        if !tx.reads().person_exists(person_id)? {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
-        if !tx
-            .query(
-                "SELECT person_id FROM person_classes WHERE person_id = ? AND class_id = ?",
-                &[person_id.into(), class_id.into()],
-            )?
-            .is_empty()
-        {
+        if tx.reads().in_class(person_id, class_id)? {
             return Ok(false);
         }
         tx.emit(NewEvent {

@@ -25,20 +25,10 @@ pub struct Proposal {
 
 /// Builds the screening request for a stored person.
 pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequest> {
-    let (person, _, _) = {
-        let mut out = None;
-        let rows = tx.query(
-            &format!(
-                "SELECT {} FROM persons WHERE id = ?",
-                custodia_store::commands::PERSON_COLUMNS
-            ),
-            &[p.person_id.as_str().into()],
-        )?;
-        if let Some(r) = rows.first() {
-            out = Some((custodia_store::commands::person_from_row(r)?, (), ()));
-        }
-        out.ok_or_else(|| AppError::NotFound(format!("no person `{}`", p.person_id)))?
-    };
+    let person = tx
+        .reads()
+        .person(&p.person_id)?
+        .ok_or_else(|| AppError::NotFound(format!("no person `{}`", p.person_id)))?;
     let us_status = person.us_status.ok_or_else(|| {
         AppError::Invalid(format!(
             "person `{}` has no recorded US status; record it before screening",
@@ -46,14 +36,14 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         ))
     })?;
     let mut records = Vec::new();
-    for r in tx.query(
-        "SELECT body FROM legal_records WHERE person_id = ? ORDER BY seq",
-        &[p.person_id.as_str().into()],
-    )? {
-        let body = r.first().and_then(|v| v.as_str()).unwrap_or("");
+    for body in tx.reads().legal_record_bodies(&p.person_id)? {
         // A stored body may carry `id`/`as_of` (a record version); the rules resolve them.
-        let rec: VersionedRecord =
-            serde_json::from_str(body).map_err(|e| AppError::Store(e.into()))?;
+        let rec: VersionedRecord = serde_json::from_str(&body).map_err(|e| {
+            AppError::Store(custodia_store::StoreError::Corrupt(format!(
+                "legal_records: a stored record of `{}` does not parse: {e}",
+                p.person_id
+            )))
+        })?;
         records.push(rec);
     }
     // Class-wide orders apply to every person tagged with their class.
@@ -68,18 +58,13 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     let facility = match &p.facility_id {
         None => None,
         Some(f) => {
-            let rows = tx.query(
-                "SELECT adult_only FROM facilities WHERE id = ?",
-                &[f.as_str().into()],
-            )?;
-            let adult_only = rows
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|v| v.as_i64())
+            let adult_only = tx
+                .reads()
+                .facility_adult_only(f)?
                 .ok_or_else(|| AppError::NotFound(format!("no facility `{f}`")))?;
             Some(Facility {
                 id: f.clone(),
-                adult_only: adult_only != 0,
+                adult_only,
             })
         }
     };
@@ -168,11 +153,7 @@ pub fn screen_person(
 }
 
 pub(crate) fn load_person_tx(tx: &mut Tx<'_>, id: &str) -> custodia_store::Result<Option<String>> {
-    let rows = tx.query("SELECT id FROM persons WHERE id = ?", &[id.into()])?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.opt_str()))
+    Ok(tx.reads().person_exists(id)?.then(|| id.to_string()))
 }
 
 /// Carries an application error through a store transaction closure.
@@ -240,17 +221,14 @@ pub fn lawful_from(store: &mut Store, p: &Proposal, params: &Params) -> Result<L
 /// (`draft`, `screened` or `approved`), as of the clock's date. `None` when there is none.
 pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Proposal>> {
     let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let (m, _) = store.transact_with(|tx| -> Result<Option<custodia_store::queries::ManifestRow>> {
-        let rows = tx.query(
-            "SELECT m.id FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
-             WHERE mp.person_id = ? AND m.state IN ('draft', 'screened', 'approved') ORDER BY m.departure_on, m.id",
-            &[person_id.into()],
-        )?;
-        let Some(id) = rows.first().and_then(|r| r.first()).and_then(|v| v.opt_str()) else {
-            return Ok(None);
-        };
-        Ok(custodia_store::queries::manifest_by_id(tx.conn(), &id)?)
-    })?;
+    let (m, _) = store.transact_with(
+        |tx| -> Result<Option<custodia_store::queries::ManifestRow>> {
+            let Some(id) = tx.reads().pending_manifest_of(person_id)? else {
+                return Ok(None);
+            };
+            Ok(custodia_store::queries::manifest_by_id(tx.conn(), &id)?)
+        },
+    )?;
     let Some(m) = m else { return Ok(None) };
     let basis: Basis =
         serde_json::from_value(serde_json::Value::String(m.basis.clone())).map_err(|_| {

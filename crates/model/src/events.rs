@@ -440,7 +440,16 @@ pub struct Justification {
     pub text: String,
 }
 
+/// The kinds of leaf that only record that someone read a person's data: they change no
+/// state that a report, a page or a decision reads (only the access log).
+pub const READ_RECORD_KINDS: [&str; 2] = ["person_read", "persons_read"];
+
 impl EventData {
+    /// Whether this event only records a read (see [`READ_RECORD_KINDS`]).
+    pub fn is_read_record(&self) -> bool {
+        READ_RECORD_KINDS.contains(&self.kind())
+    }
+
     /// The leaf's `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -9,8 +9,9 @@
 //!
 //! `pages` times every page in process (`tower::ServiceExt::oneshot`, so server time only:
 //! no network), signed in as a sending supervisor and as an auditor, in both languages:
-//! the first request (cold caches), then the median and the worst of 20 more. `serve` serves the
-//! store with the locator's rate limits off, for wrk.
+//! the first request after the server is ready (it warms its caches at start, as `custodia
+//! serve` does, and the time that takes is printed), then the median and the worst of 20
+//! more. `serve` serves the store with the locator's rate limits off, for wrk.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ async fn main() {
             let addr = args.get(3).map_or("127.0.0.1:18181", String::as_str);
             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
             eprintln!("serving {db} on http://{addr} (rate limits off)");
+            state.spawn_warmer(std::time::Duration::from_secs(1));
             custodia_server::serve(listener, app(state)).await.unwrap();
         }
         _ => pages(db, state, clock).await,
@@ -77,6 +79,12 @@ async fn pages(db: &str, state: AppState, clock: Arc<custodia_model::clock::Syst
             .unwrap();
         format!("custodia_session={id}")
     };
+    let t = Instant::now();
+    state.warm().unwrap();
+    println!(
+        "warming the caches at start: {:.1} ms\n",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let sup = session(Role::SendingSupervisor);
     let aud = session(Role::Auditor);
     let person = store

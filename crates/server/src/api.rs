@@ -188,23 +188,27 @@ pub(crate) async fn mutate(
             if let Some(k) = &key
                 && let Some(a) = s.idempotent_answer(k, &p.token_hash)?
             {
-                {
-                    if a.request_hash != request_hash {
-                        return Err(ApiError::new(
-                            StatusCode::CONFLICT,
-                            "idempotency_conflict",
-                            format!("`Idempotency-Key` `{k}` was first used with another request"),
-                        ));
-                    }
-                    let v: Value = serde_json::from_str(&a.response).unwrap_or(Value::Null);
-                    return Ok((
-                        StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK),
-                        v,
-                        true,
-                    ));
-                }
+                return replay(k, &request_hash, &a);
             }
-            let (status, v) = match f(s, &p, &body) {
+            // The key is recorded in the use case's own transaction: of two requests under
+            // one key that race past the check above, only one takes effect.
+            if let Some(k) = &key {
+                s.claim(custodia_store::auth::IdempotencyClaim {
+                    key: k.clone(),
+                    token_hash: p.token_hash.clone(),
+                    request_hash: request_hash.clone(),
+                });
+            }
+            let answer = f(s, &p, &body);
+            if s.end_claim() == custodia_store::ClaimState::Taken
+                && let Some(k) = &key
+            {
+                let a = s
+                    .idempotent_answer(k, &p.token_hash)?
+                    .ok_or_else(ApiError::internal)?;
+                return replay(k, &request_hash, &a);
+            }
+            let (status, v) = match answer {
                 Ok(x) => x,
                 Err(e) if e.status.is_server_error() => return Err(e),
                 Err(e) => (e.status, e.body()),
@@ -231,6 +235,38 @@ pub(crate) async fn mutate(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The recorded answer to a request repeated under its idempotency key: the first answer,
+/// 409 `idempotency_conflict` if the key came with another request, or 409
+/// `idempotency_in_progress` if the first request has taken effect but not yet answered.
+fn replay(
+    k: &str,
+    request_hash: &str,
+    a: &custodia_store::auth::IdempotentAnswer,
+) -> Result<(StatusCode, Value, bool), ApiError> {
+    if a.request_hash != request_hash {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_conflict",
+            format!("`Idempotency-Key` `{k}` was first used with another request"),
+        ));
+    }
+    if a.status == 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            format!(
+                "the request first sent with `Idempotency-Key` `{k}` has taken effect and its answer is not recorded yet; repeat it later"
+            ),
+        ));
+    }
+    let v: Value = serde_json::from_str(&a.response).map_err(|_| ApiError::internal())?;
+    Ok((
+        StatusCode::from_u16(a.status).map_err(|_| ApiError::internal())?,
+        v,
+        true,
+    ))
 }
 
 fn text(s: String) -> Response {

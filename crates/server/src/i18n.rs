@@ -590,6 +590,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Esta solicitud ya se hizo con otro contenido.",
     ),
     (
+        "err_idempotency_in_progress",
+        "This request has already taken effect; its answer is not ready yet. Try again shortly.",
+        "Esta solicitud ya surtió efecto; su respuesta aún no está lista. Inténtelo de nuevo en un momento.",
+    ),
+    (
         "err_internal",
         "Internal error; it has been logged.",
         "Error interno; quedó registrado.",

@@ -424,26 +424,43 @@ impl AppState {
         })?
     }
 
-    /// What `f` computes from the store, kept until the log grows: the pages' expensive
+    /// What `f` computes from the store, kept until the log changes: the pages' expensive
     /// reports (standards, costs) are a pure function of the log and `key` (which names the
-    /// report, its parameters and the day).
+    /// report, its parameters and the day). Entries that only record reads (every person
+    /// page appends one) change no report, so they keep the cached value.
     pub(crate) fn cached<T: std::any::Any + Send + Sync>(
         &self,
         store: &mut Store,
         key: String,
         f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
     ) -> Result<Arc<T>, ApiError> {
+        /// Past this many new entries, recomputing is cheaper than reading them.
+        const MAX_SCAN: u64 = 4096;
         let size = store.size()?;
-        {
+        let hit = {
             let m = self
                 .0
                 .pages
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((at, v)) = m.get(&key)
-                && *at == size
-                && let Ok(v) = v.clone().downcast::<T>()
-            {
+            m.get(&key)
+                .and_then(|(at, v)| Some((*at, v.clone().downcast::<T>().ok()?)))
+        };
+        if let Some((at, v)) = hit {
+            if at == size {
+                return Ok(v);
+            }
+            if at < size && size - at <= MAX_SCAN && !store.changed_between(at, size)? {
+                let mut m = self
+                    .0
+                    .pages
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(e) = m.get_mut(&key)
+                    && e.0 == at
+                {
+                    e.0 = size;
+                }
                 return Ok(v);
             }
         }
@@ -597,6 +614,35 @@ impl AppState {
             staff: staff.clone(),
         });
         Ok((index, facilities, staff))
+    }
+
+    /// Warms the pages' caches now (see `ui::warm`), on the calling thread.
+    pub fn warm(&self) -> Result<(), ApiError> {
+        let mut s = self.0.pool.get().ok_or_else(ApiError::internal)?;
+        ui::warm(self, &mut s)
+    }
+
+    /// Keeps the pages' caches warm in the background: warms once, then again whenever the
+    /// log has grown, checking every `every`. The thread ends with the state's last clone.
+    pub fn spawn_warmer(&self, every: Duration) {
+        let weak = Arc::downgrade(&self.0);
+        std::thread::spawn(move || {
+            let mut seen = None;
+            while let Some(inner) = weak.upgrade() {
+                let st = AppState(inner);
+                let size = st.0.pool.get().and_then(|mut s| s.size().ok());
+                if size.is_some() && size != seen {
+                    match st.warm() {
+                        Ok(()) => seen = size,
+                        Err(e) => {
+                            tracing::warn!(error = %e.message, "warming the page caches failed")
+                        }
+                    }
+                }
+                drop(st);
+                std::thread::sleep(every);
+            }
+        });
     }
 
     /// The cached `verify` result.
@@ -869,6 +915,7 @@ pub fn run_blocking(
         on_bound(listener.local_addr()?);
         witnesses::spawn(&state);
         federation::spawn(&state);
+        state.spawn_warmer(Duration::from_secs(1));
         serve(listener, app(state)).await
     })
 }

@@ -6,6 +6,7 @@
 //! session's CSRF token, checked on POST; the login form uses a double-submit cookie.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -632,6 +633,55 @@ struct MonthCost {
 
 /// The latest month with custody data in the store (the last admission or release day),
 /// never the wall clock; `None` for a store without stays.
+/// The latest month with data in the store (the month of `today` when there is none) and
+/// its costs, both cached: what the dashboard and `/costs` show by default.
+fn latest_costs(
+    st: &AppState,
+    s: &mut Store,
+    today: jiff::civil::Date,
+) -> Result<(custodia_billing::Month, Arc<Vec<MonthCost>>), ApiError> {
+    let month = *st.cached(s, format!("latest-month:{today}"), |s| {
+        Ok(latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today)))
+    })?;
+    let costs = st.cached(s, format!("costs:{month}"), |s| month_costs(s, month))?;
+    Ok((month, costs))
+}
+
+/// The standards report of `facility` over the 30 days to `as_of`, cached.
+fn standards(
+    st: &AppState,
+    s: &mut Store,
+    facility: &str,
+    as_of: jiff::civil::Date,
+) -> Result<Arc<custodia_housing::StandardsReport>, ApiError> {
+    let from = as_of.saturating_sub(jiff::ToSpan::days(29));
+    st.cached(s, format!("standards:{facility}:{as_of}"), |s| {
+        Ok(custodia_app::housing::standards_report(
+            s,
+            Some(facility),
+            from,
+            as_of,
+            &custodia_housing::StandardsParams::default(),
+        )?)
+    })
+}
+
+/// Computes what the pages' first views would otherwise compute: the locator and staff
+/// indexes, the latest month's costs, and today's standards report of every facility that
+/// holds anyone. Run at start and after the log changes, off the request path, so that no
+/// visitor pays for a cold cache.
+pub(crate) fn warm(st: &AppState, s: &mut Store) -> Result<(), ApiError> {
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    st.locator(s)?;
+    latest_costs(st, s, today)?;
+    for f in s.facilities()? {
+        if f.in_custody > 0 {
+            standards(st, s, &f.id, today)?;
+        }
+    }
+    Ok(())
+}
+
 fn latest_month(s: &mut Store) -> Result<Option<custodia_billing::Month>, ApiError> {
     let mut latest: Option<jiff::civil::Date> = None;
     for a in s.agreements()? {
@@ -759,11 +809,7 @@ async fn dashboard(
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
-            let costs = st2.cached(s, format!("costs:latest:{today}"), |s| {
-                let month =
-                    latest_month(s)?.unwrap_or_else(|| custodia_billing::Month::containing(today));
-                month_costs(s, month)
-            })?;
+            let (_, costs) = latest_costs(&st2, s, today)?;
             Ok((facilities, fac, cells, pop, cases, costs))
         })
         .await;
@@ -875,17 +921,7 @@ async fn standards_page(
                         .map(|f| f.id.clone())
                 })
                 .unwrap_or_default();
-            let from = as_of.saturating_sub(jiff::ToSpan::days(29));
-            let f2 = fac.clone();
-            let r = st2.cached(s, format!("standards:{fac}:{as_of}"), move |s| {
-                Ok(custodia_app::housing::standards_report(
-                    s,
-                    Some(&f2),
-                    from,
-                    as_of,
-                    &custodia_housing::StandardsParams::default(),
-                )?)
-            })?;
+            let r = standards(&st2, s, &fac, as_of)?;
             Ok((facilities, fac, r))
         })
         .await;
@@ -1016,14 +1052,13 @@ async fn costs_page(
     let st2 = st.clone();
     let data = st
         .db(move |s| {
-            let month = match asked {
-                Some(m) => m,
-                None => *st2.cached(s, format!("latest-month:{today}"), |s| {
-                    Ok(latest_month(s)?
-                        .unwrap_or_else(|| custodia_billing::Month::containing(today)))
-                })?,
+            let (month, costs) = match asked {
+                Some(m) => (
+                    m,
+                    st2.cached(s, format!("costs:{m}"), |s| month_costs(s, m))?,
+                ),
+                None => latest_costs(&st2, s, today)?,
             };
-            let costs = st2.cached(s, format!("costs:{month}"), |s| month_costs(s, month))?;
             Ok((month, costs, s.invoices(200)?))
         })
         .await;

@@ -416,6 +416,72 @@ async fn concurrent_reads_are_each_on_the_ledger_before_their_answers() {
     );
 }
 
+/// Two requests under one key that race past the replay check: the key is recorded in the
+/// use case's own transaction, so exactly one takes effect; every other answer is the first
+/// answer replayed or `idempotency_in_progress`, and a later repeat gets the first answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_under_one_key_take_effect_once() {
+    let f = fixture(Config {
+        pool_size: 8,
+        ..Config::default()
+    });
+    let mut store = common::open(&f.path, f.clock.clone());
+    let manifests_before = store.manifests(None, 1000).unwrap().len();
+    let body = json!({"flight":"CX9","from_facility":"USDC-TX","to_facility":"CECOT","destination_country":"SV","basis":"removal","departure_on":"2025-04-10"}).to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (state, token, body) = (
+            f.state.clone(),
+            f.tokens[&Role::SendingOfficer].clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/api/v1/manifests")
+                .header("authorization", format!("Bearer {token}"))
+                .header("idempotency-key", "race-1")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let r = app(state).oneshot(req).await.unwrap();
+            let status = r.status();
+            let b = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+            (status, json_of(&b))
+        }));
+    }
+    let mut created = Vec::new();
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => created.push(v["id"].clone()),
+            StatusCode::CONFLICT => {
+                assert_eq!(v["error"]["code"], "idempotency_in_progress", "{v}")
+            }
+            s => panic!("unexpected {s}: {v}"),
+        }
+    }
+    assert!(!created.is_empty());
+    assert!(created.iter().all(|id| *id == created[0]), "{created:?}");
+    assert_eq!(
+        store.manifests(None, 1000).unwrap().len(),
+        manifests_before + 1,
+        "one key, one manifest"
+    );
+    let (s, b, h) = call(
+        &f,
+        "POST",
+        "/api/v1/manifests",
+        Some(Role::SendingOfficer),
+        Some(&body),
+        Some("race-1"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(json_of(&b)["id"], created[0]);
+    assert_eq!(h.get("idempotent-replayed").unwrap(), "true");
+}
+
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let f = fixture(Config::default());

@@ -25,12 +25,37 @@ pub struct SessionRow {
     pub expires_at: String,
 }
 
-/// The first answer given to an idempotent request.
+/// The first answer given to an idempotent request. `status` 0 means the request took
+/// effect but its answer is not recorded yet (it is running, or it died before answering).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentAnswer {
     pub request_hash: String,
     pub status: u16,
     pub response: String,
+}
+
+/// A request's claim on an idempotency key ([`crate::Store::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub token_hash: String,
+    pub request_hash: String,
+}
+
+/// Records `claim` as a pending answer (status 0) in the current transaction; `false` if
+/// the key is already held.
+pub(crate) fn record_claim(
+    c: &mut dyn crate::backend::Conn,
+    claim: &IdempotencyClaim,
+) -> Result<bool> {
+    Ok(c.execute(
+        "INSERT INTO idempotency (key, token_hash, request_hash, status, response) VALUES (?, ?, ?, 0, '') ON CONFLICT DO NOTHING",
+        &[
+            claim.key.as_str().into(),
+            claim.token_hash.as_str().into(),
+            claim.request_hash.as_str().into(),
+        ],
+    )? == 1)
 }
 
 /// One day of locator traffic.
@@ -167,7 +192,8 @@ impl Store {
         })
     }
 
-    /// Remembers the answer to an idempotent request (the first one wins).
+    /// Remembers the answer to an idempotent request: the first one wins, and fills in the
+    /// pending answer its claim recorded.
     pub fn remember_answer(
         &mut self,
         key: &str,
@@ -176,7 +202,9 @@ impl Store {
     ) -> Result<()> {
         self.transact(|tx| {
             tx.execute_service(
-                "INSERT INTO idempotency (key, token_hash, request_hash, status, response) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO idempotency (key, token_hash, request_hash, status, response) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (key, token_hash) DO UPDATE SET status = excluded.status, response = excluded.response \
+                 WHERE idempotency.status = 0 AND idempotency.request_hash = excluded.request_hash",
                 &[key.into(), token_hash.into(), a.request_hash.as_str().into(), i64::from(a.status).into(), a.response.as_str().into()],
             )
         })?;

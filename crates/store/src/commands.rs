@@ -4,7 +4,7 @@
 use custodia_model::events::{CustodyStatus, EventData, NewEvent, PersonRecord};
 use custodia_model::legal::{CountryCode, UsStatus};
 
-use crate::backend::{Conn, Row, Value};
+use crate::backend::{Conn, Row};
 use crate::error::{Result, StoreError};
 use crate::store::{Receipt, Store};
 
@@ -30,36 +30,51 @@ pub struct ImportSummary {
 
 /// Reads a person from the `persons` projection.
 pub fn person_from_row(r: &Row) -> Result<PersonRecord> {
-    let s = |i: usize| r.get(i).and_then(Value::opt_str);
-    let split = |v: Option<String>| -> Vec<String> {
-        v.filter(|x| !x.is_empty())
-            .map(|x| x.split(';').map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    let nationalities = split(s(6))
-        .iter()
-        .map(|c| CountryCode::new(c).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .collect::<Result<Vec<_>>>()?;
-    let us_status = match s(7) {
+    let a = crate::decode::At::new("persons", PERSON_COLUMN_NAMES, r);
+    let us_status = match a.opt_text(7)? {
         None => None,
         Some(x) => Some(
-            serde_json::from_value::<UsStatus>(serde_json::Value::String(x.clone()))
-                .map_err(|_| StoreError::Corrupt(format!("us_status `{x}`")))?,
+            serde_json::from_value::<UsStatus>(serde_json::Value::String(x.clone())).map_err(
+                |_| StoreError::Corrupt(format!("table `persons`: column `us_status`: `{x}`")),
+            )?,
         ),
     };
     Ok(PersonRecord {
-        id: s(0).unwrap_or_default(),
-        family_names: s(1).unwrap_or_default(),
-        given_names: s(2).unwrap_or_default(),
-        date_of_birth: s(3).and_then(|d| d.parse().ok()),
-        sex: s(4),
-        country_of_birth: s(5).and_then(|c| CountryCode::new(&c).ok()),
-        nationalities,
+        id: a.text(0)?,
+        family_names: a.text(1)?,
+        given_names: a.text(2)?,
+        date_of_birth: a.opt_date(3)?,
+        sex: a.opt_text(4)?,
+        country_of_birth: a.opt_parsed::<CountryCode>(5, "an ISO 3166-1 alpha-2 code")?,
+        nationalities: a
+            .list(6)?
+            .iter()
+            .map(|c| {
+                CountryCode::new(c).map_err(|e| {
+                    StoreError::Corrupt(format!("table `persons`: column `nationalities`: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
         us_status,
-        languages: split(s(8)),
-        identity_verified: r.get(9).and_then(Value::as_i64).unwrap_or(0) != 0,
+        languages: a.list(8)?,
+        identity_verified: a.flag(9)?,
     })
 }
+
+const PERSON_COLUMN_NAMES: &[&str] = &[
+    "id",
+    "family_names",
+    "given_names",
+    "date_of_birth",
+    "sex",
+    "country_of_birth",
+    "nationalities",
+    "us_status",
+    "languages",
+    "identity_verified",
+    "facility_id",
+    "status",
+];
 
 /// The columns [`person_from_row`] expects, in order.
 pub const PERSON_COLUMNS: &str = "id, family_names, given_names, date_of_birth, sex, country_of_birth, \

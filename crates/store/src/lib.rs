@@ -45,7 +45,7 @@ pub use cosign::StoredCosignature;
 pub use error::{Result, StoreError};
 pub use reads::Reads;
 pub use store::{
-    CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, HistoryEntry, HistoryEntryJson,
+    ClaimState, CommitHook, ConsistencyProofJson, DEFAULT_ORIGIN, HistoryEntry, HistoryEntryJson,
     InclusionProof, InclusionProofJson, OpenOptions, Receipt, Store, Tx, default_key_path,
     is_postgres,
 };

@@ -7,26 +7,48 @@ use serde_json::Value as Json;
 
 use crate::backend::{Conn, Row, Value};
 use crate::commands::load_person;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::store::Store;
 
-fn s(r: &Row, i: usize) -> String {
-    r.get(i).and_then(Value::opt_str).unwrap_or_default()
+// Row decoders: a projection row that does not decode is damage, named, never a default.
+fn bad(r: &Row, i: usize, expected: &str) -> StoreError {
+    let key = r.first().map(Value::canonical).unwrap_or_default();
+    let found = r
+        .get(i)
+        .map(Value::canonical)
+        .unwrap_or_else(|| "nothing".into());
+    StoreError::Corrupt(format!(
+        "row {key}: column {i}: expected {expected}, found {found}"
+    ))
 }
-fn os(r: &Row, i: usize) -> Option<String> {
-    r.get(i).and_then(Value::opt_str)
+fn s(r: &Row, i: usize) -> Result<String> {
+    r.get(i)
+        .and_then(Value::opt_str)
+        .ok_or_else(|| bad(r, i, "text"))
 }
-fn n(r: &Row, i: usize) -> u64 {
+fn os(r: &Row, i: usize) -> Result<Option<String>> {
+    match r.get(i) {
+        Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .opt_str()
+            .map(Some)
+            .ok_or_else(|| bad(r, i, "text or NULL")),
+        None => Err(bad(r, i, "text or NULL")),
+    }
+}
+fn n(r: &Row, i: usize) -> Result<u64> {
     r.get(i)
         .and_then(Value::as_i64)
         .and_then(|x| u64::try_from(x).ok())
-        .unwrap_or(0)
+        .ok_or_else(|| bad(r, i, "a non-negative integer"))
 }
-fn f(r: &Row, i: usize) -> f64 {
-    r.get(i).and_then(Value::as_f64).unwrap_or(0.0)
+fn f(r: &Row, i: usize) -> Result<f64> {
+    r.get(i)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| bad(r, i, "a number"))
 }
-fn j(text: &str) -> Json {
-    serde_json::from_str(text).unwrap_or(Json::Null)
+fn j(r: &Row, i: usize) -> Result<Json> {
+    serde_json::from_str(&s(r, i)?).map_err(|_| bad(r, i, "JSON"))
 }
 
 /// A legal record of a person.
@@ -239,75 +261,77 @@ pub fn manifest_by_id(c: &mut dyn Conn, id: &str) -> Result<Option<ManifestRow>>
         &format!("SELECT {MANIFEST_COLS} FROM manifests m WHERE m.id = ?"),
         &[id.into()],
     )?;
-    Ok(rows.first().map(manifest_row))
+    rows.first().map(manifest_row).transpose()
 }
 
-fn manifest_row(r: &Row) -> ManifestRow {
-    ManifestRow {
-        id: s(r, 0),
-        flight: s(r, 1),
-        from_facility: s(r, 2),
-        to_facility: s(r, 3),
-        destination_country: s(r, 4),
-        basis: s(r, 5),
-        departure_on: s(r, 6),
-        state: s(r, 7),
-        created_by: s(r, 8),
-        approved_by: os(r, 9),
-        passengers: n(r, 10),
-    }
+fn manifest_row(r: &Row) -> Result<ManifestRow> {
+    Ok(ManifestRow {
+        id: s(r, 0)?,
+        flight: s(r, 1)?,
+        from_facility: s(r, 2)?,
+        to_facility: s(r, 3)?,
+        destination_country: s(r, 4)?,
+        basis: s(r, 5)?,
+        departure_on: s(r, 6)?,
+        state: s(r, 7)?,
+        created_by: s(r, 8)?,
+        approved_by: os(r, 9)?,
+        passengers: n(r, 10)?,
+    })
 }
 
 const CASE_COLS: &str =
     "id, manifest_id, kind, subject_id, detail, state, opened_seq, resolved_reason, resolved_by";
 
-fn case_row(r: &Row) -> CaseRow {
-    CaseRow {
-        id: s(r, 0),
-        manifest_id: s(r, 1),
-        kind: s(r, 2),
-        subject_id: s(r, 3),
-        detail: s(r, 4),
-        state: s(r, 5),
-        opened_seq: n(r, 6),
-        resolved_reason: os(r, 7),
-        resolved_by: os(r, 8),
-    }
+fn case_row(r: &Row) -> Result<CaseRow> {
+    Ok(CaseRow {
+        id: s(r, 0)?,
+        manifest_id: s(r, 1)?,
+        kind: s(r, 2)?,
+        subject_id: s(r, 3)?,
+        detail: s(r, 4)?,
+        state: s(r, 5)?,
+        opened_seq: n(r, 6)?,
+        resolved_reason: os(r, 7)?,
+        resolved_by: os(r, 8)?,
+    })
 }
 
 const SCREENING_COLS: &str = "seq, person_id, manifest_id, on_date, basis, destination, facility_id, outcome, rules_version, findings";
 
-fn screening_row(r: &Row) -> ScreeningRow {
-    ScreeningRow {
-        seq: n(r, 0),
-        person_id: s(r, 1),
-        manifest_id: os(r, 2),
-        on: s(r, 3),
-        basis: s(r, 4),
-        destination_country: s(r, 5),
-        facility_id: os(r, 6),
-        outcome: s(r, 7),
-        rules_version: s(r, 8),
-        findings: j(&s(r, 9)),
-    }
+fn screening_row(r: &Row) -> Result<ScreeningRow> {
+    Ok(ScreeningRow {
+        seq: n(r, 0)?,
+        person_id: s(r, 1)?,
+        manifest_id: os(r, 2)?,
+        on: s(r, 3)?,
+        basis: s(r, 4)?,
+        destination_country: s(r, 5)?,
+        facility_id: os(r, 6)?,
+        outcome: s(r, 7)?,
+        rules_version: s(r, 8)?,
+        findings: j(r, 9)?,
+    })
 }
 
-fn timeline_event(seq: u64, body: &str) -> TimelineEvent {
-    let v = j(body);
+fn timeline_event(seq: u64, body: &str) -> Result<TimelineEvent> {
+    let v: Json = serde_json::from_str(body).map_err(|_| {
+        StoreError::Corrupt(format!("ledger row {seq}: column body: expected JSON"))
+    })?;
     let g = |k: &str| {
         v.get(k)
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_string()
     };
-    TimelineEvent {
+    Ok(TimelineEvent {
         seq,
         occurred_at: g("occurred_at"),
         recorded_at: g("recorded_at"),
         kind: g("kind"),
         actor: g("actor"),
         data: v.get("data").cloned().unwrap_or(Json::Null),
-    }
+    })
 }
 
 fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
@@ -320,7 +344,8 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
     )?;
     let (cell_id, status_since) = extra
         .first()
-        .map(|r| (os(r, 0), os(r, 1)))
+        .map(|r| Ok::<_, StoreError>((os(r, 0)?, os(r, 1)?)))
+        .transpose()?
         .unwrap_or_default();
     let counsel = c
         .query(
@@ -329,19 +354,21 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         )?
         .iter()
         .map(|r| s(r, 0))
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let legal_records = c
         .query(
             "SELECT seq, record_type, body FROM legal_records WHERE person_id = ? ORDER BY seq",
             &[id.into()],
         )?
         .iter()
-        .map(|r| LegalRecordRow {
-            seq: n(r, 0),
-            record_type: s(r, 1),
-            record: j(&s(r, 2)),
+        .map(|r| {
+            Ok(LegalRecordRow {
+                seq: n(r, 0)?,
+                record_type: s(r, 1)?,
+                record: j(r, 2)?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let screenings = c
         .query(
             &format!("SELECT {SCREENING_COLS} FROM screenings WHERE person_id = ? ORDER BY seq"),
@@ -349,15 +376,15 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         )?
         .iter()
         .map(screening_row)
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let timeline = c
         .query(
             "SELECT l.seq, l.body FROM person_events pe JOIN ledger l ON l.seq = pe.seq WHERE pe.person_id = ? ORDER BY pe.seq",
             &[id.into()],
         )?
         .iter()
-        .map(|r| timeline_event(n(r, 0), &s(r, 1)))
-        .collect();
+        .map(|r| timeline_event(n(r, 0)?, &s(r, 1)?))
+        .collect::<Result<Vec<_>>>()?;
     let cases = c
         .query(
             &format!("SELECT {CASE_COLS} FROM cases WHERE subject_id = ? ORDER BY state = 'open' DESC, id"),
@@ -365,7 +392,7 @@ fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
         )?
         .iter()
         .map(case_row)
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(Some(PersonFile {
         person,
         facility_id,
@@ -391,7 +418,7 @@ impl Store {
         self.read(|c| {
             let rows = c.query("SELECT facility_id FROM persons WHERE id = ?", &[id.into()])?;
             let Some(r) = rows.first() else { return Ok(None) };
-            let facility_id = os(r, 0);
+            let facility_id = os(r, 0)?;
             let bound_for = c
                 .query(
                     "SELECT DISTINCT m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
@@ -400,12 +427,12 @@ impl Store {
                 )?
                 .iter()
                 .map(|r| s(r, 0))
-                .collect();
+                .collect::<Result<Vec<_>>>()?;
             let counsel = c
                 .query("SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel", &[id.into()])?
                 .iter()
                 .map(|r| s(r, 0))
-                .collect();
+                .collect::<Result<Vec<_>>>()?;
             Ok(Some(PersonScope { facility_id, bound_for, counsel }))
         })
     }
@@ -413,14 +440,14 @@ impl Store {
     /// Persons assigned to a counsel actor id, with their names.
     pub fn counsel_persons(&mut self, counsel: &str) -> Result<Vec<LocatorEntry>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT p.id, p.family_names, p.given_names, p.country_of_birth, p.date_of_birth, p.facility_id, p.status, p.status_since \
                  FROM counsel k JOIN persons p ON p.id = k.person_id WHERE k.counsel = ? ORDER BY p.id LIMIT 500",
                 &[counsel.into()],
             )?
             .iter()
             .map(locator_entry)
-            .collect())
+            .collect::<Result<Vec<_>>>()
         })
     }
 
@@ -433,7 +460,7 @@ impl Store {
     ) -> Result<Vec<LocatorEntry>> {
         let like = format!("%{}%", q.to_lowercase());
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons \
                  WHERE (id = ? OR LOWER(family_names) LIKE ? OR LOWER(given_names) LIKE ?) AND (? IS NULL OR facility_id = ?) \
                  ORDER BY id LIMIT ?",
@@ -441,7 +468,7 @@ impl Store {
             )?
             .iter()
             .map(locator_entry)
-            .collect())
+            .collect::<Result<Vec<_>>>()
         })
     }
 
@@ -452,7 +479,7 @@ impl Store {
             "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons ORDER BY id",
             &[],
             &mut |r| {
-                out.push(locator_entry(&r));
+                out.push(locator_entry(&r)?);
                 Ok(())
             },
         )?;
@@ -462,7 +489,7 @@ impl Store {
     /// Manifests, newest first; only those touching `facility` when given.
     pub fn manifests(&mut self, facility: Option<&str>, limit: u64) -> Result<Vec<ManifestRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 &format!(
                     "SELECT {MANIFEST_COLS} FROM manifests m WHERE (? IS NULL OR m.to_facility = ? OR m.from_facility = ?) \
                      ORDER BY m.departure_on DESC, m.id DESC LIMIT ?"
@@ -471,7 +498,7 @@ impl Store {
             )?
             .iter()
             .map(manifest_row)
-            .collect())
+            .collect::<Result<Vec<_>>>()
         })
     }
 
@@ -480,7 +507,7 @@ impl Store {
         self.read(|c| {
             let rows = c.query(&format!("SELECT {MANIFEST_COLS} FROM manifests m WHERE m.id = ?"), &[id.into()])?;
             let Some(r) = rows.first() else { return Ok(None) };
-            let manifest = manifest_row(r);
+            let manifest = manifest_row(r)?;
             let passengers = c
                 .query(
                     "SELECT p.id, p.family_names, p.given_names, p.nationalities, \
@@ -491,26 +518,30 @@ impl Store {
                     &[id.into()],
                 )?
                 .iter()
-                .map(|r| PassengerRow {
-                    person_id: s(r, 0),
-                    family_names: s(r, 1),
-                    given_names: s(r, 2),
-                    nationalities: s(r, 3),
-                    outcome: os(r, 4),
-                    findings: os(r, 5).map(|t| j(&t)).unwrap_or(Json::Array(vec![])),
-                    justification: os(r, 6),
-                })
-                .collect();
+                .map(|r| Ok(PassengerRow {
+                    person_id: s(r, 0)?,
+                    family_names: s(r, 1)?,
+                    given_names: s(r, 2)?,
+                    nationalities: s(r, 3)?,
+                    outcome: os(r, 4)?,
+                    findings: match os(r, 5)? {
+                        None => Json::Array(vec![]),
+                        Some(_) => j(r, 5)?,
+                    },
+                    justification: os(r, 6)?,
+                }))
+                .collect::<Result<Vec<_>>>()?;
             let cases = c
                 .query(&format!("SELECT {CASE_COLS} FROM cases WHERE manifest_id = ? ORDER BY id"), &[id.into()])?
                 .iter()
                 .map(case_row)
-                .collect();
+                .collect::<Result<Vec<_>>>()?;
             // The reconciliation event follows the manifest's intake rows: search from there.
             let from = c
                 .query("SELECT COALESCE(MAX(seq), 0) FROM intake WHERE manifest_id = ?", &[id.into()])?
                 .first()
                 .map(|r| n(r, 0))
+                .transpose()?
                 .unwrap_or(0);
             let rec = if matches!(manifest.state.as_str(), "reconciled" | "closed") {
                 c.query(
@@ -520,7 +551,10 @@ impl Store {
             } else {
                 Vec::new()
             };
-            let reconciliation = rec.first().map(|r| j(&s(r, 0))).and_then(|v| v.get("data").cloned());
+            let reconciliation = match rec.first() {
+                None => None,
+                Some(r) => j(r, 0)?.get("data").cloned(),
+            };
             Ok(Some(ManifestFile { manifest, passengers, cases, reconciliation }))
         })
     }
@@ -534,7 +568,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<CaseRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 &format!(
                     "SELECT {CASE_COLS} FROM cases WHERE (? = 0 OR state = 'open') AND \
                      (? IS NULL OR manifest_id IN (SELECT id FROM manifests WHERE to_facility = ?)) ORDER BY id LIMIT ?"
@@ -543,47 +577,48 @@ impl Store {
             )?
             .iter()
             .map(case_row)
-            .collect())
+            .collect::<Result<Vec<_>>>()
         })
     }
 
     /// One case.
     pub fn case(&mut self, id: &str) -> Result<Option<CaseRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 &format!("SELECT {CASE_COLS} FROM cases WHERE id = ?"),
                 &[id.into()],
             )?
             .first()
-            .map(case_row))
+            .map(case_row)
+            .transpose()
         })
     }
 
     /// Facilities with how many persons each holds.
     pub fn facilities(&mut self) -> Result<Vec<FacilityRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT f.id, f.name, f.country, f.kind, f.adult_only, \
                  (SELECT COUNT(*) FROM persons p WHERE p.facility_id = f.id AND p.status = 'in_custody') FROM facilities f ORDER BY f.id",
                 &[],
             )?
             .iter()
-            .map(|r| FacilityRow {
-                id: s(r, 0),
-                name: s(r, 1),
-                country: s(r, 2),
-                kind: s(r, 3),
-                adult_only: n(r, 4) != 0,
-                in_custody: n(r, 5),
-            })
-            .collect())
+            .map(|r| Ok(FacilityRow {
+                id: s(r, 0)?,
+                name: s(r, 1)?,
+                country: s(r, 2)?,
+                kind: s(r, 3)?,
+                adult_only: n(r, 4)? != 0,
+                in_custody: n(r, 5)?,
+            }))
+            .collect::<Result<Vec<_>>>()
         })
     }
 
     /// The cells of a facility with their current occupants, by pavilion then cell.
     pub fn cells(&mut self, facility: &str) -> Result<Vec<CellRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT c.id, c.facility_id, c.pavilion, c.area_m2, c.capacity, c.in_use, \
                  (SELECT COUNT(*) FROM persons p WHERE p.cell_id = c.id AND p.status = 'in_custody') \
                  FROM cells c WHERE c.facility_id = ? ORDER BY c.pavilion, c.id",
@@ -591,19 +626,19 @@ impl Store {
             )?
             .iter()
             .map(|r| {
-                let (area, occ) = (f(r, 3), n(r, 6));
-                CellRow {
-                    id: s(r, 0),
-                    facility_id: s(r, 1),
-                    pavilion: s(r, 2),
+                let (area, occ) = (f(r, 3)?, n(r, 6)?);
+                Ok(CellRow {
+                    id: s(r, 0)?,
+                    facility_id: s(r, 1)?,
+                    pavilion: s(r, 2)?,
                     area_m2: area,
-                    capacity: n(r, 4),
-                    in_use: n(r, 5) != 0,
+                    capacity: n(r, 4)?,
+                    in_use: n(r, 5)? != 0,
                     occupants: occ,
                     m2_per_person: (occ > 0).then(|| area / occ as f64),
-                }
+                })
             })
-            .collect())
+            .collect::<Result<Vec<_>>>()
         })
     }
 
@@ -616,8 +651,8 @@ impl Store {
             )?;
             let mut m = std::collections::BTreeMap::<String, u64>::new();
             for r in &rows {
-                let nat = s(r, 0).split(';').next().filter(|x| !x.is_empty()).unwrap_or("??").to_string();
-                *m.entry(nat).or_default() += n(r, 1);
+                let nat = s(r, 0)?.split(';').next().filter(|x| !x.is_empty()).unwrap_or("??").to_string();
+                *m.entry(nat).or_default() += n(r, 1)?;
             }
             let mut v: Vec<Count> = m.into_iter().map(|(key, count)| Count { key, count }).collect();
             v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
@@ -628,10 +663,10 @@ impl Store {
     /// Issued invoices, newest month first.
     pub fn invoices(&mut self, limit: u64) -> Result<Vec<InvoiceRow>> {
         self.read(|c| {
-            Ok(c.query("SELECT id, agreement_id, month, person_days, total, seq FROM invoices ORDER BY month DESC, id LIMIT ?", &[limit.into()])?
+            c.query("SELECT id, agreement_id, month, person_days, total, seq FROM invoices ORDER BY month DESC, id LIMIT ?", &[limit.into()])?
                 .iter()
-                .map(|r| InvoiceRow { id: s(r, 0), agreement_id: s(r, 1), month: s(r, 2), person_days: n(r, 3), total: s(r, 4), seq: n(r, 5) })
-                .collect())
+                .map(|r| Ok(InvoiceRow { id: s(r, 0)?, agreement_id: s(r, 1)?, month: s(r, 2)?, person_days: n(r, 3)?, total: s(r, 4)?, seq: n(r, 5)? }))
+                .collect::<Result<Vec<_>>>()
         })
     }
 
@@ -643,10 +678,10 @@ impl Store {
                 "SELECT id, facility_id, body FROM agreements ORDER BY id",
                 &[],
             )? {
-                let agreement = serde_json::from_str(&s(&r, 2))?;
+                let agreement = serde_json::from_str(&s(&r, 2)?)?;
                 out.push(AgreementRow {
-                    id: s(&r, 0),
-                    facility_id: s(&r, 1),
+                    id: s(&r, 0)?,
+                    facility_id: s(&r, 1)?,
                     agreement,
                 });
             }
@@ -657,36 +692,36 @@ impl Store {
     /// Every stay at a facility.
     pub fn stays(&mut self, facility: &str) -> Result<Vec<StayRow>> {
         self.read(|c| {
-            Ok(c.query("SELECT person_id, facility_id, admitted_on, released_on FROM stays WHERE facility_id = ? ORDER BY seq", &[facility.into()])?
+            c.query("SELECT person_id, facility_id, admitted_on, released_on FROM stays WHERE facility_id = ? ORDER BY seq", &[facility.into()])?
                 .iter()
-                .map(|r| StayRow { person_id: s(r, 0), facility_id: s(r, 1), admitted_on: s(r, 2), released_on: os(r, 3) })
-                .collect())
+                .map(|r| Ok(StayRow { person_id: s(r, 0)?, facility_id: s(r, 1)?, admitted_on: s(r, 2)?, released_on: os(r, 3)? }))
+                .collect::<Result<Vec<_>>>()
         })
     }
 
     /// Recorded reads of person files, newest first; only of `person` when given.
     pub fn access_log(&mut self, person: Option<&str>, limit: u64) -> Result<Vec<AccessRow>> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT seq, actor, person_id, at, via FROM access_log WHERE (? IS NULL OR person_id = ?) ORDER BY seq DESC, person_id LIMIT ?",
                 &[person.map(str::to_string).into(), person.map(str::to_string).into(), limit.into()],
             )?
             .iter()
-            .map(|r| AccessRow { seq: n(r, 0), actor: s(r, 1), person_id: s(r, 2), at: s(r, 3), via: s(r, 4) })
-            .collect())
+            .map(|r| Ok(AccessRow { seq: n(r, 0)?, actor: s(r, 1)?, person_id: s(r, 2)?, at: s(r, 3)?, via: s(r, 4)? }))
+            .collect::<Result<Vec<_>>>()
         })
     }
 }
 
-fn locator_entry(r: &Row) -> LocatorEntry {
-    LocatorEntry {
-        person_id: s(r, 0),
-        family_names: s(r, 1),
-        given_names: s(r, 2),
-        country_of_birth: os(r, 3),
-        date_of_birth: os(r, 4),
-        facility_id: os(r, 5),
-        status: os(r, 6),
-        status_since: os(r, 7),
-    }
+fn locator_entry(r: &Row) -> Result<LocatorEntry> {
+    Ok(LocatorEntry {
+        person_id: s(r, 0)?,
+        family_names: s(r, 1)?,
+        given_names: s(r, 2)?,
+        country_of_birth: os(r, 3)?,
+        date_of_birth: os(r, 4)?,
+        facility_id: os(r, 5)?,
+        status: os(r, 6)?,
+        status_since: os(r, 7)?,
+    })
 }

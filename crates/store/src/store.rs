@@ -136,6 +136,20 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     location: String,
     on_commit: Option<CommitHook>,
+    /// An idempotency key to record in the next write transaction (see [`Store::claim`]).
+    claim: Option<crate::auth::IdempotencyClaim>,
+    claim_state: ClaimState,
+}
+
+/// What became of the idempotency claim a request made ([`Store::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimState {
+    /// No write transaction committed since the claim: it was not recorded.
+    NotUsed,
+    /// It was recorded in the same transaction as the use case's effects.
+    Recorded,
+    /// Another request holds the key: the use case's transaction was rolled back.
+    Taken,
 }
 
 /// Called after each committed append with its receipt (the witnesses' submitter listens).
@@ -386,6 +400,8 @@ impl Store {
             clock,
             location: location.to_string(),
             on_commit: None,
+            claim: None,
+            claim_state: ClaimState::NotUsed,
         })
     }
 
@@ -454,6 +470,8 @@ impl Store {
             clock,
             location: location.to_string(),
             on_commit: None,
+            claim: None,
+            claim_state: ClaimState::NotUsed,
         })
     }
 
@@ -530,7 +548,10 @@ impl Store {
         let clock = self.clock.clone();
         let mut out: Option<(T, Option<Receipt>)> = None;
         let mut refused: Option<E> = None;
+        let claim = self.claim.clone();
+        let mut claim_taken = false;
         let written = self.backend.write(&mut |c| {
+            claim_taken = false;
             let mut tx = Tx {
                 conn: c,
                 pending: Vec::new(),
@@ -544,6 +565,17 @@ impl Store {
                 }
             };
             let pending = std::mem::take(&mut tx.pending);
+            // The claim goes with the first transaction that appends: the request's effect.
+            if !pending.is_empty()
+                && let Some(claim) = &claim
+                && !crate::auth::record_claim(tx.conn, claim)?
+            {
+                claim_taken = true;
+                return Err(StoreError::Conflict(format!(
+                    "idempotency key `{}` is already in use",
+                    claim.key
+                )));
+            }
             let receipt = if pending.is_empty() {
                 None
             } else {
@@ -555,13 +587,35 @@ impl Store {
         if let Some(e) = refused {
             return Err(e);
         }
+        if claim_taken {
+            self.claim = None;
+            self.claim_state = ClaimState::Taken;
+        }
         written?;
+        if out.as_ref().is_some_and(|o| o.1.is_some()) && self.claim.take().is_some() {
+            self.claim_state = ClaimState::Recorded;
+        }
         let out =
             out.ok_or_else(|| E::from(StoreError::Db("transaction produced no result".into())))?;
         if let Some(r) = &out.1 {
             self.committed(r);
         }
         Ok(out)
+    }
+
+    /// Claims an idempotency key for the request about to run: the next write transaction
+    /// records the key in the same transaction as its effects, so two requests under one
+    /// key cannot both take effect. If another request holds the key, that transaction is
+    /// rolled back and [`Store::end_claim`] says [`ClaimState::Taken`].
+    pub fn claim(&mut self, claim: crate::auth::IdempotencyClaim) {
+        self.claim = Some(claim);
+        self.claim_state = ClaimState::NotUsed;
+    }
+
+    /// Ends the claim made by [`Store::claim`] and says what became of it.
+    pub fn end_claim(&mut self) -> ClaimState {
+        self.claim = None;
+        std::mem::replace(&mut self.claim_state, ClaimState::NotUsed)
     }
 
     /// Sets the hook called after each committed append (each batch, with its receipt),
@@ -748,6 +802,28 @@ impl Store {
                 f(seq, r[1].as_str().unwrap_or(""))
             },
         )
+    }
+
+    /// Whether any entry in `from..to` changed state, that is, is not only the record of a
+    /// read ([`custodia_model::events::READ_RECORD_KINDS`]). Caches of reports use this so
+    /// that reading a person (which appends) does not throw away a standards report.
+    pub fn changed_between(&mut self, from: u64, to: u64) -> Result<bool> {
+        #[derive(serde::Deserialize)]
+        struct Kind<'a> {
+            #[serde(borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        let mut changed = false;
+        self.export(from, Some(to), &mut |seq, body| {
+            if !changed {
+                let k: Kind<'_> = serde_json::from_str(body).map_err(|e| {
+                    StoreError::Corrupt(format!("ledger row {seq}: column body: {e}"))
+                })?;
+                changed = !custodia_model::events::READ_RECORD_KINDS.contains(&k.kind.as_ref());
+            }
+            Ok(())
+        })?;
+        Ok(changed)
     }
 
     /// One leaf's bytes.

@@ -146,6 +146,7 @@ on_both!(
     restore_all_is_one_transaction,
     connection_loss,
     cosignatures_kept_beside_checkpoints,
+    read_records_change_nothing,
 );
 
 fn at(s: &str) -> jiff::Timestamp {
@@ -391,6 +392,38 @@ fn import_idempotent(env: &Env, _: Kind) {
     assert_eq!(got[1][1].as_str(), Some("García"));
     assert_eq!(got[2][2].as_str(), Some("released"));
     assert!(matches!(verdict(&mut s), Verdict::Ok { entries: 8, .. }));
+}
+
+/// `changed_between` tells entries that change state from those that only record a read,
+/// which is what lets the server keep a report across person reads.
+fn read_records_change_nothing(env: &Env, _: Kind) {
+    let mut s = env.open();
+    let t = at("2025-03-15T09:00:00Z");
+    s.import_persons(&[person("P-1", "Pérez")], "import", t)
+        .unwrap();
+    let imported = s.size().unwrap();
+    assert!(s.changed_between(0, imported).unwrap());
+    s.append(vec![read("a", "P-1")]).unwrap();
+    s.append(vec![NewEvent {
+        occurred_at: t,
+        actor: "a".into(),
+        data: EventData::PersonsRead {
+            person_ids: vec!["P-1".into()],
+            via: "search".into(),
+        },
+    }])
+    .unwrap();
+    let after_reads = s.size().unwrap();
+    assert_eq!(after_reads, imported + 2);
+    assert!(!s.changed_between(imported, after_reads).unwrap());
+    assert!(!s.changed_between(after_reads, after_reads).unwrap());
+    // One state change among reads is seen, wherever it falls in the range.
+    s.import_persons(&[person("P-2", "García")], "import", t)
+        .unwrap();
+    s.append(vec![read("a", "P-2")]).unwrap();
+    let end = s.size().unwrap();
+    assert!(s.changed_between(imported, end).unwrap());
+    assert!(!s.changed_between(end - 1, end).unwrap());
 }
 
 fn concurrent_writers(env: &Env, _: Kind) {

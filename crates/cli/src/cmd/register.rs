@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use custodia_model::events::{AgreementRecord, EventData, FacilityRecord, NewEvent, RateRecord};
+use custodia_model::events::{AgreementRecord, FacilityRecord, RateRecord};
 
-use crate::ctx::{ActorArg, open_store, store_err};
+use crate::ctx::{ActorArg, app_err, open_store};
 use crate::error::{CliError, CliResult};
 
 #[derive(Debug, clap::Subcommand)]
@@ -28,55 +28,11 @@ pub enum AgreementCmd {
     },
 }
 
-fn admin(db: &str, who: &ActorArg) -> Result<custodia_app::Actor, CliError> {
-    let mut store = open_store(db)?;
-    let a = who.actor(&mut store)?;
-    if a.role != custodia_app::Role::Admin {
-        return Err(CliError::input(format!(
-            "forbidden: role `{}` may not register reference data (admin only)",
-            a.role
-        )));
-    }
-    Ok(a)
-}
-
-fn append_unique(
-    db: &str,
-    actor: &custodia_app::Actor,
-    table: &str,
-    id: &str,
-    data: EventData,
-) -> CliResult {
-    let mut store = open_store(db)?;
-    let now = store.clock().now();
-    store
-        .transact(|tx| {
-            if !tx
-                .query(
-                    &format!("SELECT id FROM {table} WHERE id = ?"),
-                    &[id.into()],
-                )?
-                .is_empty()
-            {
-                return Err(custodia_store::StoreError::Conflict(format!(
-                    "`{id}` is already registered"
-                )));
-            }
-            tx.emit(NewEvent {
-                occurred_at: now,
-                actor: actor.id(),
-                data: data.clone(),
-            });
-            Ok(())
-        })
-        .map_err(store_err)?;
-    Ok(())
-}
-
 pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
     match cmd {
         FacilityCmd::Register { who, file } => {
-            let a = admin(db, who)?;
+            let mut store = open_store(db)?;
+            let a = who.actor(&mut store)?;
             let name = file.display().to_string();
             let f: FacilityRecord =
                 serde_json::from_str(&crate::io::read_input(file)?).map_err(|e| {
@@ -86,30 +42,10 @@ pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
                         e.column()
                     ))
                 })?;
-            let mut ids = std::collections::BTreeSet::new();
-            for p in &f.pavilions {
-                for c in &p.cells {
-                    if !ids.insert(c.id.clone()) {
-                        return Err(CliError::input(format!(
-                            "`{name}`: cell `{}` appears twice",
-                            c.id
-                        )));
-                    }
-                    if c.area_m2.is_nan() || c.area_m2 <= 0.0 {
-                        return Err(CliError::input(format!(
-                            "`{name}`: cell `{}`: field `area_m2`: expected a positive area",
-                            c.id
-                        )));
-                    }
-                }
-            }
-            append_unique(
-                db,
-                &a,
-                "facilities",
-                &f.id.clone(),
-                EventData::FacilityRegistered(f),
-            )
+            custodia_app::registry::register_facility(&mut store, &a, f).map_err(|e| match e {
+                custodia_app::AppError::Invalid(m) => CliError::input(format!("`{name}`: {m}")),
+                e => app_err(e),
+            })
         }
     }
 }
@@ -117,7 +53,8 @@ pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
 pub fn run_agreement(db: &str, cmd: &AgreementCmd) -> CliResult {
     match cmd {
         AgreementCmd::Register { who, file } => {
-            let a = admin(db, who)?;
+            let mut store = open_store(db)?;
+            let a = who.actor(&mut store)?;
             let name = file.display().to_string();
             let ag = custodia_billing::parse_agreement(&crate::io::read_input(file)?)
                 .map_err(|e| CliError::input(format!("`{name}`: {e}")))?;
@@ -140,13 +77,7 @@ pub fn run_agreement(db: &str, cmd: &AgreementCmd) -> CliResult {
                     })
                     .collect(),
             };
-            append_unique(
-                db,
-                &a,
-                "agreements",
-                &ag.id,
-                EventData::AgreementRegistered(rec),
-            )
+            custodia_app::registry::register_agreement(&mut store, &a, rec).map_err(app_err)
         }
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod billing;
 pub mod housing;
+pub mod manifests;
+pub mod persons;
 
 use crate::backend::{Conn, Row, Value};
 use crate::error::Result;
@@ -28,5 +30,16 @@ impl<'a> Reads<'a> {
 
     fn exists(&mut self, sql: &str, params: &[Value]) -> Result<bool> {
         Ok(!self.c.query(sql, params)?.is_empty())
+    }
+
+    /// A `SELECT COUNT(*)` over `table`.
+    fn count(&mut self, table: &'static str, sql: &str, params: &[Value]) -> Result<u64> {
+        let r = self.query(sql, params)?;
+        crate::decode::rows(table, &["COUNT(*)"], &r, |a| a.u64(0))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                crate::StoreError::Corrupt(format!("table `{table}`: COUNT(*) gave no row"))
+            })
     }
 }

@@ -1,0 +1,91 @@
+//! Person reads that use cases decide on: whether a person exists, who represents them, the
+//! legal records and class-wide orders that apply to them, and the transfer they are on.
+
+use super::Reads;
+use crate::commands::{PERSON_COLUMNS, person_from_row};
+use crate::decode::rows;
+use crate::error::Result;
+use custodia_model::events::PersonRecord;
+
+impl Reads<'_> {
+    /// Whether a person with this id exists.
+    pub fn person_exists(&mut self, person_id: &str) -> Result<bool> {
+        self.exists("SELECT id FROM persons WHERE id = ?", &[person_id.into()])
+    }
+
+    /// A person as stored, if any.
+    pub fn person(&mut self, person_id: &str) -> Result<Option<PersonRecord>> {
+        let r = self.query(
+            &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?"),
+            &[person_id.into()],
+        )?;
+        r.first().map(person_from_row).transpose()
+    }
+
+    /// Whether `counsel` (an actor id) represents the person.
+    pub fn is_counsel_of(&mut self, person_id: &str, counsel: &str) -> Result<bool> {
+        self.exists(
+            "SELECT person_id FROM counsel WHERE person_id = ? AND counsel = ?",
+            &[person_id.into(), counsel.into()],
+        )
+    }
+
+    /// The bodies of a person's legal records, in ledger order.
+    pub fn legal_record_bodies(&mut self, person_id: &str) -> Result<Vec<String>> {
+        let r = self.query(
+            "SELECT seq, body FROM legal_records WHERE person_id = ? ORDER BY seq",
+            &[person_id.into()],
+        )?;
+        rows("legal_records", &["seq", "body"], &r, |a| a.text(1))
+    }
+
+    /// Whether the person already has a legal record with exactly this body.
+    pub fn legal_record_exists(&mut self, person_id: &str, body: &str) -> Result<bool> {
+        self.exists(
+            "SELECT seq FROM legal_records WHERE person_id = ? AND body = ?",
+            &[person_id.into(), body.into()],
+        )
+    }
+
+    /// Whether the class already has an order with exactly this body.
+    pub fn class_order_exists(&mut self, class_id: &str, body: &str) -> Result<bool> {
+        self.exists(
+            "SELECT seq FROM class_orders WHERE class_id = ? AND body = ?",
+            &[class_id.into(), body.into()],
+        )
+    }
+
+    /// Whether the person is tagged as a member of the class.
+    pub fn in_class(&mut self, person_id: &str, class_id: &str) -> Result<bool> {
+        self.exists(
+            "SELECT person_id FROM person_classes WHERE person_id = ? AND class_id = ?",
+            &[person_id.into(), class_id.into()],
+        )
+    }
+
+    /// Whether the facility admits adults only; `None` when there is no such facility.
+    pub fn facility_adult_only(&mut self, facility_id: &str) -> Result<Option<bool>> {
+        let r = self.query(
+            "SELECT id, adult_only FROM facilities WHERE id = ?",
+            &[facility_id.into()],
+        )?;
+        Ok(
+            rows("facilities", &["id", "adult_only"], &r, |a| a.flag(1))?
+                .into_iter()
+                .next(),
+        )
+    }
+
+    /// The manifest that has not departed (`draft`, `screened` or `approved`) the person is
+    /// on, the earliest departure first.
+    pub fn pending_manifest_of(&mut self, person_id: &str) -> Result<Option<String>> {
+        let r = self.query(
+            "SELECT m.id FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+             WHERE mp.person_id = ? AND m.state IN ('draft', 'screened', 'approved') ORDER BY m.departure_on, m.id",
+            &[person_id.into()],
+        )?;
+        Ok(rows("manifests", &["id"], &r, |a| a.text(0))?
+            .into_iter()
+            .next())
+    }
+}
