@@ -773,7 +773,7 @@ fn awkward_batch(prefix: &str, n: usize) -> Vec<NewEvent> {
             let c = format!("C-{prefix}{i}");
             out.push(ev(serde_json::json!({"kind": "correction_proposed",
                 "data": {"correction_id": c, "person_id": id, "field": "given_names",
-                         "value": w(i + 7), "reason": w(i + 8)}})));
+                         "value": format!("{}·", w(i + 7)), "reason": w(i + 8)}})));
             out.push(ev(serde_json::json!({"kind": "correction_confirmed",
                 "data": {"correction_id": c}})));
         }
