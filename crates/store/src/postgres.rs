@@ -639,12 +639,12 @@ fn to_row(r: &postgres::Row) -> Result<Row> {
 
 impl Conn for PgConn<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        if self.batching {
-            if let Some(plan) = self.plan(sql, params)? {
-                // Held back: the row count is not known yet; see `Conn::batch_inserts`.
-                self.hold(sql, plan, params.to_vec())?;
-                return Ok(1);
-            }
+        if self.batching
+            && let Some(plan) = self.plan(sql, params)?
+        {
+            // Held back: the row count is not known yet; see `Conn::batch_inserts`.
+            self.hold(sql, plan, params.to_vec())?;
+            return Ok(1);
         }
         self.flush()?;
         let st = self.statement(sql, params)?;
