@@ -26,6 +26,7 @@ pub mod federation;
 pub mod i18n;
 pub mod law;
 pub mod locator;
+pub mod read_only;
 mod reads;
 pub mod ui;
 pub mod witnesses;
@@ -76,6 +77,9 @@ pub struct Config {
     /// The log's witnesses (CONTRACT §10): each append is submitted to them in the
     /// background ([`witnesses`]).
     pub policy: Option<custodia_witness::Policy>,
+    /// Serve a store this server must not write (a PostgreSQL hot standby): open it
+    /// read-only and answer only [`read_only::ALLOWED`]; everything else is 503 `read_only`.
+    pub read_only: bool,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             secure_cookies: false,
             pool_size: 4,
             policy: None,
+            read_only: false,
         }
     }
 }
@@ -347,7 +352,8 @@ impl AppState {
                 .map(|(d, (a, b))| (d, a, b))
                 .collect()
         };
-        if pending.is_empty() {
+        if pending.is_empty() || self.0.config.read_only {
+            // A read-only server keeps no counts (see `read_only`).
             return Ok(());
         }
         if let Err(e) = store.count_locate_many(&pending) {
@@ -373,6 +379,13 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Result<Self, StoreError> {
+        if config.read_only {
+            let mut stores = Vec::new();
+            for _ in 0..config.pool_size.max(1) {
+                stores.push(Store::open_read_only(location, clock.clone())?);
+            }
+            return Ok(Self::new(Pool::new(stores), clock, config));
+        }
         let open = || {
             Store::open(
                 location,
@@ -714,7 +727,8 @@ pub fn app(state: AppState) -> Router {
     let limit = state.0.config.body_limit;
     let timeout = state.0.config.request_timeout;
     let x_request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let read_only = state.0.config.read_only;
+    let router = Router::new()
         .merge(law::routes())
         .merge(api::routes())
         .merge(witnesses::routes())
@@ -728,7 +742,14 @@ pub fn app(state: AppState) -> Router {
                 "this route does not take that method; see /api/openapi.json",
             )
         })
-        .with_state(state)
+        .with_state(state);
+    // The read-only guard refuses before any handler (or its extractors) runs.
+    let router = if read_only {
+        router.layer(axum::middleware::from_fn(read_only::guard))
+    } else {
+        router
+    };
+    router
         .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
@@ -913,8 +934,10 @@ pub fn run_blocking(
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         on_bound(listener.local_addr()?);
-        witnesses::spawn(&state);
-        federation::spawn(&state);
+        if !state.0.config.read_only {
+            witnesses::spawn(&state);
+            federation::spawn(&state);
+        }
         state.spawn_warmer(Duration::from_secs(1));
         serve(listener, app(state)).await
     })

@@ -125,6 +125,16 @@ pub trait Conn {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
     /// Inserts many rows into `table` (columns named) as fast as the backend can.
     fn insert_many(&mut self, table: &str, columns: &[&str], rows: &[Row]) -> Result<()>;
+    /// From `true` to `false`, the backend may hold back single-row INSERTs (plain, or
+    /// `ON CONFLICT … DO NOTHING`) and [`Conn::insert_many`] rows, and write them as
+    /// multi-row statements; it writes them before any other statement runs, when `false`
+    /// is passed, and before commit, so nothing can observe the difference except the row
+    /// count a held-back INSERT returns (always 1). Only the append path, which reads no
+    /// such count, turns it on. SQLite, in-process, has no round trip to save: a no-op.
+    fn batch_inserts(&mut self, on: bool) -> Result<()> {
+        let _ = on;
+        Ok(())
+    }
 }
 
 /// A visitor of ledger rows: `(seq, body, hashes)`.

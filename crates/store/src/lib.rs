@@ -31,6 +31,7 @@ mod decode;
 mod error;
 pub mod law;
 pub mod locator;
+mod pg_batch;
 pub mod postgres;
 pub mod project;
 pub mod queries;

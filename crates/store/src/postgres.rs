@@ -12,13 +12,16 @@
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{FromSql, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use crate::backend::{Backend, Conn, Dialect, Row, Value};
 use crate::error::{Result, StoreError};
+use crate::pg_batch;
 
 /// Versioned, append-only migrations, the twins of [`crate::sqlite::MIGRATIONS`] (same
 /// tables, columns and order). Never edit one that has shipped: add the next.
@@ -50,10 +53,6 @@ pub const MIGRATE_LOCK: i64 = 0x6375_7374_6d69_6772;
 
 /// Rows fetched per round trip while streaming.
 const STREAM_BATCH: i32 = 4096;
-/// PostgreSQL's limit on bind parameters in one statement.
-const MAX_PARAMS: usize = 65_535;
-/// Rows per multi-row INSERT in [`Conn::insert_many`].
-const INSERT_CHUNK: usize = 1000;
 /// Prepared statements kept per connection before the cache is emptied.
 const CACHE_CAP: usize = 512;
 
@@ -62,6 +61,8 @@ pub struct Postgres {
     url: String,
     client: Option<Client>,
     stmts: HashMap<String, Statement>,
+    /// Per statement text: how its rows are batched, or `None` when it never is.
+    plans: HashMap<String, Option<Arc<Plan>>>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -93,6 +94,7 @@ impl Postgres {
             url: url.to_string(),
             client: None,
             stmts: HashMap::new(),
+            plans: HashMap::new(),
         };
         pg.client()?;
         Ok(pg)
@@ -106,6 +108,7 @@ impl Postgres {
                 url: url.to_string(),
                 client: Some(c),
                 stmts: HashMap::new(),
+                plans: HashMap::new(),
             }),
             Err(e) if e.code().is_some_and(|c| c.code() == "3D000") => Err(StoreError::Missing(
                 format!("no store at `{}`: {}", redact(url), detail(&e)),
@@ -125,6 +128,7 @@ impl Postgres {
         }
         if self.client.is_none() {
             self.stmts.clear();
+            self.plans.clear();
             let c = Client::connect(&self.url, NoTls).map_err(|e| {
                 StoreError::Unavailable(format!(
                     "cannot connect to `{}`: {}",
@@ -144,6 +148,7 @@ impl Postgres {
         if matches!(e, StoreError::Unavailable(_)) {
             self.client = None;
             self.stmts.clear();
+            self.plans.clear();
         }
         e
     }
@@ -164,7 +169,12 @@ impl Postgres {
         f: &mut dyn FnMut(&mut dyn Conn) -> Result<()>,
     ) -> Result<()> {
         self.client()?;
-        let Self { client, stmts, .. } = self;
+        let Self {
+            client,
+            stmts,
+            plans,
+            ..
+        } = self;
         let client = client
             .as_mut()
             .ok_or_else(|| StoreError::Unavailable("no connection".into()))?;
@@ -183,7 +193,17 @@ impl Postgres {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                 .map_err(pg_err)?;
         }
-        f(&mut PgConn { tx: &mut tx, stmts })?;
+        let mut conn = PgConn {
+            tx: &mut tx,
+            stmts,
+            plans,
+            batching: false,
+            pending: Vec::new(),
+            pending_rows: 0,
+        };
+        f(&mut conn)?;
+        // INVARIANT: nothing held back is left unwritten at commit.
+        conn.flush()?;
         tx.commit().map_err(pg_err)
     }
 }
@@ -275,38 +295,7 @@ fn mismatch(v: &Value, ty: &Type) -> BoxErr {
 
 impl ToSql for P<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxErr> {
-        match self.0 {
-            Value::Null => return Ok(IsNull::Yes),
-            Value::Int(i) => match *ty {
-                Type::INT8 => out.put_i64(*i),
-                Type::INT4 => out.put_i32(i32::try_from(*i)?),
-                Type::INT2 => out.put_i16(i16::try_from(*i)?),
-                Type::FLOAT8 => out.put_f64(*i as f64),
-                Type::FLOAT4 => out.put_f32(*i as f32),
-                Type::BOOL => out.put_u8(u8::from(*i != 0)),
-                ref t if is_text(t) => out.put_slice(i.to_string().as_bytes()),
-                _ => return Err(mismatch(self.0, ty)),
-            },
-            Value::Real(f) => match *ty {
-                Type::FLOAT8 => out.put_f64(*f),
-                Type::FLOAT4 => out.put_f32(*f as f32),
-                ref t if is_text(t) => out.put_slice(format!("{f:?}").as_bytes()),
-                _ => return Err(mismatch(self.0, ty)),
-            },
-            Value::Text(s) => match *ty {
-                ref t if is_text(t) => out.put_slice(s.as_bytes()),
-                Type::INT8 => out.put_i64(s.parse()?),
-                Type::INT4 => out.put_i32(s.parse()?),
-                Type::FLOAT8 => out.put_f64(s.parse()?),
-                Type::BYTEA => out.put_slice(s.as_bytes()),
-                _ => return Err(mismatch(self.0, ty)),
-            },
-            Value::Blob(b) => match *ty {
-                Type::BYTEA => out.put_slice(b),
-                _ => return Err(mismatch(self.0, ty)),
-            },
-        }
-        Ok(IsNull::No)
+        encode(self.0, ty, out)
     }
 
     fn accepts(_: &Type) -> bool {
@@ -314,6 +303,46 @@ impl ToSql for P<'_> {
     }
 
     postgres::types::to_sql_checked!();
+}
+
+/// Encodes `v` as a parameter of type `ty` (binary format), as SQLite would read it.
+pub(crate) fn encode(
+    v: &Value,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> std::result::Result<IsNull, BoxErr> {
+    match v {
+        Value::Null => return Ok(IsNull::Yes),
+        Value::Int(i) => match *ty {
+            Type::INT8 => out.put_i64(*i),
+            Type::INT4 => out.put_i32(i32::try_from(*i)?),
+            Type::INT2 => out.put_i16(i16::try_from(*i)?),
+            Type::FLOAT8 => out.put_f64(*i as f64),
+            Type::FLOAT4 => out.put_f32(*i as f32),
+            Type::BOOL => out.put_u8(u8::from(*i != 0)),
+            ref t if is_text(t) => out.put_slice(i.to_string().as_bytes()),
+            _ => return Err(mismatch(v, ty)),
+        },
+        Value::Real(f) => match *ty {
+            Type::FLOAT8 => out.put_f64(*f),
+            Type::FLOAT4 => out.put_f32(*f as f32),
+            ref t if is_text(t) => out.put_slice(format!("{f:?}").as_bytes()),
+            _ => return Err(mismatch(v, ty)),
+        },
+        Value::Text(s) => match *ty {
+            ref t if is_text(t) => out.put_slice(s.as_bytes()),
+            Type::INT8 => out.put_i64(s.parse()?),
+            Type::INT4 => out.put_i32(s.parse()?),
+            Type::FLOAT8 => out.put_f64(s.parse()?),
+            Type::BYTEA => out.put_slice(s.as_bytes()),
+            _ => return Err(mismatch(v, ty)),
+        },
+        Value::Blob(b) => match *ty {
+            Type::BYTEA => out.put_slice(b),
+            _ => return Err(mismatch(v, ty)),
+        },
+    }
+    Ok(IsNull::No)
 }
 
 /// A column read back as a [`Value`]: integers of every width are `Int`, floats `Real`,
@@ -395,9 +424,138 @@ fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxErr> {
 struct PgConn<'a, 'b> {
     tx: &'a mut postgres::Transaction<'b>,
     stmts: &'a mut HashMap<String, Statement>,
+    plans: &'a mut HashMap<String, Option<Arc<Plan>>>,
+    /// Whether single-row INSERTs are held back ([`Conn::batch_inserts`]).
+    batching: bool,
+    /// Held-back rows, one group per statement, in the order each statement first came.
+    pending: Vec<Group>,
+    pending_rows: usize,
+}
+
+/// How the rows of one single-row INSERT statement are written together.
+#[derive(Debug)]
+struct Plan {
+    shape: pg_batch::Shape,
+    /// The parameters' types, as the server inferred them for the single-row statement.
+    types: Vec<Type>,
+    /// `COPY … FROM STDIN (FORMAT binary)` when the shape allows it.
+    copy: Option<String>,
+    /// `INSERT … SELECT … FROM unnest(…)` otherwise.
+    unnest: String,
+}
+
+/// Held-back rows of one statement.
+struct Group {
+    sql: String,
+    plan: Arc<Plan>,
+    rows: Vec<Row>,
 }
 
 impl PgConn<'_, '_> {
+    /// The batching plan of `sql`, worked out once per connection.
+    fn plan(&mut self, sql: &str, params: &[Value]) -> Result<Option<Arc<Plan>>> {
+        if let Some(p) = self.plans.get(sql) {
+            return Ok(p.clone());
+        }
+        let plan = match pg_batch::shape(sql) {
+            Some(shape) if shape.params() == params.len() => {
+                let st = self.statement(sql, params)?;
+                let types = st.params().to_vec();
+                (types.len() == shape.params() && types.iter().all(pg_batch::batchable_type)).then(
+                    || {
+                        Arc::new(Plan {
+                            copy: shape.copyable().then(|| shape.copy_sql()),
+                            unnest: shape.unnest_sql(&types),
+                            shape,
+                            types,
+                        })
+                    },
+                )
+            }
+            _ => None,
+        };
+        self.plans.insert(sql.to_string(), plan.clone());
+        Ok(plan)
+    }
+
+    /// Holds a row back; writes everything held once [`pg_batch::MAX_PENDING`] rows wait.
+    fn hold(&mut self, sql: &str, plan: Arc<Plan>, row: Row) -> Result<()> {
+        match self.pending.iter_mut().find(|g| g.sql == sql) {
+            Some(g) => g.rows.push(row),
+            None => self.pending.push(Group {
+                sql: sql.to_string(),
+                plan,
+                rows: vec![row],
+            }),
+        }
+        self.pending_rows += 1;
+        if self.pending_rows >= pg_batch::MAX_PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every held-back row, statement by statement in the order they first came.
+    fn flush(&mut self) -> Result<()> {
+        let groups = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        for g in groups {
+            let n = g.rows.len();
+            self.write_group(&g).map_err(|e| match e {
+                StoreError::Db(m) => StoreError::Db(format!(
+                    "batched insert of {n} row(s) into `{}`: {m}",
+                    g.plan.shape.table
+                )),
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn write_group(&mut self, g: &Group) -> Result<()> {
+        if let [row] = g.rows.as_slice() {
+            let st = self.statement(&g.sql, row)?;
+            let ps = bind(row);
+            self.tx.execute(&st, &refs(&ps)).map_err(pg_err)?;
+            return Ok(());
+        }
+        let plan = &g.plan;
+        let width = plan.types.len();
+        if let Some(r) = g.rows.iter().find(|r| r.len() != width) {
+            return Err(StoreError::Invalid(format!(
+                "insert into `{}`: a row has {} values, expected {width}",
+                plan.shape.table,
+                r.len()
+            )));
+        }
+        if let Some(copy) = &plan.copy {
+            let w = self.tx.copy_in(copy.as_str()).map_err(pg_err)?;
+            let mut w = BinaryCopyInWriter::new(w, &plan.types);
+            for r in &g.rows {
+                let ps = bind(r);
+                w.write(&refs(&ps)).map_err(pg_err)?;
+            }
+            w.finish().map_err(pg_err)?;
+            return Ok(());
+        }
+        let st = self.statement(&plan.unnest, &[])?;
+        for part in g.rows.chunks(pg_batch::UNNEST_CHUNK) {
+            let cols: Vec<pg_batch::Column<'_>> = plan
+                .types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| pg_batch::Column {
+                    elem: t.clone(),
+                    values: part.iter().map(|r| &r[i]).collect(),
+                })
+                .collect();
+            let args: Vec<&(dyn ToSql + Sync)> =
+                cols.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+            self.tx.execute(&st, &args).map_err(pg_err)?;
+        }
+        Ok(())
+    }
+
     fn statement(&mut self, sql: &str, params: &[Value]) -> Result<Statement> {
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
@@ -481,12 +639,21 @@ fn to_row(r: &postgres::Row) -> Result<Row> {
 
 impl Conn for PgConn<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        if self.batching
+            && let Some(plan) = self.plan(sql, params)?
+        {
+            // Held back: the row count is not known yet; see `Conn::batch_inserts`.
+            self.hold(sql, plan, params.to_vec())?;
+            return Ok(1);
+        }
+        self.flush()?;
         let st = self.statement(sql, params)?;
         let ps = bind(params);
         self.tx.execute(&st, &refs(&ps)).map_err(pg_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.flush()?;
         let st = self.statement(sql, params)?;
         let ps = bind(params);
         let rows = self.tx.query(&st, &refs(&ps)).map_err(pg_err)?;
@@ -494,26 +661,39 @@ impl Conn for PgConn<'_, '_> {
     }
 
     fn insert_many(&mut self, table: &str, columns: &[&str], rows: &[Row]) -> Result<()> {
-        if columns.is_empty() {
+        if columns.is_empty() || rows.is_empty() {
             return Ok(());
         }
-        // One multi-row INSERT per chunk: one round trip for up to INSERT_CHUNK rows.
-        let chunk = INSERT_CHUNK.min(MAX_PARAMS / columns.len()).max(1);
-        for part in rows.chunks(chunk) {
-            let marks = format!("({})", vec!["?"; columns.len()].join(","));
-            let sql = format!(
-                "INSERT INTO {table} ({}) VALUES {}",
-                columns.join(","),
-                vec![marks.as_str(); part.len()].join(",")
-            );
-            let flat: Vec<Value> = part.iter().flat_map(|r| r.iter().cloned()).collect();
-            if flat.len() != part.len() * columns.len() {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            vec!["?"; columns.len()].join(", ")
+        );
+        let first = &rows[0];
+        let Some(plan) = self.plan(&sql, first)? else {
+            return Err(StoreError::Invalid(format!(
+                "insert into `{table}`: the columns cannot be written in a batch"
+            )));
+        };
+        for r in rows {
+            if r.len() != columns.len() {
                 return Err(StoreError::Invalid(format!(
                     "insert into `{table}`: a row does not have {} values",
                     columns.len()
                 )));
             }
-            self.execute(&sql, &flat)?;
+            self.hold(&sql, plan.clone(), r.clone())?;
+        }
+        if !self.batching {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn batch_inserts(&mut self, on: bool) -> Result<()> {
+        self.batching = on;
+        if !on {
+            self.flush()?;
         }
         Ok(())
     }

@@ -241,8 +241,10 @@ pub(crate) fn append_in(
         },
     )?;
     let mut hashes = Vec::with_capacity(8);
-    // Ledger rows go in with one `insert_many` per chunk (a multi-row INSERT on PostgreSQL,
-    // a prepared statement on SQLite); projections are applied event by event.
+    // Ledger rows go in with one `insert_many` per chunk and projections are applied event
+    // by event; on PostgreSQL the INSERTs of both are held back and sent as one COPY or
+    // `unnest` statement per table (`Conn::batch_inserts`), on SQLite they run as they come.
+    c.batch_inserts(true)?;
     let mut rows: Vec<Vec<Value>> = Vec::with_capacity(events.len().min(CHUNK));
     for (i, ev) in events.into_iter().enumerate() {
         let leaf = Leaf {
@@ -278,6 +280,7 @@ pub(crate) fn append_in(
             &[size.into(), root.0.to_vec().into(), cp.note.into()],
         )?;
     }
+    c.batch_inserts(false)?;
     Ok(Receipt {
         first_seq: start,
         size,

@@ -23,6 +23,11 @@ pub struct Args {
     /// Stores opened on the location (concurrent requests).
     #[arg(long, default_value_t = 4)]
     pub pool: usize,
+    /// Serve a store this server must not write, such as a PostgreSQL hot standby: only
+    /// the public locator and the log's public routes; every write and every read of a
+    /// person's record is refused (503, code `read_only`). Needs no key.
+    #[arg(long, conflicts_with = "demo")]
+    pub read_only: bool,
 }
 
 pub fn run(db: &str, args: &Args) -> CliResult {
@@ -40,12 +45,14 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         rate_limits: !args.no_locate_limits,
         pool_size: args.pool.max(1),
         policy: crate::ctx::policy().cloned(),
+        read_only: args.read_only,
         ..Default::default()
     };
     let state =
         custodia_server::AppState::open(db, key_path(), clock()?, config).map_err(store_err)?;
+    let mode = if args.read_only { " read-only" } else { "" };
     custodia_server::run_blocking(&args.addr, state, |a| {
-        eprintln!("custodia: serving `{db}` on http://{a}")
+        eprintln!("custodia: serving `{db}`{mode} on http://{a}")
     })
     .map_err(|e| CliError::input(format!("`--addr {}`: {e}", args.addr)))
 }
