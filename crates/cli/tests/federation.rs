@@ -535,10 +535,10 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         &["federation", "check", "--token", &officer, "--peer-export", s(&sv_export)],
     );
 
-    // P-5 is taken in the next day: SV's intake records them; the US server presents the
+    // P-5 is taken in later: SV's intake records them; the US server presents the
     // document again, SV signs a further receipt, and custody passes on it in both stores.
     sv.ok_at(
-        "2025-06-06T10:00:00Z",
+        LATER,
         &[
             "intake", "add", "--token", &receiving, "--facility", "CECOT", "--manifest", m,
             "--record-id", "I-5", "--family", "MEJIA RIVAS", "--given", "CARLOS ALBERTO",
@@ -583,6 +583,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let text = std::fs::read_to_string(&sv_export).unwrap();
     let last = text
         .lines()
+        .collect::<Vec<_>>()
+        .iter()
         .rposition(|l| l.contains("\"kind\":\"receipt_issued\""))
         .unwrap();
     let tampered: String = text
@@ -1102,7 +1104,9 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
     ] {
         assert!(a.join(f).exists(), "{f}");
     }
-    let db = |d: &std::path::Path, n: &str| s(&d.join(n)).to_string();
+    fn db(d: &std::path::Path, n: &str) -> String {
+        s(&d.join(n)).to_string()
+    }
     for n in ["us.db", "sv.db"] {
         let (x, y) = (
             ok_out(&["--db", &db(&a, n), "log", "export"]),

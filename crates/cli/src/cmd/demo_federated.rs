@@ -91,7 +91,7 @@ fn person_of(e: &EventData) -> Option<&str> {
         | EventData::ExerciseRecorded { person_id, .. }
         | EventData::VisitRecorded { person_id, .. }
         | EventData::SolitaryStarted { person_id, .. }
-        | EventData::SolitaryEnded { person_id, .. } => Some(person_id),
+        | EventData::SolitaryEnded { person_id, .. } => Some(person_id.as_str()),
         _ => None,
     }
 }
