@@ -82,13 +82,7 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
 }
 
 /// An HTTP/1.1 request on loopback, with `Authorization: Bearer TOKEN` when given.
-fn http_as(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: &str,
-    token: Option<&str>,
-) -> (u16, String) {
+fn http_as(addr: &str, method: &str, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
@@ -315,7 +309,9 @@ fn entries(w: &Scratch, kind: &str, needle: &str) -> usize {
 fn handover_of(w: &Scratch, m: &str) -> Option<(String, String)> {
     query(
         w,
-        &format!("SELECT doc_hash, state FROM handovers WHERE direction = 'out' AND manifest_id = '{m}'"),
+        &format!(
+            "SELECT doc_hash, state FROM handovers WHERE direction = 'out' AND manifest_id = '{m}'"
+        ),
     )
     .first()
     .map(|r| (r[0].clone(), r[1].clone()))
@@ -326,8 +322,20 @@ fn handover_of(w: &Scratch, m: &str) -> Option<(String, String)> {
 fn approved_flight(us: &Scratch, flight: &str, persons: &[&str]) -> String {
     let (officer, supervisor) = (us.token(OFFICER), us.token(SUPERVISOR));
     let m = us.ok(&[
-        "manifest", "create", "--token", &officer, "--flight", flight, "--from", "USDC-TX",
-        "--to", "CECOT", "--country", "SV", "--departure", "2025-06-05",
+        "manifest",
+        "create",
+        "--token",
+        &officer,
+        "--flight",
+        flight,
+        "--from",
+        "USDC-TX",
+        "--to",
+        "CECOT",
+        "--country",
+        "SV",
+        "--departure",
+        "2025-06-05",
     ]);
     let m = m.trim().to_string();
     let mut add = vec!["manifest", "add", "--token", &officer, &m];
@@ -369,7 +377,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
     // Everyone acts by a bearer token, as the server's clients do.
     let (admin_us, admin_sv) = (us.token(ADMIN), sv.token(ADMIN));
-    let (officer, auditor_us, auditor_sv) = (us.token(OFFICER), us.token(AUDITOR), sv.token(AUDITOR));
+    let (officer, auditor_us, auditor_sv) =
+        (us.token(OFFICER), us.token(AUDITOR), sv.token(AUDITOR));
     let receiving = sv.token(RECEIVING);
 
     // Peers: admin only; a bad key or an unknown facility is refused and writes nothing.
@@ -378,9 +387,18 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let n = us.size();
     let add_sv = |token: &str, key: &str, facility: &str| {
         vec![
-            "peer".to_string(), "add".into(), "--token".into(), token.into(), "--name".into(),
-            "SV".into(), "--url".into(), sv_url.clone(), "--log-key".into(), key.into(),
-            "--facility".into(), facility.into(),
+            "peer".to_string(),
+            "add".into(),
+            "--token".into(),
+            token.into(),
+            "--name".into(),
+            "SV".into(),
+            "--url".into(),
+            sv_url.clone(),
+            "--log-key".into(),
+            key.into(),
+            "--facility".into(),
+            facility.into(),
         ]
     };
     fn args(v: &[String]) -> Vec<&str> {
@@ -398,7 +416,15 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     us.ok(&args(&add_sv(&admin_us, &sv_key, "CECOT")));
     assert_eq!(us.size(), n, "registering the same peer again adds nothing");
     sv.ok(&[
-        "peer", "add", "--token", &admin_sv, "--name", "US", "--url", &us_url, "--log-key",
+        "peer",
+        "add",
+        "--token",
+        &admin_sv,
+        "--name",
+        "US",
+        "--url",
+        &us_url,
+        "--log-key",
         &us_key,
     ]);
 
@@ -412,8 +438,15 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
          I-9,Zelaya Funes,Óscar Armando,1979-05-05,M,HN,\n",
     );
     sv.ok(&[
-        "intake", "import", "--token", &receiving, "--facility", "CECOT", "--manifest",
-        "MAN-0001", s(&intake),
+        "intake",
+        "import",
+        "--token",
+        &receiving,
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0001",
+        s(&intake),
     ]);
 
     // The flight departs through the US server's API; its outbox delivers the document and
@@ -517,14 +550,24 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let sv_export = export(&sv, "sv.jsonl");
     let us_export = export(&us, "us.jsonl");
     let ok = us.ok(&[
-        "federation", "check", "--token", &auditor_us, "--peer-export", s(&sv_export),
+        "federation",
+        "check",
+        "--token",
+        &auditor_us,
+        "--peer-export",
+        s(&sv_export),
     ]);
     assert!(
         ok.starts_with("ok: 1 hand-over(s) (1 receipted, 0 open), 3 person(s)"),
         "{ok}"
     );
     let ok = sv.ok(&[
-        "federation", "check", "--token", &auditor_sv, "--peer-export", s(&us_export),
+        "federation",
+        "check",
+        "--token",
+        &auditor_sv,
+        "--peer-export",
+        s(&us_export),
     ]);
     assert!(
         ok.starts_with("ok: 1 hand-over(s) (1 receipted, 0 open)"),
@@ -532,7 +575,14 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     );
     us.fails(
         2,
-        &["federation", "check", "--token", &officer, "--peer-export", s(&sv_export)],
+        &[
+            "federation",
+            "check",
+            "--token",
+            &officer,
+            "--peer-export",
+            s(&sv_export),
+        ],
     );
 
     // P-5 is taken in later: SV's intake records them; the US server presents the
@@ -540,9 +590,26 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     sv.ok_at(
         LATER,
         &[
-            "intake", "add", "--token", &receiving, "--facility", "CECOT", "--manifest", m,
-            "--record-id", "I-5", "--family", "MEJIA RIVAS", "--given", "CARLOS ALBERTO",
-            "--dob", "1990-02-14", "--sex", "M", "--nationality", "SV",
+            "intake",
+            "add",
+            "--token",
+            &receiving,
+            "--facility",
+            "CECOT",
+            "--manifest",
+            m,
+            "--record-id",
+            "I-5",
+            "--family",
+            "MEJIA RIVAS",
+            "--given",
+            "CARLOS ALBERTO",
+            "--dob",
+            "1990-02-14",
+            "--sex",
+            "M",
+            "--nationality",
+            "SV",
         ],
     );
     poll("the further receipt", 60, || {
@@ -551,23 +618,42 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     assert_eq!(entries(&sv, "receipt_issued", &hash), 2);
     for w in [&us, &sv] {
         assert_eq!(
-            query(w, "SELECT facility_id, status FROM persons WHERE id = 'P-5'"),
+            query(
+                w,
+                "SELECT facility_id, status FROM persons WHERE id = 'P-5'"
+            ),
             vec![vec!["CECOT".to_string(), "in_custody".into()]]
         );
         assert!(
-            query(w, "SELECT id FROM cases WHERE kind = 'not_received' AND state = 'open'")
-                .is_empty(),
+            query(
+                w,
+                "SELECT id FROM cases WHERE kind = 'not_received' AND state = 'open'"
+            )
+            .is_empty(),
             "the not_received case is resolved on both sides"
         );
     }
     let sv_export = export(&sv, "sv-late.jsonl");
     let ok = us.ok(&[
-        "federation", "check", "--token", &auditor_us, "--peer-export", s(&sv_export),
+        "federation",
+        "check",
+        "--token",
+        &auditor_us,
+        "--peer-export",
+        s(&sv_export),
     ]);
-    assert!(ok.starts_with("ok: 1 hand-over(s) (1 receipted, 0 open)"), "{ok}");
+    assert!(
+        ok.starts_with("ok: 1 hand-over(s) (1 receipted, 0 open)"),
+        "{ok}"
+    );
     let us_export = export(&us, "us-late.jsonl");
     sv.ok(&[
-        "federation", "check", "--token", &auditor_sv, "--peer-export", s(&us_export),
+        "federation",
+        "check",
+        "--token",
+        &auditor_sv,
+        "--peer-export",
+        s(&us_export),
     ]);
     // Nothing else waits: another round appends nothing on either side.
     let (a, b) = (us.size(), sv.size());
@@ -592,14 +678,22 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         .enumerate()
         .map(|(i, l)| {
             if i == last {
-                l.replacen("\\\"status\\\":\\\"received\\\"", "\\\"status\\\":\\\"not_received\\\"", 1)
+                l.replacen(
+                    "\\\"status\\\":\\\"received\\\"",
+                    "\\\"status\\\":\\\"not_received\\\"",
+                    1,
+                )
             } else {
                 l.to_string()
             }
         })
         .collect::<Vec<_>>()
         .join("\n");
-    assert_ne!(tampered.trim_end(), text.trim_end(), "the export was altered");
+    assert_ne!(
+        tampered.trim_end(),
+        text.trim_end(),
+        "the export was altered"
+    );
     let t = us.write("tampered.jsonl", &format!("{tampered}\n"));
     std::fs::copy(
         sv_export.with_extension("jsonl.checkpoint"),
@@ -608,7 +702,14 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     .unwrap();
     let e = us.fails(
         1,
-        &["federation", "check", "--token", &auditor_us, "--peer-export", s(&t)],
+        &[
+            "federation",
+            "check",
+            "--token",
+            &auditor_us,
+            "--peer-export",
+            s(&t),
+        ],
     );
     assert!(e.contains("does not verify"), "{e}");
     assert!(
@@ -662,7 +763,14 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let sv_export = export(&sv, "sv2.jsonl");
     let e = us.fails(
         1,
-        &["federation", "check", "--token", &auditor_us, "--peer-export", s(&sv_export)],
+        &[
+            "federation",
+            "check",
+            "--token",
+            &auditor_us,
+            "--peer-export",
+            s(&sv_export),
+        ],
     );
     assert!(
         e.contains("names person `P-999`, who was never sent"),
@@ -914,12 +1022,31 @@ impl Proxy {
 fn exactly_once(us: &Scratch, sv: &Scratch, m: &str) -> String {
     let (hash, state) = handover_of(us, m).unwrap();
     assert_eq!(state, "receipted", "{m}");
-    assert_eq!(entries(us, "handover_issued", &hash), 1, "{m}: documents issued");
-    assert_eq!(entries(sv, "handover_received", &hash), 1, "{m}: documents received");
-    assert_eq!(entries(sv, "receipt_issued", &hash), 1, "{m}: receipts issued");
-    assert_eq!(entries(us, "receipt_recorded", &hash), 1, "{m}: receipts recorded");
     assert_eq!(
-        query(us, &format!("SELECT COUNT(*) FROM handovers WHERE manifest_id = '{m}'")),
+        entries(us, "handover_issued", &hash),
+        1,
+        "{m}: documents issued"
+    );
+    assert_eq!(
+        entries(sv, "handover_received", &hash),
+        1,
+        "{m}: documents received"
+    );
+    assert_eq!(
+        entries(sv, "receipt_issued", &hash),
+        1,
+        "{m}: receipts issued"
+    );
+    assert_eq!(
+        entries(us, "receipt_recorded", &hash),
+        1,
+        "{m}: receipts recorded"
+    );
+    assert_eq!(
+        query(
+            us,
+            &format!("SELECT COUNT(*) FROM handovers WHERE manifest_id = '{m}'")
+        ),
         vec![vec!["1".to_string()]]
     );
     hash
@@ -946,12 +1073,30 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
     let mut us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
     let admin = us.token(ADMIN);
     us.ok(&[
-        "peer", "add", "--token", &admin, "--name", "SV", "--url",
-        &format!("http://{}", proxy.addr), "--log-key", &sv_key, "--facility", "CECOT",
+        "peer",
+        "add",
+        "--token",
+        &admin,
+        "--name",
+        "SV",
+        "--url",
+        &format!("http://{}", proxy.addr),
+        "--log-key",
+        &sv_key,
+        "--facility",
+        "CECOT",
     ]);
     sv.ok(&[
-        "peer", "add", "--token", &sv.token(ADMIN), "--name", "US", "--url", "http://127.0.0.1:9",
-        "--log-key", &us_key,
+        "peer",
+        "add",
+        "--token",
+        &sv.token(ADMIN),
+        "--name",
+        "US",
+        "--url",
+        "http://127.0.0.1:9",
+        "--log-key",
+        &us_key,
     ]);
     let intake = sv.write(
         "intake.csv",
@@ -959,8 +1104,15 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
          I-1,MARTINEZ HERNANDEZ,JOSE LUIS,1991-04-12,M,SV,\n",
     );
     sv.ok(&[
-        "intake", "import", "--token", &sv.token(RECEIVING), "--facility", "CECOT",
-        "--manifest", "MAN-0001", s(&intake),
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0001",
+        s(&intake),
     ]);
     let intake = sv.write(
         "intake2.csv",
@@ -968,8 +1120,15 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
          I-2,PORTILLO AYALA,WALTER,1988-09-09,M,SV,\n",
     );
     sv.ok(&[
-        "intake", "import", "--token", &sv.token(RECEIVING), "--facility", "CECOT",
-        "--manifest", "MAN-0002", s(&intake),
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0002",
+        s(&intake),
     ]);
     let intake = sv.write(
         "intake3.csv",
@@ -977,8 +1136,15 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
          I-3,MEJIA RIVAS,CARLOS ALBERTO,1990-02-14,M,SV,\n",
     );
     sv.ok(&[
-        "intake", "import", "--token", &sv.token(RECEIVING), "--facility", "CECOT",
-        "--manifest", "MAN-0003", s(&intake),
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0003",
+        s(&intake),
     ]);
 
     // 1. The witness dies while the document is on its way; the receiver appends anyway, the
@@ -1025,8 +1191,15 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
     let _ = us_srv.child.wait();
     proxy.release();
     let doc = handover_of(&us, &m3).unwrap();
-    assert_eq!(doc.1, "sent", "the US had not recorded the receipt when it died");
-    assert_eq!(entries(&sv, "receipt_issued", &doc.0), 1, "SV had signed it");
+    assert_eq!(
+        doc.1, "sent",
+        "the US had not recorded the receipt when it died"
+    );
+    assert_eq!(
+        entries(&sv, "receipt_issued", &doc.0),
+        1,
+        "SV had signed it"
+    );
     us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
     poll("the receipt of the third flight", 90, || {
         handover_of(&us, &m3).filter(|(_, st)| st == "receipted")
@@ -1035,7 +1208,10 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
     for p in ["P-1", "P-4", "P-5"] {
         for w in [&us, &sv] {
             assert_eq!(
-                query(w, &format!("SELECT facility_id, status FROM persons WHERE id = '{p}'")),
+                query(
+                    w,
+                    &format!("SELECT facility_id, status FROM persons WHERE id = '{p}'")
+                ),
                 vec![vec!["CECOT".to_string(), "in_custody".into()]],
                 "{p}"
             );
@@ -1047,12 +1223,25 @@ fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
     poll("SV cosigned at the end", 60, || cosigned(&sv, &sv_policy));
     let sv_export = export(&sv, "sv.jsonl");
     let ok = us.ok(&[
-        "federation", "check", "--token", &us.token(AUDITOR), "--peer-export", s(&sv_export),
+        "federation",
+        "check",
+        "--token",
+        &us.token(AUDITOR),
+        "--peer-export",
+        s(&sv_export),
     ]);
-    assert!(ok.starts_with("ok: 3 hand-over(s) (3 receipted, 0 open), 3 person(s)"), "{ok}");
+    assert!(
+        ok.starts_with("ok: 3 hand-over(s) (3 receipted, 0 open), 3 person(s)"),
+        "{ok}"
+    );
     let us_export = export(&us, "us.jsonl");
     sv.ok(&[
-        "federation", "check", "--token", &sv.token(AUDITOR), "--peer-export", s(&us_export),
+        "federation",
+        "check",
+        "--token",
+        &sv.token(AUDITOR),
+        "--peer-export",
+        s(&us_export),
     ]);
     drop(us_srv);
     drop(sv_srv);
@@ -1093,14 +1282,31 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
     let _ = std::fs::remove_dir_all(&base);
     let (a, b) = (base.join("a"), base.join("b"));
     for d in [&a, &b] {
-        let o = custodia(&["demo", "--federated", s(d), "--seed", "11", "--scale", "tiny"]);
+        let o = custodia(&[
+            "demo",
+            "--federated",
+            s(d),
+            "--seed",
+            "11",
+            "--scale",
+            "tiny",
+        ]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{err}");
         assert!(err.contains("hand-over(s)"), "{err}");
     }
     for f in [
-        "us.db", "sv.db", "us.db.key", "sv.db.key", "us.vkey", "sv.vkey", "us.policy",
-        "sv.policy", "us-witness.key", "sv-witness.key", "monitor.key",
+        "us.db",
+        "sv.db",
+        "us.db.key",
+        "sv.db.key",
+        "us.vkey",
+        "sv.vkey",
+        "us.policy",
+        "sv.policy",
+        "us-witness.key",
+        "sv-witness.key",
+        "monitor.key",
     ] {
         assert!(a.join(f).exists(), "{f}");
     }
@@ -1122,10 +1328,16 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
     assert!(us_key.starts_with("us.demo/custodia+") && sv_key.starts_with("sv.demo/custodia+"));
     assert_eq!(std::fs::read_to_string(a.join("us.vkey")).unwrap(), us_key);
     let peers = ok_out(&["--db", &db(&a, "us.db"), "peer", "list"]);
-    assert!(peers.contains(sv_key.trim()) && peers.contains("CECOT"), "{peers}");
+    assert!(
+        peers.contains(sv_key.trim()) && peers.contains("CECOT"),
+        "{peers}"
+    );
     // Each policy names the other government's witness and the monitor, with both needed.
     let us_policy = std::fs::read_to_string(a.join("us.policy")).unwrap();
-    assert!(us_policy.contains(&format!("log {}", us_key.trim())), "{us_policy}");
+    assert!(
+        us_policy.contains(&format!("log {}", us_key.trim())),
+        "{us_policy}"
+    );
     assert!(
         us_policy.contains("witness sv-witness ") && us_policy.contains("witness monitor "),
         "{us_policy}"
@@ -1139,7 +1351,10 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
         .lines()
         .filter(|l| l.contains("\"kind\":\"manifest_departed\""))
         .count();
-    assert!(handed > 0 && handed == departed, "{handed} receipts, {departed} departures");
+    assert!(
+        handed > 0 && handed == departed,
+        "{handed} receipts, {departed} departures"
+    );
     for (here, there) in [("us.db", "sv.db"), ("sv.db", "us.db")] {
         let export = base.join(format!("{there}.jsonl"));
         std::fs::write(&export, ok_out(&["--db", &db(&a, there), "log", "export"])).unwrap();
@@ -1149,11 +1364,24 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
         )
         .unwrap();
         let token = ok_out(&[
-            "--db", &db(&a, here), "token", "create", "--role", "auditor", "--name", "ines",
+            "--db",
+            &db(&a, here),
+            "token",
+            "create",
+            "--role",
+            "auditor",
+            "--name",
+            "ines",
         ]);
         let o = custodia(&[
-            "--db", &db(&a, here), "--token", token.trim(), "federation", "check",
-            "--peer-export", s(&export),
+            "--db",
+            &db(&a, here),
+            "--token",
+            token.trim(),
+            "federation",
+            "check",
+            "--peer-export",
+            s(&export),
         ]);
         assert!(
             o.status.success(),
@@ -1162,13 +1390,28 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
         );
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(
-            out.starts_with(&format!("ok: {handed} hand-over(s) ({handed} receipted, 0 open)")),
+            out.starts_with(&format!(
+                "ok: {handed} hand-over(s) ({handed} receipted, 0 open)"
+            )),
             "{here}: {out}"
         );
     }
     // Not into a directory that holds a store.
-    let o = custodia(&["demo", "--federated", s(&a), "--seed", "11", "--scale", "tiny"]);
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = custodia(&[
+        "demo",
+        "--federated",
+        s(&a),
+        "--seed",
+        "11",
+        "--scale",
+        "tiny",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("us.db"));
     let _ = std::fs::remove_dir_all(&base);
 }

@@ -60,7 +60,11 @@ fn gov_in(origin: &str, pg_admin: Option<&str>) -> Gov {
             let name = format!("custodia_fed_{}_{n}", std::process::id());
             let _ = custodia_store::postgres::drop_database(admin, &name);
             let url = custodia_store::postgres::create_database(admin, &name).unwrap();
-            (url, dir.path().join("pg.key"), Some((admin.to_string(), name)))
+            (
+                url,
+                dir.path().join("pg.key"),
+                Some((admin.to_string(), name)),
+            )
         }
     };
     LogKey::load_or_create(&key, origin).unwrap();
@@ -305,8 +309,13 @@ fn serve(
     tokio::sync::oneshot::Sender<()>,
     std::thread::JoinHandle<()>,
 ) {
-    let state = AppState::open(&g.path, Some(g.key.clone()), g.clock.clone(), Config::default())
-        .unwrap();
+    let state = AppState::open(
+        &g.path,
+        Some(g.key.clone()),
+        g.clock.clone(),
+        Config::default(),
+    )
+    .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (atx, arx) = std::sync::mpsc::channel();
     let h = std::thread::spawn(move || {
@@ -818,9 +827,13 @@ fn the_manifest_page_shows_the_hand_over_and_its_receipt_in_both_languages() {
         let (session, _) = custodia_server::auth::open_session(&mut g.store, &token, 12)
             .unwrap()
             .unwrap();
-        let state =
-            AppState::open(&g.path, Some(g.key.clone()), g.clock.clone(), Config::default())
-                .unwrap();
+        let state = AppState::open(
+            &g.path,
+            Some(g.key.clone()),
+            g.clock.clone(),
+            Config::default(),
+        )
+        .unwrap();
         let expect = fed::manifest_handovers(&mut g.store, "MAN-0001").unwrap();
         assert_eq!(expect.len(), 1);
         let rv = expect[0].receipt.clone().unwrap();
@@ -839,7 +852,10 @@ fn the_manifest_page_shows_the_hand_over_and_its_receipt_in_both_languages() {
                 .unwrap_or_else(|| panic!("{direction} {lang}: no hand-over section: {html}"));
             let sec = &sec[..sec.find("</section>").unwrap()];
             assert!(sec.contains(&format!("data-doc=\"{hash}\"")), "{sec}");
-            assert!(sec.contains(&format!("data-direction=\"{direction}\"")), "{sec}");
+            assert!(
+                sec.contains(&format!("data-direction=\"{direction}\"")),
+                "{sec}"
+            );
             assert!(sec.contains("data-state=\"receipted\""), "{sec}");
             assert!(sec.contains(signer), "{sec}");
             assert!(
@@ -868,7 +884,10 @@ fn the_manifest_page_shows_the_hand_over_and_its_receipt_in_both_languages() {
             }
             if lang == "es" {
                 let bad = english_in(&visible_text(&html));
-                assert!(bad.is_empty(), "{direction}: English on the Spanish page: {bad:?}");
+                assert!(
+                    bad.is_empty(),
+                    "{direction}: English on the Spanish page: {bad:?}"
+                );
             }
         }
     }

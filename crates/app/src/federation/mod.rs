@@ -464,7 +464,10 @@ pub fn manifest_handovers(store: &mut Store, manifest_id: &str) -> Result<Vec<Ha
             &[manifest_id.into()],
         )
     })?;
-    let seq_of = |v: Option<&Value>| v.and_then(Value::as_i64).and_then(|s| u64::try_from(s).ok());
+    let seq_of = |v: Option<&Value>| {
+        v.and_then(Value::as_i64)
+            .and_then(|s| u64::try_from(s).ok())
+    };
     let mut out = Vec::new();
     for r in rows {
         let (direction, hash) = (text(r.first()), text(r.get(2)));
@@ -488,16 +491,35 @@ pub fn manifest_handovers(store: &mut Store, manifest_id: &str) -> Result<Vec<Ha
             let (body_text, signer, entry, size, proof, checkpoint) = if direction == "out" {
                 let n = custodia_ledger::SignedNote::parse(&note)
                     .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
-                let signer = n.signatures.first().map(|s| s.name.clone()).unwrap_or_default();
+                let signer = n
+                    .signatures
+                    .first()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
                 match leaf.data {
-                    EventData::ReceiptRecorded { entry, size, proof, checkpoint, .. } => {
-                        (n.text, signer, entry, size, proof, checkpoint)
+                    EventData::ReceiptRecorded {
+                        entry,
+                        size,
+                        proof,
+                        checkpoint,
+                        ..
+                    } => (n.text, signer, entry, size, proof, checkpoint),
+                    _ => {
+                        return Err(corrupt(format!(
+                            "ledger leaf {local_seq} is not a `receipt_recorded` entry"
+                        )));
                     }
-                    _ => return Err(corrupt(format!("ledger leaf {local_seq} is not a `receipt_recorded` entry"))),
                 }
             } else {
                 let (e, cp) = entry_of(store, local_seq)?;
-                (note, store.origin().to_string(), e.index, e.size, e.proof, Some(cp))
+                (
+                    note,
+                    store.origin().to_string(),
+                    e.index,
+                    e.size,
+                    e.proof,
+                    Some(cp),
+                )
             };
             let body: ReceiptBody = parse_note_text(RECEIPT_FORMAT, &body_text)
                 .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
@@ -1199,7 +1221,12 @@ fn later_receipt(
     let before: ReceiptBody = verify_note(prior, key)
         .map_err(|e| e.to_string())
         .and_then(|t| parse_note_text(RECEIPT_FORMAT, &t))
-        .map_err(|e| corrupt(format!("handovers `{}`: recorded receipt: {e}", env.doc_hash)))?;
+        .map_err(|e| {
+            corrupt(format!(
+                "handovers `{}`: recorded receipt: {e}",
+                env.doc_hash
+            ))
+        })?;
     // The entry the recorded receipt came from (the `receipt_recorded` leaf says).
     let seq = store.read(|c| {
         c.query(
@@ -1240,7 +1267,10 @@ fn later_receipt(
     let mut newly = 0;
     for l in &before.passengers {
         let Some(x) = now.get(l.person_id.as_str()) else {
-            return Err(conflict(format!("person `{}` is not answered", l.person_id)));
+            return Err(conflict(format!(
+                "person `{}` is not answered",
+                l.person_id
+            )));
         };
         match (l.status, x.status) {
             (ReceiptStatus::Received, ReceiptStatus::Received) if l.intake_id == x.intake_id => {
@@ -1260,7 +1290,9 @@ fn later_receipt(
         }
     }
     if newly == 0 {
-        return Err(conflict("it receives no one the recorded receipt did not".into()));
+        return Err(conflict(
+            "it receives no one the recorded receipt did not".into(),
+        ));
     }
     Ok(settled)
 }

@@ -143,8 +143,12 @@ pub fn build(dir: &Path, seed: u64, scale: Scale) -> Result<Built, CliError> {
     let us_key = LogKey::from_seed(US_ORIGIN, seed_for()).map_err(|e| io(&us_db, e))?;
     let sv_key = LogKey::from_seed(SV_ORIGIN, seed_for()).map_err(|e| io(&sv_db, e))?;
     let (us_key_path, sv_key_path) = (dir.join("us.db.key"), dir.join("sv.db.key"));
-    us_key.save_new(&us_key_path).map_err(|e| io(&us_key_path, e))?;
-    sv_key.save_new(&sv_key_path).map_err(|e| io(&sv_key_path, e))?;
+    us_key
+        .save_new(&us_key_path)
+        .map_err(|e| io(&us_key_path, e))?;
+    sv_key
+        .save_new(&sv_key_path)
+        .map_err(|e| io(&sv_key_path, e))?;
     let (us_vkey, sv_vkey) = (us_key.verifier_key(), sv_key.verifier_key());
     for (name, vkey) in [("us.vkey", us_vkey), ("sv.vkey", sv_vkey)] {
         let p = dir.join(name);
@@ -290,8 +294,16 @@ pub fn build(dir: &Path, seed: u64, scale: Scale) -> Result<Built, CliError> {
 
 pub fn run(dir: &Path, seed: u64, scale: Scale) -> CliResult {
     let b = build(dir, seed, scale)?;
-    let mut us = open(&b.us_db, &dir.join("us.db.key"), Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH)))?;
-    let mut sv = open(&b.sv_db, &dir.join("sv.db.key"), Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH)))?;
+    let mut us = open(
+        &b.us_db,
+        &dir.join("us.db.key"),
+        Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH)),
+    )?;
+    let mut sv = open(
+        &b.sv_db,
+        &dir.join("sv.db.key"),
+        Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH)),
+    )?;
     let (a, c) = (
         us.checkpoint().map_err(store_err)?,
         sv.checkpoint().map_err(store_err)?,
