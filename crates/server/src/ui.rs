@@ -1651,14 +1651,32 @@ async fn manifest_page(
         Err(r) => return r,
     };
     let id2 = id.clone();
+    // The receiving government's store has no manifest, only the hand-over of it
+    // (CONTRACT §10): its page shows the hand-over and the receipt this store signed.
     let m = match st
         .db(move |s| {
-            s.manifest_file(&id2)?
-                .ok_or_else(|| ApiError::not_found(format!("no manifest `{id2}`")))
+            let m = s.manifest_file(&id2)?;
+            let h = match m {
+                Some(_) => Vec::new(),
+                None => custodia_app::federation::manifest_handovers(s, &id2)?,
+            };
+            Ok((m, h))
         })
         .await
     {
-        Ok(m) => m,
+        Ok((Some(m), _)) => m,
+        Ok((None, h)) if !h.is_empty() => {
+            let body = html! { @for x in &h { (handover_section(&c, x)) } };
+            return page(
+                &c,
+                StatusCode::OK,
+                &format!("{} {id}", c.t("handover")),
+                body,
+            );
+        }
+        Ok((None, _)) => {
+            return error_page(&c, &ApiError::not_found(format!("no manifest `{id}`")));
+        }
         Err(e) => return error_page(&c, &e),
     };
     if let (Role::ReceivingOfficer, Some(f)) = (p.actor.role, &p.actor.facility_id)

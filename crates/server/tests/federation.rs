@@ -40,10 +40,6 @@ impl Drop for Gov {
     }
 }
 
-fn gov(origin: &str) -> Gov {
-    gov_in(origin, None)
-}
-
 /// A government's store: SQLite in a temporary directory, or, given the admin URL of a
 /// PostgreSQL server, a database of its own there (`custodia_fed_<pid>_<n>`), dropped after.
 fn gov_in(origin: &str, pg_admin: Option<&str>) -> Gov {
@@ -316,6 +312,8 @@ fn serve(
         Config::default(),
     )
     .unwrap();
+    // A PostgreSQL client may not be dropped inside a runtime: this clone outlives it.
+    let keep = state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (atx, arx) = std::sync::mpsc::channel();
     let h = std::thread::spawn(move || {
@@ -338,6 +336,8 @@ fn serve(
             .await
             .unwrap();
         });
+        drop(rt);
+        drop(keep);
     });
     (format!("http://{}", arx.recv().unwrap()), tx, h)
 }
