@@ -1,15 +1,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Two governments end to end on loopback (CONTRACT §10, issue 16): two stores with their own
-//! keys and origins, two `custodia serve` processes; a hand-over with one person missing
-//! and one unexpected; the receipt comes back; `federation check` passes both ways; a
-//! re-sent document gets the same receipt and appends nothing; and a tampered receipt, a
-//! receipt for a person never sent and a person in both custodies are each named.
+//! keys and origins, two `custodia serve` processes and a `custodia witness serve` that
+//! witnesses both logs; every actor acts by a bearer token (the departure through the US
+//! server's API, as an officer's client would). A hand-over with one person missing and one
+//! unexpected; the receipt comes back through the server's outbox; `federation check`
+//! passes both ways; the missing person taken in later gets a further receipt and custody
+//! passes on it; a re-sent document gets the same receipt and appends nothing; a tampered
+//! receipt, a receipt for a person never sent and a person in both custodies are each named.
+//! Faults: kill -9 of the witness, of the receiving server and of the sending server in the
+//! middle of a hand-over; after the restart it completes exactly once.
 
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use custodia_model::events::{EventData, NewEvent, PersonRecord};
 use custodia_model::federation::{RECEIPT_FORMAT, ReceiptBody, ReceiptEnvelope, parse_note_text};
@@ -36,8 +43,18 @@ impl Drop for Server {
 }
 
 fn serve(w: &Scratch) -> Server {
+    serve_with(w, "127.0.0.1:0", None)
+}
+
+/// `custodia [--policy P] serve --addr ADDR`, waiting until it says where it listens.
+fn serve_with(w: &Scratch, addr: &str, policy: Option<&str>) -> Server {
+    let mut args = Vec::new();
+    if let Some(p) = policy {
+        args.extend(["--policy", p]);
+    }
+    args.extend(["serve", "--addr", addr]);
     let mut child = w
-        .cmd(&["serve", "--addr", "127.0.0.1:0"])
+        .cmd(&args)
         .env("CUSTODIA_CLOCK", LATER)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -61,10 +78,16 @@ fn serve(w: &Scratch) -> Server {
 }
 
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_as(addr, method, path, body, None)
+}
+
+/// An HTTP/1.1 request on loopback, with `Authorization: Bearer TOKEN` when given.
+fn http_as(addr: &str, method: &str, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -98,7 +121,8 @@ fn us_world(tag: &str) -> Scratch {
         "person_id,family_names,given_names,date_of_birth,sex,country_of_birth,nationalities,facility_id,status,us_status,languages,identity_verified\n\
          P-1,Martínez Hernández,José Luis,1991-04-12,M,SV,SV,USDC-TX,in_custody,undocumented,es,true\n\
          P-4,Portillo Ayala,Walter,1988-09-09,M,SV,SV,USDC-TX,in_custody,undocumented,es,true\n\
-         P-5,Mejía Rivas,Carlos Alberto,1990-02-14,M,SV,SV,USDC-TX,in_custody,undocumented,es,true\n",
+         P-5,Mejía Rivas,Carlos Alberto,1990-02-14,M,SV,SV,USDC-TX,in_custody,undocumented,es,true\n\
+         P-6,Ramírez Cruz,Mario,1985-07-07,M,SV,SV,USDC-TX,in_custody,undocumented,es,true\n",
     );
     w.ok(&["import", "persons", s(&persons)]);
     let records = w.write(
@@ -106,6 +130,7 @@ fn us_world(tag: &str) -> Scratch {
         r#"{"person_id":"P-1","record":{"type":"removal_order","date":"2024-11-02","final":true}}
 {"person_id":"P-4","record":{"type":"removal_order","date":"2024-03-10","final":true}}
 {"person_id":"P-5","record":{"type":"removal_order","date":"2024-05-20","final":true}}
+{"person_id":"P-6","record":{"type":"removal_order","date":"2024-06-20","final":true}}
 "#,
     );
     w.ok(&["import", "records", "--as", OFFICER, s(&records)]);
@@ -172,111 +197,229 @@ fn forge(w: &Scratch, events: Vec<EventData>) {
         .unwrap();
 }
 
+/// Polls `f` until it returns `Some`, for at most `secs` seconds (never a timed assertion:
+/// the deadline only bounds a test that would otherwise hang).
+fn poll<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_addr() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+/// A `custodia witness serve` process on a fixed loopback address (a restart keeps its URL)
+/// that witnesses both governments' logs: the independent monitor.
+struct Monitor {
+    name: String,
+    key: String,
+    state: String,
+    addr: String,
+    vkey: String,
+    child: Option<Child>,
+}
+
+impl Monitor {
+    fn new(w: &Scratch) -> Self {
+        let name = "monitor.example.org/w1".to_string();
+        let key = s(&w.path("monitor.key")).to_string();
+        let vkey = w
+            .ok(&["witness", "init", "--name", &name, "--key-file", &key])
+            .trim()
+            .to_string();
+        Self {
+            name,
+            key,
+            state: s(&w.path("monitor.state")).to_string(),
+            addr: free_addr(),
+            vkey,
+            child: None,
+        }
+    }
+    fn start(&mut self, w: &Scratch, logs: &[&str]) {
+        let mut args = vec![
+            "witness",
+            "serve",
+            "--addr",
+            &self.addr,
+            "--name",
+            &self.name,
+            "--key-file",
+            &self.key,
+            "--state",
+            &self.state,
+        ];
+        for l in logs {
+            args.extend(["--log", l]);
+        }
+        let mut child = w.cmd(&args).stderr(Stdio::piped()).spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        assert!(line.contains(&self.addr), "{line}");
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+    }
+    /// kill -9.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+    /// A tlog-policy for `log_vkey`: this monitor's cosignature is the quorum.
+    fn policy(&self, w: &Scratch, file: &str, log_vkey: &str) -> String {
+        let text = format!(
+            "log {log_vkey}\nwitness monitor {} http://{}\ngroup g all monitor\nquorum g\n",
+            self.vkey, self.addr
+        );
+        s(&w.write(file, &text)).to_string()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `verify --policy` passes (the monitor has cosigned the latest checkpoint).
+fn cosigned(w: &Scratch, policy: &str) -> Option<()> {
+    w.run(&["verify", "--policy", policy])
+        .status
+        .success()
+        .then_some(())
+}
+
+/// How many entries of `kind` the store's log holds that mention `needle`.
+fn entries(w: &Scratch, kind: &str, needle: &str) -> usize {
+    w.ok(&["log", "export"])
+        .lines()
+        .filter(|l| l.contains(&format!("\"kind\":\"{kind}\"")) && l.contains(needle))
+        .count()
+}
+
+/// The out hand-over of manifest `m`: (doc_hash, state), once issued.
+fn handover_of(w: &Scratch, m: &str) -> Option<(String, String)> {
+    query(
+        w,
+        &format!(
+            "SELECT doc_hash, state FROM handovers WHERE direction = 'out' AND manifest_id = '{m}'"
+        ),
+    )
+    .first()
+    .map(|r| (r[0].clone(), r[1].clone()))
+}
+
+/// A flight of `persons` from Texas to CECOT, drafted by the officer and approved by the
+/// supervisor (each by their token); returns the manifest id.
+fn approved_flight(us: &Scratch, flight: &str, persons: &[&str]) -> String {
+    let (officer, supervisor) = (us.token(OFFICER), us.token(SUPERVISOR));
+    let m = us.ok(&[
+        "manifest",
+        "create",
+        "--token",
+        &officer,
+        "--flight",
+        flight,
+        "--from",
+        "USDC-TX",
+        "--to",
+        "CECOT",
+        "--country",
+        "SV",
+        "--departure",
+        "2025-06-05",
+    ]);
+    let m = m.trim().to_string();
+    let mut add = vec!["manifest", "add", "--token", &officer, &m];
+    add.extend(persons);
+    us.ok(&add);
+    us.ok(&["manifest", "screen", "--token", &officer, &m]);
+    us.ok(&["manifest", "approve", "--token", &supervisor, &m]);
+    m
+}
+
+/// The officer departs `m` through the US server's API, with a bearer token; the server's
+/// outbox sends the hand-over document.
+fn depart_via_api(us: &Scratch, srv: &Server, m: &str) {
+    let (st, body) = http_as(
+        &srv.addr,
+        "POST",
+        &format!("/api/v1/manifests/{m}/depart"),
+        "",
+        Some(&us.token(OFFICER)),
+    );
+    assert_eq!(st, 200, "{body}");
+}
+
 #[test]
 fn hand_over_receipt_and_federation_check_end_to_end() {
     let us = us_world("e2e");
     let sv = sv_world("e2e");
-    let sv_srv = serve(&sv);
-    let us_srv = serve(&us);
     let us_key = us.ok(&["log", "key"]).trim().to_string();
     let sv_key = sv.ok(&["log", "key"]).trim().to_string();
     assert!(
         us_key.starts_with("us.example/custodia+") && sv_key.starts_with("sv.example/custodia+")
     );
+    // The independent monitor witnesses both logs; each server asks it after every batch.
+    let mut monitor = Monitor::new(&us);
+    monitor.start(&us, &[&us_key, &sv_key]);
+    let us_policy = monitor.policy(&us, "us.policy", &us_key);
+    let sv_policy = monitor.policy(&sv, "sv.policy", &sv_key);
+    let sv_srv = serve_with(&sv, "127.0.0.1:0", Some(&sv_policy));
+    let us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
+    // Everyone acts by a bearer token, as the server's clients do.
+    let (admin_us, admin_sv) = (us.token(ADMIN), sv.token(ADMIN));
+    let (officer, auditor_us, auditor_sv) =
+        (us.token(OFFICER), us.token(AUDITOR), sv.token(AUDITOR));
+    let receiving = sv.token(RECEIVING);
 
     // Peers: admin only; a bad key or an unknown facility is refused and writes nothing.
     let sv_url = format!("http://{}", sv_srv.addr);
     let us_url = format!("http://{}", us_srv.addr);
     let n = us.size();
-    us.fails(
-        2,
-        &[
-            "peer",
-            "add",
-            "--as",
-            OFFICER,
-            "--name",
-            "SV",
-            "--url",
-            &sv_url,
-            "--log-key",
-            &sv_key,
-            "--facility",
-            "CECOT",
-        ],
-    );
-    let e = us.fails(
-        2,
-        &[
-            "peer",
-            "add",
-            "--as",
-            ADMIN,
-            "--name",
-            "SV",
-            "--url",
-            &sv_url,
-            "--log-key",
-            "nonsense",
-            "--facility",
-            "CECOT",
-        ],
-    );
+    let add_sv = |token: &str, key: &str, facility: &str| {
+        vec![
+            "peer".to_string(),
+            "add".into(),
+            "--token".into(),
+            token.into(),
+            "--name".into(),
+            "SV".into(),
+            "--url".into(),
+            sv_url.clone(),
+            "--log-key".into(),
+            key.into(),
+            "--facility".into(),
+            facility.into(),
+        ]
+    };
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let e = us.fails(2, &args(&add_sv(&officer, &sv_key, "CECOT")));
+    assert!(e.contains("admin"), "{e}");
+    let e = us.fails(2, &args(&add_sv(&admin_us, "nonsense", "CECOT")));
     assert!(e.contains("--log-key"), "{e}");
-    let e = us.fails(
-        2,
-        &[
-            "peer",
-            "add",
-            "--as",
-            ADMIN,
-            "--name",
-            "SV",
-            "--url",
-            &sv_url,
-            "--log-key",
-            &sv_key,
-            "--facility",
-            "NOWHERE",
-        ],
-    );
+    let e = us.fails(2, &args(&add_sv(&admin_us, &sv_key, "NOWHERE")));
     assert!(e.contains("NOWHERE"), "{e}");
     assert_eq!(us.size(), n);
-    us.ok(&[
-        "peer",
-        "add",
-        "--as",
-        ADMIN,
-        "--name",
-        "SV",
-        "--url",
-        &sv_url,
-        "--log-key",
-        &sv_key,
-        "--facility",
-        "CECOT",
-    ]);
+    us.ok(&args(&add_sv(&admin_us, &sv_key, "CECOT")));
     let n = us.size();
-    us.ok(&[
-        "peer",
-        "add",
-        "--as",
-        ADMIN,
-        "--name",
-        "SV",
-        "--url",
-        &sv_url,
-        "--log-key",
-        &sv_key,
-        "--facility",
-        "CECOT",
-    ]);
+    us.ok(&args(&add_sv(&admin_us, &sv_key, "CECOT")));
     assert_eq!(us.size(), n, "registering the same peer again adds nothing");
     sv.ok(&[
         "peer",
         "add",
-        "--as",
-        ADMIN,
+        "--token",
+        &admin_sv,
         "--name",
         "US",
         "--url",
@@ -286,7 +429,7 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     ]);
 
     // The receiving facility's own intake, already there when the document arrives: its
-    // spellings; P-5 never arrives; someone unexpected.
+    // spellings; P-5 has not arrived; someone unexpected.
     let intake = sv.write(
         "intake.csv",
         "record_id,family_names,given_names,date_of_birth,sex,nationality,document_number\n\
@@ -297,8 +440,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     sv.ok(&[
         "intake",
         "import",
-        "--as",
-        RECEIVING,
+        "--token",
+        &receiving,
         "--facility",
         "CECOT",
         "--manifest",
@@ -306,48 +449,18 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         s(&intake),
     ]);
 
-    // The flight.
-    let m = us.ok(&[
-        "manifest",
-        "create",
-        "--as",
-        OFFICER,
-        "--flight",
-        "CST2001",
-        "--from",
-        "USDC-TX",
-        "--to",
-        "CECOT",
-        "--country",
-        "SV",
-        "--departure",
-        "2025-06-05",
-    ]);
-    let m = m.trim();
-    us.ok(&["manifest", "add", "--as", OFFICER, m, "P-1", "P-4", "P-5"]);
-    us.ok(&["manifest", "screen", "--as", OFFICER, m]);
-    us.ok(&["manifest", "approve", "--as", SUPERVISOR, m]);
-    let o = us
-        .cmd(&["manifest", "depart", "--as", OFFICER, m])
-        .env("CUSTODIA_CLOCK", "2025-06-05T08:00:00Z")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
-    assert!(
-        err.contains("receipt recorded (2 received, 1 not received, 1 unexpected)"),
-        "{err}"
-    );
+    // The flight departs through the US server's API; its outbox delivers the document and
+    // records the receipt.
+    let m = approved_flight(&us, "CST2001", &["P-1", "P-4", "P-5"]);
+    let m = m.as_str();
+    assert_eq!(m, "MAN-0001");
+    depart_via_api(&us, &us_srv, m);
+    let (hash, _) = poll("the receipt", 60, || {
+        handover_of(&us, m).filter(|(_, st)| st == "receipted")
+    });
 
     // Both stores agree: P-1 and P-4 are in SV's custody at CECOT; P-5 is still the US's, with
     // an open case on both sides; I-9 is an open case in SV.
-    let out = query(
-        &us,
-        "SELECT doc_hash, state FROM handovers WHERE direction = 'out'",
-    );
-    assert_eq!(out.len(), 1);
-    assert_eq!(out[0][1], "receipted");
-    let hash = out[0][0].clone();
     for w in [&us, &sv] {
         let held = query(
             w,
@@ -418,9 +531,9 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     .unwrap();
     assert_eq!(body.unexpected, vec!["I-9".to_string()]);
     let us_n = us.size();
-    let sent = us.ok(&["federation", "send", "--as", OFFICER]);
+    let sent = us.ok(&["federation", "send", "--token", &officer]);
     assert!(sent.contains("\"pending\": 0"), "{sent}");
-    assert_eq!(us.size(), us_n, "nothing left in the outbox");
+    assert_eq!(us.size(), us_n, "nothing left in the outbox, nothing new");
     // A document not signed by a registered peer is refused.
     let (st, e) = http(
         &sv_srv.addr,
@@ -439,8 +552,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let ok = us.ok(&[
         "federation",
         "check",
-        "--as",
-        AUDITOR,
+        "--token",
+        &auditor_us,
         "--peer-export",
         s(&sv_export),
     ]);
@@ -451,8 +564,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
     let ok = sv.ok(&[
         "federation",
         "check",
-        "--as",
-        AUDITOR,
+        "--token",
+        &auditor_sv,
         "--peer-export",
         s(&us_export),
     ]);
@@ -465,26 +578,122 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         &[
             "federation",
             "check",
-            "--as",
-            OFFICER,
+            "--token",
+            &officer,
             "--peer-export",
             s(&sv_export),
         ],
     );
 
-    // A tampered receipt: one byte of SV's receipt entry changed in its export.
+    // P-5 is taken in later: SV's intake records them; the US server presents the
+    // document again, SV signs a further receipt, and custody passes on it in both stores.
+    sv.ok_at(
+        LATER,
+        &[
+            "intake",
+            "add",
+            "--token",
+            &receiving,
+            "--facility",
+            "CECOT",
+            "--manifest",
+            m,
+            "--record-id",
+            "I-5",
+            "--family",
+            "MEJIA RIVAS",
+            "--given",
+            "CARLOS ALBERTO",
+            "--dob",
+            "1990-02-14",
+            "--sex",
+            "M",
+            "--nationality",
+            "SV",
+        ],
+    );
+    poll("the further receipt", 60, || {
+        (entries(&us, "receipt_recorded", &hash) == 2).then_some(())
+    });
+    assert_eq!(entries(&sv, "receipt_issued", &hash), 2);
+    for w in [&us, &sv] {
+        assert_eq!(
+            query(
+                w,
+                "SELECT facility_id, status FROM persons WHERE id = 'P-5'"
+            ),
+            vec![vec!["CECOT".to_string(), "in_custody".into()]]
+        );
+        assert!(
+            query(
+                w,
+                "SELECT id FROM cases WHERE kind = 'not_received' AND state = 'open'"
+            )
+            .is_empty(),
+            "the not_received case is resolved on both sides"
+        );
+    }
+    let sv_export = export(&sv, "sv-late.jsonl");
+    let ok = us.ok(&[
+        "federation",
+        "check",
+        "--token",
+        &auditor_us,
+        "--peer-export",
+        s(&sv_export),
+    ]);
+    assert!(
+        ok.starts_with("ok: 1 hand-over(s) (1 receipted, 0 open)"),
+        "{ok}"
+    );
+    let us_export = export(&us, "us-late.jsonl");
+    sv.ok(&[
+        "federation",
+        "check",
+        "--token",
+        &auditor_sv,
+        "--peer-export",
+        s(&us_export),
+    ]);
+    // Nothing else waits: another round appends nothing on either side.
+    let (a, b) = (us.size(), sv.size());
+    let sent = us.ok(&["federation", "send", "--token", &officer]);
+    assert!(sent.contains("\"receipted\": []"), "{sent}");
+    assert_eq!((us.size(), sv.size()), (a, b));
+
+    // The monitor cosigned both logs' latest checkpoints: `verify --policy` passes on each.
+    poll("US cosigned", 60, || cosigned(&us, &us_policy));
+    poll("SV cosigned", 60, || cosigned(&sv, &sv_policy));
+
+    // A tampered receipt: the receipt the US recorded, altered in SV's export.
     let text = std::fs::read_to_string(&sv_export).unwrap();
+    let last = text
+        .lines()
+        .collect::<Vec<_>>()
+        .iter()
+        .rposition(|l| l.contains("\"kind\":\"receipt_issued\""))
+        .unwrap();
     let tampered: String = text
         .lines()
-        .map(|l| {
-            if l.contains("\"kind\":\"receipt_issued\"") {
-                l.replacen("not_received", "received", 1)
+        .enumerate()
+        .map(|(i, l)| {
+            if i == last {
+                l.replacen(
+                    "\\\"status\\\":\\\"received\\\"",
+                    "\\\"status\\\":\\\"not_received\\\"",
+                    1,
+                )
             } else {
                 l.to_string()
             }
         })
         .collect::<Vec<_>>()
         .join("\n");
+    assert_ne!(
+        tampered.trim_end(),
+        text.trim_end(),
+        "the export was altered"
+    );
     let t = us.write("tampered.jsonl", &format!("{tampered}\n"));
     std::fs::copy(
         sv_export.with_extension("jsonl.checkpoint"),
@@ -496,8 +705,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         &[
             "federation",
             "check",
-            "--as",
-            AUDITOR,
+            "--token",
+            &auditor_us,
             "--peer-export",
             s(&t),
         ],
@@ -508,7 +717,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         "{e}"
     );
 
-    // A receipt for a person never sent, and a person in both custodies: SV's log says so.
+    // A receipt for a person never sent, and a person in both custodies (P-6, who never left
+    // Texas): SV's log says so.
     drop(sv_srv);
     let forged = ReceiptBody {
         doc_hash: hash.clone(),
@@ -531,9 +741,9 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
                 receipt: custodia_model::federation::note_text(RECEIPT_FORMAT, &forged).unwrap(),
             },
             EventData::PersonRegistered(PersonRecord {
-                id: "P-5".into(),
-                family_names: "Mejía Rivas".into(),
-                given_names: "Carlos Alberto".into(),
+                id: "P-6".into(),
+                family_names: "Ramírez Cruz".into(),
+                given_names: "Mario".into(),
                 date_of_birth: None,
                 sex: None,
                 country_of_birth: None,
@@ -543,7 +753,7 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
                 identity_verified: false,
             }),
             EventData::Admitted {
-                person_id: "P-5".into(),
+                person_id: "P-6".into(),
                 facility_id: "CECOT".into(),
                 manifest_id: None,
             },
@@ -556,8 +766,8 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         &[
             "federation",
             "check",
-            "--as",
-            AUDITOR,
+            "--token",
+            &auditor_us,
             "--peer-export",
             s(&sv_export),
         ],
@@ -566,7 +776,7 @@ fn hand_over_receipt_and_federation_check_end_to_end() {
         e.contains("names person `P-999`, who was never sent"),
         "{e}"
     );
-    assert!(e.contains("person `P-5` is in both custodies"), "{e}");
+    assert!(e.contains("person `P-6` is in both custodies"), "{e}");
     assert!(
         !e.contains("does not verify"),
         "SV's log itself is intact: {e}"
@@ -686,4 +896,522 @@ fn a_peer_that_is_down_never_fails_the_departure_and_the_outbox_retries() {
         query(&sv, "SELECT COUNT(*) FROM handovers"),
         vec![vec!["1".to_string()]]
     );
+}
+
+/// What the proxy between the two servers does with the next hand-over it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Carry it through.
+    Pass,
+    /// Hold the request until told, then carry it through.
+    HoldRequest,
+    /// Forward the request, then tell the test at once (which kills the receiver).
+    AfterForward,
+    /// Forward, read the receipt, and hold it until told (the sender is killed meanwhile).
+    HoldResponse,
+}
+
+/// A loopback proxy in front of the SV server that can stop a hand-over in the middle.
+struct Proxy {
+    addr: String,
+    arm: mpsc::Sender<Fault>,
+    /// Told when a faulted exchange reaches its point.
+    at_point: mpsc::Receiver<()>,
+    /// Tells a held exchange to go on.
+    go: mpsc::Sender<()>,
+}
+
+fn read_http(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while buf.len() < head_end + len {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(buf)
+}
+
+impl Proxy {
+    fn start(target: String) -> Self {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let (arm, armed) = mpsc::channel::<Fault>();
+        let (point, at_point) = mpsc::channel();
+        let (go, went) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let mut fault = Fault::Pass;
+            for conn in l.incoming() {
+                let Ok(mut c) = conn else { return };
+                while let Ok(f) = armed.try_recv() {
+                    fault = f;
+                }
+                let Some(req) = read_http(&mut c) else {
+                    continue;
+                };
+                // Only the hand-over route is faulted; a fault serves once.
+                let is_handover = req.starts_with(b"POST /api/v1/federation/handover");
+                let f = if is_handover { fault } else { Fault::Pass };
+                if f != Fault::Pass {
+                    fault = Fault::Pass;
+                }
+                if f == Fault::HoldRequest {
+                    point.send(()).unwrap();
+                    went.recv().unwrap();
+                }
+                let Ok(mut up) = TcpStream::connect(&target) else {
+                    let _ = c.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                };
+                up.write_all(&req).unwrap();
+                if f == Fault::AfterForward {
+                    point.send(()).unwrap();
+                    went.recv().unwrap();
+                }
+                let Some(resp) = read_http(&mut up) else {
+                    let _ = c.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                };
+                if f == Fault::HoldResponse {
+                    point.send(()).unwrap();
+                    went.recv().unwrap();
+                }
+                let _ = c.write_all(&resp);
+            }
+        });
+        Self {
+            addr,
+            arm,
+            at_point,
+            go,
+        }
+    }
+    fn arm(&self, f: Fault) {
+        self.arm.send(f).unwrap();
+    }
+    /// Waits until the armed exchange reached its point.
+    fn reached(&self, what: &str) {
+        self.at_point
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the hand-over never reached {what}"));
+    }
+    fn release(&self) {
+        self.go.send(()).unwrap();
+    }
+}
+
+/// The hand-over of `m` completed exactly once: one document, one receipt issued and one
+/// recorded, in each log.
+fn exactly_once(us: &Scratch, sv: &Scratch, m: &str) -> String {
+    let (hash, state) = handover_of(us, m).unwrap();
+    assert_eq!(state, "receipted", "{m}");
+    assert_eq!(
+        entries(us, "handover_issued", &hash),
+        1,
+        "{m}: documents issued"
+    );
+    assert_eq!(
+        entries(sv, "handover_received", &hash),
+        1,
+        "{m}: documents received"
+    );
+    assert_eq!(
+        entries(sv, "receipt_issued", &hash),
+        1,
+        "{m}: receipts issued"
+    );
+    assert_eq!(
+        entries(us, "receipt_recorded", &hash),
+        1,
+        "{m}: receipts recorded"
+    );
+    assert_eq!(
+        query(
+            us,
+            &format!("SELECT COUNT(*) FROM handovers WHERE manifest_id = '{m}'")
+        ),
+        vec![vec!["1".to_string()]]
+    );
+    hash
+}
+
+/// Issue 16, faults: kill -9 of the witness, of the receiving server and of the sending
+/// server, each in the middle of a hand-over (real `custodia` processes; a proxy between the
+/// servers holds the exchange at the chosen point). After the restart the hand-over completes
+/// exactly once — the receiver answers a document it has seen with the same receipt, by its
+/// hash — both logs are cosigned again and `federation check` passes.
+#[test]
+fn kill_9_mid_hand_over_then_it_completes_exactly_once() {
+    let us = us_world("kill");
+    let sv = sv_world("kill");
+    let us_key = us.ok(&["log", "key"]).trim().to_string();
+    let sv_key = sv.ok(&["log", "key"]).trim().to_string();
+    let mut monitor = Monitor::new(&us);
+    monitor.start(&us, &[&us_key, &sv_key]);
+    let us_policy = monitor.policy(&us, "us.policy", &us_key);
+    let sv_policy = monitor.policy(&sv, "sv.policy", &sv_key);
+    let sv_addr = free_addr();
+    let mut sv_srv = serve_with(&sv, &sv_addr, Some(&sv_policy));
+    let proxy = Proxy::start(sv_addr.clone());
+    let mut us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
+    let admin = us.token(ADMIN);
+    us.ok(&[
+        "peer",
+        "add",
+        "--token",
+        &admin,
+        "--name",
+        "SV",
+        "--url",
+        &format!("http://{}", proxy.addr),
+        "--log-key",
+        &sv_key,
+        "--facility",
+        "CECOT",
+    ]);
+    sv.ok(&[
+        "peer",
+        "add",
+        "--token",
+        &sv.token(ADMIN),
+        "--name",
+        "US",
+        "--url",
+        "http://127.0.0.1:9",
+        "--log-key",
+        &us_key,
+    ]);
+    let intake = sv.write(
+        "intake.csv",
+        "record_id,family_names,given_names,date_of_birth,sex,nationality,document_number\n\
+         I-1,MARTINEZ HERNANDEZ,JOSE LUIS,1991-04-12,M,SV,\n",
+    );
+    sv.ok(&[
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0001",
+        s(&intake),
+    ]);
+    let intake = sv.write(
+        "intake2.csv",
+        "record_id,family_names,given_names,date_of_birth,sex,nationality,document_number\n\
+         I-2,PORTILLO AYALA,WALTER,1988-09-09,M,SV,\n",
+    );
+    sv.ok(&[
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0002",
+        s(&intake),
+    ]);
+    let intake = sv.write(
+        "intake3.csv",
+        "record_id,family_names,given_names,date_of_birth,sex,nationality,document_number\n\
+         I-3,MEJIA RIVAS,CARLOS ALBERTO,1990-02-14,M,SV,\n",
+    );
+    sv.ok(&[
+        "intake",
+        "import",
+        "--token",
+        &sv.token(RECEIVING),
+        "--facility",
+        "CECOT",
+        "--manifest",
+        "MAN-0003",
+        s(&intake),
+    ]);
+
+    // 1. The witness dies while the document is on its way; the receiver appends anyway, the
+    //    receipt comes back, and once the witness is back both logs are cosigned again.
+    let m1 = approved_flight(&us, "CST3001", &["P-1"]);
+    proxy.arm(Fault::HoldRequest);
+    depart_via_api(&us, &us_srv, &m1);
+    proxy.reached("the receiver (witness case)");
+    monitor.kill();
+    proxy.release();
+    poll("the receipt of the first flight", 60, || {
+        handover_of(&us, &m1).filter(|(_, st)| st == "receipted")
+    });
+    assert!(cosigned(&sv, &sv_policy).is_none(), "the witness is down");
+    monitor.start(&us, &[&us_key, &sv_key]);
+    poll("US cosigned again", 60, || cosigned(&us, &us_policy));
+    poll("SV cosigned again", 60, || cosigned(&sv, &sv_policy));
+    exactly_once(&us, &sv, &m1);
+
+    // 2. The receiving server dies as the document reaches it (it may or may not have
+    //    committed the receipt); restarted at the same address, the sender's next try
+    //    completes the hand-over once.
+    let m2 = approved_flight(&us, "CST3002", &["P-4"]);
+    proxy.arm(Fault::AfterForward);
+    depart_via_api(&us, &us_srv, &m2);
+    proxy.reached("the receiver (receiver case)");
+    let _ = sv_srv.child.kill();
+    let _ = sv_srv.child.wait();
+    proxy.release();
+    sv_srv = serve_with(&sv, &sv_addr, Some(&sv_policy));
+    poll("the receipt of the second flight", 90, || {
+        handover_of(&us, &m2).filter(|(_, st)| st == "receipted")
+    });
+    exactly_once(&us, &sv, &m2);
+
+    // 3. The sending server dies after the receiver signed the receipt and before it came
+    //    back: SV has it, the US has not recorded it. Restarted, the US server sends the
+    //    document again and records the same receipt, once.
+    let m3 = approved_flight(&us, "CST3003", &["P-5"]);
+    proxy.arm(Fault::HoldResponse);
+    depart_via_api(&us, &us_srv, &m3);
+    proxy.reached("the receipt on its way back");
+    let _ = us_srv.child.kill();
+    let _ = us_srv.child.wait();
+    proxy.release();
+    let doc = handover_of(&us, &m3).unwrap();
+    assert_eq!(
+        doc.1, "sent",
+        "the US had not recorded the receipt when it died"
+    );
+    assert_eq!(
+        entries(&sv, "receipt_issued", &doc.0),
+        1,
+        "SV had signed it"
+    );
+    us_srv = serve_with(&us, "127.0.0.1:0", Some(&us_policy));
+    poll("the receipt of the third flight", 90, || {
+        handover_of(&us, &m3).filter(|(_, st)| st == "receipted")
+    });
+    exactly_once(&us, &sv, &m3);
+    for p in ["P-1", "P-4", "P-5"] {
+        for w in [&us, &sv] {
+            assert_eq!(
+                query(
+                    w,
+                    &format!("SELECT facility_id, status FROM persons WHERE id = '{p}'")
+                ),
+                vec![vec!["CECOT".to_string(), "in_custody".into()]],
+                "{p}"
+            );
+        }
+    }
+
+    // Both logs verify, are cosigned, and agree.
+    poll("US cosigned at the end", 60, || cosigned(&us, &us_policy));
+    poll("SV cosigned at the end", 60, || cosigned(&sv, &sv_policy));
+    let sv_export = export(&sv, "sv.jsonl");
+    let ok = us.ok(&[
+        "federation",
+        "check",
+        "--token",
+        &us.token(AUDITOR),
+        "--peer-export",
+        s(&sv_export),
+    ]);
+    assert!(
+        ok.starts_with("ok: 3 hand-over(s) (3 receipted, 0 open), 3 person(s)"),
+        "{ok}"
+    );
+    let us_export = export(&us, "us.jsonl");
+    sv.ok(&[
+        "federation",
+        "check",
+        "--token",
+        &sv.token(AUDITOR),
+        "--peer-export",
+        s(&us_export),
+    ]);
+    drop(us_srv);
+    drop(sv_srv);
+}
+
+/// `custodia ARGS` outside any store, with a pinned clock.
+fn custodia(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .args(args)
+        .env("CUSTODIA_CLOCK", LATER)
+        .env_remove("CUSTODIA_DB")
+        .env_remove("CUSTODIA_KEY")
+        .env_remove("CUSTODIA_TOKEN")
+        .env_remove("CUSTODIA_POLICY")
+        .env_remove("CUSTODIA_ORIGIN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok_out(args: &[&str]) -> String {
+    let o = custodia(args);
+    assert!(
+        o.status.success(),
+        "custodia {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Issue 16: `custodia demo --federated DIR` builds two governments' stores with their own
+/// keys, their peers, the witnesses' keys and policies, and runs every flight through a real
+/// hand-over. The same seed gives the same leaves in both stores; both verify; the cross
+/// check passes both ways; a directory that already holds a store is refused.
+#[test]
+fn the_federated_demo_is_two_governments_and_deterministic() {
+    let base = std::env::temp_dir().join(format!("custodia-cli-{}-fed-demo", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (a, b) = (base.join("a"), base.join("b"));
+    for d in [&a, &b] {
+        let o = custodia(&[
+            "demo",
+            "--federated",
+            s(d),
+            "--seed",
+            "11",
+            "--scale",
+            "tiny",
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(err.contains("hand-over(s)"), "{err}");
+    }
+    for f in [
+        "us.db",
+        "sv.db",
+        "us.db.key",
+        "sv.db.key",
+        "us.vkey",
+        "sv.vkey",
+        "us.policy",
+        "sv.policy",
+        "us-witness.key",
+        "sv-witness.key",
+        "monitor.key",
+    ] {
+        assert!(a.join(f).exists(), "{f}");
+    }
+    fn db(d: &std::path::Path, n: &str) -> String {
+        s(&d.join(n)).to_string()
+    }
+    for n in ["us.db", "sv.db"] {
+        let (x, y) = (
+            ok_out(&["--db", &db(&a, n), "log", "export"]),
+            ok_out(&["--db", &db(&b, n), "log", "export"]),
+        );
+        assert!(x.lines().count() > 100, "{n}");
+        assert_eq!(x, y, "{n}: the same seed gives the same leaves");
+        ok_out(&["--db", &db(&a, n), "verify"]);
+    }
+    // Each store's key is its government's; each registered the other.
+    let us_key = ok_out(&["--db", &db(&a, "us.db"), "log", "key"]);
+    let sv_key = ok_out(&["--db", &db(&a, "sv.db"), "log", "key"]);
+    assert!(us_key.starts_with("us.demo/custodia+") && sv_key.starts_with("sv.demo/custodia+"));
+    assert_eq!(std::fs::read_to_string(a.join("us.vkey")).unwrap(), us_key);
+    let peers = ok_out(&["--db", &db(&a, "us.db"), "peer", "list"]);
+    assert!(
+        peers.contains(sv_key.trim()) && peers.contains("CECOT"),
+        "{peers}"
+    );
+    // Each policy names the other government's witness and the monitor, with both needed.
+    let us_policy = std::fs::read_to_string(a.join("us.policy")).unwrap();
+    assert!(
+        us_policy.contains(&format!("log {}", us_key.trim())),
+        "{us_policy}"
+    );
+    assert!(
+        us_policy.contains("witness sv-witness ") && us_policy.contains("witness monitor "),
+        "{us_policy}"
+    );
+    // Every flight crossed with a receipt, and custody agrees across the border.
+    let handed = ok_out(&["--db", &db(&a, "us.db"), "log", "export"])
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"receipt_recorded\""))
+        .count();
+    let departed = ok_out(&["--db", &db(&a, "us.db"), "log", "export"])
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"manifest_departed\""))
+        .count();
+    assert!(
+        handed > 0 && handed == departed,
+        "{handed} receipts, {departed} departures"
+    );
+    for (here, there) in [("us.db", "sv.db"), ("sv.db", "us.db")] {
+        let export = base.join(format!("{there}.jsonl"));
+        std::fs::write(&export, ok_out(&["--db", &db(&a, there), "log", "export"])).unwrap();
+        std::fs::write(
+            base.join(format!("{there}.jsonl.checkpoint")),
+            ok_out(&["--db", &db(&a, there), "log", "checkpoint"]),
+        )
+        .unwrap();
+        let token = ok_out(&[
+            "--db",
+            &db(&a, here),
+            "token",
+            "create",
+            "--role",
+            "auditor",
+            "--name",
+            "ines",
+        ]);
+        let o = custodia(&[
+            "--db",
+            &db(&a, here),
+            "--token",
+            token.trim(),
+            "federation",
+            "check",
+            "--peer-export",
+            s(&export),
+        ]);
+        assert!(
+            o.status.success(),
+            "{here}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.starts_with(&format!(
+                "ok: {handed} hand-over(s) ({handed} receipted, 0 open)"
+            )),
+            "{here}: {out}"
+        );
+    }
+    // Not into a directory that holds a store.
+    let o = custodia(&[
+        "demo",
+        "--federated",
+        s(&a),
+        "--seed",
+        "11",
+        "--scale",
+        "tiny",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("us.db"));
+    let _ = std::fs::remove_dir_all(&base);
 }

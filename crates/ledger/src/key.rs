@@ -72,6 +72,27 @@ impl LogKey {
         Self::from_skey(&skey).map_err(|_| KeyError::Name(name.to_string()))
     }
 
+    /// A key named `name` derived from `seed` (a seeded ChaCha20 stream), so a deterministic
+    /// world (`custodia demo --federated`) signs the same bytes every time. Only for demo
+    /// and test stores: whoever knows the seed holds the key.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
+        use rand_chacha::rand_core::SeedableRng as _;
+        if !signed_note::is_key_name_valid(name) {
+            return Err(KeyError::Name(name.to_string()));
+        }
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+        let (skey, _vkey) = signed_note::generate_key(&mut rng, name);
+        Self::from_skey(&skey).map_err(|_| KeyError::Name(name.to_string()))
+    }
+
+    /// Writes the key to a new file `path` (mode 0600); refuses one that exists.
+    pub fn save_new(&self, path: &Path) -> Result<(), KeyError> {
+        write_private(path, &format!("{}\n", self.skey)).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
     /// Parses a signer key (`PRIVATE+KEY+name+id+base64`).
     pub fn from_skey(skey: &str) -> Result<Self, KeyError> {
         let skey = skey.trim().to_string();

@@ -423,13 +423,21 @@ pub enum EventData {
     },
     /// Sending side: the peer's receipt, verified: `receipt` is the signed note, `entry` its
     /// index in the peer's log and `size` the peer's tree its inclusion was checked against.
-    /// From this entry on, a `received` person is in the peer's custody.
+    /// From this entry on, a `received` person is in the peer's custody. A later receipt for
+    /// the same document (a person taken in late) is recorded by another such entry.
     ReceiptRecorded {
         doc_hash: String,
         peer: String,
         receipt: String,
         entry: u64,
         size: u64,
+        /// The entry's inclusion proof in the peer's tree of `size` leaves (hex hashes), as
+        /// checked; absent from entries written before it was kept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        proof: Vec<String>,
+        /// The peer's signed checkpoint of `size` leaves the proof was checked against.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<String>,
     },
 }
 

@@ -11,7 +11,9 @@
 //! Sending: [`deliver`] issues the documents of departed manifests that have none, POSTs
 //! each document of the outbox to its peer and records the receipt that comes back. A peer
 //! that is down leaves the document in the outbox: [`spawn`] retries every [`RETRY`] in the
-//! server, and the CLI (`manifest depart`, `federation send`) tries once per run.
+//! server, and the CLI (`manifest depart`, `federation send`) tries once per run. Documents
+//! whose receipt left someone `not_received` are presented again on each try
+//! (`custodia_app::federation::awaiting`): a person taken in since gets a further receipt.
 
 use std::time::Duration;
 
@@ -99,6 +101,13 @@ pub enum Delivery {
         peer: String,
         why: String,
     },
+    /// A document already receipted, presented again for a later receipt, got one that
+    /// could not be recorded: why (the earlier receipt stands).
+    Refused {
+        doc_hash: String,
+        peer: String,
+        why: String,
+    },
 }
 
 fn client() -> Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>, String> {
@@ -144,7 +153,8 @@ pub async fn post_document(o: &Outgoing) -> Result<ReceiptEnvelope, String> {
 pub fn deliver(store: &mut Store, actor: &str) -> Result<Vec<Delivery>, custodia_app::AppError> {
     fed::issue_pending(store, actor)?;
     let outbox = fed::outbox(store)?;
-    if outbox.is_empty() {
+    let awaiting = fed::awaiting(store)?;
+    if outbox.is_empty() && awaiting.is_empty() {
         return Ok(Vec::new());
     }
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -168,6 +178,20 @@ pub fn deliver(store: &mut Store, actor: &str) -> Result<Vec<Delivery>, custodia
             Err(e) => out.push(pending(e)),
         }
     }
+    for o in awaiting {
+        // Already receipted: only a later receipt (someone taken in late) is news.
+        if let Ok(env) = rt.block_on(post_document(&o)) {
+            match fed::record_receipt(store, actor, &env) {
+                Ok(r) if r.appended => out.push(Delivery::Receipted(r)),
+                Ok(_) => {}
+                Err(e) => out.push(Delivery::Refused {
+                    doc_hash: o.doc_hash.clone(),
+                    peer: o.peer.name.clone(),
+                    why: e.to_string(),
+                }),
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -187,7 +211,9 @@ async fn round(st: &AppState) {
     let outbox = st
         .db(|s| {
             fed::issue_pending(s, "system:federation")?;
-            Ok(fed::outbox(s)?)
+            let mut o = fed::outbox(s)?;
+            o.extend(fed::awaiting(s)?);
+            Ok(o)
         })
         .await;
     let outbox = match outbox {
@@ -205,6 +231,7 @@ async fn round(st: &AppState) {
                     .db(move |s| Ok(fed::record_receipt(s, "system:federation", &env)?))
                     .await
                 {
+                    Ok(r) if !r.appended => {}
                     Ok(r) => {
                         tracing::info!(doc = %h, received = r.received.len(), not_received = r.not_received.len(), "hand-over receipted")
                     }

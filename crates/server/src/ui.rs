@@ -1686,14 +1686,32 @@ async fn manifest_page(
         Err(r) => return r,
     };
     let id2 = id.clone();
+    // The receiving government's store has no manifest, only the hand-over of it
+    // (CONTRACT §10): its page shows the hand-over and the receipt this store signed.
     let m = match st
         .db(move |s| {
-            s.manifest_file(&id2)?
-                .ok_or_else(|| ApiError::not_found(format!("no manifest `{id2}`")))
+            let m = s.manifest_file(&id2)?;
+            let h = match m {
+                Some(_) => Vec::new(),
+                None => custodia_app::federation::manifest_handovers(s, &id2)?,
+            };
+            Ok((m, h))
         })
         .await
     {
-        Ok(m) => m,
+        Ok((Some(m), _)) => m,
+        Ok((None, h)) if !h.is_empty() => {
+            let body = html! { @for x in &h { (handover_section(&c, x)) } };
+            return page(
+                &c,
+                StatusCode::OK,
+                &format!("{} {id}", c.t("handover")),
+                body,
+            );
+        }
+        Ok((None, _)) => {
+            return error_page(&c, &ApiError::not_found(format!("no manifest `{id}`")));
+        }
         Err(e) => return error_page(&c, &e),
     };
     if let (Role::ReceivingOfficer, Some(f)) = (p.actor.role, &p.actor.facility_id)
@@ -1732,6 +1750,15 @@ async fn manifest_page(
         .iter()
         .filter(|x| x.outcome.as_deref() == Some("needs_review"))
         .collect();
+    // CONTRACT §10: the hand-over document and the receipt the other government signed.
+    let id4 = id.clone();
+    let handovers = match st
+        .db(move |s| Ok(custodia_app::federation::manifest_handovers(s, &id4)?))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return error_page(&c, &e),
+    };
     let body = html! {
         table tabindex="0" {
             tr { th { (c.t("flight")) } td { (mm.flight) } th { (c.t("state")) } td id="manifest-state" data-state=(mm.state) { (crate::i18n::word(c.lang, "state", &mm.state)) } }
@@ -1810,11 +1837,12 @@ async fn manifest_page(
                     (r.get("review").cloned().unwrap_or_default()) " " (c.t("review")) }
             }
         }
+        @for h in &handovers { (handover_section(&c, h)) }
         section {
             h2 { (c.t("cases")) " (" (m.cases.len()) ")" }
             table tabindex="0" {
                 @for k in &m.cases {
-                    tr { td { (k.id) } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { (k.detail) } td { (crate::i18n::word(c.lang, "state", &k.state)) @if let Some(r) = &k.resolved_reason { ": " (r) } }
+                    tr { td { (k.id) } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { small lang="en" { (k.detail) } } td { (crate::i18n::word(c.lang, "state", &k.state)) @if let Some(r) = &k.resolved_reason { ": " small lang="en" { (r) } } }
                          td { @if k.state == "open" && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
                              form method="post" action={ "/cases/" (pct(&k.id)) "/resolve" } {
                                  (csrf_field(&p))
@@ -1833,6 +1861,54 @@ async fn manifest_page(
         &format!("{} {}", c.t("flight"), mm.flight),
         body,
     )
+}
+
+/// One hand-over of the manifest page (CONTRACT §10): the document's hash, and the latest
+/// receipt: who signed it, when, its counts, its entry in the receiving log with the
+/// inclusion proof and the checkpoint it was checked against.
+fn handover_section(c: &Ctx, h: &custodia_app::federation::HandoverView) -> Markup {
+    let out = h.direction == "out";
+    html! {
+        section class="handover" data-doc=(h.doc_hash) data-direction=(h.direction) data-state=(h.state) {
+            h2 { (c.t("handover")) " — " (c.t(if out { "handover_to" } else { "handover_from" })) " " (h.peer) }
+            table tabindex="0" {
+                tr { th { (c.t("handover_doc")) } td { code class="doc-hash" { (h.doc_hash) } } }
+                tr { th { (c.t("handover_entry")) } td { a href={ "/proof?index=" (h.issued_seq) } { (h.issued_seq) } } }
+            }
+            @match &h.receipt {
+                None => { p class="bad" id="no-receipt" { (c.t("receipt_none")) } }
+                Some(r) => {
+                    h3 { (c.t("receipt")) }
+                    table tabindex="0" class="receipt" {
+                        tr { th { (c.t("receipt_signed_by")) } td class="receipt-signer" { code { (r.signer) } } }
+                        tr { th { (c.t("when")) } td class="receipt-at" data-at=(r.issued_at) { (fmt_time(c.lang, &r.issued_at, "UTC")) } }
+                        tr { th { (c.t("passengers")) } td {
+                            span class="receipt-received" data-n=(r.received) { (r.received) " " (c.t("receipt_received")) } " · "
+                            span class="receipt-not-received" data-n=(r.not_received) { (r.not_received) " " (c.t("receipt_not_received")) } " · "
+                            span class="receipt-unexpected" data-n=(r.unexpected) { (r.unexpected) " " (c.t("unexpected")) }
+                        } }
+                        tr { th { (c.t("receipt_entry")) } td class="receipt-entry" data-entry=(r.entry) data-size=(r.size) {
+                            (r.entry) " / " (c.t("size")) " " (r.size)
+                            @if !out { " · " a href={ "/proof?index=" (r.local_seq) } { (c.t("proof")) } }
+                        } }
+                        tr { th { (c.t("receipt_local")) } td { a href={ "/proof?index=" (r.local_seq) } { (r.local_seq) } } }
+                    }
+                    @if !r.proof.is_empty() {
+                        details class="receipt-proof" {
+                            summary { (c.t("proof")) " (" (r.proof.len()) ")" }
+                            ol { @for x in &r.proof { li { code { (x) } } } }
+                        }
+                    }
+                    @if let Some(cp) = &r.checkpoint {
+                        details class="receipt-checkpoint" {
+                            summary { (c.t("receipt_checkpoint")) }
+                            pre { (cp) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn back(path: &str, r: Result<(), ApiError>) -> Response {

@@ -24,19 +24,51 @@ use custodia_store::{OpenOptions, Store};
 struct Gov {
     _dir: tempfile::TempDir,
     path: String,
+    key: std::path::PathBuf,
     clock: Arc<ManualClock>,
     store: Store,
+    /// On PostgreSQL: the server's admin URL and the database this test created.
+    pg: Option<(String, String)>,
 }
 
-fn gov(origin: &str) -> Gov {
+impl Drop for Gov {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            // WITH (FORCE): the store's own sessions end with it.
+            let _ = custodia_store::postgres::drop_database(admin, name);
+        }
+    }
+}
+
+/// A government's store: SQLite in a temporary directory, or, given the admin URL of a
+/// PostgreSQL server, a database of its own there (`custodia_fed_<pid>_<n>`), dropped after.
+fn gov_in(origin: &str, pg_admin: Option<&str>) -> Gov {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("g.db").to_str().unwrap().to_string();
-    LogKey::load_or_create(std::path::Path::new(&format!("{path}.key")), origin).unwrap();
+    let (path, key, pg) = match pg_admin {
+        None => {
+            let path = dir.path().join("g.db").to_str().unwrap().to_string();
+            let key = std::path::PathBuf::from(format!("{path}.key"));
+            (path, key, None)
+        }
+        Some(admin) => {
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let name = format!("custodia_fed_{}_{n}", std::process::id());
+            let _ = custodia_store::postgres::drop_database(admin, &name);
+            let url = custodia_store::postgres::create_database(admin, &name).unwrap();
+            (
+                url,
+                dir.path().join("pg.key"),
+                Some((admin.to_string(), name)),
+            )
+        }
+    };
+    LogKey::load_or_create(&key, origin).unwrap();
     let clock = Arc::new(ManualClock::new("2025-06-01T12:00:00Z".parse().unwrap()));
     let store = Store::open(
         &path,
         OpenOptions {
-            key_path: None,
+            key_path: Some(key.clone()),
             clock: clock.clone(),
         },
     )
@@ -44,8 +76,10 @@ fn gov(origin: &str) -> Gov {
     Gov {
         _dir: dir,
         path,
+        key,
         clock,
         store,
+        pg,
     }
 }
 
@@ -139,7 +173,11 @@ const GIVEN: &[&str] = &[
 /// The US store: two facilities, `n` persons held in Texas, one departed manifest of all of
 /// them to CECOT (the peer's), and the peer registered.
 fn us_with_flight(n: usize, sv_key: &str, sv_url: &str) -> Gov {
-    let mut us = gov("us.example/custodia");
+    us_with_flight_in(n, sv_key, sv_url, None)
+}
+
+fn us_with_flight_in(n: usize, sv_key: &str, sv_url: &str, pg: Option<&str>) -> Gov {
+    let mut us = gov_in("us.example/custodia", pg);
     let admin = custodia_app::Actor {
         role: custodia_app::Role::Admin,
         name: "root".into(),
@@ -206,7 +244,11 @@ fn us_with_flight(n: usize, sv_key: &str, sv_url: &str) -> Gov {
 /// The SV store: CECOT, and its intake for the flight: every passenger but the last, typed
 /// in capitals without accents, and one person nobody sent.
 fn sv_with_intake(n: usize) -> Gov {
-    let mut sv = gov("sv.example/custodia");
+    sv_with_intake_in(n, None)
+}
+
+fn sv_with_intake_in(n: usize, pg: Option<&str>) -> Gov {
+    let mut sv = gov_in("sv.example/custodia", pg);
     append(&mut sv, "admin:root", vec![facility("CECOT", "SV")]);
     let mut evs = Vec::new();
     for i in 0..n.saturating_sub(1) {
@@ -257,14 +299,21 @@ fn sv_with_intake(n: usize) -> Gov {
 
 /// Serves `path` in process; returns its URL and a stopper.
 fn serve(
-    path: &str,
-    clock: Arc<ManualClock>,
+    g: &Gov,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
     std::thread::JoinHandle<()>,
 ) {
-    let state = AppState::open(path, None, clock, Config::default()).unwrap();
+    let state = AppState::open(
+        &g.path,
+        Some(g.key.clone()),
+        g.clock.clone(),
+        Config::default(),
+    )
+    .unwrap();
+    // A PostgreSQL client may not be dropped inside a runtime: this clone outlives it.
+    let keep = state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (atx, arx) = std::sync::mpsc::channel();
     let h = std::thread::spawn(move || {
@@ -287,6 +336,8 @@ fn serve(
             .await
             .unwrap();
         });
+        drop(rt);
+        drop(keep);
     });
     (format!("http://{}", arx.recv().unwrap()), tx, h)
 }
@@ -320,19 +371,47 @@ fn leaves(s: &mut Store) -> Vec<Leaf> {
     out
 }
 
+/// The SV server of a hand-over, still running.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    h: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.h.join().unwrap();
+    }
+}
+
 fn hand_over(n: usize) -> (Gov, Gov, Duration) {
-    let mut sv = sv_with_intake(n);
+    let (us, sv, took, srv) = hand_over_running(n);
+    srv.stop();
+    (us, sv, took)
+}
+
+fn hand_over_running(n: usize) -> (Gov, Gov, Duration, Running) {
+    hand_over_running_in(n, None, None)
+}
+
+/// The hand-over of `n` passengers, each store on SQLite or (given an admin URL) PostgreSQL;
+/// the SV server still running.
+fn hand_over_running_in(
+    n: usize,
+    us_pg: Option<&str>,
+    sv_pg: Option<&str>,
+) -> (Gov, Gov, Duration, Running) {
+    let mut sv = sv_with_intake_in(n, sv_pg);
     at(&sv, "2025-06-05T09:00:00Z");
     let sv_key = sv.store.verifier_key().to_string();
-    let (url, stop, h) = serve(&sv.path, sv.clock.clone());
-    let mut us = us_with_flight(n, &sv_key, &url);
+    let (url, stop, h) = serve(&sv);
+    let mut us = us_with_flight_in(n, &sv_key, &url, us_pg);
     let us_key = us.store.verifier_key().to_string();
     register_us(&mut sv, &us_key);
     let t = Instant::now();
     let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
     let took = t.elapsed();
-    let _ = stop.send(());
-    h.join().unwrap();
+    let srv = Running { stop, h };
     assert_eq!(out.len(), 1, "{out:?}");
     let Delivery::Receipted(r) = &out[0] else {
         panic!("{out:?}")
@@ -341,7 +420,7 @@ fn hand_over(n: usize) -> (Gov, Gov, Duration) {
     assert_eq!(r.received.len(), n - 1, "{r:?}");
     assert_eq!(r.not_received, vec![person(n - 1).id]);
     assert_eq!(r.unexpected, vec!["I-UNEXPECTED".to_string()]);
-    (us, sv, took)
+    (us, sv, took, srv)
 }
 
 #[test]
@@ -496,4 +575,352 @@ fn bench_300_passenger_hand_over() {
 fn three_hundred_passengers_round_trip() {
     let (_, _, took) = hand_over(300);
     println!("300-passenger hand-over (debug build): {took:?}");
+}
+
+fn open_cases(s: &mut Store, kind: &str) -> Vec<String> {
+    s.read(|c| {
+        c.query(
+            "SELECT subject_id FROM cases WHERE kind = ? AND state = 'open' ORDER BY subject_id",
+            &[kind.into()],
+        )
+    })
+    .unwrap()
+    .iter()
+    .map(|r| r[0].opt_str().unwrap())
+    .collect()
+}
+
+fn view(label: &str, s: &mut Store) -> LogView {
+    LogView {
+        label: label.into(),
+        vkey: s.verifier_key().into(),
+        leaves: leaves(s),
+    }
+}
+
+/// Issue 16: a person missing at the first hand-over and taken in later. The sender presents
+/// the document again; the receiver signs a further receipt that says received; custody
+/// passes at that receipt's entry in both stores; both `not_received` cases are resolved;
+/// the check passes; and presenting it once more appends nothing anywhere.
+#[test]
+fn a_person_taken_in_late_gets_a_further_receipt_and_custody_passes_on_it() {
+    let (us, sv, _, srv) = hand_over_running(3);
+    late_receipt(us, sv, srv);
+}
+
+/// Issue 16 on PostgreSQL (gated on `CUSTODIA_TEST_PG`): both governments' stores on the
+/// server, each in a database of its own: the hand-over, the receipt, a person taken in late
+/// and the further receipt, the cross-check and both stores' `verify`.
+#[test]
+fn the_hand_over_and_a_late_receipt_on_postgresql() {
+    let Some(admin) = std::env::var("CUSTODIA_TEST_PG")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        eprintln!("skipping: CUSTODIA_TEST_PG not set");
+        return;
+    };
+    let (us, sv, _, srv) = hand_over_running_in(3, Some(&admin), Some(&admin));
+    assert!(us.path.starts_with("postgres") && sv.path.starts_with("postgres"));
+    late_receipt(us, sv, srv);
+    // And one on each backend.
+    let (us, sv, _, srv) = hand_over_running_in(3, None, Some(&admin));
+    late_receipt(us, sv, srv);
+}
+
+fn late_receipt(mut us: Gov, mut sv: Gov, srv: Running) {
+    let late = person(2);
+    let doc = us
+        .store
+        .read(|c| c.query("SELECT document FROM handovers", &[]))
+        .unwrap()[0][0]
+        .opt_str()
+        .unwrap();
+    let hash = custodia_model::federation::doc_hash(&doc);
+    let first = fed::envelope_for(&mut sv.store, &hash).unwrap().unwrap();
+    // Nothing new at SV yet: presenting the document again appends nothing.
+    let (n_us, n_sv) = (us.store.size().unwrap(), sv.store.size().unwrap());
+    let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(
+        (us.store.size().unwrap(), sv.store.size().unwrap()),
+        (n_us, n_sv)
+    );
+    // The next day SV's intake records the missing passenger (its own spelling).
+    at(&sv, "2025-06-06T10:00:00Z");
+    append(
+        &mut sv,
+        "receiving_officer:intake",
+        vec![EventData::IntakeRecorded {
+            facility_id: "CECOT".into(),
+            manifest_id: Some("MAN-0001".into()),
+            record: IntakeRecord {
+                record_id: "I-LATE".into(),
+                family_names: late.family_names.to_uppercase(),
+                given_names: late.given_names.clone(),
+                date_of_birth: late.date_of_birth.map(|d| d.to_string()),
+                sex: Some("M".into()),
+                nationality: Some("SV".into()),
+                document_number: None,
+            },
+        }],
+    );
+    at(&us, "2025-06-06T10:05:00Z");
+    let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    let Delivery::Receipted(r) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert!(r.appended);
+    assert_eq!(r.received.len(), 3, "{r:?}");
+    assert!(r.not_received.is_empty(), "{r:?}");
+    for s in [&mut us.store, &mut sv.store] {
+        let rows = s
+            .read(|c| {
+                c.query(
+                    "SELECT facility_id, status FROM persons WHERE id = ?",
+                    &[late.id.as_str().into()],
+                )
+            })
+            .unwrap();
+        assert_eq!(rows[0][0].opt_str().as_deref(), Some("CECOT"));
+        assert_eq!(rows[0][1].opt_str().as_deref(), Some("in_custody"));
+        assert!(open_cases(s, "not_received").is_empty());
+    }
+    // Two receipts in SV's log for the one document; the page and the envelope show the
+    // later one.
+    let issued = leaves(&mut sv.store)
+        .iter()
+        .filter(|l| matches!(l.data, EventData::ReceiptIssued { .. }))
+        .count();
+    assert_eq!(issued, 2);
+    let h = fed::manifest_handovers(&mut us.store, "MAN-0001").unwrap();
+    let rv = h[0].receipt.as_ref().unwrap();
+    assert_eq!((rv.received, rv.not_received, rv.unexpected), (3, 0, 1));
+    // Custody passed at the later receipt's entry: no one in both custodies, or in neither.
+    let r = check(&view("US", &mut us.store), &view("SV", &mut sv.store));
+    assert!(r.breaks.is_empty(), "{r:?}");
+    assert_eq!((r.handovers, r.receipted), (1, 1));
+    // Once more: nothing is awaited any more, nothing appended.
+    let (n_us, n_sv) = (us.store.size().unwrap(), sv.store.size().unwrap());
+    assert!(fed::awaiting(&mut us.store).unwrap().is_empty());
+    let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(
+        (us.store.size().unwrap(), sv.store.size().unwrap()),
+        (n_us, n_sv)
+    );
+    srv.stop();
+    let later = fed::envelope_for(&mut sv.store, &hash).unwrap().unwrap();
+    assert_ne!(later, first);
+    let again = fed::record_receipt(&mut us.store, "sending_officer:ana", &later).unwrap();
+    assert!(!again.appended, "the same later receipt again: nothing new");
+    // Receipts in the wrong order are refused: the first receipt after the later one.
+    let n = us.store.size().unwrap();
+    let e = fed::record_receipt(&mut us.store, "sending_officer:ana", &first).unwrap_err();
+    assert!(e.to_string().contains("is not after entry"), "{e}");
+    assert_eq!(us.store.size().unwrap(), n);
+    for s in [&mut us.store, &mut sv.store] {
+        let v = s
+            .verify(
+                &custodia_store::VerifyOptions {
+                    checkpoint: None,
+                    verifier_key: None,
+                    skip_replay: false,
+                    trail: None,
+                },
+                &mut |_| {},
+            )
+            .unwrap();
+        assert!(matches!(v, custodia_store::Verdict::Ok { .. }), "{v:?}");
+    }
+}
+
+/// The visible text of a page: no style, no script, no English asides (`lang="en"`), no tags.
+fn visible_text(html: &str) -> String {
+    let mut s = html.to_string();
+    for (open, close) in [
+        ("<style", "</style>"),
+        ("<script", "</script>"),
+        ("<small lang=\"en\"", "</small>"),
+    ] {
+        while let Some(i) = s.find(open) {
+            let j = s[i..].find(close).map_or(s.len(), |j| i + j + close.len());
+            s.replace_range(i..j, " ");
+        }
+    }
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let j = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+        out.push(' ');
+        rest = &rest[j..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn english_in(text: &str) -> Vec<&'static str> {
+    custodia_server::i18n::STRINGS
+        .iter()
+        .filter(|(_, en, es)| en != es && (en.contains(' ') || en.len() >= 6))
+        .filter(|(_, en, _)| {
+            text.match_indices(en).any(|(i, _)| {
+                let before = text[..i].chars().next_back();
+                let after = text[i + en.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })
+        })
+        .map(|(_, en, _)| *en)
+        .collect()
+}
+
+fn get_page(state: &AppState, uri: &str, cookie: &str) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = custodia_server::app(state.clone())
+            .oneshot(
+                axum::http::Request::builder()
+                    .uri(uri)
+                    .header("cookie", cookie)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let st = r.status().as_u16();
+        let b = r.into_body().collect().await.unwrap().to_bytes();
+        (st, String::from_utf8(b.to_vec()).unwrap())
+    })
+}
+
+/// Issue 16: the manifest page shows the hand-over on both sides: the document's hash, the
+/// receipt (who signed, when, received / not received / unexpected), its entry, proof and
+/// checkpoint; in English and in Spanish, the Spanish page with no English catalogue string.
+#[test]
+fn the_manifest_page_shows_the_hand_over_and_its_receipt_in_both_languages() {
+    let (mut us, mut sv, _) = hand_over(3);
+    let hash = us
+        .store
+        .read(|c| c.query("SELECT doc_hash FROM handovers", &[]))
+        .unwrap()[0][0]
+        .opt_str()
+        .unwrap();
+    for (g, direction, signer) in [
+        (&mut us, "out", "sv.example/custodia"),
+        (&mut sv, "in", "sv.example/custodia"),
+    ] {
+        let token = custodia_server::auth::create_token(
+            &mut g.store,
+            custodia_app::Role::Auditor,
+            "ines",
+            None,
+        )
+        .unwrap();
+        let (session, _) = custodia_server::auth::open_session(&mut g.store, &token, 12)
+            .unwrap()
+            .unwrap();
+        let state = AppState::open(
+            &g.path,
+            Some(g.key.clone()),
+            g.clock.clone(),
+            Config::default(),
+        )
+        .unwrap();
+        let expect = fed::manifest_handovers(&mut g.store, "MAN-0001").unwrap();
+        assert_eq!(expect.len(), 1);
+        let rv = expect[0].receipt.clone().unwrap();
+        assert_eq!((rv.received, rv.not_received, rv.unexpected), (2, 1, 1));
+        assert!(!rv.proof.is_empty() && rv.checkpoint.is_some(), "{rv:?}");
+        for lang in ["en", "es"] {
+            let (st, html) = get_page(
+                &state,
+                &format!("/manifests/MAN-0001?lang={lang}"),
+                &format!("custodia_session={session}"),
+            );
+            assert_eq!(st, 200, "{html}");
+            let sec = html
+                .split("<section class=\"handover\"")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{direction} {lang}: no hand-over section: {html}"));
+            let sec = &sec[..sec.find("</section>").unwrap()];
+            assert!(sec.contains(&format!("data-doc=\"{hash}\"")), "{sec}");
+            assert!(
+                sec.contains(&format!("data-direction=\"{direction}\"")),
+                "{sec}"
+            );
+            assert!(sec.contains("data-state=\"receipted\""), "{sec}");
+            assert!(sec.contains(signer), "{sec}");
+            assert!(
+                sec.contains("class=\"receipt-received\" data-n=\"2\"")
+                    && sec.contains("class=\"receipt-not-received\" data-n=\"1\"")
+                    && sec.contains("class=\"receipt-unexpected\" data-n=\"1\""),
+                "{sec}"
+            );
+            assert!(
+                sec.contains(&format!(
+                    "data-entry=\"{}\" data-size=\"{}\"",
+                    rv.entry, rv.size
+                )),
+                "{sec}"
+            );
+            assert!(sec.contains(&rv.proof[0]), "{sec}");
+            let cp_first = rv.checkpoint.as_deref().unwrap().lines().next().unwrap();
+            assert!(sec.contains(cp_first), "{sec}");
+            let words = if lang == "en" {
+                ["Hand-over", "Receipt", "Signed by"]
+            } else {
+                ["Entrega", "Acuse de recibo", "Firmado por"]
+            };
+            for w in words {
+                assert!(sec.contains(w), "{lang}: `{w}` missing: {sec}");
+            }
+            if lang == "es" {
+                let bad = english_in(&visible_text(&html));
+                assert!(
+                    bad.is_empty(),
+                    "{direction}: English on the Spanish page: {bad:?}"
+                );
+            }
+        }
+    }
+    // Before the receipt: the page says the document waits.
+    let mut sv2 = sv_with_intake(2);
+    let sv_key = sv2.store.verifier_key().to_string();
+    let mut us2 = us_with_flight(2, &sv_key, "http://127.0.0.1:9");
+    register_us(&mut sv2, us2.store.verifier_key());
+    fed::issue_pending(&mut us2.store, "sending_officer:ana").unwrap();
+    let token = custodia_server::auth::create_token(
+        &mut us2.store,
+        custodia_app::Role::Auditor,
+        "ines",
+        None,
+    )
+    .unwrap();
+    let (session, _) = custodia_server::auth::open_session(&mut us2.store, &token, 12)
+        .unwrap()
+        .unwrap();
+    let state = AppState::open(
+        &us2.path,
+        Some(us2.key.clone()),
+        us2.clock.clone(),
+        Config::default(),
+    )
+    .unwrap();
+    let (st, html) = get_page(
+        &state,
+        "/manifests/MAN-0001?lang=es",
+        &format!("custodia_session={session}"),
+    );
+    assert_eq!(st, 200);
+    assert!(html.contains("data-state=\"sent\""), "{html}");
+    assert!(html.contains("id=\"no-receipt\""), "{html}");
+    assert!(html.contains("Aún sin acuse"), "{html}");
 }

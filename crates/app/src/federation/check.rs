@@ -7,7 +7,9 @@
 //! admission at one of its own facilities (or a `custody_reported` `in_custody`) until a
 //! release, removal, death, or a hand-over: an admission at a peer's facility, or — read
 //! from the other log — the `receipt_issued` entry that says the person was received. A
-//! departed but not yet receipted passenger is still the sender's. Intervals are half-open
+//! departed but not yet receipted passenger is still the sender's; one `not_received` at
+//! first and received by a later receipt for the same document passes at that later entry.
+//! Intervals are half-open
 //! `[from, to)` on `occurred_at`, so custody that passes at the receipt's instant is never
 //! held twice.
 
@@ -284,6 +286,9 @@ pub fn check(a: &LogView, b: &LogView) -> Report {
             if !s.issued.contains_key(hash) {
                 continue;
             }
+            // A later receipt (someone taken in late) passes custody only of whom it
+            // receives first.
+            let mut seen = BTreeSet::new();
             for ir in list {
                 let Ok(body) = parse_note_text::<ReceiptBody>(RECEIPT_FORMAT, &ir.text) else {
                     continue;
@@ -292,6 +297,7 @@ pub fn check(a: &LogView, b: &LogView) -> Report {
                     body.passengers
                         .iter()
                         .filter(|l| l.status == ReceiptStatus::Received)
+                        .filter(|l| seen.insert(l.person_id.clone()))
                         .map(|l| (l.person_id.clone(), ir.at)),
                 );
             }
@@ -350,6 +356,7 @@ pub fn check(a: &LogView, b: &LogView) -> Report {
             if !from_s {
                 continue;
             }
+            let mut received_before = BTreeSet::new();
             for ir in list {
                 let e = ir.seq;
                 let Some(h) = s.issued.get(hash) else {
@@ -374,6 +381,7 @@ pub fn check(a: &LogView, b: &LogView) -> Report {
                             h.manifest_id, l.person_id
                         ));
                     } else if l.status == ReceiptStatus::Received
+                        && received_before.insert(l.person_id.clone())
                         && !rx
                             .custody
                             .get(&l.person_id)

@@ -22,7 +22,12 @@
 //!    then, from that entry on, a `received` person is admitted at the peer's facility (in
 //!    the receiving government's custody) and a `not_received` one stays this government's
 //!    responsibility with an open case.
-//! 5. [`check`]: the auditor's cross-check of both logs (`custodia federation check`).
+//! 5. A person `not_received` at first and taken in later: the sender presents the document
+//!    again ([`awaiting`]), [`receive`] reconciles the intake recorded since and signs a
+//!    further receipt, and [`record_receipt`] records it; custody passes at that entry.
+//! 6. [`check`]: the auditor's cross-check of both logs (`custodia federation check`).
+//!
+//! [`manifest_handovers`] is what the manifest page shows of it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -378,6 +383,167 @@ pub fn outbox(store: &mut Store) -> Result<Vec<Outgoing>> {
         .collect())
 }
 
+/// Documents already receipted whose recorded receipt leaves someone `not_received`: the
+/// sender presents them again, so a person taken in late gets a further receipt.
+pub fn awaiting(store: &mut Store) -> Result<Vec<Outgoing>> {
+    let peers: BTreeMap<String, Peer> = peers(store)?
+        .into_iter()
+        .map(|p| (p.name.clone(), p))
+        .collect();
+    let rows = store.read(|c| {
+        c.query(
+            "SELECT doc_hash, manifest_id, peer, document, receipt FROM handovers \
+             WHERE direction = 'out' AND state = 'receipted' ORDER BY issued_seq",
+            &[],
+        )
+    })?;
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            custodia_ledger::SignedNote::parse(&text(r.get(4)))
+                .ok()
+                .and_then(|n| parse_note_text::<ReceiptBody>(RECEIPT_FORMAT, &n.text).ok())
+                .is_some_and(|b| {
+                    b.passengers
+                        .iter()
+                        .any(|l| l.status == ReceiptStatus::NotReceived)
+                })
+        })
+        .filter_map(|r| {
+            Some(Outgoing {
+                doc_hash: text(r.first()),
+                manifest_id: text(r.get(1)),
+                peer: peers.get(&text(r.get(2)))?.clone(),
+                document: text(r.get(3)),
+            })
+        })
+        .collect())
+}
+
+/// A hand-over of one manifest, as the manifest page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandoverView {
+    /// `out` (this store sent it) or `in` (this store received it).
+    pub direction: String,
+    pub peer: String,
+    pub doc_hash: String,
+    /// `sent` (no receipt yet) or `receipted`.
+    pub state: String,
+    /// This store's entry that issued (`out`) or received (`in`) the document.
+    pub issued_seq: u64,
+    pub receipt: Option<ReceiptView>,
+}
+
+/// The latest receipt of a hand-over and where it is proved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptView {
+    /// The key that signed it (the receiving log's origin).
+    pub signer: String,
+    /// When it was issued (its entry's `occurred_at`).
+    pub issued_at: String,
+    pub received: usize,
+    pub not_received: usize,
+    pub unexpected: usize,
+    /// The receipt's entry in the receiving log, and the tree it is proved in.
+    pub entry: u64,
+    pub size: u64,
+    /// The inclusion proof (hex hashes) and the receiving log's checkpoint of `size` leaves;
+    /// empty for a receipt recorded before they were kept.
+    pub proof: Vec<String>,
+    pub checkpoint: Option<String>,
+    /// This store's entry that recorded (`out`) or issued (`in`) it.
+    pub local_seq: u64,
+}
+
+/// The hand-overs of a manifest, with their latest receipts.
+pub fn manifest_handovers(store: &mut Store, manifest_id: &str) -> Result<Vec<HandoverView>> {
+    let rows = store.read(|c| {
+        c.query(
+            "SELECT direction, peer, doc_hash, state, issued_seq, receipt, receipt_seq FROM handovers \
+             WHERE manifest_id = ? ORDER BY issued_seq",
+            &[manifest_id.into()],
+        )
+    })?;
+    let seq_of = |v: Option<&Value>| {
+        v.and_then(Value::as_i64)
+            .and_then(|s| u64::try_from(s).ok())
+    };
+    let mut out = Vec::new();
+    for r in rows {
+        let (direction, hash) = (text(r.first()), text(r.get(2)));
+        let issued_seq =
+            seq_of(r.get(4)).ok_or_else(|| corrupt(format!("handovers `{hash}`: issued_seq")))?;
+        let mut view = HandoverView {
+            direction: direction.clone(),
+            peer: text(r.get(1)),
+            doc_hash: hash.clone(),
+            state: text(r.get(3)),
+            issued_seq,
+            receipt: None,
+        };
+        if let Some(local_seq) = seq_of(r.get(6)) {
+            let leaf = store
+                .leaf(local_seq)?
+                .ok_or_else(|| corrupt(format!("ledger leaf {local_seq} is missing")))?;
+            let leaf = Leaf::from_bytes(leaf.as_bytes())
+                .map_err(|e| corrupt(format!("ledger leaf {local_seq}: {e}")))?;
+            let note = text(r.get(5));
+            let (body_text, signer, entry, size, proof, checkpoint) = if direction == "out" {
+                let n = custodia_ledger::SignedNote::parse(&note)
+                    .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
+                let signer = n
+                    .signatures
+                    .first()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                match leaf.data {
+                    EventData::ReceiptRecorded {
+                        entry,
+                        size,
+                        proof,
+                        checkpoint,
+                        ..
+                    } => (n.text, signer, entry, size, proof, checkpoint),
+                    _ => {
+                        return Err(corrupt(format!(
+                            "ledger leaf {local_seq} is not a `receipt_recorded` entry"
+                        )));
+                    }
+                }
+            } else {
+                let (e, cp) = entry_of(store, local_seq)?;
+                (
+                    note,
+                    store.origin().to_string(),
+                    e.index,
+                    e.size,
+                    e.proof,
+                    Some(cp),
+                )
+            };
+            let body: ReceiptBody = parse_note_text(RECEIPT_FORMAT, &body_text)
+                .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
+            let count = |st| body.passengers.iter().filter(|l| l.status == st).count();
+            // INVARIANT: a `receipt_recorded` entry occurs at the receipt's own instant.
+            let issued_at = leaf.occurred_at;
+            view.receipt = Some(ReceiptView {
+                signer,
+                issued_at: issued_at.to_string(),
+                received: count(ReceiptStatus::Received),
+                not_received: count(ReceiptStatus::NotReceived),
+                unexpected: body.unexpected.len(),
+                entry,
+                size,
+                proof,
+                checkpoint,
+                local_seq,
+            });
+        }
+        out.push(view);
+    }
+    Ok(out)
+}
+
 fn parse_hashes(what: &str, hs: &[String]) -> Result<Vec<Hash>, String> {
     hs.iter()
         .enumerate()
@@ -443,7 +609,9 @@ fn signer_of(store: &mut Store, note: &str) -> Result<(Peer, String)> {
 /// returns the signed receipt. Idempotent by the document's hash.
 pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
     let hash = doc_hash(document);
-    if let Some(env) = envelope_for(store, &hash)? {
+    if let Some(env) = envelope_for(store, &hash)?
+        && !receipt_misses_anyone(&env)
+    {
         return Ok(env);
     }
     let (peer, t) = signer_of(store, document)?;
@@ -482,14 +650,17 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
     let facility = body.to_facility.clone();
     let manifest_id = body.manifest_id.clone();
     store.transact_with(|tx| -> Result<()> {
-        if !tx
-            .query(
-                "SELECT doc_hash FROM handovers WHERE doc_hash = ? AND direction = 'in'",
-                &[hash.as_str().into()],
-            )?
-            .is_empty()
-        {
-            return Ok(());
+        let prior = tx.query(
+            "SELECT state, receipt FROM handovers WHERE doc_hash = ? AND direction = 'in'",
+            &[hash.as_str().into()],
+        )?;
+        if let Some(r) = prior.first() {
+            if text(r.first()) != "receipted" {
+                return Ok(());
+            }
+            let before: ReceiptBody = parse_note_text(RECEIPT_FORMAT, &text(r.get(1)))
+                .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
+            return late_receipt(tx, &Late { hash: &hash, peer: &peer, body: &body, actor: &actor, now, before });
         }
         if tx.query("SELECT id FROM facilities WHERE id = ?", &[facility.as_str().into()])?.is_empty() {
             return Err(AppError::Invalid(format!(
@@ -590,6 +761,166 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
     })?;
     envelope_for(store, &hash)?
         .ok_or_else(|| corrupt(format!("hand-over `{hash}` recorded without its receipt")))
+}
+
+/// Whether a receipt says someone was not received (so a later intake may answer again).
+fn receipt_misses_anyone(env: &ReceiptEnvelope) -> bool {
+    custodia_ledger::SignedNote::parse(&env.receipt)
+        .ok()
+        .and_then(|n| parse_note_text::<ReceiptBody>(RECEIPT_FORMAT, &n.text).ok())
+        .is_some_and(|b| {
+            b.passengers
+                .iter()
+                .any(|l| l.status == ReceiptStatus::NotReceived)
+        })
+}
+
+/// A document received before whose receipt left someone `not_received`, presented again.
+struct Late<'a> {
+    hash: &'a str,
+    peer: &'a Peer,
+    body: &'a HandoverBody,
+    actor: &'a str,
+    now: jiff::Timestamp,
+    before: ReceiptBody,
+}
+
+/// Intake that arrived after the first receipt: reconciles the passengers still
+/// `not_received` against the facility's intake records for the manifest that no earlier
+/// receipt used; admits each one matched now, resolves this store's `not_received` case for
+/// them, opens a case for each new unexpected record, and signs a further receipt that
+/// answers every passenger again (the earlier `received` lines unchanged). Nothing new
+/// matched: nothing appended, the same receipt stands.
+fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
+    let (hash, body, before) = (l.hash, l.body, &l.before);
+    let facility = before.facility_id.as_str();
+    let manifest_id = before.manifest_id.as_str();
+    let used: BTreeSet<&str> = before
+        .passengers
+        .iter()
+        .filter_map(|x| x.intake_id.as_deref())
+        .collect();
+    let waiting: BTreeSet<&str> = before
+        .passengers
+        .iter()
+        .filter(|x| x.status == ReceiptStatus::NotReceived)
+        .map(|x| x.person_id.as_str())
+        .collect();
+    let manifest: Vec<LinkRecord> = body
+        .passengers
+        .iter()
+        .filter(|p| waiting.contains(p.record_id.as_str()))
+        .map(link_of)
+        .collect();
+    let mut intake = Vec::new();
+    for r in tx.query(
+        "SELECT record_id, family_names, given_names, date_of_birth, sex, nationality, document_number FROM intake \
+         WHERE facility_id = ? AND manifest_id = ? ORDER BY seq",
+        &[facility.into(), manifest_id.into()],
+    )? {
+        let id = text(r.first());
+        if used.contains(id.as_str()) {
+            continue;
+        }
+        intake.push(link_of(&IntakeRecord {
+            record_id: id,
+            family_names: text(r.get(1)),
+            given_names: text(r.get(2)),
+            date_of_birth: r.get(3).and_then(Value::opt_str),
+            sex: r.get(4).and_then(Value::opt_str),
+            nationality: r.get(5).and_then(Value::opt_str),
+            document_number: r.get(6).and_then(Value::opt_str),
+        }));
+    }
+    let rec = custodia_linkage::reconcile::reconcile(&manifest, &intake);
+    if rec.matches.is_empty() {
+        return Ok(());
+    }
+    let matched: BTreeMap<&str, &str> = rec
+        .matches
+        .iter()
+        .map(|m| (m.manifest_id.as_str(), m.intake_id.as_str()))
+        .collect();
+    let ev = |data| NewEvent {
+        occurred_at: l.now,
+        actor: l.actor.to_string(),
+        data,
+    };
+    let n0 = tx.query(
+        "SELECT COUNT(*) FROM cases WHERE manifest_id = ?",
+        &[manifest_id.into()],
+    )?;
+    let mut n = n0
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let mut lines = Vec::new();
+    for line in &before.passengers {
+        let Some(intake_id) = matched.get(line.person_id.as_str()) else {
+            lines.push(line.clone());
+            continue;
+        };
+        let id = line.person_id.as_str();
+        if let Some(p) = body.passengers.iter().find(|p| p.record_id == id)
+            && tx
+                .query("SELECT id FROM persons WHERE id = ?", &[id.into()])?
+                .is_empty()
+        {
+            tx.emit(ev(EventData::PersonRegistered(person_of(p))));
+        }
+        tx.emit(ev(EventData::Admitted {
+            person_id: id.to_string(),
+            facility_id: facility.to_string(),
+            manifest_id: Some(manifest_id.to_string()),
+        }));
+        for c in tx.query(
+            "SELECT id FROM cases WHERE manifest_id = ? AND kind = 'not_received' AND subject_id = ? AND state = 'open'",
+            &[manifest_id.into(), id.into()],
+        )? {
+            tx.emit(ev(EventData::CaseResolved {
+                case_id: text(c.first()),
+                reason: format!("taken in late: intake record `{intake_id}`; a further receipt for `{hash}` says received"),
+            }));
+        }
+        lines.push(ReceiptLine {
+            person_id: id.to_string(),
+            status: ReceiptStatus::Received,
+            intake_id: Some((*intake_id).to_string()),
+        });
+    }
+    for u in &rec.unexpected_in_intake {
+        if before.unexpected.contains(u) {
+            continue;
+        }
+        n += 1;
+        tx.emit(ev(EventData::CaseOpened {
+            case_id: format!("CASE-{manifest_id}-{n:03}"),
+            manifest_id: manifest_id.to_string(),
+            case_kind: "unexpected_in_intake".into(),
+            subject_id: u.clone(),
+            detail: format!(
+                "intake record `{u}` matches no passenger handed over by {} on flight {}",
+                l.peer.name, body.flight
+            ),
+        }));
+    }
+    let receipt = ReceiptBody {
+        doc_hash: hash.to_string(),
+        origin: before.origin.clone(),
+        manifest_id: manifest_id.to_string(),
+        facility_id: facility.to_string(),
+        passengers: lines,
+        unexpected: rec.unexpected_in_intake.clone(),
+    };
+    let t = note_text(RECEIPT_FORMAT, &receipt).map_err(|e| AppError::Store(e.into()))?;
+    // INVARIANT: as for the first receipt, the receipt is the batch's last entry.
+    tx.emit(ev(EventData::ReceiptIssued {
+        doc_hash: hash.to_string(),
+        peer: l.peer.name.clone(),
+        receipt: t,
+    }));
+    Ok(())
 }
 
 fn link_of(p: &IntakeRecord) -> LinkRecord {
@@ -716,7 +1047,10 @@ pub fn check_receipt(
 /// Records a peer's receipt for a document this store sent. From the receipt's entry on, a
 /// `received` person is in the peer's custody (admitted at the peer's facility, at the
 /// instant the receipt was issued); a `not_received` one stays this store's responsibility
-/// with an open case. The same receipt again appends nothing; another one is refused.
+/// with an open case. The same receipt again appends nothing. A later receipt for the same
+/// document (the peer took in late someone it had not received) is recorded too: each person
+/// it now says `received` passes into the peer's custody at that receipt's entry, and this
+/// store's `not_received` case for them is resolved; any other receipt is refused.
 pub fn record_receipt(
     store: &mut Store,
     actor: &str,
@@ -763,24 +1097,26 @@ pub fn record_receipt(
         unexpected: body.unexpected.clone(),
         appended,
     };
-    if state == "receipted" {
-        return if prior == env.receipt {
-            Ok(summary(false))
-        } else {
-            Err(AppError::Conflict(format!(
-                "hand-over `{}` already has another receipt recorded",
-                env.doc_hash
-            )))
-        };
+    // A later receipt for the same document: persons taken in after the first one.
+    let late = state == "receipted";
+    let mut already: BTreeSet<String> = BTreeSet::new();
+    if late {
+        if prior == env.receipt {
+            return Ok(summary(false));
+        }
+        already = later_receipt(store, env, &prior, &key, &body)?;
     }
     let now = store.clock().now();
     let at = leaf.occurred_at;
     let (appended, _) = store.transact_with(|tx| -> Result<bool> {
         let st = tx.query(
-            "SELECT state FROM handovers WHERE doc_hash = ? AND direction = 'out'",
+            "SELECT state, receipt FROM handovers WHERE doc_hash = ? AND direction = 'out'",
             &[env.doc_hash.as_str().into()],
         )?;
-        if text(st.first().and_then(|r| r.first())) == "receipted" {
+        let st = st.first();
+        if text(st.and_then(|r| r.first())) == "receipted"
+            && (!late || text(st.and_then(|r| r.get(1))) != prior)
+        {
             return Ok(false);
         }
         tx.emit(NewEvent {
@@ -792,12 +1128,45 @@ pub fn record_receipt(
                 receipt: env.receipt.clone(),
                 entry: env.entry.index,
                 size: env.entry.size,
+                proof: env.entry.proof.clone(),
+                checkpoint: Some(env.checkpoint.clone()),
             },
         });
         let n0 = tx.query("SELECT COUNT(*) FROM cases WHERE manifest_id = ?", &[manifest_id.as_str().into()])?;
         let mut n = n0.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
         for l in &body.passengers {
+            if already.contains(&l.person_id) {
+                continue;
+            }
             match l.status {
+                ReceiptStatus::Received if late => {
+                    tx.emit(NewEvent {
+                        occurred_at: at,
+                        actor: actor.to_string(),
+                        data: EventData::Admitted {
+                            person_id: l.person_id.clone(),
+                            facility_id: facility.clone(),
+                            manifest_id: Some(manifest_id.clone()),
+                        },
+                    });
+                    for c in tx.query(
+                        "SELECT id FROM cases WHERE manifest_id = ? AND kind = 'not_received' AND subject_id = ? AND state = 'open'",
+                        &[manifest_id.as_str().into(), l.person_id.as_str().into()],
+                    )? {
+                        tx.emit(NewEvent {
+                            occurred_at: now,
+                            actor: actor.to_string(),
+                            data: EventData::CaseResolved {
+                                case_id: text(c.first()),
+                                reason: format!(
+                                    "received late by {peer}: its further receipt for `{}` (entry {}) says received",
+                                    env.doc_hash, env.entry.index
+                                ),
+                            },
+                        });
+                    }
+                }
+                ReceiptStatus::NotReceived if late => {}
                 ReceiptStatus::Received => tx.emit(NewEvent {
                     occurred_at: at,
                     actor: actor.to_string(),
@@ -829,6 +1198,103 @@ pub fn record_receipt(
         Ok(true)
     })?;
     Ok(summary(appended))
+}
+
+/// Checks that `env`, a receipt for a document whose receipt `prior` (the signed note) is
+/// already recorded, is a later one: a later entry of the peer's log, every person
+/// `received` before still `received` with the same intake record, and at least one
+/// `not_received` person now `received`. Returns the persons the earlier receipt settled
+/// (received before, or still not received), whom recording it leaves as they are.
+fn later_receipt(
+    store: &mut Store,
+    env: &ReceiptEnvelope,
+    prior: &str,
+    key: &str,
+    body: &ReceiptBody,
+) -> Result<BTreeSet<String>> {
+    let conflict = |why: String| {
+        AppError::Conflict(format!(
+            "hand-over `{}` already has another receipt recorded, and this one is not a later receipt for it: {why}",
+            env.doc_hash
+        ))
+    };
+    let before: ReceiptBody = verify_note(prior, key)
+        .map_err(|e| e.to_string())
+        .and_then(|t| parse_note_text(RECEIPT_FORMAT, &t))
+        .map_err(|e| {
+            corrupt(format!(
+                "handovers `{}`: recorded receipt: {e}",
+                env.doc_hash
+            ))
+        })?;
+    // The entry the recorded receipt came from (the `receipt_recorded` leaf says).
+    let seq = store.read(|c| {
+        c.query(
+            "SELECT receipt_seq FROM handovers WHERE doc_hash = ? AND direction = 'out'",
+            &[env.doc_hash.as_str().into()],
+        )
+    })?;
+    let seq = seq
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| corrupt(format!("handovers `{}`: receipt_seq", env.doc_hash)))?;
+    let leaf = store
+        .leaf(seq)?
+        .ok_or_else(|| corrupt(format!("ledger leaf {seq} is missing")))?;
+    let prior_entry = match Leaf::from_bytes(leaf.as_bytes()).map(|l| l.data) {
+        Ok(EventData::ReceiptRecorded { entry, .. }) => entry,
+        _ => {
+            return Err(corrupt(format!(
+                "ledger leaf {seq} is not the `receipt_recorded` entry of `{}`",
+                env.doc_hash
+            )));
+        }
+    };
+    if env.entry.index <= prior_entry {
+        return Err(conflict(format!(
+            "its entry {} is not after entry {prior_entry} of the receipt recorded",
+            env.entry.index
+        )));
+    }
+    let now: BTreeMap<&str, &ReceiptLine> = body
+        .passengers
+        .iter()
+        .map(|l| (l.person_id.as_str(), l))
+        .collect();
+    let mut settled = BTreeSet::new();
+    let mut newly = 0;
+    for l in &before.passengers {
+        let Some(x) = now.get(l.person_id.as_str()) else {
+            return Err(conflict(format!(
+                "person `{}` is not answered",
+                l.person_id
+            )));
+        };
+        match (l.status, x.status) {
+            (ReceiptStatus::Received, ReceiptStatus::Received) if l.intake_id == x.intake_id => {
+                settled.insert(l.person_id.clone());
+            }
+            (ReceiptStatus::Received, _) => {
+                return Err(conflict(format!(
+                    "person `{}` was `received` (intake `{}`) and is not any more",
+                    l.person_id,
+                    l.intake_id.as_deref().unwrap_or("")
+                )));
+            }
+            (ReceiptStatus::NotReceived, ReceiptStatus::Received) => newly += 1,
+            (ReceiptStatus::NotReceived, ReceiptStatus::NotReceived) => {
+                settled.insert(l.person_id.clone());
+            }
+        }
+    }
+    if newly == 0 {
+        return Err(conflict(
+            "it receives no one the recorded receipt did not".into(),
+        ));
+    }
+    Ok(settled)
 }
 
 /// The store's signing key: a store opened read-only has none and cannot sign.

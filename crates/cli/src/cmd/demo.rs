@@ -23,6 +23,10 @@ pub struct Args {
     /// How big a world.
     #[arg(long, value_enum, default_value = "small")]
     pub scale: ScaleArg,
+    /// Build the world as two governments instead (US and SV stores, their keys, the
+    /// witnesses' keys and policies) in this directory; `--db` is not used.
+    #[arg(long, value_name = "DIR")]
+    pub federated: Option<std::path::PathBuf>,
 }
 
 /// Builds the demo world into the store at `db`; refuses a store that holds anything.
@@ -60,5 +64,16 @@ pub fn build_into(db: &str, seed: u64, scale: ScaleArg) -> CliResult {
 }
 
 pub fn run(db: &str, args: &Args) -> CliResult {
+    if let Some(dir) = &args.federated {
+        return crate::cmd::demo_federated::run(dir, args.seed, scale_of(args.scale));
+    }
     build_into(db, args.seed, args.scale)
+}
+
+fn scale_of(s: ScaleArg) -> Scale {
+    match s {
+        ScaleArg::Tiny => Scale::Tiny,
+        ScaleArg::Small => Scale::Small,
+        ScaleArg::Cecot => Scale::Cecot,
+    }
 }

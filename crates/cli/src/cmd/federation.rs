@@ -112,6 +112,13 @@ pub fn deliver_and_report(store: &mut Store, actor: &str) -> Vec<Delivery> {
                     } => eprintln!(
                         "warning: hand-over `{doc_hash}` to `{peer}` stays in the outbox: {why} (retry with `custodia federation send`)"
                     ),
+                    Delivery::Refused {
+                        doc_hash,
+                        peer,
+                        why,
+                    } => eprintln!(
+                        "warning: hand-over `{doc_hash}`: a later receipt from `{peer}` was refused: {why}"
+                    ),
                 }
             }
             out
@@ -148,7 +155,7 @@ pub fn run(db: &str, c: &FederationCmd) -> CliResult {
                 .iter()
                 .filter_map(|d| match d {
                     Delivery::Receipted(r) => Some(r),
-                    Delivery::Pending { .. } => None,
+                    Delivery::Pending { .. } | Delivery::Refused { .. } => None,
                 })
                 .collect();
             print_json(&serde_json::json!({"receipted": receipted, "pending": pending}))?;

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bill;
 pub mod custody;
 pub mod demo;
+pub mod demo_federated;
 pub mod federation;
 pub mod housing;
 pub mod import;
