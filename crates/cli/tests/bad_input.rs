@@ -186,3 +186,34 @@ fn a_ten_megabyte_screening_id_is_refused() {
     let err = w.fails(2, &["screen", "--input", s(&f)]);
     assert!(err.contains("`id`") && err.len() < 10_000, "{}", &err[..err.len().min(500)]);
 }
+
+/// `facility register` takes clean text only: control characters, over-long ids and
+/// unknown countries are refused by field, exit 2, and nothing is written.
+#[test]
+fn facility_files_are_refused_field_named() {
+    let w = Scratch::new("bad-facility");
+    w.facility("GOOD", "SV", false);
+    let before = w.size();
+    let facility = |id: &str, name: &str, country: &str, cell: &str| {
+        format!(
+            r#"{{"id":"{id}","name":"{name}","country":"{country}","kind":"prison","adult_only":true,
+            "pavilions":[{{"id":"P1","cells":[{{"id":"{cell}","area_m2":10.0,"capacity":2,"windows":false,"sanitation":"in_cell"}}]}}]}}"#
+        )
+    };
+    let long = "F".repeat(65);
+    for (body, field) in [
+        (facility("F-1", "Bad\\u0000Name", "SV", "C1"), "name"),
+        (facility("F\\u0007-1", "Name", "SV", "C1"), "id"),
+        (facility(&long, "Name", "SV", "C1"), "id"),
+        (facility("F-1", "Name", "XX", "C1"), "country"),
+        (facility("F-1", "Name", "SV", "C\\u0000"), "pavilions[].cells[].id"),
+    ] {
+        let f = w.write("f.json", &body);
+        let err = w.fails(2, &["facility", "register", "--as", "admin:root", s(&f)]);
+        assert!(
+            err.contains("f.json") && err.contains(&format!("field `{field}`")),
+            "{body}: {err}"
+        );
+        assert_eq!(w.size(), before, "{body} wrote to the log");
+    }
+}
