@@ -118,7 +118,9 @@ fn resume_point(
             seq += 1;
         }
         if seq > size {
-            return Err(refuse("which is not a batch boundary of the demo world"));
+            return Err(refuse(&format!(
+                "which is not a batch boundary of the demo world of seed {seed} at this scale"
+            )));
         }
     }
     // The whole world is there: the same root, or someone else's log of the same size.
