@@ -95,7 +95,9 @@ fn the_persons_corpus_is_refused_line_and_field_named() {
         ),
         // An unknown facility, on the third line after a good one: the file is refused whole.
         (
-            format!("{HEADER}\nB-1,Ruiz,Ana,1990-01-01,F,SV,SV,,\nB-2,Ruiz,Eva,1990-01-01,F,SV,SV,NOPE,in_custody\n"),
+            format!(
+                "{HEADER}\nB-1,Ruiz,Ana,1990-01-01,F,SV,SV,,\nB-2,Ruiz,Eva,1990-01-01,F,SV,SV,NOPE,in_custody\n"
+            ),
             "line 3",
             "facility_id",
         ),
@@ -119,7 +121,9 @@ fn the_persons_corpus_is_refused_line_and_field_named() {
         "persons",
         s(&w.write(
             "good.csv",
-            &format!("{HEADER}\nG-1,Good,Row,1980-01-01,M,SV,SV,,\nK-1,Niña,Rosa,2016-03-03,F,SV,SV,,\n"),
+            &format!(
+                "{HEADER}\nG-1,Good,Row,1980-01-01,M,SV,SV,,\nK-1,Niña,Rosa,2016-03-03,F,SV,SV,,\n"
+            ),
         )),
     ]);
     let before = w.size();
@@ -155,19 +159,54 @@ fn admit_refuses_unknown_facilities_and_minors_in_adult_only_ones() {
     let before = w.size();
     let err = w.fails(
         2,
-        &["custody", "admit", "--as", officer, "A-1", "--facility", "NOPE"],
+        &[
+            "custody",
+            "admit",
+            "--as",
+            officer,
+            "A-1",
+            "--facility",
+            "NOPE",
+        ],
     );
     assert!(err.contains("`NOPE`"), "{err}");
     let err = w.fails(
         2,
-        &["custody", "admit", "--as", officer, "K-1", "--facility", "CECOT"],
+        &[
+            "custody",
+            "admit",
+            "--as",
+            officer,
+            "K-1",
+            "--facility",
+            "CECOT",
+        ],
     );
-    assert!(err.contains("`K-1`") && err.contains("adult-only") && err.contains("is 9"), "{err}");
+    assert!(
+        err.contains("`K-1`") && err.contains("adult-only") && err.contains("is 9"),
+        "{err}"
+    );
     assert_eq!(w.size(), before, "a refused admission wrote to the log");
     // The day before his 10th birthday he is still 9; an adult goes in; the child may go
     // where children may be held.
-    w.ok(&["custody", "admit", "--as", officer, "A-1", "--facility", "CECOT"]);
-    w.ok(&["custody", "admit", "--as", officer, "K-1", "--facility", "IZALCO"]);
+    w.ok(&[
+        "custody",
+        "admit",
+        "--as",
+        officer,
+        "A-1",
+        "--facility",
+        "CECOT",
+    ]);
+    w.ok(&[
+        "custody",
+        "admit",
+        "--as",
+        officer,
+        "K-1",
+        "--facility",
+        "IZALCO",
+    ]);
     assert_eq!(w.size(), before + 2);
     w.ok(&["verify"]);
 }
@@ -184,7 +223,11 @@ fn a_ten_megabyte_screening_id_is_refused() {
         ),
     );
     let err = w.fails(2, &["screen", "--input", s(&f)]);
-    assert!(err.contains("`id`") && err.len() < 10_000, "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.contains("`id`") && err.len() < 10_000,
+        "{}",
+        &err[..err.len().min(500)]
+    );
 }
 
 /// `facility register` takes clean text only: control characters, over-long ids and
@@ -206,7 +249,10 @@ fn facility_files_are_refused_field_named() {
         (facility("F\\u0007-1", "Name", "SV", "C1"), "id"),
         (facility(&long, "Name", "SV", "C1"), "id"),
         (facility("F-1", "Name", "XX", "C1"), "country"),
-        (facility("F-1", "Name", "SV", "C\\u0000"), "pavilions[].cells[].id"),
+        (
+            facility("F-1", "Name", "SV", "C\\u0000"),
+            "pavilions[].cells[].id",
+        ),
     ] {
         let f = w.write("f.json", &body);
         let err = w.fails(2, &["facility", "register", "--as", "admin:root", s(&f)]);

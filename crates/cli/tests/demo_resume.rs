@@ -139,7 +139,10 @@ fn demo_refuses_a_store_that_is_not_its_own_prefix() {
     w.ok(&["demo", "--scale", "tiny", "--seed", "1"]);
     let before = size_root(&w);
     let err = w.fails(2, &["demo", "--scale", "tiny", "--seed", "2"]);
-    assert!(err.contains("already holds") && err.contains("seed 2"), "{err}");
+    assert!(
+        err.contains("already holds") && err.contains("seed 2"),
+        "{err}"
+    );
     assert_eq!(size_root(&w), before);
     let err = w.fails(2, &["demo", "--scale", "small", "--seed", "1"]);
     assert!(err.contains("already holds"), "{err}");

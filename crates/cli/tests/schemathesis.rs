@@ -136,7 +136,10 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let summary: Vec<&str> = out
         .lines()
         .filter(|l| {
-            l.contains("passed") || l.contains("failed") || l.contains("test cases") || l.contains("errors")
+            l.contains("passed")
+                || l.contains("failed")
+                || l.contains("test cases")
+                || l.contains("errors")
         })
         .collect();
     eprintln!("schemathesis {SCHEMATHESIS}:\n{}", summary.join("\n"));

@@ -361,9 +361,15 @@ fn import_idempotent(env: &Env, _: Kind) {
         .import_persons(&[person("P-1", "Pérez")], "import", t, 18)
         .unwrap_err()
         .to_string();
-    assert!(unknown.contains("line 2") && unknown.contains("`facility_id`") && unknown.contains("`F-1`"), "{unknown}");
+    assert!(
+        unknown.contains("line 2")
+            && unknown.contains("`facility_id`")
+            && unknown.contains("`F-1`"),
+        "{unknown}"
+    );
     assert_eq!(s.size().unwrap(), 0);
-    s.append(vec![facility("F-1", false), facility("ADULTS", true)]).unwrap();
+    s.append(vec![facility("F-1", false), facility("ADULTS", true)])
+        .unwrap();
     // Someone under 18 on the import's date is never put into an adult-only facility.
     let mut child = person("P-9", "Niño");
     child.person.date_of_birth = Some("2015-01-01".parse().unwrap());
@@ -372,7 +378,12 @@ fn import_idempotent(env: &Env, _: Kind) {
         .import_persons(&[child], "import", t, 18)
         .unwrap_err()
         .to_string();
-    assert!(minor.contains("line 2") && minor.contains("`date_of_birth`") && minor.contains("adult-only"), "{minor}");
+    assert!(
+        minor.contains("line 2")
+            && minor.contains("`date_of_birth`")
+            && minor.contains("adult-only"),
+        "{minor}"
+    );
     assert_eq!(s.size().unwrap(), 2);
     let rows = vec![
         person("P-1", "Pérez"),

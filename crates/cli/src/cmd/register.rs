@@ -89,7 +89,8 @@ pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
             // Clean text only (issue 18): ids at most 64 characters, names 200, no control
             // characters; a country that ISO 3166-1 knows.
             let plain = |field: &str, v: &str, max: usize| -> Result<(), CliError> {
-                if v.trim().is_empty() || v.chars().any(char::is_control) || v.chars().count() > max {
+                if v.trim().is_empty() || v.chars().any(char::is_control) || v.chars().count() > max
+                {
                     return Err(CliError::input(format!(
                         "`{name}`: facility `{}`: field `{field}`: expected 1 to {max} characters and no control characters",
                         f.id.escape_debug()
