@@ -61,7 +61,7 @@ fn crash_until_complete(scale: &str, seed: &str, kill_seed: u64) -> u32 {
         // Half the time kill after a random share of what is left has been committed; the
         // other half after a random delay (which may land before the first commit, in the
         // middle of opening the store).
-        let by_rows = rng.next() % 2 == 0;
+        let by_rows = rng.next().is_multiple_of(2);
         let target = start + 1 + rng.next() % (total.saturating_sub(start) / 2 + 1);
         let delay = std::time::Duration::from_millis(rng.next() % 400);
         let mut child = w
