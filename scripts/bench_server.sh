@@ -28,4 +28,14 @@ echo "== GET /api/v1/locate (anonymous, rate limit lifted) =="
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$PORT/api/v1/locate?family=Hernandez%20Lopez&given=Jose&country=SV"
 echo "== GET /api/v1/persons/$PERSON (auditor token; each read appends a person_read event) =="
 wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/persons/$PERSON"
+# Every read on a different person (scripts/persons.lua rotates the ids); each is on the
+# ledger (group commit, server::reads) before its answer is sent.
+PERSONS=$(sqlite3 "$DB" 'SELECT COUNT(*) FROM persons' 2>/dev/null || echo 46000)
+for run in 1 2 3; do
+  echo "== GET /api/v1/persons/{id}, ids rotating, run $run; load average: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  PERSONS=$PERSONS wrk -t2 -c"${CONNS:-64}" -d"$DURATION" --latency -s scripts/persons.lua \
+    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT"
+done
+SIZE_AFTER=$(curl -sf "http://127.0.0.1:$PORT/api/v1/log/checkpoint" | sed -n 2p)
+echo "log size after the runs: $SIZE_AFTER"
 echo "RSS after the runs: $(rss)"

@@ -59,10 +59,30 @@ pub fn record(
             let held = status.as_deref() == Some("in_custody");
             let data = match &change {
                 Change::Admit { facility_id } => {
-                    let to = tx.query("SELECT country FROM facilities WHERE id = ?", &[facility_id.as_str().into()])?;
+                    let to = tx.query("SELECT country, adult_only FROM facilities WHERE id = ?", &[facility_id.as_str().into()])?;
                     let Some(to_country) = to.first().and_then(|r| r.first()).and_then(Value::opt_str) else {
                         return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
                     };
+                    // Mandela Rules, rule 11(d); CRC art. 37(c): no one under `adult_age` on the
+                    // day of admission is held in an adult-only facility.
+                    let adult_only = to.first().and_then(|r| r.get(1)).and_then(Value::as_i64).unwrap_or(0) != 0
+                        || custodia_rules::Params::builtin().adult_only_facility(facility_id);
+                    if adult_only {
+                        let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                        let dob = tx.query("SELECT date_of_birth FROM persons WHERE id = ?", &[person_id.into()])?
+                            .first().and_then(|r| r.first()).and_then(Value::opt_str)
+                            .map(|d| custodia_model::legal::parse_date(&d).map_err(|_| custodia_store::StoreError::Corrupt(format!("persons: person `{person_id}`: column `date_of_birth`: `{d}` is not a date"))))
+                            .transpose()?;
+                        let adult_age = custodia_rules::Params::builtin().adult_age.at(day).ok_or_else(|| {
+                            custodia_store::StoreError::Invalid(format!("parameter `adult_age` has no value on {day}"))
+                        })?;
+                        if let Some(age) = custodia_model::legal::minor_on(dob, day, adult_age) {
+                            return Err(custodia_store::StoreError::Invalid(format!(
+                                "person `{person_id}`, born {}, is {age} on {day}: `{facility_id}` is adult-only and holds no one under {adult_age} (Mandela Rules, rule 11(d))",
+                                dob.map(|d| d.to_string()).unwrap_or_default()
+                            )));
+                        }
+                    }
                     // Custody that crosses a border changes hands only on a departed manifest.
                     let from_country = match &facility {
                         Some(f) => tx.query("SELECT country FROM facilities WHERE id = ?", &[f.as_str().into()])?

@@ -21,6 +21,33 @@ fn admin_only(actor: &Actor) -> Result<()> {
 /// Registers a facility: cell ids unique within it, every area positive, the id new.
 pub fn register_facility(store: &mut Store, actor: &Actor, f: FacilityRecord) -> Result<()> {
     admin_only(actor)?;
+    // Clean text only (issue 18): ids at most 64 characters, names 200, no control
+    // characters; a country that ISO 3166-1 knows.
+    let plain = |field: &str, v: &str, max: usize| -> Result<()> {
+        if v.trim().is_empty() || v.chars().any(char::is_control) || v.chars().count() > max {
+            return Err(AppError::Invalid(format!(
+                "facility `{}`: field `{field}`: expected 1 to {max} characters and no control characters",
+                f.id.escape_debug()
+            )));
+        }
+        Ok(())
+    };
+    plain("id", &f.id, 64)?;
+    plain("name", &f.name, 200)?;
+    plain("kind", &f.kind, 64)?;
+    if !custodia_model::country::is_iso_alpha2(f.country.as_str()) {
+        return Err(AppError::Invalid(format!(
+            "facility `{}`: field `country`: `{}` is not an ISO 3166-1 country code",
+            f.id, f.country
+        )));
+    }
+    for p in &f.pavilions {
+        plain("pavilions[].id", &p.id, 64)?;
+        for c in &p.cells {
+            plain("pavilions[].cells[].id", &c.id, 64)?;
+            plain("pavilions[].cells[].sanitation", &c.sanitation, 64)?;
+        }
+    }
     let mut ids = std::collections::BTreeSet::new();
     for p in &f.pavilions {
         for c in &p.cells {

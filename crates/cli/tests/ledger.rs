@@ -207,6 +207,7 @@ fn demo_is_deterministic_and_refuses_a_full_store() {
 #[test]
 fn import_persons_is_atomic_and_idempotent() {
     let w = Scratch::new("import");
+    w.facility("CECOT", "SV", true);
     let good = w.write(
         "good.csv",
         "status,person_id,family_names,given_names,date_of_birth,sex,country_of_birth,nationalities,facility_id,extra\n\

@@ -9,12 +9,15 @@ const PERSONS: &str = "person_id,family_names,given_names,date_of_birth,sex,coun
 P-1,Menjívar Ruiz,José Luis,1990-04-12,M,SV,SV,CECOT,in_custody
 P-2,Menjívar Ruiz,Carlos,1992-08-01,M,SV,SV,IZALCO,in_custody
 P-3,Vásquez Cisneros,Yovani,1988-02-03,M,SV,SV,CECOT,released
-P-4,Menjívar Ruiz,Kevin,2010-05-05,M,SV,SV,CECOT,in_custody
+P-4,Menjívar Ruiz,Kevin,2010-05-05,M,SV,SV,IZALCO,in_custody
 P-5,Hernández,Ana,1979-11-30,F,HN,HN,CECOT,in_custody
 ";
 
 fn world(name: &str) -> Scratch {
     let w = Scratch::new(name);
+    // A minor (P-4) is never held in adult-only CECOT: he is at IZALCO.
+    w.facility("CECOT", "SV", true);
+    w.facility("IZALCO", "SV", false);
     std::fs::write(w.path("persons.csv"), PERSONS).unwrap();
     let csv = w.path("persons.csv");
     w.ok(&["import", "persons", csv.to_str().unwrap()]);

@@ -1082,19 +1082,9 @@ pub(crate) fn first_day_waited(days: &Dated<u32>, since: Date, on: Date) -> Opti
     None
 }
 
-/// Age in whole years on `on`. A birthday on `on` counts; someone born on 29 February turns a
-/// year older on 1 March in common years (comparing (month, day) pairs gives exactly that).
-/// `None` when born after `on`.
-pub fn age_on(dob: Date, on: Date) -> Option<i64> {
-    if dob > on {
-        return None;
-    }
-    let mut age = i64::from(on.year()) - i64::from(dob.year());
-    if (on.month(), on.day()) < (dob.month(), dob.day()) {
-        age -= 1;
-    }
-    Some(age)
-}
+/// Age in whole years on `on`: defined once, in `custodia_model::legal`, because the store's
+/// import and the application's admission refuse a minor in an adult-only facility too.
+pub use custodia_model::legal::age_on;
 
 fn list(countries: &[CountryCode]) -> String {
     if countries.is_empty() {

@@ -104,14 +104,22 @@ impl Store {
     /// values adds nothing; changed values add a `person_updated` (fields the file does not
     /// carry, such as US status, keep their stored values); a changed facility or status
     /// adds a `custody_reported`.
+    ///
+    /// A row naming a facility the store does not hold is refused, and so is a row that puts
+    /// someone under `adult_age` on `occurred_at`'s date in custody at an adult-only facility
+    /// (`FacilityRecord::adult_only`; Mandela Rules, rule 11(d)); either refusal writes
+    /// nothing (`StoreError::Invalid` naming the line and the field).
     pub fn import_persons(
         &mut self,
         rows: &[PersonImport],
         actor: &str,
         occurred_at: jiff::Timestamp,
+        adult_age: u32,
     ) -> Result<ImportSummary> {
+        let today = occurred_at.to_zoned(jiff::tz::TimeZone::UTC).date();
         let (mut summary, receipt) = self.transact(|tx| {
             let mut s = ImportSummary::default();
+            let mut adult_only = std::collections::HashMap::<String, bool>::new();
             for row in rows {
                 let existing = {
                     let rs = tx.query(
@@ -123,6 +131,36 @@ impl Store {
                         Some(r) => Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str())),
                     }
                 };
+                if let Some(f) = &row.facility_id {
+                    let only = match adult_only.get(f) {
+                        Some(b) => *b,
+                        None => {
+                            let rs = tx.query(
+                                "SELECT adult_only FROM facilities WHERE id = ?",
+                                &[f.as_str().into()],
+                            )?;
+                            let Some(b) = rs.first().and_then(|r| r.first()).and_then(Value::as_i64) else {
+                                return Err(StoreError::Invalid(format!(
+                                    "line {}, field `facility_id`: no facility `{f}` in the store; expected a registered facility (`custodia facility register`)",
+                                    row.line
+                                )));
+                            };
+                            adult_only.insert(f.clone(), b != 0);
+                            b != 0
+                        }
+                    };
+                    let held = row.status.unwrap_or(CustodyStatus::InCustody) == CustodyStatus::InCustody;
+                    // An empty date-of-birth cell keeps the stored one (see below).
+                    let dob = row.person.date_of_birth.or(existing.as_ref().and_then(|e| e.0.date_of_birth));
+                    if let Some(age) = custodia_model::legal::minor_on(dob, today, adult_age).filter(|_| only && held) {
+                        return Err(StoreError::Invalid(format!(
+                            "line {}, field `date_of_birth`: person `{}`, born {}, is {age} on {today}; `{f}` is adult-only and holds no one under {adult_age} (Mandela Rules, rule 11(d))",
+                            row.line,
+                            row.person.id,
+                            opt(&dob)
+                        )));
+                    }
+                }
                 let ev = |data| NewEvent {
                     occurred_at,
                     actor: actor.to_string(),

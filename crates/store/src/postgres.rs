@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("migrations/postgres/0011_federation.sql")),
     (13, include_str!("migrations/postgres/0013_list_reads.sql")),
+    (
+        18,
+        include_str!("migrations/postgres/0018_passenger_person.sql"),
+    ),
 ];
 
 /// The advisory-lock key every write transaction takes ("custodia" in ASCII). Advisory

@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("migrations/sqlite/0011_federation.sql")),
     (13, include_str!("migrations/sqlite/0013_list_reads.sql")),
+    (
+        18,
+        include_str!("migrations/sqlite/0018_passenger_person.sql"),
+    ),
 ];
 
 /// A SQLite database.

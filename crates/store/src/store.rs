@@ -222,6 +222,33 @@ pub(crate) fn hash_from(v: &Value) -> Result<Hash> {
         .ok_or_else(|| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
 }
 
+/// The backstop of "clean input everywhere" (issue 18): no text in the ledger holds a NUL,
+/// which PostgreSQL's `text` cannot store (a restore into it would fail half-way). Each
+/// input checks its own fields first and names them; this refuses whatever slipped past,
+/// and the whole transaction with it. A cheap byte scan first: serde_json writes a NUL as
+/// `\u0000`.
+fn refuse_nul(bytes: &[u8], leaf: &Leaf) -> Result<()> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    fn has_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(has_nul),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes)?;
+    if has_nul(&v) {
+        return Err(StoreError::Invalid(format!(
+            "a `{}` event holds a NUL character in a text field; expected plain text (nothing was written)",
+            leaf.data.kind()
+        )));
+    }
+    Ok(())
+}
+
 /// Ledger rows per `insert_many` call.
 const CHUNK: usize = 1_000;
 
@@ -255,6 +282,7 @@ pub(crate) fn append_in(
             actor: ev.actor,
         };
         let bytes = leaf.to_bytes()?;
+        refuse_nul(&bytes, &leaf)?;
         hashes.clear();
         frontier.push(leaf_hash(&bytes), &mut hashes)?;
         let blob: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();

@@ -345,42 +345,83 @@ fn person(id: &str, family: &str) -> PersonImport {
 fn import_idempotent(env: &Env, _: Kind) {
     let mut s = env.open();
     let t = at("2025-03-15T09:00:00Z");
+    // The facility first: an import into a facility the store does not hold is refused.
+    let facility = |id: &str, adult_only: bool| NewEvent {
+        occurred_at: t,
+        actor: "admin".into(),
+        data: EventData::FacilityRegistered(custodia_model::events::FacilityRecord {
+            id: id.into(),
+            name: id.into(),
+            country: custodia_model::legal::CountryCode::new("US").unwrap(),
+            kind: "us_detention".into(),
+            adult_only,
+            pavilions: Vec::new(),
+        }),
+    };
+    let unknown = s
+        .import_persons(&[person("P-1", "Pérez")], "import", t, 18)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("line 2")
+            && unknown.contains("`facility_id`")
+            && unknown.contains("`F-1`"),
+        "{unknown}"
+    );
+    assert_eq!(s.size().unwrap(), 0);
+    s.append(vec![facility("F-1", false), facility("ADULTS", true)])
+        .unwrap();
+    // Someone under 18 on the import's date is never put into an adult-only facility.
+    let mut child = person("P-9", "Niño");
+    child.person.date_of_birth = Some("2015-01-01".parse().unwrap());
+    child.facility_id = Some("ADULTS".into());
+    let minor = s
+        .import_persons(&[child], "import", t, 18)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        minor.contains("line 2")
+            && minor.contains("`date_of_birth`")
+            && minor.contains("adult-only"),
+        "{minor}"
+    );
+    assert_eq!(s.size().unwrap(), 2);
     let rows = vec![
         person("P-1", "Pérez"),
         person("P-2", "García"),
         person("P-3", "Núñez"),
     ];
-    let a = s.import_persons(&rows, "import", t).unwrap();
+    let a = s.import_persons(&rows, "import", t, 18).unwrap();
     assert_eq!(
         (a.added, a.updated, a.custody_changed, a.unchanged),
         (3, 0, 3, 0)
     );
-    assert_eq!(a.receipt.as_ref().unwrap().size, 6);
-    let b = s.import_persons(&rows, "import", t).unwrap();
+    assert_eq!(a.receipt.as_ref().unwrap().size, 8);
+    let b = s.import_persons(&rows, "import", t, 18).unwrap();
     assert_eq!(
         (b.added, b.updated, b.custody_changed, b.unchanged),
         (0, 0, 0, 3)
     );
     assert!(b.receipt.is_none());
-    assert_eq!(s.size().unwrap(), 6);
+    assert_eq!(s.size().unwrap(), 8);
     // An identity fact never changes by import (CONTRACT §9): refused, naming line and field.
     let mut renamed = rows.clone();
     renamed[1].person.family_names = "García López".into();
     let e = s
-        .import_persons(&renamed, "import", t)
+        .import_persons(&renamed, "import", t, 18)
         .unwrap_err()
         .to_string();
     assert!(e.contains("line 2") && e.contains("`family_names`"), "{e}");
-    assert_eq!(s.size().unwrap(), 6);
+    assert_eq!(s.size().unwrap(), 8);
     let mut changed = rows.clone();
     changed[1].person.languages = vec!["es".into(), "en".into()];
     changed[2].status = Some(CustodyStatus::Released);
-    let c = s.import_persons(&changed, "import", t).unwrap();
+    let c = s.import_persons(&changed, "import", t, 18).unwrap();
     assert_eq!(
         (c.added, c.updated, c.custody_changed, c.unchanged),
         (0, 1, 1, 1)
     );
-    assert_eq!(s.size().unwrap(), 8);
+    assert_eq!(s.size().unwrap(), 10);
     let got = s
         .read(|c| {
             c.query(
@@ -391,7 +432,7 @@ fn import_idempotent(env: &Env, _: Kind) {
         .unwrap();
     assert_eq!(got[1][1].as_str(), Some("García"));
     assert_eq!(got[2][2].as_str(), Some("released"));
-    assert!(matches!(verdict(&mut s), Verdict::Ok { entries: 8, .. }));
+    assert!(matches!(verdict(&mut s), Verdict::Ok { entries: 10, .. }));
 }
 
 /// `changed_between` tells entries that change state from those that only record a read,

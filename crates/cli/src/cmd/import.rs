@@ -241,12 +241,21 @@ pub fn run(db: &str, cmd: &ImportCmd) -> CliResult {
                 )));
             }
             let now = store.clock().now();
+            // Who may be held in an adult-only facility: the dated `adult_age` in force today.
+            let adult_age = custodia_rules::Params::builtin()
+                .adult_age
+                .at(today)
+                .ok_or_else(|| {
+                    CliError::input(format!(
+                        "parameter `adult_age` has no value on {today}; cannot check adult-only facilities"
+                    ))
+                })?;
             // One transaction: a spinner, since there is no partial progress to show.
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_message(format!("importing {} rows", rows.len()));
             pb.enable_steady_tick(std::time::Duration::from_millis(200));
             let s = store
-                .import_persons(&rows, &actor.id(), now)
+                .import_persons(&rows, &actor.id(), now, adult_age)
                 .map_err(|e| match e {
                     custodia_store::StoreError::Invalid(m) => {
                         CliError::input(format!("`{name}`: {m}"))

@@ -135,6 +135,19 @@ impl Scratch {
         );
         String::from_utf8(o.stdout).unwrap()
     }
+    /// Registers facility `id` in `country` (one pavilion of two cells) as `admin:root`.
+    pub fn facility(&self, id: &str, country: &str, adult_only: bool) {
+        let f = self.write(
+            &format!("facility-{id}.json"),
+            &format!(
+                r#"{{"id":"{id}","name":"{id} (test)","country":"{country}","kind":"prison","adult_only":{adult_only},
+                "pavilions":[{{"id":"{id}-P1","cells":[
+                  {{"id":"{id}-P1-C01","area_m2":20.0,"capacity":4,"windows":true,"sanitation":"in_cell"}},
+                  {{"id":"{id}-P1-C02","area_m2":20.0,"capacity":4,"windows":true,"sanitation":"in_cell"}}]}}]}}"#
+            ),
+        );
+        self.ok(&["facility", "register", "--as", "admin:root", s(&f)]);
+    }
     pub fn size(&self) -> u64 {
         let cp = self.ok(&["log", "checkpoint"]);
         cp.lines().nth(1).unwrap().parse().unwrap()
