@@ -135,18 +135,14 @@ impl Store {
                     let only = match adult_only.get(f) {
                         Some(b) => *b,
                         None => {
-                            let rs = tx.query(
-                                "SELECT adult_only FROM facilities WHERE id = ?",
-                                &[f.as_str().into()],
-                            )?;
-                            let Some(b) = rs.first().and_then(|r| r.first()).and_then(Value::as_i64) else {
+                            let Some(b) = tx.reads().facility_adult_only(f)? else {
                                 return Err(StoreError::Invalid(format!(
                                     "line {}, field `facility_id`: no facility `{f}` in the store; expected a registered facility (`custodia facility register`)",
                                     row.line
                                 )));
                             };
-                            adult_only.insert(f.clone(), b != 0);
-                            b != 0
+                            adult_only.insert(f.clone(), b);
+                            b
                         }
                     };
                     let held = row.status.unwrap_or(CustodyStatus::InCustody) == CustodyStatus::InCustody;

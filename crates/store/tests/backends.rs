@@ -342,12 +342,10 @@ fn person(id: &str, family: &str) -> PersonImport {
     }
 }
 
-fn import_idempotent(env: &Env, _: Kind) {
-    let mut s = env.open();
-    let t = at("2025-03-15T09:00:00Z");
-    // The facility first: an import into a facility the store does not hold is refused.
-    let facility = |id: &str, adult_only: bool| NewEvent {
-        occurred_at: t,
+/// A facility registration (adult-only or not), as the imports need one first.
+fn facility(id: &str, adult_only: bool) -> NewEvent {
+    NewEvent {
+        occurred_at: at("2025-03-15T09:00:00Z"),
         actor: "admin".into(),
         data: EventData::FacilityRegistered(custodia_model::events::FacilityRecord {
             id: id.into(),
@@ -357,7 +355,13 @@ fn import_idempotent(env: &Env, _: Kind) {
             adult_only,
             pavilions: Vec::new(),
         }),
-    };
+    }
+}
+
+fn import_idempotent(env: &Env, _: Kind) {
+    let mut s = env.open();
+    let t = at("2025-03-15T09:00:00Z");
+    // The facility first: an import into a facility the store does not hold is refused.
     let unknown = s
         .import_persons(&[person("P-1", "Pérez")], "import", t, 18)
         .unwrap_err()
@@ -440,7 +444,8 @@ fn import_idempotent(env: &Env, _: Kind) {
 fn read_records_change_nothing(env: &Env, _: Kind) {
     let mut s = env.open();
     let t = at("2025-03-15T09:00:00Z");
-    s.import_persons(&[person("P-1", "Pérez")], "import", t)
+    s.append(vec![facility("F-1", false)]).unwrap();
+    s.import_persons(&[person("P-1", "Pérez")], "import", t, 18)
         .unwrap();
     let imported = s.size().unwrap();
     assert!(s.changed_between(0, imported).unwrap());
@@ -459,7 +464,7 @@ fn read_records_change_nothing(env: &Env, _: Kind) {
     assert!(!s.changed_between(imported, after_reads).unwrap());
     assert!(!s.changed_between(after_reads, after_reads).unwrap());
     // One state change among reads is seen, wherever it falls in the range.
-    s.import_persons(&[person("P-2", "García")], "import", t)
+    s.import_persons(&[person("P-2", "García")], "import", t, 18)
         .unwrap();
     s.append(vec![read("a", "P-2")]).unwrap();
     let end = s.size().unwrap();
