@@ -192,6 +192,23 @@ fn main() {
                 );
             }
         }
+        // Missing persons (no true intake record) that were not flagged missing: the ones
+        // that went to review or were matched to somebody else.
+        for r in out
+            .needs_review
+            .iter()
+            .filter(|r| truth[r.manifest_id.as_str()].is_none())
+        {
+            println!(
+                "MISSING-IN-REVIEW {} {:?}\n   M: {}",
+                r.manifest_id,
+                r.candidates,
+                show(&r.manifest_id, &manifest)
+            );
+            for c in &r.candidates {
+                println!("   I: {}", show(&c.intake_id, &intake));
+            }
+        }
         for r in out.needs_review.iter().take(10) {
             println!(
                 "REVIEW {} truth {:?} {:?}\n   M: {}",

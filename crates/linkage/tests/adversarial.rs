@@ -160,6 +160,138 @@ fn a_cousin_of_the_same_names_is_not_matched() {
     assert!(!pairs(&out).iter().any(|(m, _)| m.starts_with("X-")));
 }
 
+fn matched(out: &Reconciliation, m: &str, i: &str) -> bool {
+    out.matches
+        .iter()
+        .any(|x| x.manifest_id == m && x.intake_id == i)
+}
+
+fn flagged_missing(out: &Reconciliation, m: &str) -> bool {
+    out.missing_from_intake.iter().any(|x| x == m)
+}
+
+/// A missing person whose brother is on the same flight and arrived: the brother's intake
+/// record (a middle name the two share, a family name dropped, no date) is his, and the
+/// missing brother is flagged missing, not sent to review over it.
+#[test]
+fn a_missing_person_with_a_sibling_present_is_flagged_missing() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Chicas Batres",
+                "José Manuel",
+                "1990-03-12",
+                "M",
+                "SV",
+                "551234987",
+            ),
+            rec(
+                "X-M2",
+                "Chicas Batres",
+                "Manuel Antonio",
+                "1993-08-02",
+                "M",
+                "SV",
+                "551234988",
+            ),
+        ],
+        vec![rec("X-I2", "CHICAS", "MANUEL ANTONIO", "", "M", "SV", "")],
+    );
+    assert!(matched(&out, "X-M2", "X-I2"), "{:?}", out.needs_review);
+    assert!(
+        flagged_missing(&out, "X-M1"),
+        "review {:?}",
+        out.needs_review
+    );
+}
+
+/// Twins on one flight, one of them missing: the arrived twin's record (same family
+/// names, same date, accents dropped, no document) is hers, and her sister is missing.
+#[test]
+fn twins_one_missing_the_other_is_flagged_missing() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Lemus Coto",
+                "María José",
+                "1985-07-21",
+                "F",
+                "GT",
+                "661234987",
+            ),
+            rec(
+                "X-M2",
+                "Lemus Coto",
+                "María Fernanda",
+                "1985-07-21",
+                "F",
+                "GT",
+                "661234988",
+            ),
+        ],
+        vec![rec(
+            "X-I2",
+            "Lemus Coto",
+            "Maria Fernanda",
+            "1985-07-21",
+            "F",
+            "GT",
+            "",
+        )],
+    );
+    assert!(matched(&out, "X-M2", "X-I2"), "{:?}", out.needs_review);
+    assert!(
+        flagged_missing(&out, "X-M1"),
+        "review {:?}",
+        out.needs_review
+    );
+}
+
+/// Two cousins of the same given and first family names on one flight, one missing: the
+/// arrived cousin's record (second family name dropped) is his, and the other is missing.
+#[test]
+fn a_cousin_of_the_same_names_missing_is_flagged_missing() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Menjívar Ruiz",
+                "José Luis",
+                "1979-01-30",
+                "M",
+                "SV",
+                "5551",
+            ),
+            rec(
+                "X-M2",
+                "Menjívar Portillo",
+                "José Luis",
+                "1984-06-11",
+                "M",
+                "SV",
+                "5552",
+            ),
+        ],
+        vec![rec(
+            "X-I2",
+            "MENJIVAR",
+            "JOSE LUIS",
+            "1984-06-11",
+            "M",
+            "SV",
+            "",
+        )],
+    );
+    assert!(matched(&out, "X-M2", "X-I2"), "{:?}", out.needs_review);
+    assert!(
+        flagged_missing(&out, "X-M1"),
+        "review {:?}",
+        out.needs_review
+    );
+}
+
 fn swapped(out: &Reconciliation) -> BTreeSet<(String, String)> {
     out.matches
         .iter()
