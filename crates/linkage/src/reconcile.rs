@@ -188,6 +188,9 @@ const M_PRIOR_WEIGHT: f64 = 20.0;
 /// Candidates gathered per leftover manifest record in the residual pass, at most (a few
 /// blocks more may be cut short).
 const RESIDUAL_CANDIDATES: usize = 300;
+/// A claim on an intake record is stronger than another when its match weight is higher by
+/// at least this much (twice the odds); see `release_lost_claims`.
+const STRONGER_CLAIM_BITS: f64 = 1.0;
 const U_PRIOR_WEIGHT: f64 = 200.0;
 /// Bounds on one term-frequency adjustment, in bits, so one very rare or very common name
 /// cannot decide a pair on its own (Splink bounds it similarly through `u` floors).
@@ -1685,8 +1688,10 @@ fn assign(
 /// not in review. This is the missing person whose nearest intake record is a sibling,
 /// twin, cousin or namesake who belongs to somebody else on the manifest: the review
 /// would only ask whether the relative is them, which the stronger claim already answers.
-/// Claims of equal weight stay in review (that is real ambiguity), and so does a record
-/// with a candidate nobody else claims (a person entered twice in the intake). Only
+/// "More strongly" means by at least [`STRONGER_CLAIM_BITS`] of match weight (at least
+/// twice the odds): claims closer than that are as good as equal, which is real ambiguity,
+/// and they stay in review; so does a record with a candidate nobody else claims more
+/// strongly (a person entered twice in the intake). Only
 /// reviews turn into missing persons here; the matches do not change.
 fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
     let w_match = logit2(cfg.match_threshold);
@@ -1722,7 +1727,7 @@ fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
     let stronger_elsewhere = |j: u32, w: f64, i: u32| {
         claims.get(&j).is_some_and(|e| {
             let other = if e[0].1 == i { e[1] } else { e[0] };
-            other.0 > w
+            other.0 >= w + STRONGER_CLAIM_BITS
         })
     };
     let lost: Vec<usize> = (0..a.man_state.len())
@@ -2019,9 +2024,9 @@ mod tests {
                 // 1: its only acceptable candidate is matched to 0 more strongly; a weak
                 // one under the match threshold does not keep it in review.
                 &[(4.0, 0), (-3.0, 5)],
-                // 2 and 3: equal claims on intake 1, real ambiguity.
+                // 2 and 3: claims on intake 1 less than a bit apart, real ambiguity.
                 &[(5.0, 1)],
-                &[(5.0, 1)],
+                &[(5.5, 1)],
                 // 4: two candidates nobody else wants (a person entered twice).
                 &[(6.0, 2), (5.5, 3)],
                 // 5 and 6: both want intake 4, 5 more strongly; 6 also wants intake 6,
@@ -2057,7 +2062,7 @@ mod tests {
         let mut c = assigned(
             &[Review, Review],
             &[None, None],
-            &[&[(8.0, 0), (2.5, 1)], &[(3.0, 0), (2.0, 1)]],
+            &[&[(8.0, 0), (3.5, 1)], &[(3.0, 0), (2.0, 1)]],
         );
         release_lost_claims(&mut c, &cfg);
         assert_eq!(c.man_state, vec![Review, State::Free]);
