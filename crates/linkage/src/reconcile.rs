@@ -19,9 +19,12 @@
 //! Names are also compared with their words written together (split and merged words) and
 //! as multisets (a name of one side found among the other's in any order); a missing date
 //! of birth is a level with its own m and u; a pair that looks like two siblings, twins or
-//! cousins is never matched automatically (`guarded`); and after the one-to-one
-//! assignment the leftovers are linked again under a prior estimated on them alone (see
-//! [`reconcile_with`]). Every step is symmetric in the two files.
+//! cousins is never matched automatically (`guarded`), and one that disagrees on a date of
+//! birth both give and on the given name is not even a candidate (`unreviewable`); after
+//! the one-to-one assignment the leftovers are linked again under a prior estimated on
+//! them alone (see [`reconcile_with`]); and a record in review whose every candidate is
+//! claimed more strongly by somebody else is missing (`release_lost_claims`). Every step is
+//! symmetric in the two files.
 
 use std::collections::HashMap;
 
@@ -1691,8 +1694,8 @@ fn assign(
 /// "More strongly" means by at least [`STRONGER_CLAIM_BITS`] of match weight (at least
 /// twice the odds): claims closer than that are as good as equal, which is real ambiguity,
 /// and they stay in review; so does a record with a candidate nobody else claims more
-/// strongly (a person entered twice in the intake). Only
-/// reviews turn into missing persons here; the matches do not change.
+/// strongly (a person entered twice in the intake). Only reviews turn into missing persons
+/// here; the matches do not change.
 fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
     let w_match = logit2(cfg.match_threshold);
     // The two strongest claims on each intake record: (weight, manifest index).
