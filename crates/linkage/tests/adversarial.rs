@@ -193,6 +193,10 @@ fn check_relative(missing: Record, relative: Record, arrived: Record) -> Reconci
             .iter()
             .any(|x| x.intake_id == a && x.manifest_id != r)
     );
+    assert!(
+        matched(&out, &r, &a) || out.needs_review.iter().any(|x| x.manifest_id == r),
+        "{r} neither matched to {a} nor in review"
+    );
     out
 }
 
