@@ -22,7 +22,7 @@ echo "splink $("$VENV/bin/python" -c 'import splink; print(splink.__version__)')
 cd "$ROOT"
 cargo build --release --quiet -p custodia-linkage --example bench_reconcile
 # Ours: generates the files into $DATA, then times parse + reconcile + JSON.
-./target/release/examples/bench_reconcile "$PERSONS" "$SEED" "$DATA" $MODE | grep -E '^RESULT|^persons|^residual'
+"${CARGO_TARGET_DIR:-target}/release/examples/bench_reconcile" "$PERSONS" "$SEED" "$DATA" $MODE | grep -E "^RESULT|^persons|^residual|^arrived|^missing persons"
 # Splink on the very same files.
 "$VENV/bin/python" crates/linkage/bench/splink_compare.py "$DATA" 2>/dev/null | grep '^RESULT'
 rm -rf "$DATA"

@@ -72,6 +72,22 @@ fn main() {
     let ev = evaluate(&synth, &out);
     println!("{}", ev.table());
     println!("{}", ev.combination_table(20));
+    // The other side of flagging missing persons: people who arrived (their intake record
+    // exists) but are reported missing, a false alarm about a real person.
+    let arrived: std::collections::HashSet<&str> = synth
+        .truth
+        .iter()
+        .filter(|t| t.intake_id.is_some())
+        .map(|t| t.manifest_id.as_str())
+        .collect();
+    println!(
+        "arrived persons flagged missing: {} (of {} flagged missing)",
+        out.missing_from_intake
+            .iter()
+            .filter(|m| arrived.contains(m.as_str()))
+            .count(),
+        out.missing_from_intake.len()
+    );
     println!(
         "residual pass: {} manifest x {} intake leftovers, {} pairs, prior {:.3e}",
         diag.residual_records.0, diag.residual_records.1, diag.residual_pairs, diag.residual_lambda
@@ -190,6 +206,23 @@ fn main() {
                     show(id, &manifest),
                     show(t, &intake)
                 );
+            }
+        }
+        // Missing persons (no true intake record) that were not flagged missing: the ones
+        // that went to review or were matched to somebody else.
+        for r in out
+            .needs_review
+            .iter()
+            .filter(|r| truth[r.manifest_id.as_str()].is_none())
+        {
+            println!(
+                "MISSING-IN-REVIEW {} {:?}\n   M: {}",
+                r.manifest_id,
+                r.candidates,
+                show(&r.manifest_id, &manifest)
+            );
+            for c in &r.candidates {
+                println!("   I: {}", show(&c.intake_id, &intake));
             }
         }
         for r in out.needs_review.iter().take(10) {

@@ -19,9 +19,12 @@
 //! Names are also compared with their words written together (split and merged words) and
 //! as multisets (a name of one side found among the other's in any order); a missing date
 //! of birth is a level with its own m and u; a pair that looks like two siblings, twins or
-//! cousins is never matched automatically (`guarded`); and after the one-to-one
-//! assignment the leftovers are linked again under a prior estimated on them alone (see
-//! [`reconcile_with`]). Every step is symmetric in the two files.
+//! cousins is never matched automatically (`guarded`), and one that disagrees on a date of
+//! birth both give and on the given name is not even a candidate (`unreviewable`); after
+//! the one-to-one assignment the leftovers are linked again under a prior estimated on
+//! them alone (see [`reconcile_with`]); and a record in review whose every candidate is
+//! claimed more strongly by somebody else is missing (`release_lost_claims`). Every step is
+//! symmetric in the two files.
 
 use std::collections::HashMap;
 
@@ -188,6 +191,9 @@ const M_PRIOR_WEIGHT: f64 = 20.0;
 /// Candidates gathered per leftover manifest record in the residual pass, at most (a few
 /// blocks more may be cut short).
 const RESIDUAL_CANDIDATES: usize = 300;
+/// A claim on an intake record is stronger than another when its match weight is higher by
+/// at least this much (twice the odds); see `release_lost_claims`.
+const STRONGER_CLAIM_BITS: f64 = 1.0;
 const U_PRIOR_WEIGHT: f64 = 200.0;
 /// Bounds on one term-frequency adjustment, in bits, so one very rare or very common name
 /// cannot decide a pair on its own (Splink bounds it similarly through `u` floors).
@@ -824,6 +830,16 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     Cmp { lv, tf_fam, tf_giv }
 }
 
+/// A pair that disagrees on a date of birth both records give (beyond a typing error) and
+/// on the given name (at most "similar") is no candidate at all: not matched, not listed
+/// for review, and no competitor in the ambiguity test. Two such records are two people
+/// (a sibling, a cousin, a namesake) unless the document says otherwise; listing them
+/// would send a missing person to review because a relative arrived. An exactly agreeing
+/// document overrides, as in [`guarded`].
+fn unreviewable(c: &Cmp) -> bool {
+    c.lv[DOC] != 0 && matches!(c.lv[DOB], 3 | 4) && matches!(c.lv[GIV], 4 | 5)
+}
+
 /// The sibling guard: a pair that looks like two members of one family (or two cousins of
 /// one name) is never matched automatically, whatever the prior. Siblings and twins share
 /// family names and nationality; what tells them apart is the given name, and for
@@ -1324,7 +1340,16 @@ pub fn reconcile_with(
         tf_base_giv: tf_base(false),
     };
     let cap = logit2(cfg.match_threshold) - 1.0;
-    let guard = |w: f64, c: &Cmp| if guarded(c) { w.min(cap) } else { w };
+    let no_candidate = logit2(cfg.candidate_threshold) - 1.0;
+    let guard = |w: f64, c: &Cmp| {
+        if unreviewable(c) {
+            w.min(no_candidate)
+        } else if guarded(c) {
+            w.min(cap)
+        } else {
+            w
+        }
+    };
 
     let weights: Vec<f64> = cmps
         .iter()
@@ -1453,6 +1478,7 @@ pub fn reconcile_with(
         residual_lambda = lam;
         residual_pairs = rpairs.len();
     }
+    release_lost_claims(&mut first, cfg);
     let result = output(manifest, intake, &first);
     (
         result,
@@ -1656,6 +1682,72 @@ fn assign(
         int_held,
         matched,
         by_man,
+    }
+}
+
+/// A manifest record in review whose every acceptable candidate (at or above the match
+/// threshold) is claimed more strongly by another manifest record (matched to it, or in
+/// review with a higher weight for it) has no intake record of its own: it is missing,
+/// not in review. This is the missing person whose nearest intake record is a sibling,
+/// twin, cousin or namesake who belongs to somebody else on the manifest: the review
+/// would only ask whether the relative is them, which the stronger claim already answers.
+/// "More strongly" means by at least [`STRONGER_CLAIM_BITS`] of match weight (at least
+/// twice the odds): claims closer than that are as good as equal, which is real ambiguity,
+/// and they stay in review; so does a record with a candidate nobody else claims more
+/// strongly (a person entered twice in the intake). Only reviews turn into missing persons
+/// here; the matches do not change.
+fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
+    let w_match = logit2(cfg.match_threshold);
+    // The two strongest claims on each intake record: (weight, manifest index).
+    let mut claims: FxMap<u32, [(f64, u32); 2]> = FxMap::default();
+    let mut claim = |j: u32, w: f64, k: u32| {
+        let e = claims
+            .entry(j)
+            .or_insert([(f64::NEG_INFINITY, u32::MAX); 2]);
+        if w > e[0].0 {
+            e[1] = e[0];
+            e[0] = (w, k);
+        } else if w > e[1].0 {
+            e[1] = (w, k);
+        }
+    };
+    for (k, st) in a.man_state.iter().enumerate() {
+        let Ok(k32) = u32::try_from(k) else { continue };
+        match st {
+            State::Matched => {
+                if let Some((j, w)) = a.matched[k] {
+                    claim(j, w, k32);
+                }
+            }
+            State::Review => {
+                for &(w, j) in a.by_man[k].iter().filter(|c| c.0 >= w_match) {
+                    claim(j, w, k32);
+                }
+            }
+            State::Free => {}
+        }
+    }
+    let stronger_elsewhere = |j: u32, w: f64, i: u32| {
+        claims.get(&j).is_some_and(|e| {
+            let other = if e[0].1 == i { e[1] } else { e[0] };
+            other.0 >= w + STRONGER_CLAIM_BITS
+        })
+    };
+    let lost: Vec<usize> = (0..a.man_state.len())
+        .filter(|&i| a.man_state[i] == State::Review)
+        .filter(|&i| {
+            let Ok(i32_) = u32::try_from(i) else {
+                return false;
+            };
+            a.by_man[i]
+                .iter()
+                .filter(|c| c.0 >= w_match)
+                .all(|&(w, j)| stronger_elsewhere(j, w, i32_))
+        })
+        .collect();
+    for i in lost {
+        a.man_state[i] = State::Free;
+        a.by_man[i].clear();
     }
 }
 
@@ -1876,6 +1968,107 @@ mod tests {
         assert_eq!(r.needs_review.len(), 1);
         assert_eq!(r.needs_review[0].candidates.len(), 2);
         assert_eq!(r.unexpected_in_intake, vec!["I-1", "I-2"]);
+    }
+
+    #[test]
+    fn a_different_given_name_and_date_is_no_candidate_unless_the_document_agrees() {
+        let mut a = rec("A", "Chicas Batres", "Fabián", "1990-03-12");
+        let mut b = rec("B", "Chicas Batres", "Walter", "1993-08-02");
+        let mut v = Vocab::default();
+        let p = prepare(&[a.clone(), b.clone()], &mut v, &mut HashMap::new());
+        assert!(unreviewable(&compare(&v, &p[0], &p[1])));
+        // The same date (a twin) is guarded but stays a candidate; no date either.
+        let twin = rec("T", "Chicas Batres", "Walter", "1990-03-12");
+        let undated = rec("U", "Chicas Batres", "Walter", "");
+        // A given name found among the other's (a middle name used) is not a disagreement.
+        let middle = rec("D", "Chicas Batres", "José Fabián", "1993-08-02");
+        let mut v = Vocab::default();
+        let p = prepare(
+            &[a.clone(), twin, undated, middle],
+            &mut v,
+            &mut HashMap::new(),
+        );
+        for k in 1..4 {
+            assert!(!unreviewable(&compare(&v, &p[0], &p[k])), "case {k}");
+        }
+        // One document: one person, whatever the names say.
+        a.document_number = Some("A123".into());
+        b.document_number = Some("A123".into());
+        let mut v = Vocab::default();
+        let p = prepare(&[a, b], &mut v, &mut HashMap::new());
+        assert!(!unreviewable(&compare(&v, &p[0], &p[1])));
+    }
+
+    fn assigned(
+        states: &[State],
+        matched: &[Option<(u32, f64)>],
+        by_man: &[&[(f64, u32)]],
+    ) -> Assigned {
+        Assigned {
+            man_state: states.to_vec(),
+            int_state: vec![State::Free; 8],
+            int_held: vec![false; 8],
+            matched: matched.to_vec(),
+            by_man: by_man.iter().map(|l| l.to_vec()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_review_lost_to_stronger_claims_is_a_missing_person() {
+        use State::{Matched, Review};
+        let cfg = Config::default();
+        let mut a = assigned(
+            &[
+                Matched, Review, Review, Review, Review, Review, Review, Review,
+            ],
+            &[Some((0, 12.0)), None, None, None, None, None, None, None],
+            &[
+                &[(12.0, 0)],
+                // 1: its only acceptable candidate is matched to 0 more strongly; a weak
+                // one under the match threshold does not keep it in review.
+                &[(4.0, 0), (-3.0, 5)],
+                // 2 and 3: claims on intake 1 less than a bit apart, real ambiguity.
+                &[(5.0, 1)],
+                &[(5.5, 1)],
+                // 4: two candidates nobody else wants (a person entered twice).
+                &[(6.0, 2), (5.5, 3)],
+                // 5 and 6: both want intake 4, 5 more strongly; 6 also wants intake 6,
+                // which 7 wants more strongly still.
+                &[(8.0, 4)],
+                &[(3.0, 4), (2.0, 6)],
+                &[(9.0, 6), (1.0, 7)],
+            ],
+        );
+        release_lost_claims(&mut a, &cfg);
+        assert_eq!(
+            a.man_state,
+            vec![
+                Matched,
+                State::Free,
+                Review,
+                Review,
+                Review,
+                Review,
+                State::Free,
+                Review
+            ]
+        );
+        // A stronger claim on only one of two acceptable candidates keeps the review;
+        // stronger claims on both release it.
+        let mut b = assigned(
+            &[Review, Review],
+            &[None, None],
+            &[&[(8.0, 0)], &[(3.0, 0), (2.0, 1)]],
+        );
+        release_lost_claims(&mut b, &cfg);
+        assert_eq!(b.man_state, vec![Review, Review]);
+        let mut c = assigned(
+            &[Review, Review],
+            &[None, None],
+            &[&[(8.0, 0), (3.5, 1)], &[(3.0, 0), (2.0, 1)]],
+        );
+        release_lost_claims(&mut c, &cfg);
+        assert_eq!(c.man_state, vec![Review, State::Free]);
     }
 
     #[test]

@@ -160,6 +160,208 @@ fn a_cousin_of_the_same_names_is_not_matched() {
     assert!(!pairs(&out).iter().any(|(m, _)| m.starts_with("X-")));
 }
 
+fn matched(out: &Reconciliation, m: &str, i: &str) -> bool {
+    out.matches
+        .iter()
+        .any(|x| x.manifest_id == m && x.intake_id == i)
+}
+
+fn flagged_missing(out: &Reconciliation, m: &str) -> bool {
+    out.missing_from_intake.iter().any(|x| x == m)
+}
+
+/// The outcome for a missing person and a relative on the same flight who arrived: the
+/// relative's record is the relative's (matched, or in review between its claimants), and
+/// the missing person is flagged missing, neither matched to it nor sent to review over it.
+fn check_relative(missing: Record, relative: Record, arrived: Record) -> Reconciliation {
+    let (m, r, a) = (
+        missing.record_id.clone(),
+        relative.record_id.clone(),
+        arrived.record_id.clone(),
+    );
+    let out = with_background(vec![missing, relative], vec![arrived]);
+    assert!(
+        flagged_missing(&out, &m),
+        "{m} not flagged missing; review {:?}",
+        out.needs_review
+            .iter()
+            .filter(|x| x.manifest_id.starts_with("X-"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        !out.matches
+            .iter()
+            .any(|x| x.intake_id == a && x.manifest_id != r)
+    );
+    assert!(
+        matched(&out, &r, &a) || out.needs_review.iter().any(|x| x.manifest_id == r),
+        "{r} neither matched to {a} nor in review"
+    );
+    out
+}
+
+/// A missing person whose brother is on the flight and arrived with one family name and
+/// no date: "ESTRADA, JOSE, —" is José's (his given name exactly) more than Josué's (a
+/// letter apart), so it is José's claim, and Josué is missing, not in review over it.
+#[test]
+fn a_missing_person_with_a_sibling_present_is_flagged_missing() {
+    check_relative(
+        rec(
+            "X-M1",
+            "Estrada Gómez",
+            "Josué",
+            "1991-04-25",
+            "M",
+            "SV",
+            "921891491",
+        ),
+        rec(
+            "X-M2",
+            "Estrada Gómez",
+            "José",
+            "1994-02-10",
+            "M",
+            "SV",
+            "921891492",
+        ),
+        rec("X-I2", "ESTRADA", "JOSE", "", "M", "SV", ""),
+    );
+}
+
+/// Twins José and Josué on one flight, Josué missing: the arrived twin's record (one
+/// family name, no date) is José's.
+#[test]
+fn twins_one_missing_the_other_is_flagged_missing() {
+    check_relative(
+        rec(
+            "X-M1",
+            "Lemus Coto",
+            "Josué",
+            "1985-07-21",
+            "M",
+            "GT",
+            "661234987",
+        ),
+        rec(
+            "X-M2",
+            "Lemus Coto",
+            "José",
+            "1985-07-21",
+            "M",
+            "GT",
+            "661234988",
+        ),
+        rec("X-I2", "LEMUS", "JOSE", "", "M", "GT", ""),
+    );
+}
+
+/// Cousins of the same given and first family names, one missing: the arrived cousin's
+/// record (a typing error in his second family name, no date) is his.
+#[test]
+fn a_cousin_of_the_same_names_missing_is_flagged_missing() {
+    check_relative(
+        rec(
+            "X-M1",
+            "Menjívar Ruiz",
+            "José Luis",
+            "1979-01-30",
+            "M",
+            "SV",
+            "5551",
+        ),
+        rec(
+            "X-M2",
+            "Menjívar Portillo",
+            "José Luis",
+            "1984-06-11",
+            "M",
+            "SV",
+            "5552",
+        ),
+        rec("X-I2", "MENJIVAR PORTIYO", "JOSE LUIS", "", "M", "SV", ""),
+    );
+}
+
+/// The limit of the rule: when the arrived record cannot tell the cousins apart (the
+/// family name they share, the given names they share, no date, no document), neither
+/// claim is stronger, and both go to review: flagging either missing would be a guess.
+#[test]
+fn cousins_the_record_cannot_tell_apart_both_go_to_review() {
+    let out = with_background(
+        vec![
+            rec(
+                "X-M1",
+                "Menjívar Ruiz",
+                "José Luis",
+                "1979-01-30",
+                "M",
+                "SV",
+                "5551",
+            ),
+            rec(
+                "X-M2",
+                "Menjívar Portillo",
+                "José Luis",
+                "1984-06-11",
+                "M",
+                "SV",
+                "5552",
+            ),
+        ],
+        vec![rec("X-I2", "MENJIVAR", "JOSE LUIS", "", "M", "SV", "")],
+    );
+    let reviewed: Vec<&str> = out
+        .needs_review
+        .iter()
+        .map(|r| r.manifest_id.as_str())
+        .filter(|m| m.starts_with("X-"))
+        .collect();
+    assert_eq!(reviewed, ["X-M1", "X-M2"], "{:?}", out.missing_from_intake);
+}
+
+/// A review lists only candidates that could be the person: a brother with another
+/// given name and another date (both given) is none, though his family names agree.
+#[test]
+fn a_review_never_lists_a_relative_with_another_given_name_and_date() {
+    let out = with_background(
+        vec![rec(
+            "X-M1",
+            "Lemus Coto",
+            "Josué Daniel",
+            "1985-07-21",
+            "M",
+            "GT",
+            "661234987",
+        )],
+        vec![
+            // The same person entered twice under two documents: real ambiguity.
+            rec("X-I1", "LEMUS COTO", "JOSUE DANIEL", "", "M", "GT", "A-1"),
+            rec("X-I2", "Lemus Coto", "Josué Daniel", "", "M", "GT", "B-2"),
+            // His brother.
+            rec("X-I3", "Lemus Coto", "Elmer", "1988-02-02", "M", "GT", ""),
+        ],
+    );
+    let review: Vec<_> = out
+        .needs_review
+        .iter()
+        .filter(|r| r.manifest_id == "X-M1")
+        .collect();
+    assert_eq!(
+        review.len(),
+        1,
+        "{:?}",
+        out.matches
+            .iter()
+            .filter(|m| m.manifest_id.starts_with("X-"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        review[0].candidates.iter().all(|c| c.intake_id != "X-I3"),
+        "{:?}",
+        review[0].candidates
+    );
+}
+
 fn swapped(out: &Reconciliation) -> BTreeSet<(String, String)> {
     out.matches
         .iter()
