@@ -446,6 +446,25 @@ fn read_only_servers_on_a_streaming_replica() {
         .to_string()
     };
     let officer = token("sending_officer", "ofelia");
+    // The facility first: persons are imported only into a registered facility.
+    let admin = token("admin", "ada");
+    let prison = clusters.dir.join("cecot.json");
+    std::fs::write(
+        &prison,
+        r#"{"id":"CECOT","name":"Prison (test)","country":"SV","kind":"prison","adult_only":true,"pavilions":[]}"#,
+    )
+    .unwrap();
+    ok(
+        custodia(
+            &primary,
+            &key,
+            &["facility", "register", prison.to_str().unwrap()],
+        )
+        .env("CUSTODIA_TOKEN", &admin)
+        .output()
+        .unwrap(),
+        "facility register",
+    );
     let csv = clusters.dir.join("p1.csv");
     std::fs::write(
         &csv,
