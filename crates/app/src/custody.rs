@@ -5,7 +5,6 @@
 use custodia_model::events::{EventData, NewEvent};
 use custodia_model::legal::CountryCode;
 use custodia_store::Store;
-use custodia_store::backend::Value;
 
 use crate::actor::{Actor, Role};
 use crate::error::{AppError, Result};
@@ -52,27 +51,22 @@ pub fn record(
     }
     store
         .transact(|tx| {
-            let rows = tx.query("SELECT facility_id, status FROM persons WHERE id = ?", &[person_id.into()])?;
-            let r = rows.first().ok_or_else(|| custodia_store::StoreError::NotFound(format!("no person `{person_id}`")))?;
-            let facility = r[0].opt_str();
-            let status = r[1].opt_str();
+            let w = tx.reads().whereabouts(person_id)?.ok_or_else(|| custodia_store::StoreError::NotFound(format!("no person `{person_id}`")))?;
+            let facility = w.facility_id;
+            let status = w.status;
             let held = status.as_deref() == Some("in_custody");
             let data = match &change {
                 Change::Admit { facility_id } => {
-                    let to = tx.query("SELECT country, adult_only FROM facilities WHERE id = ?", &[facility_id.as_str().into()])?;
-                    let Some(to_country) = to.first().and_then(|r| r.first()).and_then(Value::opt_str) else {
+                    let Some((to_country, to_adult_only)) = tx.reads().facility_country(facility_id)? else {
                         return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
                     };
                     // Mandela Rules, rule 11(d); CRC art. 37(c): no one under `adult_age` on the
                     // day of admission is held in an adult-only facility.
-                    let adult_only = to.first().and_then(|r| r.get(1)).and_then(Value::as_i64).unwrap_or(0) != 0
+                    let adult_only = to_adult_only
                         || custodia_rules::Params::builtin().adult_only_facility(facility_id);
                     if adult_only {
                         let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
-                        let dob = tx.query("SELECT date_of_birth FROM persons WHERE id = ?", &[person_id.into()])?
-                            .first().and_then(|r| r.first()).and_then(Value::opt_str)
-                            .map(|d| custodia_model::legal::parse_date(&d).map_err(|_| custodia_store::StoreError::Corrupt(format!("persons: person `{person_id}`: column `date_of_birth`: `{d}` is not a date"))))
-                            .transpose()?;
+                        let dob = tx.reads().person(person_id)?.and_then(|p| p.date_of_birth);
                         let adult_age = custodia_rules::Params::builtin().adult_age.at(day).ok_or_else(|| {
                             custodia_store::StoreError::Invalid(format!("parameter `adult_age` has no value on {day}"))
                         })?;
@@ -85,8 +79,7 @@ pub fn record(
                     }
                     // Custody that crosses a border changes hands only on a departed manifest.
                     let from_country = match &facility {
-                        Some(f) => tx.query("SELECT country FROM facilities WHERE id = ?", &[f.as_str().into()])?
-                            .first().and_then(|r| r.first()).and_then(Value::opt_str),
+                        Some(f) => tx.reads().facility_country(f)?.map(|(c, _)| c),
                         None => None,
                     };
                     if from_country.as_ref().is_some_and(|c| *c != to_country)
@@ -119,12 +112,8 @@ pub fn record(
                         return Err(custodia_store::StoreError::Conflict(format!("person `{person_id}` is not held anywhere")));
                     };
                     // A late report must not predate the stay it ends.
-                    let open = tx.query(
-                        "SELECT admitted_on FROM stays WHERE person_id = ? AND released_on IS NULL",
-                        &[person_id.into()],
-                    )?;
-                    let day = at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
-                    let admitted = open.first().and_then(|r| r.first()).and_then(Value::opt_str);
+                    let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                    let admitted = tx.reads().open_stay_since(person_id)?;
                     if let Some(adm) = admitted.filter(|adm| day < *adm) {
                         return Err(custodia_store::StoreError::Invalid(format!(
                             "person `{person_id}` was admitted on {adm}; a change on {day} would end the stay before it began"
@@ -151,17 +140,11 @@ fn departed_manifests(
     country: &str,
     facility: Option<&str>,
 ) -> custodia_store::Result<Vec<String>> {
-    let rows = tx.query(
-        "SELECT m.id, m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
-         WHERE mp.person_id = ? AND m.destination_country = ? \
-         AND m.state IN ('departed', 'arrived', 'reconciled', 'closed') ORDER BY m.id",
-        &[person_id.into(), country.into()],
-    )?;
-    Ok(rows
-        .iter()
-        .filter(|r| {
-            facility.is_none_or(|f| r.get(1).and_then(Value::opt_str).as_deref() == Some(f))
-        })
-        .filter_map(|r| r.first().and_then(Value::opt_str))
+    Ok(tx
+        .reads()
+        .departed_manifests_to(person_id, country)?
+        .into_iter()
+        .filter(|(_, to)| facility.is_none_or(|f| to == f))
+        .map(|(id, _)| id)
         .collect())
 }

@@ -88,4 +88,51 @@ impl Reads<'_> {
             .into_iter()
             .next())
     }
+
+    /// A facility's country and whether it admits adults only; `None` when there is no such
+    /// facility.
+    pub fn facility_country(&mut self, facility_id: &str) -> Result<Option<(String, bool)>> {
+        let r = self.query(
+            "SELECT id, country, adult_only FROM facilities WHERE id = ?",
+            &[facility_id.into()],
+        )?;
+        Ok(
+            rows("facilities", &["id", "country", "adult_only"], &r, |a| {
+                Ok((a.text(1)?, a.flag(2)?))
+            })?
+            .into_iter()
+            .next(),
+        )
+    }
+
+    /// The day the person's open stay began, if they have one.
+    pub fn open_stay_since(&mut self, person_id: &str) -> Result<Option<jiff::civil::Date>> {
+        let r = self.query(
+            "SELECT person_id, admitted_on FROM stays WHERE person_id = ? AND released_on IS NULL",
+            &[person_id.into()],
+        )?;
+        Ok(
+            rows("stays", &["person_id", "admitted_on"], &r, |a| a.date(1))?
+                .into_iter()
+                .next(),
+        )
+    }
+
+    /// The departed (or later) manifests to `country` that carry the person, by id, with
+    /// their receiving facility.
+    pub fn departed_manifests_to(
+        &mut self,
+        person_id: &str,
+        country: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let r = self.query(
+            "SELECT m.id, m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+             WHERE mp.person_id = ? AND m.destination_country = ? \
+             AND m.state IN ('departed', 'arrived', 'reconciled', 'closed') ORDER BY m.id",
+            &[person_id.into(), country.into()],
+        )?;
+        rows("manifests", &["id", "to_facility"], &r, |a| {
+            Ok((a.text(0)?, a.text(1)?))
+        })
+    }
 }
