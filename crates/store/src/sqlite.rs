@@ -46,7 +46,22 @@ impl Sqlite {
         // WAL lets readers run beside the one writer; NORMAL sync is durable against a
         // killed process (the committed WAL frames are in the OS), which is the failure
         // this store promises to survive.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Switching a new file to WAL needs its exclusive lock, and SQLite answers BUSY at
+        // once (without the busy handler) when another connection opening the same new
+        // file holds a shared lock: several processes opening a fresh store race here.
+        let started = std::time::Instant::now();
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < Duration::from_secs(60) =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         // Fewer, larger WAL checkpoints: batched appends write many pages at once; a 64 MiB
