@@ -22,6 +22,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod federation;
 pub mod i18n;
 pub mod law;
@@ -715,13 +716,6 @@ impl AppState {
     }
 }
 
-/// The client address used for rate limiting.
-pub(crate) fn client_of<B>(req: &Request<B>) -> String {
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
-}
-
 /// The whole application: API, pages, hardening layers.
 pub fn app(state: AppState) -> Router {
     let limit = state.0.config.body_limit;
@@ -750,7 +744,6 @@ pub fn app(state: AppState) -> Router {
         router
     };
     router
-        .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))

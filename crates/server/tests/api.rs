@@ -921,7 +921,8 @@ async fn openapi_lists_every_route() {
         "/api/v1/screen",
         "/api/v1/persons/{id}",
         "/api/openapi.json",
-        "/api/v1/manifests/{id}/{action}",
+        "/api/v1/manifests/{id}/approve",
+        "/api/v1/manifests/{id}/intake",
         "/api/v1/log/proof",
         "/api/v1/log/checkpoints",
     ] {
