@@ -10,8 +10,8 @@ use custodia_app::billing::{latest_month, month_costs};
 use custodia_billing::Month;
 use custodia_model::clock::ManualClock;
 use custodia_model::events::{
-    AgreementRecord, CellRecord, EventData, FacilityRecord, NewEvent, PavilionRecord,
-    PersonRecord, RateRecord,
+    AgreementRecord, CellRecord, EventData, FacilityRecord, NewEvent, PavilionRecord, PersonRecord,
+    RateRecord,
 };
 use custodia_model::legal::{CountryCode, UsStatus};
 use custodia_store::{OpenOptions, Store};
@@ -79,7 +79,10 @@ fn world(dir: &std::path::Path, rate: &str) -> Store {
             }),
         ),
     ];
-    for (id, admitted) in [("P-1", "2025-05-10T12:00:00Z"), ("P-2", "2025-06-20T12:00:00Z")] {
+    for (id, admitted) in [
+        ("P-1", "2025-05-10T12:00:00Z"),
+        ("P-2", "2025-06-20T12:00:00Z"),
+    ] {
         batch.push(ev(
             "2025-05-01T00:00:00Z",
             EventData::PersonRegistered(PersonRecord {
