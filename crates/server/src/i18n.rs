@@ -53,13 +53,15 @@ impl Lang {
         for part in al.split(',') {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
+            // No weight is 1 (RFC 9110 §12.4.2); a weight that is not a number drops the
+            // range rather than counting as 1.
+            let q = match it.find_map(|p| p.trim().strip_prefix("q=")) {
+                None => 1.0,
+                Some(v) => match v.trim().parse::<f32>() {
+                    Ok(q) => q,
+                    Err(_) => continue,
+                },
+            };
             let l = match tag.split('-').next() {
                 Some("en") => Self::En,
                 Some("es") => Self::Es,
