@@ -28,7 +28,6 @@ pub mod persons;
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use custodia_app::Role;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
@@ -42,9 +41,6 @@ pub use manifests::{
     ApproveBody, IntakeBody, ManifestAction, Step, manifest_action_sync, take_step,
 };
 pub use persons::{read_event, read_person};
-
-/// Every role.
-pub const ALL: &[Role] = <crate::extract::Anyone as crate::extract::Roles>::ROLES;
 
 /// The routes of the API.
 pub fn routes() -> Router<AppState> {

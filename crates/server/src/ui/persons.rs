@@ -366,6 +366,23 @@ struct RecordForm {
     id: Option<String>,
 }
 
+impl RecordForm {
+    /// Every field trimmed; an empty one is absent.
+    fn tidy(self) -> Self {
+        let t = |v: Option<String>| v.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+        Self {
+            csrf: self.csrf,
+            kind: t(self.kind),
+            date: t(self.date),
+            country: t(self.country),
+            status: t(self.status),
+            court: t(self.court),
+            docket: t(self.docket),
+            id: t(self.id),
+        }
+    }
+}
+
 impl CsrfForm for RecordForm {
     fn csrf(&self) -> &str {
         &self.csrf
@@ -380,29 +397,16 @@ async fn record_post(
     Post { c, p, form: f }: Post<RecordForm>,
 ) -> Response {
     let path = format!("/persons/{}", pct(&id));
-    let tidy = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let get = |k: &str| match k {
-        "type" => tidy(&f.kind),
-        "date" => tidy(&f.date),
-        "country" => tidy(&f.country),
-        "status" => tidy(&f.status),
-        "court" => tidy(&f.court),
-        "docket" => tidy(&f.docket),
-        _ => tidy(&f.id),
-    };
-    let kind = get("type").unwrap_or_default();
-    let date = get("date").unwrap_or_default();
+    let f = f.tidy();
+    let kind = f.kind.unwrap_or_default();
+    let date = f.date.unwrap_or_default();
+    let status = f.status.unwrap_or_else(|| "pending".into());
     let mut rec = serde_json::Map::new();
     rec.insert("type".into(), kind.clone().into());
     match kind.as_str() {
         "stay" => {
             rec.insert("issued".into(), date.into());
-            match get("country") {
+            match f.country {
                 Some(k) => {
                     rec.insert("scope".into(), "country".into());
                     rec.insert("country".into(), k.into());
@@ -411,32 +415,26 @@ async fn record_post(
                     rec.insert("scope".into(), "all_removals".into());
                 }
             }
-            for k in ["court", "docket"] {
-                if let Some(v) = get(k) {
+            for (k, v) in [("court", f.court), ("docket", f.docket)] {
+                if let Some(v) = v {
                     rec.insert(k.into(), v.into());
                 }
             }
         }
         "habeas_petition" => {
             rec.insert("filed".into(), date.into());
-            rec.insert(
-                "status".into(),
-                get("status").unwrap_or_else(|| "pending".into()).into(),
-            );
+            rec.insert("status".into(), status.into());
         }
         "fear_claim" => {
-            rec.insert("country".into(), get("country").unwrap_or_default().into());
+            rec.insert("country".into(), f.country.unwrap_or_default().into());
             rec.insert("date".into(), date.into());
         }
         _ => {
             rec.insert("date".into(), date.into());
-            rec.insert(
-                "status".into(),
-                get("status").unwrap_or_else(|| "pending".into()).into(),
-            );
+            rec.insert("status".into(), status.into());
         }
     }
-    let version = get("id");
+    let version = f.id;
     let r = st
         .db(move |s| {
             if let Some(v) = version {
