@@ -19,11 +19,10 @@
 //! assert!(batches.iter().map(|b| b.events.len()).sum::<usize>() > 100);
 //! ```
 
-mod names;
-
 use std::collections::BTreeMap;
 
 use custodia_linkage::Record as LinkRecord;
+use custodia_linkage::synth::{names, noise};
 use custodia_model::events::{
     AgreementRecord, CellRecord, EventData, FacilityRecord, FindingRecord, IntakeRecord,
     Justification, NewEvent, PavilionRecord, PersonRecord, RateRecord,
@@ -244,21 +243,9 @@ fn agreement() -> AgreementRecord {
     }
 }
 
-fn weighted<'a>(rng: &mut ChaCha8Rng, xs: &'a [(&'a str, u32)]) -> &'a str {
-    let total: u32 = xs.iter().map(|x| x.1).sum();
-    let mut r = rng.gen_range(0..total.max(1));
-    for (v, w) in xs {
-        if r < *w {
-            return v;
-        }
-        r -= w;
-    }
-    xs.first().map_or("", |x| x.0)
-}
-
 fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
     let rng = &mut sim.rng;
-    let nat = weighted(rng, names::NATIONALITIES);
+    let nat = names::weighted(rng, names::NATIONALITIES);
     let female = nat != "US" && rng.gen_bool(0.04);
     let pool = names::family_pool(nat);
     let fam1 = pool.choose(rng).copied().unwrap_or("García");
@@ -273,7 +260,7 @@ fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
         }
     };
     let given = if nat == "US" {
-        ["John", "Michael", "David", "James", "Robert"]
+        names::GIVEN_US
             .choose(rng)
             .copied()
             .unwrap_or("John")
@@ -517,22 +504,6 @@ fn request(
             }),
         },
     }
-}
-
-/// How the receiving facility writes a name: its own clerk, its own keyboard.
-fn intake_spelling(rng: &mut ChaCha8Rng, s: &str) -> String {
-    let mut out: String = if rng.gen_bool(0.5) {
-        custodia_linkage::names::fold(s).to_uppercase()
-    } else {
-        s.to_string()
-    };
-    if rng.gen_bool(0.05) && out.chars().count() > 4 {
-        let mut cs: Vec<char> = out.chars().collect();
-        let i = rng.gen_range(1..cs.len() - 1);
-        cs.swap(i, i + 1);
-        out = cs.into_iter().collect();
-    }
-    out
 }
 
 /// Builds the world.
@@ -801,8 +772,8 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
                 continue;
             }
             let rid = format!("I-{flight_no:04}-{:03}", intake.len() + 1);
-            let fam = intake_spelling(&mut sim.rng, &p.record.family_names);
-            let giv = intake_spelling(&mut sim.rng, &p.record.given_names);
+            let fam = noise::intake_spelling(&mut sim.rng, &p.record.family_names);
+            let giv = noise::intake_spelling(&mut sim.rng, &p.record.given_names);
             let doc = if sim.chance(0.2) {
                 None
             } else {
