@@ -148,6 +148,16 @@ struct SimPerson {
     flown: bool,
 }
 
+impl SimPerson {
+    /// The first nationality's code, as intake and linkage records write it.
+    fn nationality(&self) -> Option<String> {
+        self.record
+            .nationalities
+            .first()
+            .map(|c| c.as_str().to_string())
+    }
+}
+
 fn facilities() -> Vec<FacilityRecord> {
     let mut out = Vec::new();
     for (i, id) in US_SITES.iter().enumerate() {
@@ -753,12 +763,7 @@ fn draft_and_screen(sim: &mut Sim, persons: &[SimPerson], f: &Flight) -> Screene
     };
     for &i in &f.passengers {
         let p = &persons[i];
-        let nat = p
-            .record
-            .nationalities
-            .first()
-            .map(|c| c.as_str().to_string())
-            .unwrap_or_default();
+        let nat = p.nationality().unwrap_or_default();
         let basis = if nat == "US" {
             Basis::PrisonerTransfer
         } else if p
@@ -900,11 +905,7 @@ fn intake_and_reconcile(
             given_names: giv,
             date_of_birth: p.record.date_of_birth.map(|d| d.to_string()),
             sex: p.record.sex.clone(),
-            nationality: p
-                .record
-                .nationalities
-                .first()
-                .map(|c| c.as_str().to_string()),
+            nationality: p.nationality(),
             document_number: doc,
         });
     }
@@ -1184,11 +1185,7 @@ fn link_record(id: &str, p: &SimPerson) -> LinkRecord {
         given_names: p.record.given_names.clone(),
         date_of_birth: p.record.date_of_birth,
         sex: p.record.sex.clone(),
-        nationality: p
-            .record
-            .nationalities
-            .first()
-            .map(|c| c.as_str().to_string()),
+        nationality: p.nationality(),
         document_number: Some(p.document.clone()),
         line: 0,
     }
