@@ -15,19 +15,19 @@
 //! unset, the PostgreSQL half is skipped with a notice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
 
+use common::{cc, facility};
 use custodia_app::manifests::{self, NewManifest};
 use custodia_app::{Actor, AppError, Role};
 use custodia_model::clock::ManualClock;
-use custodia_model::events::{
-    CellRecord, CustodyStatus, EventData, FacilityRecord, IntakeRecord, NewEvent, PavilionRecord,
-    PersonRecord,
-};
+use custodia_model::events::{CustodyStatus, EventData, IntakeRecord, NewEvent, PersonRecord};
 use custodia_model::ids;
-use custodia_model::legal::{Basis, CountryCode, Record, UsStatus};
+use custodia_model::legal::{Basis, Record, UsStatus};
 use custodia_rules::Params;
 use custodia_store::auth::IdempotencyClaim;
 use custodia_store::{ClaimState, OpenOptions, Store};
@@ -114,30 +114,6 @@ fn envs(tag: &str) -> Vec<Env> {
         _ => eprintln!("skipping PostgreSQL: CUSTODIA_TEST_PG not set"),
     }
     out
-}
-
-fn cc(s: &str) -> CountryCode {
-    CountryCode::new(s).unwrap()
-}
-
-fn facility(id: &str, country: &str, adult_only: bool) -> EventData {
-    EventData::FacilityRegistered(FacilityRecord {
-        id: id.into(),
-        name: id.into(),
-        country: cc(country),
-        kind: "prison".into(),
-        adult_only,
-        pavilions: vec![PavilionRecord {
-            id: format!("{id}-P1"),
-            cells: vec![CellRecord {
-                id: format!("{id}-C1"),
-                area_m2: 100.0,
-                capacity: 50,
-                windows: true,
-                sanitation: "shared".into(),
-            }],
-        }],
-    })
 }
 
 /// Adults removable to El Salvador (final removal orders): eligible.
