@@ -7,20 +7,20 @@
 //! the store; and at the end, every removed person must have left on such a departure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use common::{cc, facility};
 use custodia_app::custody::{self, Change};
 use custodia_app::manifests::{self, NewManifest};
 use custodia_app::records::{self, Entry, Subject};
 use custodia_app::screening::{Proposal, request_now};
 use custodia_app::{Actor, Role};
 use custodia_model::clock::ManualClock;
-use custodia_model::events::{
-    CellRecord, CustodyStatus, EventData, FacilityRecord, Justification, NewEvent, PavilionRecord,
-    PersonRecord,
-};
-use custodia_model::legal::{Basis, CountryCode, Record, UsStatus};
+use custodia_model::events::{CustodyStatus, EventData, Justification, NewEvent, PersonRecord};
+use custodia_model::legal::{Basis, Record, UsStatus};
 use custodia_rules::{Outcome, Params};
 use custodia_store::{OpenOptions, Store};
 use proptest::prelude::*;
@@ -29,30 +29,6 @@ const PERSONS: usize = 5;
 
 fn at(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
-}
-
-fn cc(s: &str) -> CountryCode {
-    CountryCode::new(s).unwrap()
-}
-
-fn facility(id: &str, country: &str, adult_only: bool) -> EventData {
-    EventData::FacilityRegistered(FacilityRecord {
-        id: id.into(),
-        name: id.into(),
-        country: cc(country),
-        kind: "prison".into(),
-        adult_only,
-        pavilions: vec![PavilionRecord {
-            id: "P1".into(),
-            cells: vec![CellRecord {
-                id: format!("{id}-C1"),
-                area_m2: 100.0,
-                capacity: 50,
-                windows: true,
-                sanitation: "shared".into(),
-            }],
-        }],
-    })
 }
 
 /// A fresh store: a US site, CECOT, and five persons of varied standing.

@@ -85,6 +85,8 @@ pub enum StaysError {
         "line 1: no `{column}` column (expected the header person_id,facility_id,admitted_on,released_on, in any order)"
     )]
     MissingColumn { column: &'static str },
+    #[error("line 1: column `{column}` appears twice in the header (expected each column once)")]
+    DuplicateColumn { column: &'static str },
     #[error("line {line}, field `{field}`: is empty (expected a value)")]
     Empty { line: u64, field: &'static str },
     #[error("line {line}, field `{field}`: `{value}` is not a date (expected YYYY-MM-DD)")]
@@ -130,37 +132,50 @@ pub enum StayConflict {
     },
 }
 
+/// One row of a stays file as written, read by header name (`csv`'s serde support), cells
+/// trimmed.
+#[derive(Debug, serde::Deserialize)]
+struct StayRow {
+    person_id: String,
+    facility_id: String,
+    admitted_on: String,
+    released_on: String,
+}
+
+/// The columns of a stays file, all required.
+const STAY_COLUMNS: [&str; 4] = ["person_id", "facility_id", "admitted_on", "released_on"];
+
 /// Parses stays CSV: header names in any order, unknown columns ignored, an empty
 /// `released_on` meaning still held. Every row is checked, whatever its facility.
 pub fn parse_stays(text: &str) -> Result<StaysTable, StaysError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
+        .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let csv_err = |e: csv::Error| StaysError::Csv {
         line: e.position().map_or(1, |p| p.line()),
         message: e.to_string(),
     };
     let headers = rdr.headers().map_err(csv_err)?.clone();
-    let col = |name: &'static str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or(StaysError::MissingColumn { column: name })
-    };
-    let (c_person, c_facility, c_adm, c_rel) = (
-        col("person_id")?,
-        col("facility_id")?,
-        col("admitted_on")?,
-        col("released_on")?,
-    );
+    for column in STAY_COLUMNS {
+        match headers.iter().filter(|h| *h == column).count() {
+            0 => return Err(StaysError::MissingColumn { column }),
+            1 => {}
+            _ => return Err(StaysError::DuplicateColumn { column }),
+        }
+    }
     let mut table = StaysTable::default();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
         let line = rec.position().map_or(0, |p| p.line());
-        let cell = |i: usize| rec.get(i).unwrap_or("").trim();
-        let required = |i: usize, field: &'static str| {
-            let v = cell(i);
+        let row: StayRow = rec
+            .deserialize(Some(&headers))
+            .map_err(|e| StaysError::Csv {
+                line,
+                message: e.to_string(),
+            })?;
+        let required = |v: String, field: &'static str| {
             if v.is_empty() {
                 Err(StaysError::Empty { line, field })
             } else {
@@ -174,10 +189,10 @@ pub fn parse_stays(text: &str) -> Result<StaysTable, StaysError> {
                 value: v.to_string(),
             })
         };
-        let person_id = required(c_person, "person_id")?.to_string();
-        let facility_id = required(c_facility, "facility_id")?.to_string();
-        let admitted_on = date(required(c_adm, "admitted_on")?, "admitted_on")?;
-        let released_on = match cell(c_rel) {
+        let person_id = required(row.person_id, "person_id")?;
+        let facility_id = required(row.facility_id, "facility_id")?;
+        let admitted_on = date(&required(row.admitted_on, "admitted_on")?, "admitted_on")?;
+        let released_on = match row.released_on.as_str() {
             "" => None,
             v => Some(date(v, "released_on")?),
         };
@@ -299,6 +314,19 @@ mod tests {
         );
         let e = parse_stays(&format!("{h}P1,CECOT,2025-03-10\n")).unwrap_err();
         assert!(matches!(e, StaysError::Csv { line: 2, .. }), "{e:?}");
+        let e =
+            parse_stays("person_id,facility_id,admitted_on,released_on,admitted_on\n").unwrap_err();
+        assert_eq!(
+            e,
+            StaysError::DuplicateColumn {
+                column: "admitted_on"
+            }
+        );
+        assert!(e.to_string().contains("`admitted_on` appears twice"), "{e}");
+        let s = parse_stays(&format!("\u{feff}{h} P1 , CECOT ,2025-03-10, \n")).unwrap();
+        assert_eq!(s.stays[0].person_id, "P1");
+        assert_eq!(s.stays[0].facility_id, "CECOT");
+        assert_eq!(s.stays[0].released_on, None);
     }
 
     fn stay(p: &str, f: &str, a: (i16, i8, i8), r: Option<(i16, i8, i8)>) -> Stay {

@@ -19,15 +19,16 @@
 //! assert!(batches.iter().map(|b| b.events.len()).sum::<usize>() > 100);
 //! ```
 
-mod names;
-
 use std::collections::BTreeMap;
 
 use custodia_linkage::Record as LinkRecord;
+use custodia_linkage::reconcile::Reconciliation;
+use custodia_linkage::synth::{names, noise};
 use custodia_model::events::{
     AgreementRecord, CellRecord, EventData, FacilityRecord, FindingRecord, IntakeRecord,
     Justification, NewEvent, PavilionRecord, PersonRecord, RateRecord,
 };
+use custodia_model::ids;
 use custodia_model::legal::{
     Basis, CatKind, CountryCode, Facility, HabeasStatus, Person, Record, ScreeningRequest,
     Severity, StayScope, Transfer, UsStatus,
@@ -147,6 +148,16 @@ struct SimPerson {
     flown: bool,
 }
 
+impl SimPerson {
+    /// The first nationality's code, as intake and linkage records write it.
+    fn nationality(&self) -> Option<String> {
+        self.record
+            .nationalities
+            .first()
+            .map(|c| c.as_str().to_string())
+    }
+}
+
 fn facilities() -> Vec<FacilityRecord> {
     let mut out = Vec::new();
     for (i, id) in US_SITES.iter().enumerate() {
@@ -244,21 +255,9 @@ fn agreement() -> AgreementRecord {
     }
 }
 
-fn weighted<'a>(rng: &mut ChaCha8Rng, xs: &'a [(&'a str, u32)]) -> &'a str {
-    let total: u32 = xs.iter().map(|x| x.1).sum();
-    let mut r = rng.gen_range(0..total.max(1));
-    for (v, w) in xs {
-        if r < *w {
-            return v;
-        }
-        r -= w;
-    }
-    xs.first().map_or("", |x| x.0)
-}
-
 fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
     let rng = &mut sim.rng;
-    let nat = weighted(rng, names::NATIONALITIES);
+    let nat = names::weighted(rng, names::NATIONALITIES);
     let female = nat != "US" && rng.gen_bool(0.04);
     let pool = names::family_pool(nat);
     let fam1 = pool.choose(rng).copied().unwrap_or("García");
@@ -273,7 +272,7 @@ fn make_person(sim: &mut Sim, i: usize) -> SimPerson {
         }
     };
     let given = if nat == "US" {
-        ["John", "Michael", "David", "James", "Robert"]
+        names::GIVEN_US
             .choose(rng)
             .copied()
             .unwrap_or("John")
@@ -519,32 +518,57 @@ fn request(
     }
 }
 
-/// How the receiving facility writes a name: its own clerk, its own keyboard.
-fn intake_spelling(rng: &mut ChaCha8Rng, s: &str) -> String {
-    let mut out: String = if rng.gen_bool(0.5) {
-        custodia_linkage::names::fold(s).to_uppercase()
-    } else {
-        s.to_string()
-    };
-    if rng.gen_bool(0.05) && out.chars().count() > 4 {
-        let mut cs: Vec<char> = out.chars().collect();
-        let i = rng.gen_range(1..cs.len() - 1);
-        cs.swap(i, i + 1);
-        out = cs.into_iter().collect();
-    }
-    out
-}
-
-/// Builds the world.
+/// Builds the world: the sites, the population, flight after flight until the CECOT-like
+/// facility holds the scale's target, then the cases resolved and the rest released or
+/// removed. Each step draws from the one generator in this order, so the order is the
+/// determinism contract: reorder nothing.
 pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
     let mut sim = Sim {
         rng: ChaCha8Rng::seed_from_u64(seed),
         batches: Vec::new(),
     };
-    let params = custodia_rules::Params::builtin();
-    let start = date(2025, 1, 6);
+    sites(&mut sim);
+    let mut persons = population(&mut sim, scale);
+    let mut cecot = Cecot::new();
+    let mut open_cases: Vec<String> = Vec::new();
+    let mut day = date(2025, 3, 15);
+    let mut flight_no = 0u64;
+    let mut next = 0usize;
+    while cecot.held < scale.target_in_cecot() && next < persons.len() {
+        flight_no += 1;
+        let size = sim
+            .rng
+            .gen_range(100..=250)
+            .min(scale.target_in_cecot() - cecot.held + 20);
+        let end = (next + size).min(persons.len());
+        let flight = Flight::new(flight_no, day, (next..end).collect());
+        next = end;
+        let screened = draft_and_screen(&mut sim, &persons, &flight);
+        approve(&mut sim, &persons, &flight, &screened);
+        let boarding: Vec<usize> = flight
+            .passengers
+            .iter()
+            .copied()
+            .filter(|i| !screened.blocked.contains(i))
+            .collect();
+        let mut evs = depart(&flight);
+        let rec = intake_and_reconcile(&mut sim, &persons, &flight, &boarding, &mut evs);
+        open_cases.extend(open_cases_for(&flight, &rec, &mut evs));
+        evs.push(reconciled(&flight, &rec));
+        let admitted =
+            admit_and_place(&mut persons, &flight, &boarding, &rec, &mut cecot, &mut evs);
+        sim.push(ts(day, 16, 30), evs);
+        aftercare(&mut sim, &persons, &admitted, day);
+        day = day.saturating_add(if scale == Scale::Cecot { 1 } else { 3 }.days());
+    }
+    resolve_some(&mut sim, &open_cases, day);
+    release_or_remove(&mut sim, &persons, day);
+    sim.batches
+}
 
-    // Sites and the agreement.
+/// The sites and the agreement.
+fn sites(sim: &mut Sim) {
+    let start = date(2025, 1, 6);
     let setup: Vec<NewEvent> = facilities()
         .into_iter()
         .map(|f| {
@@ -561,11 +585,12 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
         )))
         .collect();
     sim.push(ts(start, 9, 5), setup);
+}
 
-    // Persons in US detention, with their legal histories.
-    let mut persons: Vec<SimPerson> = (0..scale.persons())
-        .map(|i| make_person(&mut sim, i))
-        .collect();
+/// Persons in US detention with their legal histories, registered in batches of 2,000 in
+/// order of admission, and counsel for every 97th.
+fn population(sim: &mut Sim, scale: Scale) -> Vec<SimPerson> {
+    let mut persons: Vec<SimPerson> = (0..scale.persons()).map(|i| make_person(sim, i)).collect();
     persons.sort_by(|a, b| {
         a.admitted
             .cmp(&b.admitted)
@@ -607,443 +632,501 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
             evs,
         );
     }
-    let counsel_for: Vec<String> = persons
+    let counsel_evs = persons
         .iter()
         .step_by(97)
-        .map(|p| p.record.id.clone())
-        .collect();
-    let counsel_evs = counsel_for
-        .iter()
-        .map(|id| {
+        .map(|p| {
             ev(
                 ts(date(2025, 3, 12), 9, 0),
                 "admin:setup",
                 EventData::CounselAssigned {
-                    person_id: id.clone(),
+                    person_id: p.record.id.clone(),
                     counsel: COUNSEL.into(),
                 },
             )
         })
         .collect();
     sim.push(ts(date(2025, 3, 12), 9, 30), counsel_evs);
+    persons
+}
 
-    // Cells of the CECOT-like facility, filled by pavilion group: A in P1–P4, B in P5–P8.
-    let mut occupancy: BTreeMap<String, usize> = BTreeMap::new();
-    for p in 1..=8 {
-        for c in 1..=32 {
-            occupancy.insert(format!("P{p}-C{c:02}"), 0);
+/// The cells of the CECOT-like facility and how many each holds, filled by pavilion group:
+/// A in P1–P4, B in P5–P8.
+struct Cecot {
+    occupancy: BTreeMap<String, usize>,
+    /// Persons placed so far.
+    held: usize,
+}
+
+impl Cecot {
+    fn new() -> Self {
+        let mut occupancy = BTreeMap::new();
+        for p in 1..=8 {
+            for c in 1..=32 {
+                occupancy.insert(format!("P{p}-C{c:02}"), 0);
+            }
         }
+        Self { occupancy, held: 0 }
     }
 
-    // Flights.
-    let mut in_cecot = 0usize;
-    let mut day = date(2025, 3, 15);
-    let mut flight_no = 0usize;
-    let mut next = 0usize;
-    let mut open_cases: Vec<String> = Vec::new();
-    while in_cecot < scale.target_in_cecot() && next < persons.len() {
-        flight_no += 1;
-        let size = sim
-            .rng
-            .gen_range(100..=250)
-            .min(scale.target_in_cecot() - in_cecot + 20);
-        let end = (next + size).min(persons.len());
-        let idx: Vec<usize> = (next..end).collect();
-        next = end;
-        let mid = format!("MAN-{flight_no:04}");
-        let flight = format!("CST{:04}", 100 + flight_no);
-        let created = ts(day.saturating_sub(2.days()), 9, 0);
-        let mut evs = vec![ev(
+    /// The least occupied cell of the group's pavilions (the first by id among equals),
+    /// counted as taken.
+    fn place(&mut self, group: Option<&str>) -> String {
+        let range = match group {
+            Some("A") => 1..=4,
+            Some(_) => 5..=8,
+            None => 1..=8,
+        };
+        let cell = self
+            .occupancy
+            .iter()
+            .filter(|(k, _)| {
+                k.get(1..2)
+                    .and_then(|p| p.parse::<u8>().ok())
+                    .is_some_and(|p| range.contains(&p))
+            })
+            .min_by_key(|(k, v)| (**v, (*k).clone()))
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| "P1-C01".into());
+        *self.occupancy.entry(cell.clone()).or_insert(0) += 1;
+        self.held += 1;
+        cell
+    }
+}
+
+/// One flight to the CECOT-like facility: its manifest, as the application names it, and
+/// the persons (indices into the population) put on it.
+struct Flight {
+    no: u64,
+    manifest_id: String,
+    code: String,
+    day: Date,
+    passengers: Vec<usize>,
+}
+
+impl Flight {
+    fn new(no: u64, day: Date, passengers: Vec<usize>) -> Self {
+        Self {
+            no,
+            manifest_id: ids::manifest_id(no),
+            code: format!("CST{:04}", 100 + no),
+            day,
+            passengers,
+        }
+    }
+}
+
+/// Who the screening blocked and who it sent to review.
+struct Screened {
+    blocked: Vec<usize>,
+    review: Vec<usize>,
+}
+
+/// Two days before departure: the manifest drafted with its passengers and each passenger
+/// screened by the real rules engine as of the departure day.
+fn draft_and_screen(sim: &mut Sim, persons: &[SimPerson], f: &Flight) -> Screened {
+    let params = custodia_rules::Params::builtin();
+    let mid = &f.manifest_id;
+    let day = f.day;
+    let created = ts(day.saturating_sub(2.days()), 9, 0);
+    let from = f
+        .passengers
+        .first()
+        .and_then(|&i| persons.get(i))
+        .map_or(US_SITES[0], |p| p.site);
+    let mut evs = vec![ev(
+        created,
+        OFFICER,
+        EventData::ManifestCreated {
+            manifest_id: mid.clone(),
+            flight: f.code.clone(),
+            from_facility: from.into(),
+            to_facility: CECOT.into(),
+            destination_country: cc("SV"),
+            basis: Basis::Removal,
+            departure_on: day,
+        },
+    )];
+    for &i in &f.passengers {
+        evs.push(ev(
             created,
             OFFICER,
-            EventData::ManifestCreated {
+            EventData::PassengerAdded {
                 manifest_id: mid.clone(),
-                flight: flight.clone(),
-                from_facility: persons[idx[0]].site.into(),
-                to_facility: CECOT.into(),
-                destination_country: cc("SV"),
-                basis: Basis::Removal,
-                departure_on: day,
+                person_id: persons[i].record.id.clone(),
             },
-        )];
-        for &i in &idx {
-            evs.push(ev(
-                created,
-                OFFICER,
-                EventData::PassengerAdded {
-                    manifest_id: mid.clone(),
-                    person_id: persons[i].record.id.clone(),
-                },
-            ));
+        ));
+    }
+    let mut screened = Screened {
+        blocked: Vec::new(),
+        review: Vec::new(),
+    };
+    for &i in &f.passengers {
+        let p = &persons[i];
+        let nat = p.nationality().unwrap_or_default();
+        let basis = if nat == "US" {
+            Basis::PrisonerTransfer
+        } else if p
+            .records
+            .iter()
+            .any(|r| matches!(r, Record::AeaDesignation { .. }))
+        {
+            Basis::AlienEnemiesAct
+        } else {
+            Basis::Removal
+        };
+        let d = custodia_rules::screen(&request(p, day, basis, CECOT, true, cc("SV")), params);
+        let outcome = d.outcome.as_str().to_string();
+        if outcome == "blocked" {
+            screened.blocked.push(i);
+        } else if outcome == "needs_review" {
+            screened.review.push(i);
         }
-        // Screening by the real rules engine, as of the departure day.
-        let mut blocked = Vec::new();
-        let mut review = Vec::new();
-        for &i in &idx {
-            let p = &persons[i];
-            let nat = p
-                .record
-                .nationalities
-                .first()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default();
-            let basis = if nat == "US" {
-                Basis::PrisonerTransfer
-            } else if p
-                .records
-                .iter()
-                .any(|r| matches!(r, Record::AeaDesignation { .. }))
-            {
-                Basis::AlienEnemiesAct
-            } else {
-                Basis::Removal
-            };
-            let d = custodia_rules::screen(&request(p, day, basis, CECOT, true, cc("SV")), params);
-            let outcome = d.outcome.as_str().to_string();
-            if outcome == "blocked" {
-                blocked.push(i);
-            } else if outcome == "needs_review" {
-                review.push(i);
-            }
-            evs.push(ev(
-                ts(day.saturating_sub(2.days()), 11, 0),
-                "system:screening",
-                EventData::ScreeningDecided {
-                    person_id: p.record.id.clone(),
-                    manifest_id: Some(mid.clone()),
-                    on: day,
-                    basis,
-                    destination_country: cc("SV"),
-                    facility_id: Some(CECOT.into()),
-                    outcome,
-                    rules_version: d.rules_version.clone(),
-                    findings: d
-                        .findings
-                        .iter()
-                        .map(|f| FindingRecord {
-                            rule: f.rule.as_str().into(),
-                            effect: f.effect.as_str().into(),
-                            citation: f.citation.to_string(),
-                            detail: f.detail.clone(),
-                        })
-                        .collect(),
-                },
-            ));
-        }
-        sim.push(ts(day.saturating_sub(2.days()), 11, 5), evs);
+        evs.push(ev(
+            ts(day.saturating_sub(2.days()), 11, 0),
+            "system:screening",
+            EventData::ScreeningDecided {
+                person_id: p.record.id.clone(),
+                manifest_id: Some(mid.clone()),
+                on: day,
+                basis,
+                destination_country: cc("SV"),
+                facility_id: Some(CECOT.into()),
+                outcome,
+                rules_version: d.rules_version.clone(),
+                findings: d
+                    .findings
+                    .iter()
+                    .map(|f| FindingRecord {
+                        rule: f.rule.as_str().into(),
+                        effect: f.effect.as_str().into(),
+                        citation: f.citation.to_string(),
+                        detail: f.detail.clone(),
+                    })
+                    .collect(),
+            },
+        ));
+    }
+    sim.push(ts(day.saturating_sub(2.days()), 11, 5), evs);
+    screened
+}
 
-        // Blocked persons come off; the manifest is screened and approved by a supervisor
-        // who did not create it, with a justification for each needs_review person.
-        let mut evs = Vec::new();
-        let at = ts(day.saturating_sub(1.days()), 8, 0);
-        for &i in &blocked {
-            evs.push(ev(
-                at,
-                OFFICER,
-                EventData::PassengerRemoved {
-                    manifest_id: mid.clone(),
-                    person_id: persons[i].record.id.clone(),
-                },
-            ));
-        }
+/// The day before: blocked persons come off; the manifest is screened and approved by a
+/// supervisor who did not create it, with a justification for each needs_review person.
+fn approve(sim: &mut Sim, persons: &[SimPerson], f: &Flight, s: &Screened) {
+    let mid = &f.manifest_id;
+    let mut evs = Vec::new();
+    let at = ts(f.day.saturating_sub(1.days()), 8, 0);
+    for &i in &s.blocked {
         evs.push(ev(
             at,
             OFFICER,
-            EventData::ManifestScreened {
+            EventData::PassengerRemoved {
                 manifest_id: mid.clone(),
-            },
-        ));
-        let justifications = review
-            .iter()
-            .map(|&i| Justification {
                 person_id: persons[i].record.id.clone(),
-                text: "identity confirmed by fingerprint match; habeas counsel notified".into(),
-            })
-            .collect();
-        evs.push(ev(
-            ts(day.saturating_sub(1.days()), 15, 0),
-            SUPERVISOR,
-            EventData::ManifestApproved {
-                manifest_id: mid.clone(),
-                justifications,
             },
         ));
-        sim.push(ts(day.saturating_sub(1.days()), 15, 1), evs);
-
-        let boarding: Vec<usize> = idx
-            .iter()
-            .copied()
-            .filter(|i| !blocked.contains(i))
-            .collect();
-        let mut evs = vec![
-            ev(
-                ts(day, 6, 30),
-                OFFICER,
-                EventData::ManifestDeparted {
-                    manifest_id: mid.clone(),
-                },
-            ),
-            ev(
-                ts(day, 11, 45),
-                RECEIVING,
-                EventData::ManifestArrived {
-                    manifest_id: mid.clone(),
-                },
-            ),
-        ];
-        // The receiving side's own intake: most arrive; now and then one is not received.
-        let mut intake = Vec::new();
-        let mut manifest_recs = Vec::new();
-        for &i in &boarding {
-            let p = &persons[i];
-            manifest_recs.push(link_record(&p.record.id, p));
-            if sim.chance(0.004) {
-                continue;
-            }
-            let rid = format!("I-{flight_no:04}-{:03}", intake.len() + 1);
-            let fam = intake_spelling(&mut sim.rng, &p.record.family_names);
-            let giv = intake_spelling(&mut sim.rng, &p.record.given_names);
-            let doc = if sim.chance(0.2) {
-                None
-            } else {
-                Some(p.document.clone())
-            };
-            intake.push((
-                Some(i),
-                IntakeRecord {
-                    record_id: rid,
-                    family_names: fam,
-                    given_names: giv,
-                    date_of_birth: p.record.date_of_birth.map(|d| d.to_string()),
-                    sex: p.record.sex.clone(),
-                    nationality: p
-                        .record
-                        .nationalities
-                        .first()
-                        .map(|c| c.as_str().to_string()),
-                    document_number: doc,
-                },
-            ));
-        }
-        if sim.chance(0.05) {
-            let rid = format!("I-{flight_no:04}-{:03}", intake.len() + 1);
-            intake.push((
-                None,
-                IntakeRecord {
-                    record_id: rid,
-                    family_names: "DESCONOCIDO".into(),
-                    given_names: "SIN NOMBRE".into(),
-                    date_of_birth: None,
-                    sex: Some("M".into()),
-                    nationality: None,
-                    document_number: None,
-                },
-            ));
-        }
-        for (_, r) in &intake {
-            evs.push(ev(
-                ts(day, 13, 0),
-                RECEIVING,
-                EventData::IntakeRecorded {
-                    facility_id: CECOT.into(),
-                    manifest_id: Some(mid.clone()),
-                    record: r.clone(),
-                },
-            ));
-        }
-        let intake_recs: Vec<LinkRecord> =
-            intake.iter().map(|(_, r)| intake_link_record(r)).collect();
-        let rec = custodia_linkage::reconcile::reconcile(&manifest_recs, &intake_recs);
-        let mut case_no = 0;
-        let mut case = |kind: &str, subject: &str, detail: String, evs: &mut Vec<NewEvent>| {
-            case_no += 1;
-            let case_id = format!("CASE-{flight_no:04}-{case_no:02}");
-            evs.push(ev(
-                ts(day, 14, 0),
-                RECEIVING,
-                EventData::CaseOpened {
-                    case_id: case_id.clone(),
-                    manifest_id: mid.clone(),
-                    case_kind: kind.into(),
-                    subject_id: subject.into(),
-                    detail,
-                },
-            ));
-            case_id
-        };
-        for m in &rec.missing_from_intake {
-            open_cases.push(case(
-                "missing_from_intake",
-                m,
-                format!("{m} boarded {flight} but no intake record matches"),
-                &mut evs,
-            ));
-        }
-        for u in &rec.unexpected_in_intake {
-            open_cases.push(case(
-                "unexpected_in_intake",
-                u,
-                format!("intake record {u} matches no passenger of {flight}"),
-                &mut evs,
-            ));
-        }
-        for r in &rec.needs_review {
-            open_cases.push(case(
-                "needs_review",
-                &r.manifest_id,
-                format!(
-                    "{} has {} close intake candidates",
-                    r.manifest_id,
-                    r.candidates.len()
-                ),
-                &mut evs,
-            ));
-        }
-        evs.push(ev(
-            ts(day, 14, 5),
-            RECEIVING,
-            EventData::ManifestReconciled {
-                manifest_id: mid.clone(),
-                matched: rec.matches.len() as u32,
-                missing: rec.missing_from_intake.len() as u32,
-                unexpected: rec.unexpected_in_intake.len() as u32,
-                review: rec.needs_review.len() as u32,
-            },
-        ));
-        // Admission and placement of everyone matched.
-        let by_id: BTreeMap<&str, usize> = boarding
-            .iter()
-            .map(|&i| (persons[i].record.id.as_str(), i))
-            .collect();
-        let mut admitted = Vec::new();
-        for m in &rec.matches {
-            if let Some(&i) = by_id.get(m.manifest_id.as_str()) {
-                admitted.push(i);
-            }
-        }
-        for &i in &admitted {
-            let pid = persons[i].record.id.clone();
-            evs.push(ev(
-                ts(day, 15, 0),
-                RECEIVING,
-                EventData::Admitted {
-                    person_id: pid.clone(),
-                    facility_id: CECOT.into(),
-                    manifest_id: Some(mid.clone()),
-                },
-            ));
-            if let Some(g) = persons[i].group {
-                let other = if g == "A" { "B" } else { "A" };
-                evs.push(ev(
-                    ts(day, 15, 30),
-                    RECEIVING,
-                    EventData::SeparationRecorded {
-                        person_id: pid.clone(),
-                        groups: vec![g.to_string()],
-                        separate_from: vec![other.to_string()],
-                        avoid_persons: vec![],
-                    },
-                ));
-            }
-            let range = match persons[i].group {
-                Some("A") => 1..=4,
-                Some(_) => 5..=8,
-                None => 1..=8,
-            };
-            let cell = occupancy
-                .iter()
-                .filter(|(k, _)| {
-                    k[1..2]
-                        .parse::<u8>()
-                        .map(|p| range.contains(&p))
-                        .unwrap_or(false)
-                })
-                .min_by_key(|(k, v)| (**v, (*k).clone()))
-                .map(|(k, _)| k.clone())
-                .unwrap_or_else(|| "P1-C01".into());
-            *occupancy.entry(cell.clone()).or_insert(0) += 1;
-            evs.push(ev(
-                ts(day, 16, 0),
-                RECEIVING,
-                EventData::Placed {
-                    person_id: pid.clone(),
-                    cell_id: cell,
-                },
-            ));
-            persons[i].flown = true;
-            in_cecot += 1;
-        }
-        sim.push(ts(day, 16, 30), evs);
-
-        // Afterwards: family notification (Rule 68) for some, days late for many; open-air
-        // exercise (Rule 23), visits (Rule 58), and now and then solitary (Rules 44–45).
-        let mut evs = Vec::new();
-        for &i in &admitted {
-            let pid = persons[i].record.id.clone();
-            if sim.chance(0.55) {
-                let delay = sim.rng.gen_range(1..(24 * 6));
-                evs.push(ev(
-                    ts(day, 16, 0)
-                        .saturating_add(Span::new().hours(delay))
-                        .unwrap_or(Timestamp::UNIX_EPOCH),
-                    RECEIVING,
-                    EventData::FamilyNotified {
-                        person_id: pid.clone(),
-                        occasion: "admission".into(),
-                    },
-                ));
-            }
-            if sim.chance(0.08) {
-                for k in 1..=3 {
-                    let minutes = *[0u32, 0, 15, 30, 60].choose(&mut sim.rng).unwrap_or(&0);
-                    evs.push(ev(
-                        ts(day.saturating_add(k.days()), 10, 0),
-                        RECEIVING,
-                        EventData::ExerciseRecorded {
-                            person_id: pid.clone(),
-                            on: day.saturating_add(k.days()),
-                            minutes,
-                        },
-                    ));
-                }
-            }
-            if sim.chance(0.01) {
-                evs.push(ev(
-                    ts(day.saturating_add(20.days()), 10, 0),
-                    RECEIVING,
-                    EventData::VisitRecorded {
-                        person_id: pid.clone(),
-                        on: day.saturating_add(20.days()),
-                        visit_kind: "consular".into(),
-                    },
-                ));
-            }
-            if sim.chance(0.005) {
-                let from = day.saturating_add(3.days());
-                evs.push(ev(
-                    ts(from, 9, 0),
-                    RECEIVING,
-                    EventData::SolitaryStarted {
-                        person_id: pid.clone(),
-                        on: from,
-                    },
-                ));
-                let len = sim.rng.gen_range(5..40);
-                evs.push(ev(
-                    ts(from.saturating_add(len.days()), 9, 0),
-                    RECEIVING,
-                    EventData::SolitaryEnded {
-                        person_id: pid,
-                        on: from.saturating_add(len.days()),
-                    },
-                ));
-            }
-        }
-        sim.push(ts(day.saturating_add(1.days()), 9, 0), evs);
-        day = day.saturating_add(if scale == Scale::Cecot { 1 } else { 3 }.days());
     }
+    evs.push(ev(
+        at,
+        OFFICER,
+        EventData::ManifestScreened {
+            manifest_id: mid.clone(),
+        },
+    ));
+    let justifications = s
+        .review
+        .iter()
+        .map(|&i| Justification {
+            person_id: persons[i].record.id.clone(),
+            text: "identity confirmed by fingerprint match; habeas counsel notified".into(),
+        })
+        .collect();
+    evs.push(ev(
+        ts(f.day.saturating_sub(1.days()), 15, 0),
+        SUPERVISOR,
+        EventData::ManifestApproved {
+            manifest_id: mid.clone(),
+            justifications,
+        },
+    ));
+    sim.push(ts(f.day.saturating_sub(1.days()), 15, 1), evs);
+}
 
-    // Some cases are resolved; the rest stay open for someone to answer for.
+/// The departure in the morning and the arrival before noon.
+fn depart(f: &Flight) -> Vec<NewEvent> {
+    vec![
+        ev(
+            ts(f.day, 6, 30),
+            OFFICER,
+            EventData::ManifestDeparted {
+                manifest_id: f.manifest_id.clone(),
+            },
+        ),
+        ev(
+            ts(f.day, 11, 45),
+            RECEIVING,
+            EventData::ManifestArrived {
+                manifest_id: f.manifest_id.clone(),
+            },
+        ),
+    ]
+}
+
+/// The receiving side's own intake (most arrive, spelled its own way; now and then one is
+/// not received, and now and then an unknown person is), then the real linkage engine's
+/// reconciliation of the boarding list against it.
+fn intake_and_reconcile(
+    sim: &mut Sim,
+    persons: &[SimPerson],
+    f: &Flight,
+    boarding: &[usize],
+    evs: &mut Vec<NewEvent>,
+) -> Reconciliation {
+    let mut intake = Vec::new();
+    let mut manifest_recs = Vec::new();
+    for &i in boarding {
+        let p = &persons[i];
+        manifest_recs.push(link_record(&p.record.id, p));
+        if sim.chance(0.004) {
+            continue;
+        }
+        let rid = format!("I-{:04}-{:03}", f.no, intake.len() + 1);
+        let fam = noise::intake_spelling(&mut sim.rng, &p.record.family_names);
+        let giv = noise::intake_spelling(&mut sim.rng, &p.record.given_names);
+        let doc = if sim.chance(0.2) {
+            None
+        } else {
+            Some(p.document.clone())
+        };
+        intake.push(IntakeRecord {
+            record_id: rid,
+            family_names: fam,
+            given_names: giv,
+            date_of_birth: p.record.date_of_birth.map(|d| d.to_string()),
+            sex: p.record.sex.clone(),
+            nationality: p.nationality(),
+            document_number: doc,
+        });
+    }
+    if sim.chance(0.05) {
+        let rid = format!("I-{:04}-{:03}", f.no, intake.len() + 1);
+        intake.push(IntakeRecord {
+            record_id: rid,
+            family_names: "DESCONOCIDO".into(),
+            given_names: "SIN NOMBRE".into(),
+            date_of_birth: None,
+            sex: Some("M".into()),
+            nationality: None,
+            document_number: None,
+        });
+    }
+    for r in &intake {
+        evs.push(ev(
+            ts(f.day, 13, 0),
+            RECEIVING,
+            EventData::IntakeRecorded {
+                facility_id: CECOT.into(),
+                manifest_id: Some(f.manifest_id.clone()),
+                record: r.clone(),
+            },
+        ));
+    }
+    let intake_recs: Vec<LinkRecord> = intake.iter().map(intake_link_record).collect();
+    custodia_linkage::reconcile::reconcile(&manifest_recs, &intake_recs)
+}
+
+/// A case for every missing person, unexpected arrival and ambiguity, numbered per manifest
+/// as the application numbers them; returns their ids.
+fn open_cases_for(f: &Flight, rec: &Reconciliation, evs: &mut Vec<NewEvent>) -> Vec<String> {
+    let code = &f.code;
+    let mut opened: Vec<String> = Vec::new();
+    let mut open = |kind: &str, subject: &str, detail: String| {
+        let case_id = ids::case_id(&f.manifest_id, opened.len() as u64 + 1);
+        evs.push(ev(
+            ts(f.day, 14, 0),
+            RECEIVING,
+            EventData::CaseOpened {
+                case_id: case_id.clone(),
+                manifest_id: f.manifest_id.clone(),
+                case_kind: kind.into(),
+                subject_id: subject.into(),
+                detail,
+            },
+        ));
+        opened.push(case_id);
+    };
+    for m in &rec.missing_from_intake {
+        open(
+            "missing_from_intake",
+            m,
+            format!("{m} boarded {code} but no intake record matches"),
+        );
+    }
+    for u in &rec.unexpected_in_intake {
+        open(
+            "unexpected_in_intake",
+            u,
+            format!("intake record {u} matches no passenger of {code}"),
+        );
+    }
+    for r in &rec.needs_review {
+        open(
+            "needs_review",
+            &r.manifest_id,
+            format!(
+                "{} has {} close intake candidates",
+                r.manifest_id,
+                r.candidates.len()
+            ),
+        );
+    }
+    opened
+}
+
+/// The reconciliation's counts.
+fn reconciled(f: &Flight, rec: &Reconciliation) -> NewEvent {
+    ev(
+        ts(f.day, 14, 5),
+        RECEIVING,
+        EventData::ManifestReconciled {
+            manifest_id: f.manifest_id.clone(),
+            matched: rec.matches.len() as u32,
+            missing: rec.missing_from_intake.len() as u32,
+            unexpected: rec.unexpected_in_intake.len() as u32,
+            review: rec.needs_review.len() as u32,
+        },
+    )
+}
+
+/// Admission of everyone matched, their gang-group separation, and a cell; returns who was
+/// admitted.
+fn admit_and_place(
+    persons: &mut [SimPerson],
+    f: &Flight,
+    boarding: &[usize],
+    rec: &Reconciliation,
+    cecot: &mut Cecot,
+    evs: &mut Vec<NewEvent>,
+) -> Vec<usize> {
+    let by_id: BTreeMap<&str, usize> = boarding
+        .iter()
+        .map(|&i| (persons[i].record.id.as_str(), i))
+        .collect();
+    let admitted: Vec<usize> = rec
+        .matches
+        .iter()
+        .filter_map(|m| by_id.get(m.manifest_id.as_str()).copied())
+        .collect();
+    for &i in &admitted {
+        let p = &mut persons[i];
+        let pid = p.record.id.clone();
+        evs.push(ev(
+            ts(f.day, 15, 0),
+            RECEIVING,
+            EventData::Admitted {
+                person_id: pid.clone(),
+                facility_id: CECOT.into(),
+                manifest_id: Some(f.manifest_id.clone()),
+            },
+        ));
+        if let Some(g) = p.group {
+            let other = if g == "A" { "B" } else { "A" };
+            evs.push(ev(
+                ts(f.day, 15, 30),
+                RECEIVING,
+                EventData::SeparationRecorded {
+                    person_id: pid.clone(),
+                    groups: vec![g.to_string()],
+                    separate_from: vec![other.to_string()],
+                    avoid_persons: vec![],
+                },
+            ));
+        }
+        let cell = cecot.place(p.group);
+        evs.push(ev(
+            ts(f.day, 16, 0),
+            RECEIVING,
+            EventData::Placed {
+                person_id: pid,
+                cell_id: cell,
+            },
+        ));
+        p.flown = true;
+    }
+    admitted
+}
+
+/// Afterwards: family notification (Rule 68) for some, days late for many; open-air
+/// exercise (Rule 23), visits (Rule 58), and now and then solitary (Rules 44–45).
+fn aftercare(sim: &mut Sim, persons: &[SimPerson], admitted: &[usize], day: Date) {
+    let mut evs = Vec::new();
+    for &i in admitted {
+        let pid = persons[i].record.id.clone();
+        if sim.chance(0.55) {
+            let delay = sim.rng.gen_range(1..(24 * 6));
+            evs.push(ev(
+                ts(day, 16, 0)
+                    .saturating_add(Span::new().hours(delay))
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                RECEIVING,
+                EventData::FamilyNotified {
+                    person_id: pid.clone(),
+                    occasion: "admission".into(),
+                },
+            ));
+        }
+        if sim.chance(0.08) {
+            for k in 1..=3 {
+                let minutes = *[0u32, 0, 15, 30, 60].choose(&mut sim.rng).unwrap_or(&0);
+                evs.push(ev(
+                    ts(day.saturating_add(k.days()), 10, 0),
+                    RECEIVING,
+                    EventData::ExerciseRecorded {
+                        person_id: pid.clone(),
+                        on: day.saturating_add(k.days()),
+                        minutes,
+                    },
+                ));
+            }
+        }
+        if sim.chance(0.01) {
+            evs.push(ev(
+                ts(day.saturating_add(20.days()), 10, 0),
+                RECEIVING,
+                EventData::VisitRecorded {
+                    person_id: pid.clone(),
+                    on: day.saturating_add(20.days()),
+                    visit_kind: "consular".into(),
+                },
+            ));
+        }
+        if sim.chance(0.005) {
+            let from = day.saturating_add(3.days());
+            evs.push(ev(
+                ts(from, 9, 0),
+                RECEIVING,
+                EventData::SolitaryStarted {
+                    person_id: pid.clone(),
+                    on: from,
+                },
+            ));
+            let len = sim.rng.gen_range(5..40);
+            evs.push(ev(
+                ts(from.saturating_add(len.days()), 9, 0),
+                RECEIVING,
+                EventData::SolitaryEnded {
+                    person_id: pid,
+                    on: from.saturating_add(len.days()),
+                },
+            ));
+        }
+    }
+    sim.push(ts(day.saturating_add(1.days()), 9, 0), evs);
+}
+
+/// Some cases (every third) are resolved; the rest stay open for someone to answer for.
+fn resolve_some(sim: &mut Sim, open_cases: &[String], day: Date) {
     let resolve: Vec<NewEvent> = open_cases
         .iter()
         .step_by(3)
@@ -1060,8 +1143,10 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
         })
         .collect();
     sim.push(ts(day, 10, 5), resolve);
+}
 
-    // Of those never flown, some are released and some removed to their own country.
+/// Of those never flown, some are released and some removed to their own country.
+fn release_or_remove(sim: &mut Sim, persons: &[SimPerson], day: Date) {
     let mut evs = Vec::new();
     for p in persons.iter().filter(|p| !p.flown) {
         let at = ts(day.saturating_add(2.days()), 12, 0);
@@ -1091,7 +1176,6 @@ pub fn build(seed: u64, scale: Scale) -> Vec<Batch> {
         }
     }
     sim.push(ts(day.saturating_add(2.days()), 12, 5), evs);
-    sim.batches
 }
 
 fn link_record(id: &str, p: &SimPerson) -> LinkRecord {
@@ -1101,11 +1185,7 @@ fn link_record(id: &str, p: &SimPerson) -> LinkRecord {
         given_names: p.record.given_names.clone(),
         date_of_birth: p.record.date_of_birth,
         sex: p.record.sex.clone(),
-        nationality: p
-            .record
-            .nationalities
-            .first()
-            .map(|c| c.as_str().to_string()),
+        nationality: p.nationality(),
         document_number: Some(p.document.clone()),
         line: 0,
     }

@@ -64,6 +64,11 @@ pub enum InputError {
         "`{file}` line 1: missing column `{column}` (expected a header naming record_id, family_names, given_names and optionally date_of_birth, sex, nationality, document_number)"
     )]
     MissingColumn { file: String, column: String },
+    /// The header names a column twice: which one holds the value?
+    #[error(
+        "`{file}` line 1: column `{column}` appears twice in the header (expected each column once)"
+    )]
+    DuplicateColumn { file: String, column: String },
     /// Two rows share one `record_id`.
     #[error(
         "`{file}` line {line}, field `record_id`: duplicate `{record_id}` (already on line {first_line}); record ids must be unique within a file"
@@ -97,57 +102,74 @@ pub enum InputError {
     },
 }
 
+/// One row as the file has it, read by header name (`csv`'s serde support); cells are trimmed
+/// and an empty optional cell is `None`.
+#[derive(Debug, serde::Deserialize)]
+struct Row {
+    record_id: String,
+    family_names: String,
+    given_names: String,
+    #[serde(default)]
+    date_of_birth: Option<String>,
+    #[serde(default)]
+    sex: Option<String>,
+    #[serde(default)]
+    nationality: Option<String>,
+    #[serde(default)]
+    document_number: Option<String>,
+}
+
 /// Parses a manifest or intake CSV (CONTRACT §2). `file` names the input in error messages.
 ///
 /// Columns are found by header name in any order, unknown columns are ignored, an empty cell
-/// means unknown.
+/// means unknown; a column of [`COLUMNS`] named twice is refused.
 pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| InputError::Csv {
-            file: file.to_string(),
-            line: 1,
-            message: e.to_string(),
-        })?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+    let csv_err = |e: csv::Error| InputError::Csv {
+        file: file.to_string(),
+        line: e.position().map_or(1, |p| p.line()),
+        message: e.to_string(),
     };
+    let headers = rdr.headers().map_err(csv_err)?.clone();
+    for c in COLUMNS {
+        if headers.iter().filter(|h| *h == c).count() > 1 {
+            return Err(InputError::DuplicateColumn {
+                file: file.to_string(),
+                column: c.to_string(),
+            });
+        }
+    }
     for c in REQUIRED_COLUMNS {
-        if col(c).is_none() {
+        if !headers.iter().any(|h| h == c) {
             return Err(InputError::MissingColumn {
                 file: file.to_string(),
                 column: c.to_string(),
             });
         }
     }
-    let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for row in rdr.records() {
-        let row = row.map_err(|e| InputError::Csv {
-            file: file.to_string(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
-        })?;
-        let line = row.position().map_or(0, |p| p.line());
-        let cell = |k: usize| -> Option<String> {
-            idx[k]
-                .and_then(|i| row.get(i))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let record_id = cell(0).ok_or_else(|| InputError::EmptyId {
-            file: file.to_string(),
-            line,
-        })?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(csv_err)?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let row: Row = rec
+            .deserialize(Some(&headers))
+            .map_err(|e| InputError::Csv {
+                file: file.to_string(),
+                line,
+                message: e.to_string(),
+            })?;
+        let record_id = row.record_id;
+        if record_id.is_empty() {
+            return Err(InputError::EmptyId {
+                file: file.to_string(),
+                line,
+            });
+        }
         if let Some(&first_line) = seen.get(&record_id) {
             return Err(InputError::DuplicateId {
                 file: file.to_string(),
@@ -157,7 +179,7 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
             });
         }
         seen.insert(record_id.clone(), line);
-        let date_of_birth = match cell(3) {
+        let date_of_birth = match row.date_of_birth {
             None => None,
             Some(v) => Some(parse_date(&v).ok_or(InputError::BadDate {
                 file: file.to_string(),
@@ -167,12 +189,12 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
         };
         out.push(Record {
             record_id,
-            family_names: cell(1).unwrap_or_default(),
-            given_names: cell(2).unwrap_or_default(),
+            family_names: row.family_names,
+            given_names: row.given_names,
             date_of_birth,
-            sex: cell(4).map(|s| s.to_uppercase()),
-            nationality: cell(5).map(|s| s.to_uppercase()),
-            document_number: cell(6),
+            sex: row.sex.map(|s| s.to_uppercase()),
+            nationality: row.nationality.map(|s| s.to_uppercase()),
+            document_number: row.document_number,
             line,
         });
     }
@@ -273,6 +295,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, InputError::BadDate { .. }));
+        let e = parse_csv(
+            "i.csv",
+            "record_id,family_names,given_names,family_names\nA,x,y,z\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`i.csv` line 1: column `family_names` appears twice in the header (expected each column once)"
+        );
+        let e = parse_csv("i.csv", "record_id,family_names,given_names\nA,x,y\nB,x\n").unwrap_err();
+        assert!(matches!(e, InputError::Csv { line: 3, .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with("`i.csv` line 3: malformed CSV"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cells_are_trimmed_and_a_byte_order_mark_is_ignored() {
+        let r = parse_csv(
+            "m.csv",
+            "\u{feff}record_id , family_names,given_names,sex,nationality,document_number\n M-1 ,  López ,Ana, f , sv ,   \n",
+        )
+        .unwrap();
+        assert_eq!(r[0].record_id, "M-1");
+        assert_eq!(r[0].family_names, "López");
+        assert_eq!(r[0].sex.as_deref(), Some("F"));
+        assert_eq!(r[0].nationality.as_deref(), Some("SV"));
+        assert_eq!(r[0].document_number, None);
+        let e = parse_csv("m.csv", "record_id,family_names,given_names\n  ,x,y\n").unwrap_err();
+        assert_eq!(
+            e,
+            InputError::EmptyId {
+                file: "m.csv".into(),
+                line: 2
+            }
+        );
     }
 
     #[test]

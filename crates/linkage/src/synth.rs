@@ -24,6 +24,14 @@ use rand_chacha::ChaCha8Rng;
 use crate::reconcile::Reconciliation;
 use crate::records::Record;
 
+pub mod names;
+pub mod noise;
+
+use names::{
+    FEMALE_BY_FREQUENCY, MALE_BY_FREQUENCY, REGION_NATIONALITIES, SURNAMES_BY_FREQUENCY, zipf_pick,
+};
+use noise::{split_merge, strip_accents, typo_somewhere};
+
 /// The kinds of noise applied to an intake copy of a manifest person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Noise {
@@ -193,318 +201,6 @@ pub struct Synth {
     pub truth: Vec<Truth>,
 }
 
-const SURNAMES: &[&str] = &[
-    "Hernández",
-    "García",
-    "Martínez",
-    "López",
-    "González",
-    "Rodríguez",
-    "Pérez",
-    "Ramírez",
-    "Flores",
-    "Sánchez",
-    "Rivera",
-    "Cruz",
-    "Gómez",
-    "Díaz",
-    "Morales",
-    "Reyes",
-    "Torres",
-    "Ramos",
-    "Vásquez",
-    "Castillo",
-    "Ortiz",
-    "Romero",
-    "Mejía",
-    "Aguilar",
-    "Guzmán",
-    "Menjívar",
-    "Chávez",
-    "Rivas",
-    "Alvarado",
-    "Mendoza",
-    "Castro",
-    "Orellana",
-    "Portillo",
-    "Quintanilla",
-    "Argueta",
-    "Ayala",
-    "Molina",
-    "Zelaya",
-    "Escobar",
-    "Fuentes",
-    "Guerrero",
-    "Herrera",
-    "Jiménez",
-    "Juárez",
-    "Linares",
-    "Marroquín",
-    "Méndez",
-    "Navarro",
-    "Ochoa",
-    "Paz",
-    "Peña",
-    "Quijada",
-    "Rosales",
-    "Salazar",
-    "Serrano",
-    "Sosa",
-    "Valle",
-    "Villalobos",
-    "Zambrano",
-    "Chicas",
-    "Batres",
-    "del Cid",
-    "Henríquez",
-    "Guevara",
-    "Palacios",
-    "Saravia",
-    "Marcano",
-    "Briceño",
-    "Rondón",
-    "Osorio",
-    "Figueroa",
-    "Contreras",
-    "Estrada",
-    "Lemus",
-    "Tobar",
-    "Deras",
-    "Zaldaña",
-    "Coto",
-    "Melgar",
-    "Villalta",
-    "Cisneros",
-    "Barrientos",
-    "Carrillo",
-    "Montes",
-    "Bonilla",
-    "Umaña",
-    "Landaverde",
-    "Ventura",
-    "Yánez",
-    "Núñez",
-    "Muñoz",
-    "Ibáñez",
-    "Avilés",
-    "Cáceres",
-    "Benítez",
-    "Beltrán",
-    "Bermúdez",
-    "Calderón",
-    "Cañas",
-    "Durán",
-    "Galdámez",
-    "Hurtado",
-    "Lobo",
-    "Maldonado",
-    "Pineda",
-    "Santos",
-    "Solís",
-    "Tórrez",
-    "Urquilla",
-    "Velásquez",
-    "Xicará",
-    "Ixcot",
-    "Coc",
-    "Tzul",
-    "Pop",
-    "Caal",
-    "Choc",
-    "Gutiérrez",
-    "Acosta",
-    "Márquez",
-    "Medina",
-    "Domínguez",
-    "Vargas",
-    "de la Cruz",
-    "de León",
-    "Alfaro",
-    "Arévalo",
-    "Cárcamo",
-    "Cornejo",
-    "Girón",
-    "Lara",
-    "Parada",
-    "Rauda",
-    "Sermeño",
-    "Turcios",
-    "Vides",
-    "Zepeda",
-    "Bautista",
-    "Colindres",
-    "Funes",
-    "Miranda",
-];
-
-const MALE: &[&str] = &[
-    "José",
-    "Juan",
-    "Luis",
-    "Carlos",
-    "Jorge",
-    "Miguel",
-    "Mario",
-    "Óscar",
-    "Francisco",
-    "Jesús",
-    "Pedro",
-    "Manuel",
-    "Antonio",
-    "Roberto",
-    "Ricardo",
-    "Wilfredo",
-    "Wilber",
-    "Nelson",
-    "Edwin",
-    "Kevin",
-    "Brayan",
-    "Jefferson",
-    "Yeison",
-    "Maynor",
-    "Dagoberto",
-    "Rigoberto",
-    "Josué",
-    "Ángel",
-    "Cristian",
-    "Erick",
-    "Walter",
-    "Henry",
-    "Marvin",
-    "Santos",
-    "Denis",
-    "Elmer",
-    "Fredy",
-    "Geovanny",
-    "Yovani",
-    "Alexander",
-    "Andrés",
-    "Fabián",
-    "Tomás",
-    "Germán",
-    "Rolando",
-    "Rodrigo",
-    "Javier",
-    "Ismael",
-    "Iván",
-    "Hugo",
-    "Julio",
-    "César",
-    "Elvis",
-    "Orlando",
-    "Sergio",
-    "Diego",
-    "Marcos",
-    "Rafael",
-    "Eduardo",
-    "Alberto",
-    "Enrique",
-    "Gustavo",
-    "Héctor",
-    "Raúl",
-    "Víctor",
-    "Ernesto",
-    "Gerson",
-    "Wilmer",
-    "Noé",
-    "Moisés",
-    "Efraín",
-    "Abraham",
-    "Isaac",
-    "Baltazar",
-];
-
-const FEMALE: &[&str] = &[
-    "María",
-    "Ana",
-    "Rosa",
-    "Carmen",
-    "Sandra",
-    "Yolanda",
-    "Marta",
-    "Glenda",
-    "Dayana",
-    "Xiomara",
-    "Blanca",
-    "Karla",
-    "Yesenia",
-    "Jennifer",
-    "Katherine",
-    "Wendy",
-    "Mayra",
-    "Lorena",
-    "Patricia",
-    "Guadalupe",
-    "Daniela",
-    "Gabriela",
-    "Fernanda",
-    "Sofía",
-    "Valeria",
-    "Yulissa",
-    "Marisol",
-    "Reina",
-    "Dinora",
-    "Iris",
-    "Ingrid",
-    "Evelyn",
-    "Jacqueline",
-    "Yamileth",
-    "Lucía",
-    "Elena",
-    "Beatriz",
-    "Andrea",
-    "Paola",
-    "Leticia",
-    "Esperanza",
-];
-
-const COUNTRIES: &[(&str, f64)] = &[
-    ("SV", 0.30),
-    ("VE", 0.25),
-    ("HN", 0.20),
-    ("GT", 0.15),
-    ("MX", 0.10),
-];
-
-/// A QWERTY neighbour for substitution typos.
-fn neighbour(c: char) -> char {
-    const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
-    let lc = c.to_ascii_lowercase();
-    for row in ROWS {
-        if let Some(p) = row.find(lc) {
-            let b = row.as_bytes();
-            let q = if p + 1 < b.len() {
-                p + 1
-            } else {
-                p.saturating_sub(1)
-            };
-            let n = char::from(b[q]);
-            return if c.is_uppercase() {
-                n.to_ascii_uppercase()
-            } else {
-                n
-            };
-        }
-    }
-    'e'
-}
-
-fn zipf_pick<'a, R: Rng>(rng: &mut R, items: &'a [&'a str], s: f64) -> &'a str {
-    // Weights 1/(rank+2)^s: the head is common, the tail rare, as with real surnames.
-    let weights: Vec<f64> = (0..items.len())
-        .map(|r| 1.0 / ((r + 2) as f64).powf(s))
-        .collect();
-    let total: f64 = weights.iter().sum();
-    let mut x = rng.gen_range(0.0..total);
-    for (i, w) in weights.iter().enumerate() {
-        if x < *w {
-            return items[i];
-        }
-        x -= w;
-    }
-    items[items.len() - 1]
-}
-
 #[derive(Debug, Clone)]
 struct Person {
     fam1: String,
@@ -517,7 +213,11 @@ struct Person {
 }
 
 fn random_given<R: Rng>(rng: &mut R, female: bool, avoid: Option<&str>) -> Vec<String> {
-    let list = if female { FEMALE } else { MALE };
+    let list = if female {
+        FEMALE_BY_FREQUENCY
+    } else {
+        MALE_BY_FREQUENCY
+    };
     loop {
         let first = zipf_pick(rng, list, 0.7).to_string();
         if Some(first.as_str()) == avoid {
@@ -543,15 +243,15 @@ fn random_date<R: Rng>(rng: &mut R, from_year: i16, to_year: i16) -> Date {
 
 fn random_person<R: Rng>(rng: &mut R) -> Person {
     let female = rng.gen_bool(0.15);
-    let fam1 = zipf_pick(rng, SURNAMES, 0.9).to_string();
-    let mut fam2 = zipf_pick(rng, SURNAMES, 0.9).to_string();
+    let fam1 = zipf_pick(rng, SURNAMES_BY_FREQUENCY, 0.9).to_string();
+    let mut fam2 = zipf_pick(rng, SURNAMES_BY_FREQUENCY, 0.9).to_string();
     if rng.gen_bool(0.5) && fam2 == fam1 {
-        fam2 = zipf_pick(rng, SURNAMES, 0.9).to_string();
+        fam2 = zipf_pick(rng, SURNAMES_BY_FREQUENCY, 0.9).to_string();
     }
     let x: f64 = rng.gen_range(0.0..1.0);
     let mut acc = 0.0;
     let mut nat = "SV";
-    for (c, w) in COUNTRIES {
+    for (c, w) in REGION_NATIONALITIES {
         acc += w;
         if x < acc {
             nat = c;
@@ -591,9 +291,9 @@ fn sibling_of<R: Rng>(rng: &mut R, p: &Person, twin: bool) -> Person {
 }
 
 fn cousin_of<R: Rng>(rng: &mut R, p: &Person) -> Person {
-    let mut fam2 = zipf_pick(rng, SURNAMES, 0.9).to_string();
+    let mut fam2 = zipf_pick(rng, SURNAMES_BY_FREQUENCY, 0.9).to_string();
     while fam2 == p.fam2 {
-        fam2 = zipf_pick(rng, SURNAMES, 0.5).to_string();
+        fam2 = zipf_pick(rng, SURNAMES_BY_FREQUENCY, 0.5).to_string();
     }
     let days = rng.gen_range(200..3000) * if rng.gen_bool(0.5) { 1 } else { -1 };
     Person {
@@ -608,67 +308,6 @@ fn cousin_of<R: Rng>(rng: &mut R, p: &Person) -> Person {
         nat: p.nat,
         doc: format!("{:09}", rng.gen_range(0..1_000_000_000u64)),
     }
-}
-
-/// Moves, drops or adds one space in `s` ("RAMOS FLORES" -> "RAMOSF LORES",
-/// "CRUZVASQUEZ", "MEN JIVAR").
-pub(crate) fn split_merge<R: Rng>(rng: &mut R, s: &str) -> String {
-    let c: Vec<char> = s.chars().collect();
-    let spaces: Vec<usize> = (0..c.len()).filter(|&i| c[i] == ' ').collect();
-    if let Some(&i) = spaces.get(rng.gen_range(0..spaces.len().max(1))) {
-        let mut c = c;
-        match rng.gen_range(0..3) {
-            0 => {
-                c.remove(i);
-            }
-            1 if i + 2 < c.len() => c.swap(i, i + 1),
-            _ if i >= 2 => c.swap(i - 1, i),
-            _ => {
-                c.remove(i);
-            }
-        }
-        return c.into_iter().collect();
-    }
-    if c.len() >= 6 {
-        let at = rng.gen_range(2..c.len() - 2);
-        let mut c = c;
-        c.insert(at, ' ');
-        return c.into_iter().collect();
-    }
-    s.to_string()
-}
-
-fn strip_accents(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfkd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect()
-}
-
-fn typo<R: Rng>(rng: &mut R, s: &str) -> String {
-    let mut c: Vec<char> = s.chars().collect();
-    let letters: Vec<usize> = (1..c.len()).filter(|&i| c[i].is_alphabetic()).collect();
-    let Some(&i) = letters.get(rng.gen_range(0..letters.len().max(1))) else {
-        return s.to_string();
-    };
-    match rng.gen_range(0..4) {
-        0 => c[i] = neighbour(c[i]),
-        1 => {
-            c.remove(i);
-        }
-        2 => {
-            let n = neighbour(c[i]);
-            c.insert(i, n);
-        }
-        _ => {
-            if i + 1 < c.len() && c[i + 1].is_alphabetic() {
-                c.swap(i, i + 1);
-            } else {
-                c[i] = neighbour(c[i]);
-            }
-        }
-    }
-    c.into_iter().collect()
 }
 
 fn to_record(id: String, p: &Person) -> Record {
@@ -723,13 +362,7 @@ fn noisy_copy<R: Rng>(rng: &mut R, id: String, p: &Person, noise: &[Noise]) -> R
             Noise::OneTypo | Noise::TwoTypos => {
                 let k = if *n == Noise::OneTypo { 1 } else { 2 };
                 for _ in 0..k {
-                    let which = rng.gen_range(0..fam.len() + given.len());
-                    if which < fam.len() {
-                        fam[which] = typo(rng, &fam[which]);
-                    } else {
-                        let g = which - fam.len();
-                        given[g] = typo(rng, &given[g]);
-                    }
+                    typo_somewhere(rng, &mut fam, &mut given);
                 }
             }
             Noise::SecondFamilyMissing => fam.truncate(1),

@@ -8,6 +8,7 @@
 //! - [`country`]: country names in English and Spanish for codes typed by people.
 //! - [`federation`]: the wire formats two governments' stores exchange (CONTRACT §10): the
 //!   hand-over document, the receipt and the envelope a receipt travels in.
+//! - [`ids`]: the ids of manifests and cases, as the application makes them.
 //! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
 //!
 //! ```
@@ -27,4 +28,5 @@ pub mod clock;
 pub mod country;
 pub mod events;
 pub mod federation;
+pub mod ids;
 pub mod legal;

@@ -37,10 +37,32 @@ fn known_country(c: &str) -> Result<CountryCode, String> {
     Ok(code)
 }
 
+/// One row of a persons file as written, read by header name (`csv`'s serde support): cells
+/// trimmed, an empty cell or an absent column `None`. Checked and typed by [`parse_persons`].
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct PersonRow {
+    person_id: Option<String>,
+    family_names: Option<String>,
+    given_names: Option<String>,
+    date_of_birth: Option<String>,
+    sex: Option<String>,
+    country_of_birth: Option<String>,
+    nationalities: Option<String>,
+    facility_id: Option<String>,
+    status: Option<String>,
+    // Additions to CONTRACT §5, all optional: what screening needs.
+    us_status: Option<String>,
+    languages: Option<String>,
+    identity_verified: Option<String>,
+}
+
 /// Parses the persons CSV; the first bad cell is an error naming file, line and field.
 pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
+        .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
@@ -49,42 +71,25 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
     // A column named twice is ambiguous: which one holds the value? (issue 18)
     let mut seen_cols = std::collections::BTreeSet::new();
     for h in headers.iter() {
-        if !h.trim().is_empty() && !seen_cols.insert(h.trim()) {
+        if !h.is_empty() && !seen_cols.insert(h) {
             return Err(CliError::input(format!(
-                "`{name}`: line 1: column `{}` appears twice in the header",
-                h.trim()
+                "`{name}`: line 1: column `{h}` appears twice in the header"
             )));
         }
     }
-    let col = |n: &str| headers.iter().position(|h| h.trim() == n);
-    if col("facility_id").is_some() && col("status").is_none() {
+    let has = |n: &str| seen_cols.contains(n);
+    if has("facility_id") && !has("status") {
         return Err(CliError::input(format!(
             "`{name}`: line 1: a `facility_id` column needs a `status` column (CONTRACT §5); custody is never assumed"
         )));
     }
-    let id_col = col("person_id").ok_or_else(|| {
-        CliError::input(format!(
-            "`{name}`: line 1: no `person_id` column in the header"
-        ))
-    })?;
-    let fam_col = col("family_names").ok_or_else(|| {
-        CliError::input(format!(
-            "`{name}`: line 1: no `family_names` column in the header"
-        ))
-    })?;
-    let cols = [
-        col("given_names"),
-        col("date_of_birth"),
-        col("sex"),
-        col("country_of_birth"),
-        col("nationalities"),
-        col("facility_id"),
-        col("status"),
-        // Additions to CONTRACT §5, all optional: what screening needs.
-        col("us_status"),
-        col("languages"),
-        col("identity_verified"),
-    ];
+    for required in ["person_id", "family_names"] {
+        if !has(required) {
+            return Err(CliError::input(format!(
+                "`{name}`: line 1: no `{required}` column in the header"
+            )));
+        }
+    }
     let mut out = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for rec in rdr.records() {
@@ -93,24 +98,22 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
             CliError::input(format!("`{name}`: line {line}: not a valid CSV row: {e}"))
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let get = |c: Option<usize>| {
-            c.and_then(|i| rec.get(i))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
+        let row: PersonRow = rec.deserialize(Some(&headers)).map_err(|e| {
+            CliError::input(format!("`{name}`: line {line}: not a valid CSV row: {e}"))
+        })?;
         let bad = |field: &str, msg: String| {
             CliError::input(format!("`{name}`: line {line}, field `{field}`: {msg}"))
         };
         // Clean text only: no control characters (NUL included), bounded lengths (issue 18).
-        for (field, c, max) in [
-            ("person_id", Some(id_col), 64),
-            ("family_names", Some(fam_col), 200),
-            ("given_names", cols[0], 200),
-            ("facility_id", cols[5], 64),
-            ("nationalities", cols[4], 200),
-            ("languages", cols[8], 200),
+        for (field, v, max) in [
+            ("person_id", &row.person_id, 64),
+            ("family_names", &row.family_names, 200),
+            ("given_names", &row.given_names, 200),
+            ("facility_id", &row.facility_id, 64),
+            ("nationalities", &row.nationalities, 200),
+            ("languages", &row.languages, 200),
         ] {
-            if let Some(v) = get(c) {
+            if let Some(v) = v {
                 if v.chars().any(char::is_control) {
                     return Err(bad(
                         field,
@@ -125,21 +128,22 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
                 }
             }
         }
-        let id = get(Some(id_col))
+        let id = row
+            .person_id
             .ok_or_else(|| bad("person_id", "empty, expected an identifier".into()))?;
-        if let Some(first) = seen.insert(id.to_string(), line) {
+        if let Some(first) = seen.insert(id.clone(), line) {
             return Err(bad(
                 "person_id",
                 format!("`{id}` already appears on line {first}; each person once per file"),
             ));
         }
-        let family = get(Some(fam_col)).ok_or_else(|| {
+        let family = row.family_names.ok_or_else(|| {
             bad(
                 "family_names",
                 "empty, expected at least one family name".into(),
             )
         })?;
-        let dob = match get(cols[1]) {
+        let dob = match row.date_of_birth.as_deref() {
             None => None,
             Some(d) => {
                 let dob = custodia_model::legal::parse_date(d).map_err(|_| {
@@ -154,16 +158,16 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
                 Some(dob)
             }
         };
-        let sex = match get(cols[2]) {
+        let sex = match row.sex {
             None => None,
-            Some(s @ ("M" | "F" | "X")) => Some(s.to_string()),
+            Some(s) if matches!(s.as_str(), "M" | "F" | "X") => Some(s),
             Some(s) => return Err(bad("sex", format!("`{s}`, expected `M`, `F` or `X`"))),
         };
-        let country = match get(cols[3]) {
+        let country = match row.country_of_birth.as_deref() {
             None => None,
             Some(c) => Some(known_country(c).map_err(|e| bad("country_of_birth", e))?),
         };
-        let nationalities = match get(cols[4]) {
+        let nationalities = match row.nationalities.as_deref() {
             None => Vec::new(),
             Some(list) => list
                 .split(';')
@@ -172,36 +176,52 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
                 .map(|c| known_country(c).map_err(|e| bad("nationalities", e)))
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        let status = match get(cols[6]) {
+        let status = match row.status.as_deref() {
             None => None,
             Some(s) => Some(CustodyStatus::parse(s).filter(|s| *s != CustodyStatus::Deceased).ok_or_else(|| {
                 bad("status", format!("`{s}`, expected one of `in_custody`, `released`, `removed`, `transferred`"))
             })?),
         };
+        let us_status = match row.us_status.as_deref() {
+            None => None,
+            Some(u) => Some(serde_json::from_value(serde_json::Value::String(u.to_string())).map_err(|_| {
+                bad("us_status", format!("`{u}`, expected one of `citizen_by_birth`, `citizen_naturalized`, `non_citizen_national`, `lawful_permanent_resident`, `refugee`, `asylee`, `visa_holder`, `parolee`, `tps`, `undocumented`"))
+            })?),
+        };
+        let languages = row
+            .languages
+            .map(|l| {
+                l.split(';')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let identity_verified = match row.identity_verified.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(bad(
+                    "identity_verified",
+                    format!("`{v}`, expected `true` or `false`"),
+                ));
+            }
+        };
         out.push(PersonImport {
             line,
             person: PersonRecord {
-                id: id.to_string(),
-                family_names: family.to_string(),
-                given_names: get(cols[0]).unwrap_or_default().to_string(),
+                id,
+                family_names: family,
+                given_names: row.given_names.unwrap_or_default(),
                 date_of_birth: dob,
                 sex,
                 country_of_birth: country,
                 nationalities,
-                us_status: match get(cols[7]) {
-                    None => None,
-                    Some(u) => Some(serde_json::from_value(serde_json::Value::String(u.to_string())).map_err(|_| {
-                        bad("us_status", format!("`{u}`, expected one of `citizen_by_birth`, `citizen_naturalized`, `non_citizen_national`, `lawful_permanent_resident`, `refugee`, `asylee`, `visa_holder`, `parolee`, `tps`, `undocumented`"))
-                    })?),
-                },
-                languages: get(cols[8]).map(|l| l.split(';').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default(),
-                identity_verified: match get(cols[9]) {
-                    None | Some("false") => false,
-                    Some("true") => true,
-                    Some(v) => return Err(bad("identity_verified", format!("`{v}`, expected `true` or `false`"))),
-                },
+                us_status,
+                languages,
+                identity_verified,
             },
-            facility_id: get(cols[5]).map(str::to_string),
+            facility_id: row.facility_id,
             status,
         });
     }

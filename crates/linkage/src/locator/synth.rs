@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{LocatorEntry, LocatorQuery};
 use crate::names::is_particle;
+use crate::synth::noise::{respell, split_merge, strip_accents, typo_somewhere};
 use crate::synth::{SynthConfig, generate};
 
 /// What a relative gets wrong (or leaves out) when typing a name into the locator.
@@ -198,100 +199,6 @@ pub fn family_parts(s: &str) -> Vec<String> {
     out
 }
 
-fn strip_accents(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfkd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect()
-}
-
-fn neighbour<R: Rng>(rng: &mut R, c: char) -> char {
-    const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
-    let lc = c.to_lowercase().next().unwrap_or(c);
-    for row in ROWS {
-        let chars: Vec<char> = row.chars().collect();
-        if let Some(i) = chars.iter().position(|&x| x == lc) {
-            let j = if i == 0 || (i + 1 < chars.len() && rng.gen_bool(0.5)) {
-                i + 1
-            } else {
-                i - 1
-            };
-            return chars[j];
-        }
-    }
-    'e'
-}
-
-/// One typing error in `s` (never in the first letter, which people rarely miss):
-/// substitution by a keyboard neighbour, deletion, insertion or transposition.
-pub fn typo<R: Rng>(rng: &mut R, s: &str) -> String {
-    let mut c: Vec<char> = s.chars().collect();
-    let letters: Vec<usize> = (1..c.len()).filter(|&i| c[i].is_alphabetic()).collect();
-    let Some(&i) = letters.get(rng.gen_range(0..letters.len().max(1))) else {
-        return s.to_string();
-    };
-    match rng.gen_range(0..4) {
-        0 => c[i] = neighbour(rng, c[i]),
-        1 => {
-            c.remove(i);
-        }
-        2 => {
-            let n = neighbour(rng, c[i]);
-            c.insert(i, n);
-        }
-        _ => {
-            if i + 1 < c.len() && c[i + 1].is_alphabetic() {
-                c.swap(i, i + 1);
-            } else {
-                c[i] = neighbour(rng, c[i]);
-            }
-        }
-    }
-    c.into_iter().collect()
-}
-
-/// A Spanish respelling of one word, if one applies (`Vásquez` -> `Basquez`).
-pub fn respell(word: &str) -> Option<String> {
-    let w = strip_accents(word).to_lowercase();
-    const RULES: &[(&str, &str)] = &[
-        ("v", "b"),
-        ("b", "v"),
-        ("z", "s"),
-        ("ll", "y"),
-        ("y", "ll"),
-        ("ce", "se"),
-        ("ci", "si"),
-        ("ge", "je"),
-        ("gi", "ji"),
-        ("j", "g"),
-        ("qu", "k"),
-        ("s", "z"),
-    ];
-    if let Some(rest) = w.strip_prefix('h') {
-        return Some(rest.to_string());
-    }
-    for (from, to) in RULES {
-        if let Some(i) = w.find(from) {
-            if *from == "j" && !matches!(w.as_bytes().get(i + 1), Some(b'e' | b'i')) {
-                continue;
-            }
-            return Some(format!("{}{}{}", &w[..i], to, &w[i + from.len()..]));
-        }
-    }
-    None
-}
-
-/// Applies a typing error to one random word of the family or given field.
-fn typo_somewhere<R: Rng>(rng: &mut R, fam: &mut [String], given: &mut [String]) {
-    let which = rng.gen_range(0..fam.len() + given.len());
-    if which < fam.len() {
-        fam[which] = typo(rng, &fam[which]);
-    } else {
-        let g = which - fam.len();
-        given[g] = typo(rng, &given[g]);
-    }
-}
-
 /// The query a relative would type for `e` with `noise`, or `None` when that noise does not
 /// apply to this person (no middle name, a day after the 12th for a day/month swap...).
 pub fn noisy_query<R: Rng>(
@@ -414,7 +321,7 @@ pub fn noisy_query<R: Rng>(
             if !joined.contains(' ') {
                 return None;
             }
-            fam = vec![crate::synth::split_merge(rng, &joined)];
+            fam = vec![split_merge(rng, &joined)];
         }
         QueryNoise::DobMissingTypo => {
             dob = None;
