@@ -3,6 +3,12 @@
 
 mod cmd;
 mod ctx;
+
+/// mimalloc rather than the system allocator: a server request or an import allocates many
+/// small, short-lived values (rows, JSON), and glibc's malloc was a fifth of a person read's
+/// CPU time (BENCHMARKS.md, issue 18).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod error;
 mod io;
 
