@@ -85,25 +85,16 @@ fn the_lint_finds_sql() {
     assert!(!is_sql(r#"let s = "select a flight";"#));
 }
 
-/// Files outside `crates/store` that still hold SQL, each to move into `store::reads` (issue
-/// 14). The list may only shrink: a file listed here that no longer holds SQL fails the
-/// test too, so that it is taken off.
-const NOT_YET_MOVED: &[&str] = &["crates/app/src/federation/mod.rs"];
-
 #[test]
 fn only_the_store_writes_sql() {
     let mut found = Vec::new();
-    let mut files_with_sql = std::collections::BTreeSet::new();
     for k in crates()
         .iter()
         .filter(|k| !["store", "witness"].contains(&k.as_str()))
     {
         for (file, n, line) in code_lines(k) {
             if is_sql(&line) {
-                files_with_sql.insert(file.clone());
-                if !NOT_YET_MOVED.contains(&file.as_str()) {
-                    found.push(format!("{file}:{n}: {}", line.trim()));
-                }
+                found.push(format!("{file}:{n}: {}", line.trim()));
             }
         }
     }
@@ -111,14 +102,6 @@ fn only_the_store_writes_sql() {
         found.is_empty(),
         "SQL outside crates/store (add a typed read to store::reads instead):\n{}",
         found.join("\n")
-    );
-    let stale: Vec<&&str> = NOT_YET_MOVED
-        .iter()
-        .filter(|f| !files_with_sql.contains(**f))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "these files hold no SQL any more; take them off NOT_YET_MOVED: {stale:?}"
     );
 }
 

@@ -8,6 +8,7 @@
 //! - [`country`]: country names in English and Spanish for codes typed by people.
 //! - [`federation`]: the wire formats two governments' stores exchange (CONTRACT §10): the
 //!   hand-over document, the receipt and the envelope a receipt travels in.
+//! - [`state`]: manifest and case states, with their wire names (`strum`).
 //! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
 //!
 //! ```
@@ -28,3 +29,4 @@ pub mod country;
 pub mod events;
 pub mod federation;
 pub mod legal;
+pub mod state;

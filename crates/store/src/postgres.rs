@@ -384,45 +384,24 @@ impl<'a> FromSql<'a> for G {
     }
 }
 
-/// Decodes PostgreSQL's binary `numeric`: base-10000 digits with a weight and a sign.
+/// Decodes PostgreSQL's binary `numeric` with `rust_decimal` (`db-postgres`): `Int` when the
+/// value is whole and fits 64 bits, `Real` otherwise; `NaN` (which `Decimal` cannot hold) is
+/// `Real(NaN)`.
 fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxErr> {
-    let word = |i: usize| -> std::result::Result<u16, BoxErr> {
-        raw.get(i * 2..i * 2 + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-            .ok_or_else(|| "a numeric value is truncated".into())
-    };
-    let ndigits = usize::from(word(0)?);
-    let weight = i32::from(word(1)? as i16);
-    let sign = word(2)?;
-    if sign == 0xC000 {
+    use rust_decimal::prelude::ToPrimitive;
+    // The header is ndigits, weight, sign, dscale (16 bits each); sign 0xC000 is NaN.
+    if raw.get(4..6) == Some(&[0xC0, 0x00][..]) {
         return Ok(Value::Real(f64::NAN));
     }
-    let mut digits = Vec::with_capacity(ndigits);
-    for k in 0..ndigits {
-        digits.push(word(4 + k)?);
+    let d = rust_decimal::Decimal::from_sql(&Type::NUMERIC, raw)?;
+    if d.fract().is_zero()
+        && let Some(i) = d.to_i64()
+    {
+        return Ok(Value::Int(i));
     }
-    let whole = digits.len() as i32 <= weight + 1;
-    let negative = sign == 0x4000;
-    if whole {
-        let mut n: i128 = 0;
-        for d in &digits {
-            n = n * 10_000 + i128::from(*d);
-        }
-        for _ in 0..(weight + 1 - digits.len() as i32).max(0) {
-            n *= 10_000;
-        }
-        if negative {
-            n = -n;
-        }
-        if let Ok(i) = i64::try_from(n) {
-            return Ok(Value::Int(i));
-        }
-    }
-    let mut f = 0f64;
-    for (k, d) in digits.iter().enumerate() {
-        f += f64::from(*d) * 10_000f64.powi(weight - k as i32);
-    }
-    Ok(Value::Real(if negative { -f } else { f }))
+    d.to_f64()
+        .map(Value::Real)
+        .ok_or_else(|| format!("numeric `{d}` is not a number we can hold").into())
 }
 
 struct PgConn<'a, 'b> {
@@ -935,5 +914,10 @@ mod tests {
         // 1.5 = digits [1, 5000], weight 0, scale 1.
         let raw = [0u8, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88];
         assert_eq!(numeric(&raw).unwrap(), Value::Real(1.5));
+        // NaN: no digits, sign 0xC000.
+        let raw = [0u8, 0, 0, 0, 0xC0, 0, 0, 0];
+        assert!(matches!(numeric(&raw).unwrap(), Value::Real(f) if f.is_nan()));
+        // Truncated input is an error, not a value.
+        assert!(numeric(&[0u8, 2, 0, 1]).is_err());
     }
 }

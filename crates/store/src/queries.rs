@@ -2,6 +2,7 @@
 //! population, invoices, access. Each runs on one read snapshot and returns plain,
 //! serializable rows; deciding who may see them is the caller's.
 
+use custodia_model::state::{CaseState, ManifestState};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -46,6 +47,10 @@ fn f(r: &Row, i: usize) -> Result<f64> {
     r.get(i)
         .and_then(Value::as_f64)
         .ok_or_else(|| bad(r, i, "a number"))
+}
+/// A state stored by its wire name ([`custodia_model::state`]).
+fn st<T: std::str::FromStr>(r: &Row, i: usize, expected: &str) -> Result<T> {
+    s(r, i)?.parse().map_err(|_| bad(r, i, expected))
 }
 fn j(r: &Row, i: usize) -> Result<Json> {
     serde_json::from_str(&s(r, i)?).map_err(|_| bad(r, i, "JSON"))
@@ -125,7 +130,7 @@ pub struct ManifestRow {
     pub destination_country: String,
     pub basis: String,
     pub departure_on: String,
-    pub state: String,
+    pub state: ManifestState,
     pub created_by: String,
     pub approved_by: Option<String>,
     pub passengers: u64,
@@ -151,7 +156,7 @@ pub struct CaseRow {
     pub kind: String,
     pub subject_id: String,
     pub detail: String,
-    pub state: String,
+    pub state: CaseState,
     pub opened_seq: u64,
     pub resolved_reason: Option<String>,
     pub resolved_by: Option<String>,
@@ -273,7 +278,7 @@ fn manifest_row(r: &Row) -> Result<ManifestRow> {
         destination_country: s(r, 4)?,
         basis: s(r, 5)?,
         departure_on: s(r, 6)?,
-        state: s(r, 7)?,
+        state: st(r, 7, "a manifest state")?,
         created_by: s(r, 8)?,
         approved_by: os(r, 9)?,
         passengers: n(r, 10)?,
@@ -290,7 +295,7 @@ fn case_row(r: &Row) -> Result<CaseRow> {
         kind: s(r, 2)?,
         subject_id: s(r, 3)?,
         detail: s(r, 4)?,
-        state: s(r, 5)?,
+        state: st(r, 5, "a case state")?,
         opened_seq: n(r, 6)?,
         resolved_reason: os(r, 7)?,
         resolved_by: os(r, 8)?,
@@ -543,7 +548,7 @@ impl Store {
                 .map(|r| n(r, 0))
                 .transpose()?
                 .unwrap_or(0);
-            let rec = if matches!(manifest.state.as_str(), "reconciled" | "closed") {
+            let rec = if matches!(manifest.state, ManifestState::Reconciled | ManifestState::Closed) {
                 c.query(
                     "SELECT body FROM ledger WHERE seq > ? AND body LIKE ? ORDER BY seq LIMIT 1",
                     &[from.into(), format!("%\"kind\":\"manifest_reconciled\",\"data\":{{\"manifest_id\":\"{}\"%", id.replace(['%', '_'], "")).into()],

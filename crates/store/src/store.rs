@@ -325,17 +325,23 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// Runs a read query.
-    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        self.conn.query(sql, params)
+    raw_sql! {
+        /// Runs a read query.
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+            self.conn.query(sql, params)
+        }
     }
     /// Typed reads inside this transaction.
     pub fn reads(&mut self) -> crate::reads::Reads<'_> {
         crate::reads::Reads::new(&mut *self.conn)
     }
-    /// The connection, for the read queries written against [`Conn`].
-    pub fn conn(&mut self) -> &mut dyn Conn {
-        &mut *self.conn
+    raw_sql! {
+        /// The connection, for the read queries written against [`Conn`] (the tests that
+        /// rebuild projections by hand).
+        #[cfg_attr(not(feature = "test-sql"), allow(dead_code))]
+        fn conn(&mut self) -> &mut dyn Conn {
+            &mut *self.conn
+        }
     }
     /// Queues an event.
     pub fn emit(&mut self, ev: NewEvent) {
@@ -345,9 +351,11 @@ impl Tx<'_> {
     pub fn pending(&self) -> &[NewEvent] {
         &self.pending
     }
-    /// Non-ledger service tables (tokens, sessions): a direct write.
-    pub fn execute_service(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        self.conn.execute(sql, params)
+    raw_sql! {
+        /// Non-ledger service tables (tokens, sessions): a direct write.
+        fn execute_service(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+            self.conn.execute(sql, params)
+        }
     }
 }
 
@@ -372,7 +380,7 @@ impl Store {
     }
 
     /// Opens a store over an already-connected backend.
-    pub fn with_backend(
+    pub(crate) fn with_backend(
         mut backend: Box<dyn Backend>,
         key_path: &Path,
         clock: Arc<dyn Clock>,
@@ -661,14 +669,16 @@ impl Store {
         }
     }
 
-    /// Runs read-only queries on one snapshot.
-    pub fn read<T>(&mut self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.backend.read(&mut |c| {
-            out = Some(f(c)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+    raw_sql! {
+        /// Runs read-only queries on one snapshot.
+        fn read<T>(&mut self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
+            let mut out = None;
+            self.backend.read(&mut |c| {
+                out = Some(f(c)?);
+                Ok(())
+            })?;
+            out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+        }
     }
 
     /// Runs typed reads on one snapshot.
@@ -679,14 +689,16 @@ impl Store {
         self.read(|c| f(&mut crate::reads::Reads::new(c)))
     }
 
-    /// Streams a query's rows.
-    pub fn stream(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(Row) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.stream(sql, params, f)
+    raw_sql! {
+        /// Streams a query's rows.
+        fn stream(
+            &mut self,
+            sql: &str,
+            params: &[Value],
+            f: &mut dyn FnMut(Row) -> Result<()>,
+        ) -> Result<()> {
+            self.backend.stream(sql, params, f)
+        }
     }
 
     /// The number of entries in the log.
