@@ -6,6 +6,8 @@
 //!   an independent program that must not share the log's store.)
 //! - A parse in `app`, `store` or `server` never falls back to a default
 //!   (`.parse().unwrap_or(…)` turns a damaged value into a plausible one).
+//! - `store` and `app` deny `clippy::indexing_slicing`: an index out of range is a panic in
+//!   the middle of a transaction; they use `.get()` and iterators.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -121,5 +123,26 @@ fn no_parse_falls_back_to_a_default() {
         found.is_empty(),
         "a parse that falls back to a default hides damaged data; return an error naming the value instead:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn store_and_app_deny_indexing_slicing() {
+    let root = workspace();
+    let mut missing = Vec::new();
+    for k in ["store", "app"] {
+        let lib = root.join("crates").join(k).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let denied = text
+            .lines()
+            .any(|l| l.trim() == "#![deny(clippy::indexing_slicing)]");
+        if !denied {
+            missing.push(format!("crates/{k}/src/lib.rs"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add `#![deny(clippy::indexing_slicing)]` to: {}",
+        missing.join(", ")
     );
 }

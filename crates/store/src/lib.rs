@@ -22,6 +22,7 @@
 //! assert!(matches!(store.verify(&Default::default(), &mut |_| {}).unwrap(), custodia_store::Verdict::Ok { .. }));
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
+#![deny(clippy::indexing_slicing)]
 
 /// Raw SQL (`Store::read`, `Store::stream`, `Tx::query`, `Tx::conn`, the [`backend`] seam) is
 /// the store's own: `pub(crate)`. Tests that tamper with or inspect a store's tables build

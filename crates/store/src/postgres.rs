@@ -527,11 +527,20 @@ impl PgConn<'_, '_> {
                 .types
                 .iter()
                 .enumerate()
-                .map(|(i, t)| pg_batch::Column {
-                    elem: t.clone(),
-                    values: part.iter().map(|r| &r[i]).collect(),
+                .map(|(i, t)| {
+                    Ok(pg_batch::Column {
+                        elem: t.clone(),
+                        values: part
+                            .iter()
+                            .map(|r| {
+                                r.get(i).ok_or_else(|| {
+                                    StoreError::Db(format!("a batched row has no column {i}"))
+                                })
+                            })
+                            .collect::<Result<_>>()?,
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let args: Vec<&(dyn ToSql + Sync)> =
                 cols.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
             self.tx.execute(&st, &args).map_err(pg_err)?;
@@ -591,7 +600,9 @@ fn prepare(tx: &mut postgres::Transaction<'_>, sql: &str, params: &[Value]) -> R
                         if types.len() < n {
                             types.resize(n, Type::UNKNOWN);
                         }
-                        types[n - 1] = declared(params.get(n - 1));
+                        if let Some(t) = types.get_mut(n - 1) {
+                            *t = declared(params.get(n - 1));
+                        }
                         true
                     }
                     _ => false,
@@ -652,7 +663,9 @@ impl Conn for PgConn<'_, '_> {
             columns.join(", "),
             vec!["?"; columns.len()].join(", ")
         );
-        let first = &rows[0];
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
         let Some(plan) = self.plan(&sql, first)? else {
             return Err(StoreError::Invalid(format!(
                 "insert into `{table}`: the columns cannot be written in a batch"
@@ -874,7 +887,12 @@ pub fn admin_query_i64(url: &str, sql: &str) -> Result<Option<i64>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
 

@@ -477,7 +477,10 @@ impl Store {
                     "SELECT key, value FROM meta WHERE key IN ('verifier_key', 'origin')",
                     &[],
                 )? {
-                    if let (Some(k), Some(v)) = (r[0].opt_str(), r[1].opt_str()) {
+                    if let (Some(k), Some(v)) = (
+                        r.first().and_then(Value::opt_str),
+                        r.get(1).and_then(Value::opt_str),
+                    ) {
                         meta.push((k, v));
                     }
                 }
@@ -719,9 +722,9 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("no checkpoint stored".into()))?;
             Ok(SignedCheckpoint {
                 origin: origin.clone(),
-                size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
-                root: hash_from(&r[1])?,
-                note: r[2].opt_str().unwrap_or_default(),
+                size: u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0)).unwrap_or(0),
+                root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
             })
         })
     }
@@ -740,8 +743,8 @@ impl Store {
                     Ok(SignedCheckpoint {
                         origin: origin.clone(),
                         size,
-                        root: hash_from(&r[1])?,
-                        note: r[2].opt_str().unwrap_or_default(),
+                        root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                        note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                     })
                 })
                 .transpose()
@@ -760,9 +763,10 @@ impl Store {
                 .map(|r| {
                     Ok(SignedCheckpoint {
                         origin: origin.clone(),
-                        size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
-                        root: hash_from(&r[1])?,
-                        note: r[2].opt_str().unwrap_or_default(),
+                        size: u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0))
+                            .unwrap_or(0),
+                        root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                        note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                     })
                 })
                 .collect()
@@ -797,8 +801,9 @@ impl Store {
             let mut prev = u64::try_from(prev).ok();
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                let size = r[0]
-                    .as_i64()
+                let size = r
+                    .first()
+                    .and_then(Value::as_i64)
                     .and_then(|n| u64::try_from(n).ok())
                     .ok_or_else(|| {
                         StoreError::Corrupt("a checkpoint's size is not a size".into())
@@ -806,8 +811,8 @@ impl Store {
                 let checkpoint = SignedCheckpoint {
                     origin: origin.clone(),
                     size,
-                    root: hash_from(&r[1])?,
-                    note: r[2].opt_str().unwrap_or_default(),
+                    root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                    note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                 };
                 let prev_size = prev.unwrap_or(0);
                 let proof = if prev_size == 0 || prev_size == size {
@@ -841,8 +846,9 @@ impl Store {
             "SELECT seq, body FROM ledger WHERE seq >= ? AND seq < ? ORDER BY seq",
             &[from.into(), to.into()],
             &mut |r| {
-                let seq = u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0);
-                f(seq, r[1].as_str().unwrap_or(""))
+                let seq =
+                    u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0)).unwrap_or(0);
+                f(seq, r.get(1).and_then(Value::as_str).unwrap_or(""))
             },
         )
     }
