@@ -6,6 +6,7 @@
 //!   an independent program that must not share the log's store.)
 //! - A parse in `app`, `store` or `server` never falls back to a default
 //!   (`.parse().unwrap_or(…)` turns a damaged value into a plausible one).
+//! - The store's raw SQL (`test-sql` feature) is enabled only as a dev-dependency.
 //! - `store` and `app` deny `clippy::indexing_slicing`: an index out of range is a panic in
 //!   the middle of a transaction; they use `.get()` and iterators.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -144,5 +145,38 @@ fn store_and_app_deny_indexing_slicing() {
         missing.is_empty(),
         "add `#![deny(clippy::indexing_slicing)]` to: {}",
         missing.join(", ")
+    );
+}
+
+/// The `test-sql` feature of `custodia-store` makes raw SQL public for tests that tamper with
+/// tables; a program's own dependencies never enable it.
+#[test]
+fn raw_sql_is_for_tests_only() {
+    let mut found = Vec::new();
+    for k in crates() {
+        let path = workspace().join("crates").join(&k).join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut section = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                section = t.to_string();
+            } else if t.contains("\"test-sql\"")
+                && section != "[dev-dependencies]"
+                && !(k == "store" && section == "[features]")
+            {
+                found.push(format!(
+                    "crates/{k}/Cargo.toml:{}: {t} (in {section})",
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "`test-sql` outside [dev-dependencies]:\n{}",
+        found.join("\n")
     );
 }
