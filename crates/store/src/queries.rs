@@ -730,3 +730,56 @@ fn locator_entry(r: &Row) -> Result<LocatorEntry> {
         status_since: os(r, 7)?,
     })
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    fn manifest(state: &str) -> Row {
+        [
+            "M-1",
+            "F1",
+            "A",
+            "B",
+            "SV",
+            "removal_order",
+            "2025-03-15",
+            state,
+            "sending_officer:ana",
+        ]
+        .into_iter()
+        .map(Value::from)
+        .chain([Value::Null, Value::Int(2)])
+        .collect()
+    }
+
+    #[test]
+    fn states_decode_to_enums_and_a_bad_one_is_corrupt() {
+        let m = manifest_row(&manifest("approved")).unwrap();
+        assert_eq!(m.state, ManifestState::Approved);
+        assert_eq!(m.passengers, 2);
+        let e = manifest_row(&manifest("shipped")).unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
+        assert!(e.to_string().contains("a manifest state"), "{e}");
+        assert!(e.to_string().contains("shipped"), "{e}");
+
+        let case = |state: &str| -> Row {
+            ["C-1", "M-1", "not_received", "P-1", "d", state]
+                .into_iter()
+                .map(Value::from)
+                .chain([Value::Int(7), Value::Null, Value::Null])
+                .collect()
+        };
+        assert_eq!(case_row(&case("open")).unwrap().state, CaseState::Open);
+        assert!(matches!(
+            case_row(&case("Open")).unwrap_err(),
+            StoreError::Corrupt(_)
+        ));
+    }
+}
