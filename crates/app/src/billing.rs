@@ -270,3 +270,62 @@ pub fn forecast(
     let params = ForecastParams::new(capacity, start_month, months, runs, seed);
     custodia_billing::forecast(&st, &a, &params).map_err(|e| AppError::Invalid(e.to_string()))
 }
+
+/// One agreement's cost for a month, as the dashboard and the costs page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthCost {
+    pub agreement: String,
+    pub facility: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub person_days: u64,
+    /// The total, formatted (`1234.50`).
+    pub total: String,
+    pub currency: String,
+}
+
+/// Every agreement's cost for a month ([`month_costs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MonthCosts {
+    /// One line per agreement whose stays invoice.
+    pub costs: Vec<MonthCost>,
+    /// Agreements left out because their facility's stays overlap: the agreement's id and
+    /// the conflict, for the caller to report.
+    pub conflicts: Vec<(String, custodia_billing::StayConflict)>,
+}
+
+/// What each registered agreement costs in `month`, from the ledger's stays (nothing
+/// written). A rate or a stay date that does not parse is an error naming it, never a
+/// zero or a stay left out; an agreement whose stays overlap is listed in
+/// [`MonthCosts::conflicts`] instead.
+pub fn month_costs(store: &mut Store, month: Month) -> Result<MonthCosts> {
+    let mut out = MonthCosts::default();
+    for rec in agreements(store)? {
+        let a = to_agreement(&rec)?;
+        let st = stays(store, &a.facility_id)?;
+        match custodia_billing::invoice(&a, &st, month) {
+            Ok(inv) => out.costs.push(MonthCost {
+                month: month.first_day().strftime("%Y-%m").to_string(),
+                person_days: inv.person_days,
+                total: custodia_billing::format_money(&inv.total),
+                agreement: a.id,
+                facility: a.facility_id,
+                currency: a.currency,
+            }),
+            Err(e) => out.conflicts.push((a.id, e)),
+        }
+    }
+    Ok(out)
+}
+
+/// The latest month with custody data under an agreement (the month of the last admission
+/// or release at an agreement's facility), never the wall clock; `None` without stays.
+pub fn latest_month(store: &mut Store) -> Result<Option<Month>> {
+    let mut latest: Option<jiff::civil::Date> = None;
+    for a in agreements(store)? {
+        for x in stays(store, &a.facility_id)? {
+            latest = latest.max(Some(x.admitted_on)).max(x.released_on);
+        }
+    }
+    Ok(latest.map(Month::containing))
+}

@@ -358,6 +358,42 @@ struct Slot {
     /// Whether any person of the country has this word in the family / given field.
     in_family: bool,
     in_given: bool,
+    /// Per query word, the weight of agreeing at this word's level when the word is in the
+    /// family field / in the given field; `NEG_INFINITY` where the word is like no query
+    /// word. Filled by [`Slot::finish`] once the levels are known, so that scoring a
+    /// candidate is a max per query word and nothing else.
+    family_vals: [f64; 2 * MAX_QUERY_TOKENS],
+    given_vals: [f64; 2 * MAX_QUERY_TOKENS],
+    /// Whether the word is like some query family word / some query given word.
+    like_family: bool,
+    like_given: bool,
+}
+
+impl Slot {
+    fn finish(&mut self, n_family: usize, n_given: usize) {
+        for (k, &l) in self.levels.iter().enumerate() {
+            let (f, g) = if l == 0 {
+                (f64::NEG_INFINITY, f64::NEG_INFINITY)
+            } else {
+                (
+                    self.family_weight - level_cost(l),
+                    self.given_weight - level_cost(l),
+                )
+            };
+            if let (Some(fv), Some(gv)) = (self.family_vals.get_mut(k), self.given_vals.get_mut(k))
+            {
+                *fv = f;
+                *gv = g;
+            }
+        }
+        let any = |r: std::ops::Range<usize>| {
+            self.levels
+                .get(r)
+                .is_some_and(|ls| ls.iter().any(|&l| l != 0))
+        };
+        self.like_family = any(0..n_family);
+        self.like_given = any(MAX_QUERY_TOKENS..MAX_QUERY_TOKENS + n_given);
+    }
 }
 
 fn level_cost(l: u8) -> f64 {
@@ -403,8 +439,8 @@ fn dob_weight(q: Date, e: Date) -> f64 {
 
 /// One field of a person read against the query.
 struct Field {
-    /// Best weight per query word among the field's words.
-    best: [Option<f64>; 2 * MAX_QUERY_TOKENS],
+    /// Best weight per query word among the field's words (`NEG_INFINITY`: none is like it).
+    best: [f64; 2 * MAX_QUERY_TOKENS],
     /// The field's words like no query family word, and like no query given word.
     extra_vs_family: u8,
     extra_vs_given: u8,
@@ -443,6 +479,10 @@ struct Prepared {
     slot_of: Vec<u16>,
     /// `slots[0]` is the empty slot.
     slots: Vec<Slot>,
+    /// The vocabulary words like some query word, with their slots, in vocabulary order:
+    /// the non-zero cells of `slot_of`, so that finding the posting lists does not scan
+    /// the whole vocabulary.
+    like_words: Vec<(u32, u16)>,
 }
 
 impl Prepared {
@@ -450,7 +490,7 @@ impl Prepared {
     /// the field is the given-name field, so its frequencies apply); `None` when no word of
     /// the field is like that query word.
     fn field(&self, words: &[u32], given: bool) -> Field {
-        let mut best = [None; 2 * MAX_QUERY_TOKENS];
+        let mut best = [f64::NEG_INFINITY; 2 * MAX_QUERY_TOKENS];
         let (mut extra_vs_family, mut extra_vs_given) = (0u8, 0u8);
         for &w in words {
             let i = self.slot_of.get(w as usize).copied().unwrap_or(0);
@@ -459,28 +499,11 @@ impl Prepared {
                 extra_vs_given += 1;
                 continue;
             };
-            if s.levels[..self.n_family].iter().all(|&l| l == 0) {
-                extra_vs_family += 1;
-            }
-            if s.levels[MAX_QUERY_TOKENS..MAX_QUERY_TOKENS + self.n_given]
-                .iter()
-                .all(|&l| l == 0)
-            {
-                extra_vs_given += 1;
-            }
-            let base = if given {
-                s.given_weight
-            } else {
-                s.family_weight
-            };
-            for (b, &l) in best.iter_mut().zip(s.levels.iter()) {
-                if l == 0 {
-                    continue;
-                }
-                let v = base - level_cost(l);
-                if b.is_none_or(|x: f64| v > x) {
-                    *b = Some(v);
-                }
+            extra_vs_family += u8::from(!s.like_family);
+            extra_vs_given += u8::from(!s.like_given);
+            let vals = if given { &s.given_vals } else { &s.family_vals };
+            for (b, &v) in best.iter_mut().zip(vals) {
+                *b = b.max(v);
             }
         }
         Field {
@@ -528,8 +551,12 @@ impl Prepared {
     /// and its given words against `giv` (each the best per query word of one field).
     fn names_weight(&self, fam: &Field, giv: &Field) -> f64 {
         let mut total = 0.0;
-        for b in fam.best.iter().take(self.n_family) {
-            total += b.unwrap_or(FAMILY_MISSING);
+        for &b in fam.best.iter().take(self.n_family) {
+            total += if b == f64::NEG_INFINITY {
+                FAMILY_MISSING
+            } else {
+                b
+            };
         }
         // Words on record the query did not type: nothing wrong (a second family name, a
         // middle name are often left out), but a person whose name is exactly what was
@@ -545,10 +572,10 @@ impl Prepared {
             .take(self.n_given)
             .enumerate()
         {
-            total += match b {
-                Some(v) => *v,
-                None if j == 0 => GIVEN_MISSING,
-                None => OTHER_GIVEN_MISSING,
+            total += match *b {
+                v if v != f64::NEG_INFINITY => v,
+                _ if j == 0 => GIVEN_MISSING,
+                _ => OTHER_GIVEN_MISSING,
             };
         }
         total
@@ -822,6 +849,7 @@ impl LocatorIndex {
             .collect();
         let mut slot_of: Vec<u16> = vec![0; self.vocab.words.names.len()];
         let mut slots: Vec<Slot> = vec![Slot::default()];
+        let mut like_words: Vec<(u32, u16)> = Vec::new();
         let words = family.iter().enumerate().chain(
             given
                 .iter()
@@ -845,20 +873,31 @@ impl LocatorIndex {
                         given_weight: weight(M_GIVEN, ng),
                         in_family: nf > 0.0,
                         in_given: ng > 0.0,
+                        family_vals: [f64::NEG_INFINITY; 2 * MAX_QUERY_TOKENS],
+                        given_vals: [f64::NEG_INFINITY; 2 * MAX_QUERY_TOKENS],
+                        like_family: false,
+                        like_given: false,
                     });
                     *cell = u16::try_from(slots.len() - 1).unwrap_or(0);
+                    like_words.push((id, *cell));
                 }
                 if let Some(s) = slots.get_mut(usize::from(*cell)) {
                     s.levels[k] = s.levels[k].max(agreement_level(a));
                 }
             }
         }
+        for s in &mut slots {
+            s.finish(family.len(), given.len());
+        }
+        // In vocabulary order, as a scan of `slot_of` would give them.
+        like_words.sort_unstable();
         Some(Prepared {
             country,
             n_family: family.len(),
             n_given: given.len(),
             slot_of,
             slots,
+            like_words,
         })
     }
 
@@ -875,20 +914,14 @@ impl LocatorIndex {
         } else {
             0..prep.n_family
         };
-        prep.slot_of
+        prep.like_words
             .iter()
-            .enumerate()
             .filter(move |(_, i)| {
-                **i != 0
-                    && prep
-                        .slots
-                        .get(usize::from(**i))
-                        .is_some_and(|s| s.levels[range.clone()].iter().any(|&l| l != 0))
+                prep.slots
+                    .get(usize::from(*i))
+                    .is_some_and(|s| s.levels[range.clone()].iter().any(|&l| l != 0))
             })
-            .filter_map(move |(w, _)| {
-                let w = u32::try_from(w).ok()?;
-                postings.get(&(prep.country, w)).map(Vec::as_slice)
-            })
+            .filter_map(move |&(w, _)| postings.get(&(prep.country, w)).map(Vec::as_slice))
     }
 
     /// Candidates: persons with a word like a query family word (typed in the family field,

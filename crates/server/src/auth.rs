@@ -70,23 +70,8 @@ pub fn by_token(store: &mut Store, token: &str) -> Result<Option<Principal>, Api
         }))
 }
 
-/// The value of cookie `name`.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// Resolves the browser session of a request, if any.
-pub fn by_session(store: &mut Store, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
-    let Some(id) = cookie(headers, SESSION_COOKIE) else {
-        return Ok(None);
-    };
+/// Resolves a browser session by its cookie's id, if it is open.
+pub fn by_session(store: &mut Store, id: &str) -> Result<Option<Principal>, ApiError> {
     let now = store.clock().now();
     Ok(store
         .session(&sha256_hex(id.as_bytes()), now)?

@@ -133,3 +133,17 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
         }
     }
 }
+
+/// A malformed query string: 422, naming the parameter (`crate::extract::Query`).
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::invalid(format!("query: {}", e.body_text()))
+    }
+}
+
+/// A path segment that does not parse: 400 (`crate::extract::Path`).
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::bad_request(format!("path: {}", e.body_text()))
+    }
+}

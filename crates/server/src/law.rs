@@ -2,30 +2,23 @@
 //! assignments and notices, identity corrections, class tags, and the oversight report.
 //! Handlers parse, call one `custodia_app` use case, and answer; the rules live in `app`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use custodia_app::Role::{
-    self, Admin, Auditor, Counsel, ReceivingOfficer, SendingOfficer, SendingSupervisor,
-};
 use custodia_app::records::{Entry, Subject};
 use custodia_model::legal::VersionedRecord as Record;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::api::{authed, mutate, p, q, to_json};
+use crate::api::to_json;
 use crate::error::{ApiError, parse_json};
-
-const RECORDERS: &[Role] = &[SendingOfficer, SendingSupervisor, Counsel, Admin];
-const ASSIGNERS: &[Role] = &[SendingSupervisor, Admin];
-const CORRECTORS: &[Role] = &[SendingOfficer, SendingSupervisor, ReceivingOfficer, Admin];
-const OVERSIGHT: &[Role] = &[Auditor, SendingSupervisor, Admin];
-const TAGGERS: &[Role] = &[SendingOfficer, SendingSupervisor, Admin];
+use crate::extract::{
+    Assigners, Auth, Correctors, CounselOnly, Mutation, Oversight, Path, Query, Recorders, Taggers,
+    mutate,
+};
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -58,42 +51,30 @@ struct RecordsBody {
 /// File legal records for a person (CONTRACT §9)
 pub async fn add_records(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Path(id): Path<String>,
+    m: Mutation<Recorders>,
 ) -> Response {
-    let id = match p(id) {
-        Ok(i) => i,
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
-    mutate(
-        &st,
-        &headers,
-        format!("records {id}"),
-        body,
-        RECORDERS,
-        move |s, pr, b| {
-            let body: RecordsBody = parse_json(b)?;
-            let mut all: Vec<Record> = body.record.into_iter().collect();
-            all.extend(body.records);
-            if all.is_empty() {
-                return Err(ApiError::invalid(
-                    "field `record`: expected a legal record (CONTRACT §1)",
-                ));
-            }
-            let entries: Vec<Entry> = all
-                .into_iter()
-                .enumerate()
-                .map(|(i, record)| Entry {
-                    at: format!("record {}", i + 1),
-                    subject: Subject::Person(id.clone()),
-                    record,
-                })
-                .collect();
-            let out = custodia_app::records::enter(s, &pr.actor, &entries)?;
-            Ok((StatusCode::CREATED, to_json(&out)?))
-        },
-    )
+    mutate(&st, m, format!("records {id}"), move |s, pr, b| {
+        let body: RecordsBody = parse_json(b)?;
+        let mut all: Vec<Record> = body.record.into_iter().collect();
+        all.extend(body.records);
+        if all.is_empty() {
+            return Err(ApiError::invalid(
+                "field `record`: expected a legal record (CONTRACT §1)",
+            ));
+        }
+        let entries: Vec<Entry> = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| Entry {
+                at: format!("record {}", i + 1),
+                subject: Subject::Person(id.clone()),
+                record,
+            })
+            .collect();
+        let out = custodia_app::records::enter(s, &pr.actor, &entries)?;
+        Ok((StatusCode::CREATED, to_json(&out)?))
+    })
     .await
 }
 
@@ -117,15 +98,14 @@ fn yes() -> bool {
 /// Assign or unassign counsel (supervisor or admin)
 pub async fn assign_counsel(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Path(id): Path<String>,
+    m: Mutation<Assigners>,
 ) -> Response {
-    let id = match p(id) {
-        Ok(i) => i,
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
-    mutate(&st, &headers, format!("counsel {id}"), body, ASSIGNERS, move |s, pr, b| {
+    mutate(
+        &st,
+        m,
+        format!("counsel {id}"),
+        move |s, pr, b| {
         let body: CounselBody = parse_json(b)?;
         let changed = custodia_app::counsel::set(s, &pr.actor, &id, &body.counsel, body.assign)?;
         Ok((StatusCode::OK, json!({"person_id": id, "counsel": body.counsel, "assigned": body.assign, "changed": changed})))
@@ -148,36 +128,24 @@ struct CorrectionBody {
 /// Propose an identity-fact correction
 pub async fn propose_correction(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Path(id): Path<String>,
+    m: Mutation<Correctors>,
 ) -> Response {
-    let id = match p(id) {
-        Ok(i) => i,
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
-    mutate(
-        &st,
-        &headers,
-        format!("correct {id}"),
-        body,
-        CORRECTORS,
-        move |s, pr, b| {
-            let body: CorrectionBody = parse_json(b)?;
-            let cid = custodia_app::corrections::propose(
-                s,
-                &pr.actor,
-                &id,
-                &body.field,
-                &body.value,
-                &body.reason,
-            )?;
-            Ok((
-                StatusCode::CREATED,
-                json!({"correction_id": cid, "state": "proposed"}),
-            ))
-        },
-    )
+    mutate(&st, m, format!("correct {id}"), move |s, pr, b| {
+        let body: CorrectionBody = parse_json(b)?;
+        let cid = custodia_app::corrections::propose(
+            s,
+            &pr.actor,
+            &id,
+            &body.field,
+            &body.value,
+            &body.reason,
+        )?;
+        Ok((
+            StatusCode::CREATED,
+            json!({"correction_id": cid, "state": "proposed"}),
+        ))
+    })
     .await
 }
 
@@ -188,28 +156,16 @@ pub async fn propose_correction(
 /// Confirm a correction (a second person)
 pub async fn confirm_correction(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Path(id): Path<String>,
+    m: Mutation<Correctors>,
 ) -> Response {
-    let id = match p(id) {
-        Ok(i) => i,
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
-    mutate(
-        &st,
-        &headers,
-        format!("confirm {id}"),
-        body,
-        CORRECTORS,
-        move |s, pr, _| {
-            let reopened = custodia_app::corrections::confirm(s, &pr.actor, &id)?;
-            Ok((
-                StatusCode::OK,
-                json!({"correction_id": id, "state": "confirmed", "manifests_reopened": reopened}),
-            ))
-        },
-    )
+    mutate(&st, m, format!("confirm {id}"), move |s, pr, _| {
+        let reopened = custodia_app::corrections::confirm(s, &pr.actor, &id)?;
+        Ok((
+            StatusCode::OK,
+            json!({"correction_id": id, "state": "confirmed", "manifests_reopened": reopened}),
+        ))
+    })
     .await
 }
 
@@ -226,29 +182,17 @@ struct ClassBody {
 /// Tag a person with a class named in class-wide orders
 pub async fn tag_class(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Path(id): Path<String>,
+    m: Mutation<Taggers>,
 ) -> Response {
-    let id = match p(id) {
-        Ok(i) => i,
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
-    mutate(
-        &st,
-        &headers,
-        format!("class {id}"),
-        body,
-        TAGGERS,
-        move |s, pr, b| {
-            let body: ClassBody = parse_json(b)?;
-            let added = custodia_app::records::tag_class(s, &pr.actor, &id, &body.class_id)?;
-            Ok((
-                StatusCode::OK,
-                json!({"person_id": id, "class_id": body.class_id, "changed": added}),
-            ))
-        },
-    )
+    mutate(&st, m, format!("class {id}"), move |s, pr, b| {
+        let body: ClassBody = parse_json(b)?;
+        let added = custodia_app::records::tag_class(s, &pr.actor, &id, &body.class_id)?;
+        Ok((
+            StatusCode::OK,
+            json!({"person_id": id, "class_id": body.class_id, "changed": added}),
+        ))
+    })
     .await
 }
 
@@ -268,11 +212,10 @@ pub struct NoticeParams {
 /// Counsel's notices for their clients
 pub async fn notices(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    qp: Result<Query<NoticeParams>, QueryRejection>,
+    Query(qp): Query<NoticeParams>,
+    Auth(pr, ..): Auth<CounselOnly>,
 ) -> Result<Json<Value>, ApiError> {
-    let qp = q(qp)?;
-    authed(&st, &headers, &[Counsel], move |s, pr| {
+    st.db(move |s| {
         let n = custodia_app::counsel::notices(s, &pr.actor, qp.after, qp.limit.unwrap_or(1000))?;
         to_json(&n).map(Json)
     })
@@ -293,11 +236,10 @@ pub struct OverridesParams {
 /// The oversight report
 pub async fn overrides(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    qp: Result<Query<OverridesParams>, QueryRejection>,
+    Query(qp): Query<OverridesParams>,
+    Auth(pr, ..): Auth<Oversight>,
 ) -> Result<Json<Value>, ApiError> {
-    let qp = q(qp)?;
-    authed(&st, &headers, OVERSIGHT, move |s, pr| {
+    st.db(move |s| {
         to_json(&custodia_app::oversight::overrides(
             s,
             &pr.actor,

@@ -3,9 +3,10 @@
 //!
 //! [`app`] builds the axum [`Router`] from an [`AppState`] (a small pool of [`Store`]s on
 //! one location, the clock and the [`Config`]); [`serve`] runs it with graceful shutdown.
-//! Every handler authenticates (bearer token for `/api`, session cookie for the pages),
-//! checks the role matrix, then calls the store or a `custodia_app` use case on a blocking
-//! thread. Every read of a person's file first appends a `person_read` event naming the
+//! Every handler authenticates through its extractors ([`extract::Auth`] and
+//! [`extract::Mutation`] for `/api`, `ui::chrome::Signed` and `ui::chrome::Post` for the
+//! pages), which check the role matrix, then calls the store or a `custodia_app` use case
+//! on a blocking thread. Every read of a person's file first appends a `person_read` event naming the
 //! reader, so access is itself on the ledger.
 //!
 //! ```no_run
@@ -22,20 +23,21 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod federation;
 pub mod i18n;
 pub mod law;
 pub mod locator;
+mod pool;
 pub mod read_only;
 mod reads;
+mod serve;
 pub mod ui;
 pub mod witnesses;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -49,6 +51,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use pool::Pool;
+pub use serve::{HEADER_READ_TIMEOUT, init_tracing, run_blocking, serve, serve_with};
 
 /// Tunables.
 #[derive(Debug, Clone)]
@@ -98,38 +102,6 @@ impl Default for Config {
             policy: None,
             read_only: false,
         }
-    }
-}
-
-/// A few stores on one location; a request takes the next one. Several SQLite connections
-/// on one file are fine: appends serialize in the database.
-pub struct Pool {
-    stores: Vec<Mutex<Store>>,
-    next: AtomicUsize,
-}
-
-impl Pool {
-    /// A pool over already-open stores (at least one).
-    pub fn new(stores: Vec<Store>) -> Self {
-        Self {
-            stores: stores.into_iter().map(Mutex::new).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-    fn get(&self) -> Option<MutexGuard<'_, Store>> {
-        let n = self.stores.len();
-        if n == 0 {
-            return None;
-        }
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        // A free store if there is one, else wait on the next in turn.
-        for i in 0..n {
-            if let Ok(g) = self.stores[(start + i) % n].try_lock() {
-                return Some(g);
-            }
-        }
-        let m = &self.stores[start % n];
-        Some(m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 
@@ -715,13 +687,6 @@ impl AppState {
     }
 }
 
-/// The client address used for rate limiting.
-pub(crate) fn client_of<B>(req: &Request<B>) -> String {
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
-}
-
 /// The whole application: API, pages, hardening layers.
 pub fn app(state: AppState) -> Router {
     let limit = state.0.config.body_limit;
@@ -750,7 +715,6 @@ pub fn app(state: AppState) -> Router {
         router
     };
     router
-        .layer(axum::middleware::from_fn(ui::remember_uri))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
@@ -823,122 +787,4 @@ async fn error_shape(resp: Response) -> Response {
         text
     };
     axum::response::IntoResponse::into_response(ApiError::new(status, code, message))
-}
-
-/// How long a client may take to send a request's headers before the connection is closed
-/// (slow-header clients hold connections otherwise, issue 18).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Serves `router` on `listener` until ctrl-c or SIGTERM; requests in flight (and the
-/// writes they started on blocking threads) finish before this returns. Connections are
-/// hyper's, with a header read timeout ([`HEADER_READ_TIMEOUT`]); each request carries
-/// its peer's address (`ConnectInfo`).
-pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    serve_with(listener, router, HEADER_READ_TIMEOUT, shutdown_signal()).await
-}
-
-/// [`serve`] with a given header timeout, until `shutdown` completes.
-pub async fn serve_with(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    header_timeout: Duration,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tower::ServiceExt as _;
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, addr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait, don't spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let svc = router
-            .clone()
-            .map_request(move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(addr));
-                req
-            });
-        let svc = hyper_util::service::TowerToHyperService::new(svc);
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended");
-            }
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// Logs as structured lines on standard error (`RUST_LOG` filters; default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-/// Binds `addr` and serves `state` until ctrl-c or SIGTERM, on a runtime of its own (for
-/// callers that are not async, like the CLI). `on_bound` gets the bound address.
-pub fn run_blocking(
-    addr: &str,
-    state: AppState,
-    on_bound: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        on_bound(listener.local_addr()?);
-        if !state.0.config.read_only {
-            witnesses::spawn(&state);
-            federation::spawn(&state);
-        }
-        state.spawn_warmer(Duration::from_secs(1));
-        serve(listener, app(state)).await
-    })
 }

@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use custodia_app::Role::{Admin, Auditor};
 use custodia_app::witnessing::Witnessing;
 use custodia_store::{CommitHook, Store};
 use serde_json::{Value, json};
@@ -21,8 +19,8 @@ pub fn routes() -> axum::Router<crate::AppState> {
 }
 use tokio::sync::Notify;
 
-use crate::api::authed;
 use crate::error::ApiError;
+use crate::extract::{AuditorOrAdmin, Auth};
 use crate::{AppState, Config};
 
 /// How soon a witness that is behind the log is asked again.
@@ -92,10 +90,10 @@ pub fn spawn(state: &AppState) {
               (status = 401, description = "no valid token"), (status = 403, description = "not an auditor or admin")))]
 pub async fn witnesses(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    _: Auth<AuditorOrAdmin>,
 ) -> Result<Json<Value>, ApiError> {
     let engine = st.0.witnesses.as_ref().map(|w| w.engine.clone());
-    authed(&st, &headers, &[Auditor, Admin], move |s, _| {
+    st.db(move |s| {
         let size = s.size()?;
         let Some(engine) = engine else {
             return Ok(Json(

@@ -921,11 +921,97 @@ async fn openapi_lists_every_route() {
         "/api/v1/screen",
         "/api/v1/persons/{id}",
         "/api/openapi.json",
-        "/api/v1/manifests/{id}/{action}",
+        "/api/v1/manifests/{id}/approve",
+        "/api/v1/manifests/{id}/intake",
         "/api/v1/log/proof",
         "/api/v1/log/checkpoints",
     ] {
         assert!(v["paths"].get(p).is_some(), "missing {p}");
+    }
+}
+
+/// Each manifest step is a route of its own with its typed body in the document (issue 14);
+/// any other step still answers 404 naming the steps, after the token as before, and a GET
+/// on a step is 405.
+#[tokio::test]
+async fn manifest_steps_have_routes_of_their_own() {
+    let f = fixture(Config::default());
+    let m = f.manifest.clone();
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{m}/fly"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let v = json_of(&b);
+    assert_eq!(v["error"]["code"], "not_found");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("no action `fly`") && msg.contains("reconcile"),
+        "{msg}"
+    );
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{m}/fly"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, b, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/manifests/{m}/approve"),
+        Some(Role::SendingOfficer),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json_of(&b)["error"]["code"], "method_not_allowed");
+    // A step's body is typed: an intake that is not an intake is 422 naming the field.
+    let (s, b, _) = call(
+        &f,
+        "POST",
+        &format!("/api/v1/manifests/{m}/intake"),
+        Some(Role::ReceivingOfficer),
+        Some(r#"{"records": 3}"#),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json_of(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("records"),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let (_, b, _) = call(&f, "GET", "/api/openapi.json", None, None, None).await;
+    let doc = json_of(&b);
+    assert!(
+        doc["paths"]
+            .get("/api/v1/manifests/{id}/{action}")
+            .is_none()
+    );
+    for (step, schema) in [("approve", "ApproveBody"), ("intake", "IntakeBody")] {
+        let body = &doc["paths"][format!("/api/v1/manifests/{{id}}/{step}")]["post"]["requestBody"];
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{step}: {body}"
+        );
+    }
+    for step in ["screen", "depart", "arrive", "reconcile", "close"] {
+        let op = &doc["paths"][format!("/api/v1/manifests/{{id}}/{step}")]["post"];
+        assert!(op["summary"].is_string(), "{step}");
     }
 }
 

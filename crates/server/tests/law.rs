@@ -453,3 +453,126 @@ async fn wrong_methods_and_huge_ids_answer_in_the_error_shape() {
         "{v}"
     );
 }
+
+/// The person page's record form (issue 14: a typed `axum::Form`, fields trimmed, an empty
+/// one absent) files through `custodia_app::records::enter`, like the API: a stay with a
+/// country is scoped to it, a habeas petition without a status is pending; the page comes
+/// back with the outcome in its flash cookie, and a form without the session's CSRF token
+/// is refused.
+#[tokio::test]
+async fn the_person_page_files_legal_records() {
+    let f = fixture(Config::default());
+    let person = f.at_cecot.clone();
+    let (cookie, csrf) = {
+        let mut s = common::open(&f.path, f.clock.clone());
+        let (sid, p) =
+            custodia_server::auth::open_session(&mut s, &f.tokens[&Role::SendingOfficer], 12)
+                .unwrap()
+                .unwrap();
+        (format!("custodia_session={sid}"), p.csrf.unwrap())
+    };
+    let post = |body: String| {
+        let st = f.state.clone();
+        let uri = format!("/persons/{person}/records");
+        let cookie = cookie.clone();
+        async move {
+            app(st)
+                .oneshot(
+                    Request::builder()
+                        .method("POST")
+                        .uri(uri)
+                        .header("cookie", cookie)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // The flash cookie's value, decoded.
+    let flash = |r: &axum::response::Response| {
+        let c = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("custodia_flash="))
+            .unwrap_or_default();
+        let v = c["custodia_flash=".len().min(c.len())..]
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        percent_encoding::percent_decode_str(&v)
+            .decode_utf8()
+            .unwrap()
+            .to_string()
+    };
+    let r = post(format!(
+        "csrf={csrf}&type=stay&date=2020-01-02&country=+SV+&status=pending&court=&docket=D-1&id="
+    ))
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], format!("/persons/{person}"));
+    assert_eq!(flash(&r), "ok|done|");
+    let r = post(format!(
+        "csrf={csrf}&type=habeas_petition&date=2020-01-03&country=&status=++&court=&docket=&id="
+    ))
+    .await;
+    assert_eq!(flash(&r), "ok|done|");
+    // A record dated after the clock's date is refused, and the page says why.
+    let r = post(format!(
+        "csrf={csrf}&type=fear_claim&date=2999-01-01&country=SV"
+    ))
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(flash(&r).starts_with("err|"), "{}", flash(&r));
+    // Without the CSRF token: the 403 page, nothing filed.
+    let r = post("type=stay&date=2020-01-04".into()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, v) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/persons/{person}"),
+        Some(Role::Auditor),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let recs: Vec<&Value> = v["legal_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["record"])
+        .collect();
+    let stay = recs.iter().find(|r| r["type"] == "stay").unwrap();
+    assert_eq!(
+        (
+            &stay["scope"],
+            &stay["country"],
+            &stay["docket"],
+            &stay["issued"]
+        ),
+        (
+            &Value::from("country"),
+            &Value::from("SV"),
+            &Value::from("D-1"),
+            &Value::from("2020-01-02")
+        ),
+        "{stay}"
+    );
+    assert!(stay.get("court").is_none(), "{stay}");
+    let habeas = recs
+        .iter()
+        .find(|r| r["type"] == "habeas_petition")
+        .unwrap();
+    assert_eq!(habeas["status"], "pending", "{habeas}");
+    // Nothing from the refused posts: one stay, no fear claim.
+    assert_eq!(
+        recs.iter().filter(|r| r["type"] == "stay").count(),
+        1,
+        "{recs:?}"
+    );
+    assert!(recs.iter().all(|r| r["type"] != "fear_claim"), "{recs:?}");
+}
