@@ -121,7 +121,7 @@ pub fn propose(
         if !tx.reads().person_exists(person_id)? {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));
         }
-        let n = custodia_store::law::correction_count(tx.conn())?;
+        let n = tx.reads().correction_count()?;
         let id = format!("COR-{:06}", n + 1);
         tx.emit(NewEvent {
             occurred_at: now,
@@ -145,7 +145,7 @@ pub fn confirm(store: &mut Store, actor: &Actor, correction_id: &str) -> Result<
     may(actor, "confirm")?;
     let now = store.clock().now();
     let (_, receipt) = store.transact_with(|tx| -> Result<()> {
-        let c = custodia_store::law::correction(tx.conn(), correction_id)?
+        let c = tx.reads().correction(correction_id)?
             .ok_or_else(|| AppError::NotFound(format!("no correction `{correction_id}`")))?;
         if c.state != "proposed" {
             return Err(AppError::Conflict(format!(

@@ -2,7 +2,7 @@
 //! late: `occurred_at` is when it happened as the reporter says; the store stamps
 //! `recorded_at` itself.
 
-use custodia_model::events::{EventData, NewEvent};
+use custodia_model::events::{CustodyStatus, EventData, NewEvent};
 use custodia_model::legal::CountryCode;
 use custodia_store::Store;
 
@@ -54,7 +54,7 @@ pub fn record(
             let w = tx.reads().whereabouts(person_id)?.ok_or_else(|| custodia_store::StoreError::NotFound(format!("no person `{person_id}`")))?;
             let facility = w.facility_id;
             let status = w.status;
-            let held = status.as_deref() == Some("in_custody");
+            let held = status == Some(CustodyStatus::InCustody);
             let data = match &change {
                 Change::Admit { facility_id } => {
                     let Some((to_country, to_adult_only)) = tx.reads().facility_country(facility_id)? else {
@@ -99,10 +99,10 @@ pub fn record(
                             "person `{person_id}` is on no departed manifest to {country}: a removal is recorded only after the departure gate screened them (`custodia manifest depart`)"
                         )));
                     }
-                    if !matches!(status.as_deref(), Some("in_custody") | Some("transferred")) {
+                    if !matches!(status, Some(CustodyStatus::InCustody | CustodyStatus::Transferred)) {
                         return Err(custodia_store::StoreError::Conflict(format!(
                             "person `{person_id}` is `{}`, not in custody or in transfer",
-                            status.unwrap_or_default()
+                            status.map_or("", CustodyStatus::as_str)
                         )));
                     }
                     EventData::Removed { person_id: person_id.into(), country: *country }

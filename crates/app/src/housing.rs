@@ -244,7 +244,7 @@ pub fn confirm(store: &mut Store, actor: &Actor, placements: &[(String, String)]
                     .whereabouts(person)?
                     .ok_or_else(|| StoreError::NotFound(format!("no person `{person}`")))?;
                 if held.facility_id.as_deref() != Some(c.facility_id.as_str())
-                    || held.status.as_deref() != Some("in_custody")
+                    || held.status != Some(custodia_model::events::CustodyStatus::InCustody)
                 {
                     return Err(StoreError::Conflict(format!(
                         "person `{person}` is not held at `{}`",

@@ -8,6 +8,7 @@
 //! committed checkpoint to the witnesses of a policy and keeping their cosignatures),
 //! [`federation`] (two governments: peers, hand-over documents, receipts, the cross-check). Errors are [`AppError`]; the CLI
 //! maps them to exit codes and the server to status codes, each in one place.
+#![deny(clippy::indexing_slicing)]
 
 pub mod actor;
 pub mod auth;

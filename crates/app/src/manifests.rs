@@ -13,6 +13,7 @@
 use custodia_linkage::Record as LinkRecord;
 use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
 use custodia_model::legal::{Basis, CountryCode};
+use custodia_model::state::{CaseState, ManifestState};
 use custodia_rules::Params;
 use custodia_store::{Store, Tx};
 use jiff::civil::Date;
@@ -65,7 +66,8 @@ fn ev(actor: &Actor, at: jiff::Timestamp, data: EventData) -> NewEvent {
 type SResult<T> = custodia_store::Result<T>;
 
 fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
-    custodia_store::queries::manifest_by_id(tx.conn(), id)?
+    tx.reads()
+        .manifest(id)?
         .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))
 }
 
@@ -77,8 +79,8 @@ pub fn get(store: &mut Store, id: &str) -> Result<Manifest> {
         .map_err(from_store)
 }
 
-fn refuse(m: &Manifest, what: &str, allowed: &[&str]) -> SResult<()> {
-    if allowed.contains(&m.state.as_str()) {
+fn refuse(m: &Manifest, what: &str, allowed: &[ManifestState]) -> SResult<()> {
+    if allowed.contains(&m.state) {
         Ok(())
     } else {
         Err(custodia_store::StoreError::Conflict(format!(
@@ -183,7 +185,11 @@ fn change_passenger(
             refuse(
                 &m,
                 "changing the passenger list",
-                &["draft", "screened", "approved"],
+                &[
+                    ManifestState::Draft,
+                    ManifestState::Screened,
+                    ManifestState::Approved,
+                ],
             )?;
             if crate::screening::load_person_tx(tx, person_id)?.is_none() {
                 return Err(custodia_store::StoreError::NotFound(format!(
@@ -232,7 +238,11 @@ pub fn screen(
     let (out, _) = store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "screening", &["draft", "screened"])?;
+            refuse(
+                &m,
+                "screening",
+                &[ManifestState::Draft, ManifestState::Screened],
+            )?;
             let people = passengers(tx, manifest_id)?;
             if people.is_empty() {
                 return Err(custodia_store::StoreError::Conflict(format!(
@@ -309,7 +319,7 @@ pub fn approve(
     store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "approval", &["screened"])?;
+            refuse(&m, "approval", &[ManifestState::Screened])?;
             // CONTRACT §9 "Two persons": natural persons (a token's name), under any role.
             let editors = tx.reads().manifest_editors(manifest_id)?;
             let creator = custodia_store::project::actor_name(&m.created_by);
@@ -360,7 +370,7 @@ fn transition(
     actor: &Actor,
     manifest_id: &str,
     what: &str,
-    from: &[&str],
+    from: &[ManifestState],
     data: impl Fn() -> EventData,
 ) -> Result<()> {
     let now = store.clock().now();
@@ -454,7 +464,7 @@ pub fn depart(
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let res = store.transact_with(|tx| -> Result<std::result::Result<Departure, DepartureRefused>> {
         let m = load(tx, manifest_id)?;
-        if m.state == "screened" {
+        if m.state == ManifestState::Screened {
             // Sent back by a late record? Say who and what, so the officer knows why.
             let why: Vec<String> = tx
                 .reads()
@@ -469,7 +479,7 @@ pub fn depart(
                 )));
             }
         }
-        refuse(&m, "departure", &["approved"])?;
+        refuse(&m, "departure", &[ManifestState::Approved])?;
         let (refused, out, decisions) = evaluate_gate(tx, actor, &m, today, now, params)?;
         if refused.too_early.is_some() || !refused.stops.is_empty() {
             return Ok(Err(refused));
@@ -619,11 +629,16 @@ pub fn arrive(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()>
         actor.role == Role::ReceivingOfficer,
         "record arrivals",
     )?;
-    transition(store, actor, manifest_id, "arrival", &["departed"], || {
-        EventData::ManifestArrived {
+    transition(
+        store,
+        actor,
+        manifest_id,
+        "arrival",
+        &[ManifestState::Departed],
+        || EventData::ManifestArrived {
             manifest_id: manifest_id.into(),
-        }
-    })
+        },
+    )
 }
 
 /// Records the receiving facility's own intake rows. Atomic and idempotent: a row already
@@ -692,7 +707,7 @@ pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<
     let (summary, _) = store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "reconciliation", &["arrived"])?;
+            refuse(&m, "reconciliation", &[ManifestState::Arrived])?;
             let manifest: Vec<LinkRecord> = tx
                 .reads()
                 .passenger_link_rows(manifest_id)?
@@ -802,7 +817,7 @@ pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<
 }
 
 /// A stored person or intake row as the linkage engine compares it.
-fn link_record(r: custodia_store::reads::manifests::LinkRow) -> LinkRecord {
+pub(crate) fn link_record(r: custodia_store::reads::manifests::LinkRow) -> LinkRecord {
     let mut rec = LinkRecord::new(&r.id, &r.family_names, &r.given_names);
     rec.date_of_birth = r.date_of_birth;
     rec.sex = r.sex;
@@ -826,13 +841,13 @@ pub fn resolve_case(store: &mut Store, actor: &Actor, case_id: &str, reason: &st
     let now = store.clock().now();
     store
         .transact(|tx| {
-            match tx.reads().case_state(case_id)?.as_deref() {
+            match tx.reads().case_state(case_id)? {
                 None => {
                     return Err(custodia_store::StoreError::NotFound(format!(
                         "no case `{case_id}`"
                     )));
                 }
-                Some("open") => {}
+                Some(CaseState::Open) => {}
                 Some(s) => {
                     return Err(custodia_store::StoreError::Conflict(format!(
                         "case `{case_id}` is already `{s}`"
@@ -864,7 +879,7 @@ pub fn close(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<()> 
     store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
-            refuse(&m, "closing", &["reconciled"])?;
+            refuse(&m, "closing", &[ManifestState::Reconciled])?;
             let ids = tx.reads().open_case_ids(manifest_id)?;
             if !ids.is_empty() {
                 return Err(custodia_store::StoreError::Conflict(format!(

@@ -47,7 +47,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         records.push(rec);
     }
     // Class-wide orders apply to every person tagged with their class.
-    for body in custodia_store::law::class_orders_for(tx.conn(), &p.person_id)? {
+    for body in tx.reads().class_orders_for(&p.person_id)? {
         let rec: VersionedRecord = serde_json::from_str(&body).map_err(|e| {
             AppError::Store(custodia_store::StoreError::Corrupt(format!(
                 "class_orders: a stored order does not parse: {e}"
@@ -226,7 +226,7 @@ pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Pr
             let Some(id) = tx.reads().pending_manifest_of(person_id)? else {
                 return Ok(None);
             };
-            Ok(custodia_store::queries::manifest_by_id(tx.conn(), &id)?)
+            Ok(tx.reads().manifest(&id)?)
         },
     )?;
     let Some(m) = m else { return Ok(None) };

@@ -6,6 +6,9 @@
 //!   an independent program that must not share the log's store.)
 //! - A parse in `app`, `store` or `server` never falls back to a default
 //!   (`.parse().unwrap_or(…)` turns a damaged value into a plausible one).
+//! - The store's raw SQL (`test-sql` feature) is enabled only as a dev-dependency.
+//! - `store` and `app` deny `clippy::indexing_slicing`: an index out of range is a panic in
+//!   the middle of a transaction; they use `.get()` and iterators.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -85,25 +88,16 @@ fn the_lint_finds_sql() {
     assert!(!is_sql(r#"let s = "select a flight";"#));
 }
 
-/// Files outside `crates/store` that still hold SQL, each to move into `store::reads` (issue
-/// 14). The list may only shrink: a file listed here that no longer holds SQL fails the
-/// test too, so that it is taken off.
-const NOT_YET_MOVED: &[&str] = &["crates/app/src/federation/mod.rs"];
-
 #[test]
 fn only_the_store_writes_sql() {
     let mut found = Vec::new();
-    let mut files_with_sql = std::collections::BTreeSet::new();
     for k in crates()
         .iter()
         .filter(|k| !["store", "witness"].contains(&k.as_str()))
     {
         for (file, n, line) in code_lines(k) {
             if is_sql(&line) {
-                files_with_sql.insert(file.clone());
-                if !NOT_YET_MOVED.contains(&file.as_str()) {
-                    found.push(format!("{file}:{n}: {}", line.trim()));
-                }
+                found.push(format!("{file}:{n}: {}", line.trim()));
             }
         }
     }
@@ -111,14 +105,6 @@ fn only_the_store_writes_sql() {
         found.is_empty(),
         "SQL outside crates/store (add a typed read to store::reads instead):\n{}",
         found.join("\n")
-    );
-    let stale: Vec<&&str> = NOT_YET_MOVED
-        .iter()
-        .filter(|f| !files_with_sql.contains(**f))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "these files hold no SQL any more; take them off NOT_YET_MOVED: {stale:?}"
     );
 }
 
@@ -137,6 +123,60 @@ fn no_parse_falls_back_to_a_default() {
     assert!(
         found.is_empty(),
         "a parse that falls back to a default hides damaged data; return an error naming the value instead:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn store_and_app_deny_indexing_slicing() {
+    let root = workspace();
+    let mut missing = Vec::new();
+    for k in ["store", "app"] {
+        let lib = root.join("crates").join(k).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let denied = text
+            .lines()
+            .any(|l| l.trim() == "#![deny(clippy::indexing_slicing)]");
+        if !denied {
+            missing.push(format!("crates/{k}/src/lib.rs"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add `#![deny(clippy::indexing_slicing)]` to: {}",
+        missing.join(", ")
+    );
+}
+
+/// The `test-sql` feature of `custodia-store` makes raw SQL public for tests that tamper with
+/// tables; a program's own dependencies never enable it.
+#[test]
+fn raw_sql_is_for_tests_only() {
+    let mut found = Vec::new();
+    for k in crates() {
+        let path = workspace().join("crates").join(&k).join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut section = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                section = t.to_string();
+            } else if t.contains("\"test-sql\"")
+                && section != "[dev-dependencies]"
+                && !(k == "store" && section == "[features]")
+            {
+                found.push(format!(
+                    "crates/{k}/Cargo.toml:{}: {t} (in {section})",
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "`test-sql` outside [dev-dependencies]:\n{}",
         found.join("\n")
     );
 }

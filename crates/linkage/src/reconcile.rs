@@ -203,30 +203,11 @@ const TF_MAX_BITS: f64 = 5.0;
 // ---------------------------------------------------------------------------------------
 // Prepared records.
 
-/// A small multiplicative hasher (the one rustc uses) for integer keys: the default SipHash
-/// is built to resist hash flooding, which integer keys we produce ourselves do not need.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-type FxMap<K, V> = HashMap<K, V, FxBuild>;
+/// Maps keyed by the integers we produce ourselves use rustc's multiplicative hasher: the
+/// default SipHash is built to resist hash flooding, which such keys do not need.
+/// (`rustc-hash` 1.x: its hash of a `u32`/`u64` key is the one this module always used, so
+/// every map iterates, and every float sum over one adds up, exactly as before.)
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 #[derive(Debug, Clone)]
 struct Prep {

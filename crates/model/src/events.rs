@@ -32,8 +32,23 @@ pub struct PersonRecord {
 }
 
 /// Where a person stands in custody.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::AsRefStr,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CustodyStatus {
     InCustody,
     Released,
@@ -45,24 +60,11 @@ pub enum CustodyStatus {
 impl CustodyStatus {
     /// The wire name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InCustody => "in_custody",
-            Self::Released => "released",
-            Self::Removed => "removed",
-            Self::Transferred => "transferred",
-            Self::Deceased => "deceased",
-        }
+        self.into()
     }
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "in_custody" => Self::InCustody,
-            "released" => Self::Released,
-            "removed" => Self::Removed,
-            "transferred" => Self::Transferred,
-            "deceased" => Self::Deceased,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

@@ -99,9 +99,9 @@ impl Store {
                 &[hash.into()],
             )?;
             Ok(rows.first().map(|r| TokenRow {
-                role: r[0].opt_str().unwrap_or_default(),
-                name: r[1].opt_str().unwrap_or_default(),
-                facility_id: r[2].opt_str(),
+                role: r.first().and_then(Value::opt_str).unwrap_or_default(),
+                name: r.get(1).and_then(Value::opt_str).unwrap_or_default(),
+                facility_id: r.get(2).and_then(Value::opt_str),
             }))
         })
     }
@@ -148,13 +148,13 @@ impl Store {
                 &[id_hash.into()],
             )?;
             Ok(rows.first().map(|r| SessionRow {
-                token_hash: r[0].opt_str().unwrap_or_default(),
-                csrf: r[1].opt_str().unwrap_or_default(),
-                expires_at: r[2].opt_str().unwrap_or_default(),
+                token_hash: r.first().and_then(Value::opt_str).unwrap_or_default(),
+                csrf: r.get(1).and_then(Value::opt_str).unwrap_or_default(),
+                expires_at: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                 token: TokenRow {
-                    role: r[3].opt_str().unwrap_or_default(),
-                    name: r[4].opt_str().unwrap_or_default(),
-                    facility_id: r[5].opt_str(),
+                    role: r.get(3).and_then(Value::opt_str).unwrap_or_default(),
+                    name: r.get(4).and_then(Value::opt_str).unwrap_or_default(),
+                    facility_id: r.get(5).and_then(Value::opt_str),
                 },
             }))
         })?;
@@ -185,9 +185,9 @@ impl Store {
                 &[key.into(), token_hash.into()],
             )?;
             Ok(rows.first().map(|r| IdempotentAnswer {
-                request_hash: r[0].opt_str().unwrap_or_default(),
-                status: u16::try_from(r[1].as_i64().unwrap_or(500)).unwrap_or(500),
-                response: r[2].opt_str().unwrap_or_default(),
+                request_hash: r.first().and_then(Value::opt_str).unwrap_or_default(),
+                status: u16::try_from(r.get(1).and_then(Value::as_i64).unwrap_or(500)).unwrap_or(500),
+                response: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
             }))
         })
     }
@@ -248,7 +248,7 @@ impl Store {
             let rows = c.query("SELECT day, anonymous, authenticated FROM locator_counts ORDER BY day DESC LIMIT ?", &[limit.into()])?;
             Ok(rows
                 .iter()
-                .map(|r| LocatorDay { day: r[0].opt_str().unwrap_or_default(), anonymous: u(r.get(1)), authenticated: u(r.get(2)) })
+                .map(|r| LocatorDay { day: r.first().and_then(Value::opt_str).unwrap_or_default(), anonymous: u(r.get(1)), authenticated: u(r.get(2)) })
                 .collect())
         })
     }

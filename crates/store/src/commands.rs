@@ -4,7 +4,7 @@
 use custodia_model::events::{CustodyStatus, EventData, NewEvent, PersonRecord};
 use custodia_model::legal::{CountryCode, UsStatus};
 
-use crate::backend::{Conn, Row};
+use crate::backend::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::store::{Receipt, Store};
 
@@ -93,8 +93,8 @@ pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<PersonCustody>> 
         None => Ok(None),
         Some(r) => Ok(Some((
             person_from_row(r)?,
-            r[10].opt_str(),
-            r[11].opt_str(),
+            r.get(10).and_then(Value::opt_str),
+            r.get(11).and_then(Value::opt_str),
         ))),
     }
 }
@@ -128,7 +128,7 @@ impl Store {
                     )?;
                     match rs.first() {
                         None => None,
-                        Some(r) => Some((person_from_row(r)?, r[10].opt_str(), r[11].opt_str())),
+                        Some(r) => Some((person_from_row(r)?, r.get(10).and_then(Value::opt_str), r.get(11).and_then(Value::opt_str))),
                     }
                 };
                 if let Some(f) = &row.facility_id {

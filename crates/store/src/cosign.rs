@@ -5,6 +5,7 @@
 
 use custodia_ledger::{NoteSignature, SignedCheckpoint, SignedNote};
 
+use crate::backend::Value;
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
@@ -50,8 +51,8 @@ impl Store {
             .map(|r| {
                 Ok(StoredCosignature {
                     size,
-                    witness: r[0].opt_str().unwrap_or_default(),
-                    line: r[1].opt_str().unwrap_or_default(),
+                    witness: r.first().and_then(Value::opt_str).unwrap_or_default(),
+                    line: r.get(1).and_then(Value::opt_str).unwrap_or_default(),
                 })
             })
             .collect()
@@ -67,13 +68,14 @@ impl Store {
             )?
             .iter()
             .map(|r| {
-                let size = r[1]
-                    .as_i64()
+                let size = r
+                    .get(1)
+                    .and_then(Value::as_i64)
                     .and_then(|s| u64::try_from(s).ok())
                     .ok_or_else(|| {
                         StoreError::Corrupt("table `cosignatures`: a size is not a count".into())
                     })?;
-                Ok((r[0].opt_str().unwrap_or_default(), size))
+                Ok((r.first().and_then(Value::opt_str).unwrap_or_default(), size))
             })
             .collect()
         })

@@ -73,6 +73,14 @@ impl<'r> At<'r> {
             .ok_or_else(|| self.corrupt(i, "a non-negative integer"))
     }
 
+    /// A non-negative integer or NULL.
+    pub(crate) fn opt_u64(&self, i: usize) -> Result<Option<u64>> {
+        match self.value(i)? {
+            Value::Null => Ok(None),
+            _ => self.u64(i).map(Some),
+        }
+    }
+
     /// A non-negative integer that fits 32 bits.
     pub(crate) fn u32(&self, i: usize) -> Result<u32> {
         u32::try_from(self.u64(i)?).map_err(|_| self.corrupt(i, "a 32-bit count"))
@@ -175,7 +183,12 @@ pub(crate) fn rows<T>(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
 

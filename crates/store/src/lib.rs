@@ -22,9 +22,25 @@
 //! assert!(matches!(store.verify(&Default::default(), &mut |_| {}).unwrap(), custodia_store::Verdict::Ok { .. }));
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
+#![deny(clippy::indexing_slicing)]
+
+/// Raw SQL (`Store::read`, `Store::stream`, `Tx::query`, `Tx::conn`, the [`backend`] seam) is
+/// the store's own: `pub(crate)`. Tests that tamper with or inspect a store's tables build
+/// with the `test-sql` feature (a dev-dependency), which makes these items `pub` again.
+macro_rules! raw_sql {
+    ($(#[$m:meta])* fn $($rest:tt)*) => {
+        #[cfg(feature = "test-sql")]
+        $(#[$m])* pub fn $($rest)*
+        #[cfg(not(feature = "test-sql"))]
+        $(#[$m])* pub(crate) fn $($rest)*
+    };
+}
 
 pub mod auth;
+#[cfg(feature = "test-sql")]
 pub mod backend;
+#[cfg(not(feature = "test-sql"))]
+pub(crate) mod backend;
 pub mod commands;
 mod cosign;
 mod decode;

@@ -284,10 +284,14 @@ impl ToSql for Column<'_> {
                 }
                 IsNull::No => i32::try_from(out.len() - at - 4)?,
             };
-            out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            out.get_mut(at..at + 4)
+                .ok_or("an array element's length slot is missing")?
+                .copy_from_slice(&len.to_be_bytes());
         }
         if nulls {
-            out[nulls_at..nulls_at + 4].copy_from_slice(&1i32.to_be_bytes());
+            out.get_mut(nulls_at..nulls_at + 4)
+                .ok_or("an array's null flag is missing")?
+                .copy_from_slice(&1i32.to_be_bytes());
         }
         Ok(IsNull::No)
     }
@@ -300,7 +304,12 @@ impl ToSql for Column<'_> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
 

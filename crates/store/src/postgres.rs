@@ -384,45 +384,24 @@ impl<'a> FromSql<'a> for G {
     }
 }
 
-/// Decodes PostgreSQL's binary `numeric`: base-10000 digits with a weight and a sign.
+/// Decodes PostgreSQL's binary `numeric` with `rust_decimal` (`db-postgres`): `Int` when the
+/// value is whole and fits 64 bits, `Real` otherwise; `NaN` (which `Decimal` cannot hold) is
+/// `Real(NaN)`.
 fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxErr> {
-    let word = |i: usize| -> std::result::Result<u16, BoxErr> {
-        raw.get(i * 2..i * 2 + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-            .ok_or_else(|| "a numeric value is truncated".into())
-    };
-    let ndigits = usize::from(word(0)?);
-    let weight = i32::from(word(1)? as i16);
-    let sign = word(2)?;
-    if sign == 0xC000 {
+    use rust_decimal::prelude::ToPrimitive;
+    // The header is ndigits, weight, sign, dscale (16 bits each); sign 0xC000 is NaN.
+    if raw.get(4..6) == Some(&[0xC0, 0x00][..]) {
         return Ok(Value::Real(f64::NAN));
     }
-    let mut digits = Vec::with_capacity(ndigits);
-    for k in 0..ndigits {
-        digits.push(word(4 + k)?);
+    let d = rust_decimal::Decimal::from_sql(&Type::NUMERIC, raw)?;
+    if d.fract().is_zero()
+        && let Some(i) = d.to_i64()
+    {
+        return Ok(Value::Int(i));
     }
-    let whole = digits.len() as i32 <= weight + 1;
-    let negative = sign == 0x4000;
-    if whole {
-        let mut n: i128 = 0;
-        for d in &digits {
-            n = n * 10_000 + i128::from(*d);
-        }
-        for _ in 0..(weight + 1 - digits.len() as i32).max(0) {
-            n *= 10_000;
-        }
-        if negative {
-            n = -n;
-        }
-        if let Ok(i) = i64::try_from(n) {
-            return Ok(Value::Int(i));
-        }
-    }
-    let mut f = 0f64;
-    for (k, d) in digits.iter().enumerate() {
-        f += f64::from(*d) * 10_000f64.powi(weight - k as i32);
-    }
-    Ok(Value::Real(if negative { -f } else { f }))
+    d.to_f64()
+        .map(Value::Real)
+        .ok_or_else(|| format!("numeric `{d}` is not a number we can hold").into())
 }
 
 struct PgConn<'a, 'b> {
@@ -548,11 +527,20 @@ impl PgConn<'_, '_> {
                 .types
                 .iter()
                 .enumerate()
-                .map(|(i, t)| pg_batch::Column {
-                    elem: t.clone(),
-                    values: part.iter().map(|r| &r[i]).collect(),
+                .map(|(i, t)| {
+                    Ok(pg_batch::Column {
+                        elem: t.clone(),
+                        values: part
+                            .iter()
+                            .map(|r| {
+                                r.get(i).ok_or_else(|| {
+                                    StoreError::Db(format!("a batched row has no column {i}"))
+                                })
+                            })
+                            .collect::<Result<_>>()?,
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let args: Vec<&(dyn ToSql + Sync)> =
                 cols.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
             self.tx.execute(&st, &args).map_err(pg_err)?;
@@ -612,7 +600,9 @@ fn prepare(tx: &mut postgres::Transaction<'_>, sql: &str, params: &[Value]) -> R
                         if types.len() < n {
                             types.resize(n, Type::UNKNOWN);
                         }
-                        types[n - 1] = declared(params.get(n - 1));
+                        if let Some(t) = types.get_mut(n - 1) {
+                            *t = declared(params.get(n - 1));
+                        }
                         true
                     }
                     _ => false,
@@ -673,7 +663,9 @@ impl Conn for PgConn<'_, '_> {
             columns.join(", "),
             vec!["?"; columns.len()].join(", ")
         );
-        let first = &rows[0];
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
         let Some(plan) = self.plan(&sql, first)? else {
             return Err(StoreError::Invalid(format!(
                 "insert into `{table}`: the columns cannot be written in a batch"
@@ -895,7 +887,12 @@ pub fn admin_query_i64(url: &str, sql: &str) -> Result<Option<i64>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
 
@@ -935,5 +932,10 @@ mod tests {
         // 1.5 = digits [1, 5000], weight 0, scale 1.
         let raw = [0u8, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88];
         assert_eq!(numeric(&raw).unwrap(), Value::Real(1.5));
+        // NaN: no digits, sign 0xC000.
+        let raw = [0u8, 0, 0, 0, 0xC0, 0, 0, 0];
+        assert!(matches!(numeric(&raw).unwrap(), Value::Real(f) if f.is_nan()));
+        // Truncated input is an error, not a value.
+        assert!(numeric(&[0u8, 2, 0, 1]).is_err());
     }
 }

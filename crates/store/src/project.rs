@@ -221,7 +221,7 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
                     &values,
                 )?;
             } else {
-                let mut v = values[1..10].to_vec();
+                let mut v: Vec<Value> = values.iter().skip(1).take(9).cloned().collect();
                 v.push(p.id.as_str().into());
                 c.execute(
                     "UPDATE persons SET family_names = ?, given_names = ?, date_of_birth = ?, sex = ?, \

@@ -2,6 +2,7 @@
 //! population, invoices, access. Each runs on one read snapshot and returns plain,
 //! serializable rows; deciding who may see them is the caller's.
 
+use custodia_model::state::{CaseState, ManifestState};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -46,6 +47,10 @@ fn f(r: &Row, i: usize) -> Result<f64> {
     r.get(i)
         .and_then(Value::as_f64)
         .ok_or_else(|| bad(r, i, "a number"))
+}
+/// A state stored by its wire name ([`custodia_model::state`]).
+fn st<T: std::str::FromStr>(r: &Row, i: usize, expected: &str) -> Result<T> {
+    s(r, i)?.parse().map_err(|_| bad(r, i, expected))
 }
 fn j(r: &Row, i: usize) -> Result<Json> {
     serde_json::from_str(&s(r, i)?).map_err(|_| bad(r, i, "JSON"))
@@ -125,7 +130,7 @@ pub struct ManifestRow {
     pub destination_country: String,
     pub basis: String,
     pub departure_on: String,
-    pub state: String,
+    pub state: ManifestState,
     pub created_by: String,
     pub approved_by: Option<String>,
     pub passengers: u64,
@@ -151,7 +156,7 @@ pub struct CaseRow {
     pub kind: String,
     pub subject_id: String,
     pub detail: String,
-    pub state: String,
+    pub state: CaseState,
     pub opened_seq: u64,
     pub resolved_reason: Option<String>,
     pub resolved_by: Option<String>,
@@ -273,7 +278,7 @@ fn manifest_row(r: &Row) -> Result<ManifestRow> {
         destination_country: s(r, 4)?,
         basis: s(r, 5)?,
         departure_on: s(r, 6)?,
-        state: s(r, 7)?,
+        state: st(r, 7, "a manifest state")?,
         created_by: s(r, 8)?,
         approved_by: os(r, 9)?,
         passengers: n(r, 10)?,
@@ -290,7 +295,7 @@ fn case_row(r: &Row) -> Result<CaseRow> {
         kind: s(r, 2)?,
         subject_id: s(r, 3)?,
         detail: s(r, 4)?,
-        state: s(r, 5)?,
+        state: st(r, 5, "a case state")?,
         opened_seq: n(r, 6)?,
         resolved_reason: os(r, 7)?,
         resolved_by: os(r, 8)?,
@@ -543,7 +548,7 @@ impl Store {
                 .map(|r| n(r, 0))
                 .transpose()?
                 .unwrap_or(0);
-            let rec = if matches!(manifest.state.as_str(), "reconciled" | "closed") {
+            let rec = if matches!(manifest.state, ManifestState::Reconciled | ManifestState::Closed) {
                 c.query(
                     "SELECT body FROM ledger WHERE seq > ? AND body LIKE ? ORDER BY seq LIMIT 1",
                     &[from.into(), format!("%\"kind\":\"manifest_reconciled\",\"data\":{{\"manifest_id\":\"{}\"%", id.replace(['%', '_'], "")).into()],
@@ -724,4 +729,57 @@ fn locator_entry(r: &Row) -> Result<LocatorEntry> {
         status: os(r, 6)?,
         status_since: os(r, 7)?,
     })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    fn manifest(state: &str) -> Row {
+        [
+            "M-1",
+            "F1",
+            "A",
+            "B",
+            "SV",
+            "removal_order",
+            "2025-03-15",
+            state,
+            "sending_officer:ana",
+        ]
+        .into_iter()
+        .map(Value::from)
+        .chain([Value::Null, Value::Int(2)])
+        .collect()
+    }
+
+    #[test]
+    fn states_decode_to_enums_and_a_bad_one_is_corrupt() {
+        let m = manifest_row(&manifest("approved")).unwrap();
+        assert_eq!(m.state, ManifestState::Approved);
+        assert_eq!(m.passengers, 2);
+        let e = manifest_row(&manifest("shipped")).unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
+        assert!(e.to_string().contains("a manifest state"), "{e}");
+        assert!(e.to_string().contains("shipped"), "{e}");
+
+        let case = |state: &str| -> Row {
+            ["C-1", "M-1", "not_received", "P-1", "d", state]
+                .into_iter()
+                .map(Value::from)
+                .chain([Value::Int(7), Value::Null, Value::Null])
+                .collect()
+        };
+        assert_eq!(case_row(&case("open")).unwrap().state, CaseState::Open);
+        assert!(matches!(
+            case_row(&case("Open")).unwrap_err(),
+            StoreError::Corrupt(_)
+        ));
+    }
 }

@@ -325,17 +325,23 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// Runs a read query.
-    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        self.conn.query(sql, params)
+    raw_sql! {
+        /// Runs a read query.
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+            self.conn.query(sql, params)
+        }
     }
     /// Typed reads inside this transaction.
     pub fn reads(&mut self) -> crate::reads::Reads<'_> {
         crate::reads::Reads::new(&mut *self.conn)
     }
-    /// The connection, for the read queries written against [`Conn`].
-    pub fn conn(&mut self) -> &mut dyn Conn {
-        &mut *self.conn
+    raw_sql! {
+        /// The connection, for the read queries written against [`Conn`] (the tests that
+        /// rebuild projections by hand).
+        #[cfg_attr(not(feature = "test-sql"), allow(dead_code))]
+        fn conn(&mut self) -> &mut dyn Conn {
+            &mut *self.conn
+        }
     }
     /// Queues an event.
     pub fn emit(&mut self, ev: NewEvent) {
@@ -345,9 +351,11 @@ impl Tx<'_> {
     pub fn pending(&self) -> &[NewEvent] {
         &self.pending
     }
-    /// Non-ledger service tables (tokens, sessions): a direct write.
-    pub fn execute_service(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        self.conn.execute(sql, params)
+    raw_sql! {
+        /// Non-ledger service tables (tokens, sessions): a direct write.
+        fn execute_service(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+            self.conn.execute(sql, params)
+        }
     }
 }
 
@@ -372,7 +380,7 @@ impl Store {
     }
 
     /// Opens a store over an already-connected backend.
-    pub fn with_backend(
+    pub(crate) fn with_backend(
         mut backend: Box<dyn Backend>,
         key_path: &Path,
         clock: Arc<dyn Clock>,
@@ -469,7 +477,10 @@ impl Store {
                     "SELECT key, value FROM meta WHERE key IN ('verifier_key', 'origin')",
                     &[],
                 )? {
-                    if let (Some(k), Some(v)) = (r[0].opt_str(), r[1].opt_str()) {
+                    if let (Some(k), Some(v)) = (
+                        r.first().and_then(Value::opt_str),
+                        r.get(1).and_then(Value::opt_str),
+                    ) {
                         meta.push((k, v));
                     }
                 }
@@ -661,14 +672,16 @@ impl Store {
         }
     }
 
-    /// Runs read-only queries on one snapshot.
-    pub fn read<T>(&mut self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.backend.read(&mut |c| {
-            out = Some(f(c)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+    raw_sql! {
+        /// Runs read-only queries on one snapshot.
+        fn read<T>(&mut self, mut f: impl FnMut(&mut dyn Conn) -> Result<T>) -> Result<T> {
+            let mut out = None;
+            self.backend.read(&mut |c| {
+                out = Some(f(c)?);
+                Ok(())
+            })?;
+            out.ok_or_else(|| StoreError::Db("read produced no result".into()))
+        }
     }
 
     /// Runs typed reads on one snapshot.
@@ -679,14 +692,16 @@ impl Store {
         self.read(|c| f(&mut crate::reads::Reads::new(c)))
     }
 
-    /// Streams a query's rows.
-    pub fn stream(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(Row) -> Result<()>,
-    ) -> Result<()> {
-        self.backend.stream(sql, params, f)
+    raw_sql! {
+        /// Streams a query's rows.
+        fn stream(
+            &mut self,
+            sql: &str,
+            params: &[Value],
+            f: &mut dyn FnMut(Row) -> Result<()>,
+        ) -> Result<()> {
+            self.backend.stream(sql, params, f)
+        }
     }
 
     /// The number of entries in the log.
@@ -707,9 +722,9 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("no checkpoint stored".into()))?;
             Ok(SignedCheckpoint {
                 origin: origin.clone(),
-                size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
-                root: hash_from(&r[1])?,
-                note: r[2].opt_str().unwrap_or_default(),
+                size: u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0)).unwrap_or(0),
+                root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
             })
         })
     }
@@ -728,8 +743,8 @@ impl Store {
                     Ok(SignedCheckpoint {
                         origin: origin.clone(),
                         size,
-                        root: hash_from(&r[1])?,
-                        note: r[2].opt_str().unwrap_or_default(),
+                        root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                        note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                     })
                 })
                 .transpose()
@@ -748,9 +763,10 @@ impl Store {
                 .map(|r| {
                     Ok(SignedCheckpoint {
                         origin: origin.clone(),
-                        size: u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0),
-                        root: hash_from(&r[1])?,
-                        note: r[2].opt_str().unwrap_or_default(),
+                        size: u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0))
+                            .unwrap_or(0),
+                        root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                        note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                     })
                 })
                 .collect()
@@ -785,8 +801,9 @@ impl Store {
             let mut prev = u64::try_from(prev).ok();
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                let size = r[0]
-                    .as_i64()
+                let size = r
+                    .first()
+                    .and_then(Value::as_i64)
                     .and_then(|n| u64::try_from(n).ok())
                     .ok_or_else(|| {
                         StoreError::Corrupt("a checkpoint's size is not a size".into())
@@ -794,8 +811,8 @@ impl Store {
                 let checkpoint = SignedCheckpoint {
                     origin: origin.clone(),
                     size,
-                    root: hash_from(&r[1])?,
-                    note: r[2].opt_str().unwrap_or_default(),
+                    root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                    note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                 };
                 let prev_size = prev.unwrap_or(0);
                 let proof = if prev_size == 0 || prev_size == size {
@@ -829,8 +846,9 @@ impl Store {
             "SELECT seq, body FROM ledger WHERE seq >= ? AND seq < ? ORDER BY seq",
             &[from.into(), to.into()],
             &mut |r| {
-                let seq = u64::try_from(r[0].as_i64().unwrap_or(0)).unwrap_or(0);
-                f(seq, r[1].as_str().unwrap_or(""))
+                let seq =
+                    u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0)).unwrap_or(0);
+                f(seq, r.get(1).and_then(Value::as_str).unwrap_or(""))
             },
         )
     }

@@ -133,9 +133,10 @@ impl Store {
                 &[],
             )? {
                 cps.push(Cp {
-                    size: u64::try_from(r[0].as_i64().unwrap_or(-1)).unwrap_or(u64::MAX),
-                    root: hash_from(&r[1])?,
-                    note: r[2].opt_str().unwrap_or_default(),
+                    size: u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(-1))
+                        .unwrap_or(u64::MAX),
+                    root: hash_from(r.get(1).unwrap_or(&Value::Null))?,
+                    note: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
                 });
             }
             Ok(())
@@ -169,11 +170,11 @@ impl Store {
         let mut cp_i = 0usize;
         let mut earlier_ok = earlier.as_ref().map(|e| e.size == 0);
         let mut check_roots = |frontier: &Frontier, failure: &mut Option<String>| {
-            while cp_i < cps.len() && cps[cp_i].size == frontier.size() {
-                if cps[cp_i].root != frontier.root() && failure.is_none() {
+            while let Some(cp) = cps.get(cp_i).filter(|cp| cp.size == frontier.size()) {
+                if cp.root != frontier.root() && failure.is_none() {
                     *failure = Some(format!(
                         "checkpoint at size {}: signed root differs from the log's root at that size",
-                        cps[cp_i].size
+                        cp.size
                     ));
                 }
                 cp_i += 1;
@@ -195,7 +196,7 @@ impl Store {
             }
             expect.clear();
             frontier.push(leaf_hash(body), &mut expect)?;
-            if stored.get(..32) != Some(&expect[0].0[..]) {
+            if stored.get(..32) != expect.first().map(|h| &h.0[..]) {
                 failure = Some(format!(
                     "entry {n}: leaf bytes do not match the stored leaf hash"
                 ));
@@ -205,7 +206,7 @@ impl Store {
                 && expect
                     .iter()
                     .enumerate()
-                    .all(|(k, h)| stored[k * 32..k * 32 + 32] == h.0);
+                    .all(|(k, h)| stored.get(k * 32..k * 32 + 32) == Some(&h.0[..]));
             if !same_tree {
                 failure = Some(format!(
                     "entry {n}: stored tree hashes differ from the recomputed tree"
@@ -243,10 +244,10 @@ impl Store {
         if let Some(f) = failure {
             return Ok(Verdict::Failed(f));
         }
-        if cp_i < cps.len() {
+        if let Some(cp) = cps.get(cp_i) {
             return Ok(Verdict::Failed(format!(
                 "checkpoint at size {} is beyond the log's {n} entries",
-                cps[cp_i].size
+                cp.size
             )));
         }
         match cps.last() {
@@ -378,7 +379,7 @@ impl Replay {
                         let b: Vec<String> = w.iter().map(Value::canonical).collect();
                         if a != b {
                             let col = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(0);
-                            diff = Some(if a[..nkeys.min(a.len())] == b[..nkeys.min(b.len())] {
+                            diff = Some(if a.iter().take(nkeys).eq(b.iter().take(nkeys)) {
                                 format!(
                                     "table `{table}`, row ({}): column {} is {} but replay gives {}",
                                     name(&row), col + 1, a.get(col).cloned().unwrap_or_default(), b.get(col).cloned().unwrap_or_default()
@@ -392,8 +393,10 @@ impl Replay {
                 i += 1;
                 Ok(())
             })?;
-            if diff.is_none() && i < want.len() {
-                let nk: Vec<String> = want[i].iter().take(nkeys).map(Value::canonical).collect();
+            if diff.is_none()
+                && let Some(w) = want.get(i)
+            {
+                let nk: Vec<String> = w.iter().take(nkeys).map(Value::canonical).collect();
                 diff = Some(format!(
                     "table `{table}`, row ({}): missing from the store",
                     nk.join(", ")

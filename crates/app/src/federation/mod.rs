@@ -39,7 +39,8 @@ use custodia_model::federation::{
     ReceiptLine, ReceiptStatus, doc_hash, note_text, parse_note_text,
 };
 use custodia_model::legal::CountryCode;
-use custodia_store::backend::Value;
+use custodia_store::reads::federation::{HandoverRow, PeerRow};
+use custodia_store::reads::manifests::LinkRow;
 use custodia_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -77,8 +78,15 @@ pub struct RecordedReceipt {
     pub appended: bool,
 }
 
-fn text(v: Option<&Value>) -> String {
-    v.and_then(Value::opt_str).unwrap_or_default()
+impl From<PeerRow> for Peer {
+    fn from(p: PeerRow) -> Self {
+        Self {
+            name: p.name,
+            url: p.url,
+            log_key: p.log_key,
+            facilities: p.facilities,
+        }
+    }
 }
 
 fn corrupt(m: String) -> AppError {
@@ -122,36 +130,27 @@ pub fn add_peer(store: &mut Store, actor: &Actor, peer: &Peer) -> Result<bool> {
     }
     let now = store.clock().now();
     let (added, _) = store.transact_with(|tx| -> Result<bool> {
+        let known = tx.reads().peers()?;
         for f in &peer.facilities {
-            if tx
-                .query("SELECT id FROM facilities WHERE id = ?", &[f.as_str().into()])?
-                .is_empty()
-            {
+            if !tx.reads().facility_exists(f)? {
                 return Err(AppError::Invalid(format!(
                     "field `--facility`: no facility `{f}` in this store; register it first (`custodia facility register`)"
                 )));
             }
-            let owner = tx.query(
-                "SELECT name, facilities FROM peers WHERE name <> ?",
-                &[peer.name.as_str().into()],
-            )?;
-            for r in owner {
-                if text(r.get(1)).split(';').any(|x| x == f) {
-                    return Err(AppError::Conflict(format!(
-                        "facility `{f}` already belongs to peer `{}`",
-                        text(r.first())
-                    )));
-                }
+            if let Some(owner) = known
+                .iter()
+                .find(|p| p.name != peer.name && p.facilities.contains(f))
+            {
+                return Err(AppError::Conflict(format!(
+                    "facility `{f}` already belongs to peer `{}`",
+                    owner.name
+                )));
             }
         }
-        let existing = tx.query(
-            "SELECT url, log_key, facilities FROM peers WHERE name = ?",
-            &[peer.name.as_str().into()],
-        )?;
-        if let Some(r) = existing.first()
-            && text(r.first()) == peer.url
-            && text(r.get(1)) == peer.log_key
-            && text(r.get(2)) == peer.facilities.join(";")
+        if let Some(r) = known.iter().find(|p| p.name == peer.name)
+            && r.url == peer.url
+            && r.log_key == peer.log_key
+            && r.facilities.join(";") == peer.facilities.join(";")
         {
             return Ok(false);
         }
@@ -172,24 +171,11 @@ pub fn add_peer(store: &mut Store, actor: &Actor, peer: &Peer) -> Result<bool> {
 
 /// Every registered peer, by name.
 pub fn peers(store: &mut Store) -> Result<Vec<Peer>> {
-    Ok(store.read(|c| {
-        Ok(c.query(
-            "SELECT name, url, log_key, facilities FROM peers ORDER BY name",
-            &[],
-        )?
-        .iter()
-        .map(|r| Peer {
-            name: text(r.first()),
-            url: text(r.get(1)),
-            log_key: text(r.get(2)),
-            facilities: text(r.get(3))
-                .split(';')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        })
+    Ok(store
+        .view(|r| r.peers())?
+        .into_iter()
+        .map(Peer::from)
         .collect())
-    })?)
 }
 
 /// Builds and records the hand-over document of every manifest that departed to a peer's
@@ -200,18 +186,7 @@ pub fn issue_pending(store: &mut Store, actor: &str) -> Result<Vec<String>> {
     let mut issued = Vec::new();
     for peer in &peers {
         for facility in &peer.facilities {
-            let pending: Vec<String> = store.read(|c| {
-                Ok(c.query(
-                    "SELECT m.id FROM manifests m WHERE m.to_facility = ? \
-                     AND m.state IN ('departed', 'arrived', 'reconciled', 'closed') \
-                     AND NOT EXISTS (SELECT 1 FROM handovers h WHERE h.manifest_id = m.id AND h.direction = 'out') \
-                     ORDER BY m.id",
-                    &[facility.as_str().into()],
-                )?
-                .iter()
-                .map(|r| text(r.first()))
-                .collect())
-            })?;
+            let pending = store.view(|r| r.departed_without_handover(facility))?;
             for m in pending {
                 if let Some(h) = issue(store, actor, peer, &m)? {
                     issued.push(h);
@@ -224,17 +199,8 @@ pub fn issue_pending(store: &mut Store, actor: &str) -> Result<Vec<String>> {
 
 /// The seq of the manifest's `manifest_departed` entry.
 fn departure_seq(store: &mut Store, manifest_id: &str) -> Result<u64> {
-    let seqs: Vec<i64> = store.read(|c| {
-        Ok(c.query(
-            "SELECT seq FROM manifest_events WHERE manifest_id = ? ORDER BY seq DESC",
-            &[manifest_id.into()],
-        )?
-        .iter()
-        .filter_map(|r| r.first().and_then(Value::as_i64))
-        .collect())
-    })?;
-    for s in seqs {
-        let seq = u64::try_from(s).map_err(|_| corrupt(format!("manifest_events: seq {s}")))?;
+    let seqs = store.view(|r| r.manifest_event_seqs(manifest_id))?;
+    for seq in seqs {
         let Some(body) = store.leaf(seq)? else {
             continue;
         };
@@ -278,44 +244,32 @@ fn entry_of(store: &mut Store, seq: u64) -> Result<(LogEntry, String)> {
 fn issue(store: &mut Store, actor: &str, peer: &Peer, manifest_id: &str) -> Result<Option<String>> {
     let seq = departure_seq(store, manifest_id)?;
     let (departure, checkpoint) = entry_of(store, seq)?;
-    let (m, passengers) = store.read(|c| {
-        let m = c.query(
-            "SELECT flight, to_facility, destination_country FROM manifests WHERE id = ?",
-            &[manifest_id.into()],
-        )?;
-        // CONTRACT §2 columns only: never a legal record (8 C.F.R. § 208.6).
-        let p = c.query(
-            "SELECT p.id, p.family_names, p.given_names, p.date_of_birth, p.sex, p.nationalities FROM persons p \
-             JOIN manifest_passengers mp ON mp.person_id = p.id WHERE mp.manifest_id = ? ORDER BY p.id",
-            &[manifest_id.into()],
-        )?;
-        Ok((m, p))
+    // CONTRACT §2 columns only: never a legal record (8 C.F.R. § 208.6).
+    let (m, passengers) = store.view(|r| {
+        Ok((
+            r.handover_manifest(manifest_id)?,
+            r.passenger_link_rows(manifest_id)?,
+        ))
     })?;
-    let m = m
-        .first()
-        .ok_or_else(|| AppError::NotFound(format!("no manifest `{manifest_id}`")))?;
+    let m = m.ok_or_else(|| AppError::NotFound(format!("no manifest `{manifest_id}`")))?;
     let passengers: Vec<IntakeRecord> = passengers
-        .iter()
+        .into_iter()
         .map(|r| IntakeRecord {
-            record_id: text(r.first()),
-            family_names: text(r.get(1)),
-            given_names: text(r.get(2)),
-            date_of_birth: r.get(3).and_then(Value::opt_str),
-            sex: r.get(4).and_then(Value::opt_str),
-            nationality: text(r.get(5))
-                .split(';')
-                .next()
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
+            record_id: r.id,
+            family_names: r.family_names,
+            given_names: r.given_names,
+            date_of_birth: r.date_of_birth.map(|d| d.to_string()),
+            sex: r.sex,
+            nationality: r.nationality,
             document_number: None,
         })
         .collect();
     let body = HandoverBody {
         origin: store.origin().to_string(),
         manifest_id: manifest_id.to_string(),
-        flight: text(m.first()),
-        to_facility: text(m.get(1)),
-        destination_country: text(m.get(2)),
+        flight: m.flight,
+        to_facility: m.to_facility,
+        destination_country: m.destination_country,
         passengers,
         departure,
         checkpoint,
@@ -332,13 +286,7 @@ fn issue(store: &mut Store, actor: &str, peer: &Peer, manifest_id: &str) -> Resu
         .map(|p| p.record_id.clone())
         .collect();
     let (done, _) = store.transact_with(|tx| -> Result<bool> {
-        if !tx
-            .query(
-                "SELECT doc_hash FROM handovers WHERE manifest_id = ? AND direction = 'out'",
-                &[manifest_id.into()],
-            )?
-            .is_empty()
-        {
+        if tx.reads().handover_issued_for(manifest_id)? {
             return Ok(false);
         }
         tx.emit(NewEvent {
@@ -363,23 +311,10 @@ pub fn outbox(store: &mut Store) -> Result<Vec<Outgoing>> {
         .into_iter()
         .map(|p| (p.name.clone(), p))
         .collect();
-    let rows = store.read(|c| {
-        c.query(
-            "SELECT doc_hash, manifest_id, peer, document FROM handovers \
-             WHERE direction = 'out' AND state = 'sent' ORDER BY issued_seq",
-            &[],
-        )
-    })?;
+    let rows = store.view(|r| r.handovers_sent("sent"))?;
     Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(Outgoing {
-                doc_hash: text(r.first()),
-                manifest_id: text(r.get(1)),
-                peer: peers.get(&text(r.get(2)))?.clone(),
-                document: text(r.get(3)),
-            })
-        })
+        .into_iter()
+        .filter_map(|r| outgoing(&peers, r))
         .collect())
 }
 
@@ -390,17 +325,11 @@ pub fn awaiting(store: &mut Store) -> Result<Vec<Outgoing>> {
         .into_iter()
         .map(|p| (p.name.clone(), p))
         .collect();
-    let rows = store.read(|c| {
-        c.query(
-            "SELECT doc_hash, manifest_id, peer, document, receipt FROM handovers \
-             WHERE direction = 'out' AND state = 'receipted' ORDER BY issued_seq",
-            &[],
-        )
-    })?;
+    let rows = store.view(|r| r.handovers_sent("receipted"))?;
     Ok(rows
-        .iter()
+        .into_iter()
         .filter(|r| {
-            custodia_ledger::SignedNote::parse(&text(r.get(4)))
+            custodia_ledger::SignedNote::parse(r.receipt.as_deref().unwrap_or_default())
                 .ok()
                 .and_then(|n| parse_note_text::<ReceiptBody>(RECEIPT_FORMAT, &n.text).ok())
                 .is_some_and(|b| {
@@ -409,15 +338,18 @@ pub fn awaiting(store: &mut Store) -> Result<Vec<Outgoing>> {
                         .any(|l| l.status == ReceiptStatus::NotReceived)
                 })
         })
-        .filter_map(|r| {
-            Some(Outgoing {
-                doc_hash: text(r.first()),
-                manifest_id: text(r.get(1)),
-                peer: peers.get(&text(r.get(2)))?.clone(),
-                document: text(r.get(3)),
-            })
-        })
+        .filter_map(|r| outgoing(&peers, r))
         .collect())
+}
+
+/// A document this store sent, with its peer (none when the peer is not registered).
+fn outgoing(peers: &BTreeMap<String, Peer>, r: HandoverRow) -> Option<Outgoing> {
+    Some(Outgoing {
+        peer: peers.get(&r.peer)?.clone(),
+        doc_hash: r.doc_hash,
+        manifest_id: r.manifest_id,
+        document: r.document.unwrap_or_default(),
+    })
 }
 
 /// A hand-over of one manifest, as the manifest page shows it.
@@ -457,37 +389,25 @@ pub struct ReceiptView {
 
 /// The hand-overs of a manifest, with their latest receipts.
 pub fn manifest_handovers(store: &mut Store, manifest_id: &str) -> Result<Vec<HandoverView>> {
-    let rows = store.read(|c| {
-        c.query(
-            "SELECT direction, peer, doc_hash, state, issued_seq, receipt, receipt_seq FROM handovers \
-             WHERE manifest_id = ? ORDER BY issued_seq",
-            &[manifest_id.into()],
-        )
-    })?;
-    let seq_of = |v: Option<&Value>| {
-        v.and_then(Value::as_i64)
-            .and_then(|s| u64::try_from(s).ok())
-    };
+    let rows = store.view(|r| r.manifest_handovers(manifest_id))?;
     let mut out = Vec::new();
     for r in rows {
-        let (direction, hash) = (text(r.first()), text(r.get(2)));
-        let issued_seq =
-            seq_of(r.get(4)).ok_or_else(|| corrupt(format!("handovers `{hash}`: issued_seq")))?;
+        let (direction, hash) = (r.direction.clone(), r.doc_hash.clone());
         let mut view = HandoverView {
             direction: direction.clone(),
-            peer: text(r.get(1)),
+            peer: r.peer.clone(),
             doc_hash: hash.clone(),
-            state: text(r.get(3)),
-            issued_seq,
+            state: r.state.clone(),
+            issued_seq: r.issued_seq,
             receipt: None,
         };
-        if let Some(local_seq) = seq_of(r.get(6)) {
+        if let Some(local_seq) = r.receipt_seq {
             let leaf = store
                 .leaf(local_seq)?
                 .ok_or_else(|| corrupt(format!("ledger leaf {local_seq} is missing")))?;
             let leaf = Leaf::from_bytes(leaf.as_bytes())
                 .map_err(|e| corrupt(format!("ledger leaf {local_seq}: {e}")))?;
-            let note = text(r.get(5));
+            let note = r.receipt.clone().unwrap_or_default();
             let (body_text, signer, entry, size, proof, checkpoint) = if direction == "out" {
                 let n = custodia_ledger::SignedNote::parse(&note)
                     .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
@@ -650,40 +570,26 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
     let facility = body.to_facility.clone();
     let manifest_id = body.manifest_id.clone();
     store.transact_with(|tx| -> Result<()> {
-        let prior = tx.query(
-            "SELECT state, receipt FROM handovers WHERE doc_hash = ? AND direction = 'in'",
-            &[hash.as_str().into()],
-        )?;
-        if let Some(r) = prior.first() {
-            if text(r.first()) != "receipted" {
+        if let Some(r) = tx.reads().handover(&hash, "in")? {
+            if r.state != "receipted" {
                 return Ok(());
             }
-            let before: ReceiptBody = parse_note_text(RECEIPT_FORMAT, &text(r.get(1)))
+            let before: ReceiptBody = parse_note_text(RECEIPT_FORMAT, r.receipt.as_deref().unwrap_or_default())
                 .map_err(|e| corrupt(format!("handovers `{hash}`: receipt: {e}")))?;
             return late_receipt(tx, &Late { hash: &hash, peer: &peer, body: &body, actor: &actor, now, before });
         }
-        if tx.query("SELECT id FROM facilities WHERE id = ?", &[facility.as_str().into()])?.is_empty() {
+        if !tx.reads().facility_exists(&facility)? {
             return Err(AppError::Invalid(format!(
                 "hand-over document: `to_facility` `{facility}` is not a facility of this store"
             )));
         }
         let manifest: Vec<LinkRecord> = body.passengers.iter().map(link_of).collect();
-        let mut intake = Vec::new();
-        for r in tx.query(
-            "SELECT record_id, family_names, given_names, date_of_birth, sex, nationality, document_number FROM intake \
-             WHERE facility_id = ? AND manifest_id = ? ORDER BY seq",
-            &[facility.as_str().into(), manifest_id.as_str().into()],
-        )? {
-            intake.push(link_of(&IntakeRecord {
-                record_id: text(r.first()),
-                family_names: text(r.get(1)),
-                given_names: text(r.get(2)),
-                date_of_birth: r.get(3).and_then(Value::opt_str),
-                sex: r.get(4).and_then(Value::opt_str),
-                nationality: r.get(5).and_then(Value::opt_str),
-                document_number: r.get(6).and_then(Value::opt_str),
-            }));
-        }
+        let intake: Vec<LinkRecord> = tx
+            .reads()
+            .intake_link_rows(&facility, &manifest_id)?
+            .into_iter()
+            .map(link_of_row)
+            .collect();
         let rec = custodia_linkage::reconcile::reconcile(&manifest, &intake);
         let matched: BTreeMap<&str, &str> = rec
             .matches
@@ -698,13 +604,12 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
             facility_id: facility.clone(),
             person_ids: body.passengers.iter().map(|p| p.record_id.clone()).collect(),
         }));
-        let n0 = tx.query("SELECT COUNT(*) FROM cases WHERE manifest_id = ?", &[manifest_id.as_str().into()])?;
-        let mut n = n0.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+        let mut n = tx.reads().case_count(&manifest_id)?;
         let mut lines = Vec::new();
         for p in &body.passengers {
             let id = p.record_id.as_str();
             if let Some(intake_id) = matched.get(id) {
-                if tx.query("SELECT id FROM persons WHERE id = ?", &[id.into()])?.is_empty() {
+                if !tx.reads().person_exists(id)? {
                     tx.emit(ev(EventData::PersonRegistered(person_of(p))));
                 }
                 tx.emit(ev(EventData::Admitted {
@@ -812,26 +717,13 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
         .filter(|p| waiting.contains(p.record_id.as_str()))
         .map(link_of)
         .collect();
-    let mut intake = Vec::new();
-    for r in tx.query(
-        "SELECT record_id, family_names, given_names, date_of_birth, sex, nationality, document_number FROM intake \
-         WHERE facility_id = ? AND manifest_id = ? ORDER BY seq",
-        &[facility.into(), manifest_id.into()],
-    )? {
-        let id = text(r.first());
-        if used.contains(id.as_str()) {
-            continue;
-        }
-        intake.push(link_of(&IntakeRecord {
-            record_id: id,
-            family_names: text(r.get(1)),
-            given_names: text(r.get(2)),
-            date_of_birth: r.get(3).and_then(Value::opt_str),
-            sex: r.get(4).and_then(Value::opt_str),
-            nationality: r.get(5).and_then(Value::opt_str),
-            document_number: r.get(6).and_then(Value::opt_str),
-        }));
-    }
+    let intake: Vec<LinkRecord> = tx
+        .reads()
+        .intake_link_rows(facility, manifest_id)?
+        .into_iter()
+        .filter(|r| !used.contains(r.id.as_str()))
+        .map(link_of_row)
+        .collect();
     let rec = custodia_linkage::reconcile::reconcile(&manifest, &intake);
     if rec.matches.is_empty() {
         return Ok(());
@@ -846,15 +738,7 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
         actor: l.actor.to_string(),
         data,
     };
-    let n0 = tx.query(
-        "SELECT COUNT(*) FROM cases WHERE manifest_id = ?",
-        &[manifest_id.into()],
-    )?;
-    let mut n = n0
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let mut n = tx.reads().case_count(manifest_id)?;
     let mut lines = Vec::new();
     for line in &before.passengers {
         let Some(intake_id) = matched.get(line.person_id.as_str()) else {
@@ -863,9 +747,7 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
         };
         let id = line.person_id.as_str();
         if let Some(p) = body.passengers.iter().find(|p| p.record_id == id)
-            && tx
-                .query("SELECT id FROM persons WHERE id = ?", &[id.into()])?
-                .is_empty()
+            && !tx.reads().person_exists(id)?
         {
             tx.emit(ev(EventData::PersonRegistered(person_of(p))));
         }
@@ -874,12 +756,9 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
             facility_id: facility.to_string(),
             manifest_id: Some(manifest_id.to_string()),
         }));
-        for c in tx.query(
-            "SELECT id FROM cases WHERE manifest_id = ? AND kind = 'not_received' AND subject_id = ? AND state = 'open'",
-            &[manifest_id.into(), id.into()],
-        )? {
+        for case_id in tx.reads().open_not_received_cases(manifest_id, id)? {
             tx.emit(ev(EventData::CaseResolved {
-                case_id: text(c.first()),
+                case_id,
                 reason: format!("taken in late: intake record `{intake_id}`; a further receipt for `{hash}` says received"),
             }));
         }
@@ -923,6 +802,10 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
     Ok(())
 }
 
+fn link_of_row(r: LinkRow) -> LinkRecord {
+    crate::manifests::link_record(r)
+}
+
 fn link_of(p: &IntakeRecord) -> LinkRecord {
     let mut r = LinkRecord::new(&p.record_id, &p.family_names, &p.given_names);
     r.date_of_birth = p.date_of_birth.as_deref().and_then(|d| d.parse().ok());
@@ -955,20 +838,15 @@ fn person_of(p: &IntakeRecord) -> PersonRecord {
 /// The receipt for a document this store received, signed again (Ed25519 is deterministic,
 /// so it is the same note every time) with its entry's proof; `None` when not received.
 pub fn envelope_for(store: &mut Store, hash: &str) -> Result<Option<ReceiptEnvelope>> {
-    let row = store.read(|c| {
-        c.query(
-            "SELECT receipt, receipt_seq FROM handovers WHERE doc_hash = ? AND direction = 'in' AND state = 'receipted'",
-            &[hash.into()],
-        )
-    })?;
-    let Some(r) = row.first() else {
+    let Some(r) = store
+        .view(|r| r.handover(hash, "in"))?
+        .filter(|r| r.state == "receipted")
+    else {
         return Ok(None);
     };
-    let t = text(r.first());
+    let t = r.receipt.unwrap_or_default();
     let seq = r
-        .get(1)
-        .and_then(Value::as_i64)
-        .and_then(|s| u64::try_from(s).ok())
+        .receipt_seq
         .ok_or_else(|| corrupt(format!("handovers `{hash}`: receipt_seq")))?;
     let receipt = signing_key(store)?
         .sign_note(&t)
@@ -1056,28 +934,26 @@ pub fn record_receipt(
     actor: &str,
     env: &ReceiptEnvelope,
 ) -> Result<RecordedReceipt> {
-    let rows = store.read(|c| {
-        c.query(
-            "SELECT h.peer, h.manifest_id, h.document, h.state, h.receipt, p.log_key, m.to_facility FROM handovers h \
-             JOIN peers p ON p.name = h.peer JOIN manifests m ON m.id = h.manifest_id \
-             WHERE h.doc_hash = ? AND h.direction = 'out'",
-            &[env.doc_hash.as_str().into()],
-        )
+    let found = store.view(|r| {
+        let Some(h) = r.handover(&env.doc_hash, "out")? else {
+            return Ok(None);
+        };
+        let key = r.peers()?.into_iter().find(|p| p.name == h.peer);
+        let to = r.handover_manifest(&h.manifest_id)?;
+        Ok(key.zip(to).map(|(p, m)| (h, p.log_key, m.to_facility)))
     })?;
-    let r = rows.first().ok_or_else(|| {
+    let (h, key, facility) = found.ok_or_else(|| {
         AppError::NotFound(format!(
             "no hand-over document `{}` was sent from this store",
             env.doc_hash
         ))
     })?;
-    let (peer, manifest_id, document, state, prior, key, facility) = (
-        text(r.first()),
-        text(r.get(1)),
-        text(r.get(2)),
-        text(r.get(3)),
-        text(r.get(4)),
-        text(r.get(5)),
-        text(r.get(6)),
+    let (peer, manifest_id, document, state, prior) = (
+        h.peer,
+        h.manifest_id,
+        h.document.unwrap_or_default(),
+        h.state,
+        h.receipt.unwrap_or_default(),
     );
     let (body, leaf) = check_receipt(env, &document, &key).map_err(AppError::Invalid)?;
     let summary = |appended| RecordedReceipt {
@@ -1109,13 +985,9 @@ pub fn record_receipt(
     let now = store.clock().now();
     let at = leaf.occurred_at;
     let (appended, _) = store.transact_with(|tx| -> Result<bool> {
-        let st = tx.query(
-            "SELECT state, receipt FROM handovers WHERE doc_hash = ? AND direction = 'out'",
-            &[env.doc_hash.as_str().into()],
-        )?;
-        let st = st.first();
-        if text(st.and_then(|r| r.first())) == "receipted"
-            && (!late || text(st.and_then(|r| r.get(1))) != prior)
+        let st = tx.reads().handover(&env.doc_hash, "out")?;
+        if st.as_ref().is_some_and(|r| r.state == "receipted")
+            && (!late || st.and_then(|r| r.receipt).unwrap_or_default() != prior)
         {
             return Ok(false);
         }
@@ -1132,8 +1004,7 @@ pub fn record_receipt(
                 checkpoint: Some(env.checkpoint.clone()),
             },
         });
-        let n0 = tx.query("SELECT COUNT(*) FROM cases WHERE manifest_id = ?", &[manifest_id.as_str().into()])?;
-        let mut n = n0.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+        let mut n = tx.reads().case_count(&manifest_id)?;
         for l in &body.passengers {
             if already.contains(&l.person_id) {
                 continue;
@@ -1149,15 +1020,12 @@ pub fn record_receipt(
                             manifest_id: Some(manifest_id.clone()),
                         },
                     });
-                    for c in tx.query(
-                        "SELECT id FROM cases WHERE manifest_id = ? AND kind = 'not_received' AND subject_id = ? AND state = 'open'",
-                        &[manifest_id.as_str().into(), l.person_id.as_str().into()],
-                    )? {
+                    for case_id in tx.reads().open_not_received_cases(&manifest_id, &l.person_id)? {
                         tx.emit(NewEvent {
                             occurred_at: now,
                             actor: actor.to_string(),
                             data: EventData::CaseResolved {
-                                case_id: text(c.first()),
+                                case_id,
                                 reason: format!(
                                     "received late by {peer}: its further receipt for `{}` (entry {}) says received",
                                     env.doc_hash, env.entry.index
@@ -1228,17 +1096,9 @@ fn later_receipt(
             ))
         })?;
     // The entry the recorded receipt came from (the `receipt_recorded` leaf says).
-    let seq = store.read(|c| {
-        c.query(
-            "SELECT receipt_seq FROM handovers WHERE doc_hash = ? AND direction = 'out'",
-            &[env.doc_hash.as_str().into()],
-        )
-    })?;
-    let seq = seq
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .and_then(|s| u64::try_from(s).ok())
+    let seq = store
+        .view(|r| r.handover(&env.doc_hash, "out"))?
+        .and_then(|r| r.receipt_seq)
         .ok_or_else(|| corrupt(format!("handovers `{}`: receipt_seq", env.doc_hash)))?;
     let leaf = store
         .leaf(seq)?

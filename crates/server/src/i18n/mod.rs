@@ -81,7 +81,8 @@ pub use strings::STRINGS;
 
 /// The word for a wire name (`prefix_value`) in `lang`; the wire name itself when the
 /// catalogue has none (a value added elsewhere, shown as it is stored).
-pub fn word(lang: Lang, prefix: &str, value: &str) -> String {
+pub fn word(lang: Lang, prefix: &str, value: &(impl AsRef<str> + ?Sized)) -> String {
+    let value = value.as_ref();
     let key = format!("{prefix}_{value}");
     if has(&key) {
         t(lang, &key).to_string()

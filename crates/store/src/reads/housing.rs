@@ -85,7 +85,7 @@ pub struct CellOccupancy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Whereabouts {
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<custodia_model::events::CustodyStatus>,
 }
 
 const CELL_COLS: &[&str] = &[
@@ -304,7 +304,7 @@ impl Reads<'_> {
         let mut v = rows("persons", &["id", "facility_id", "status"], &r, |a| {
             Ok(Whereabouts {
                 facility_id: a.opt_text(1)?,
-                status: a.opt_text(2)?,
+                status: a.opt_parsed(2, "a custody status or NULL")?,
             })
         })?;
         Ok(v.pop())

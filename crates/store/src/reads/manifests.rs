@@ -1,6 +1,7 @@
 //! Manifest reads: passengers, their screenings on a manifest, who edited it, why it was sent
 //! back, intake rows and the discrepancy cases it opened.
 
+use custodia_model::state::CaseState;
 use jiff::civil::Date;
 
 use super::Reads;
@@ -206,15 +207,17 @@ impl Reads<'_> {
         )
     }
 
-    /// A case's state (`open` or `resolved`), if the case exists.
-    pub fn case_state(&mut self, case_id: &str) -> Result<Option<String>> {
+    /// A case's state, if the case exists.
+    pub fn case_state(&mut self, case_id: &str) -> Result<Option<CaseState>> {
         let r = self.query(
             "SELECT id, state FROM cases WHERE id = ?",
             &[case_id.into()],
         )?;
-        Ok(rows("cases", &["id", "state"], &r, |a| a.text(1))?
-            .into_iter()
-            .next())
+        Ok(rows("cases", &["id", "state"], &r, |a| {
+            a.parsed(1, "a case state")
+        })?
+        .into_iter()
+        .next())
     }
 
     /// The ids of the manifest's open cases.

@@ -7,6 +7,7 @@
 //! column; never as a default.
 
 pub mod billing;
+pub mod federation;
 pub mod housing;
 pub mod manifests;
 pub mod persons;
@@ -41,5 +42,28 @@ impl<'a> Reads<'a> {
             .ok_or_else(|| {
                 crate::StoreError::Corrupt(format!("table `{table}`: COUNT(*) gave no row"))
             })
+    }
+}
+
+impl Reads<'_> {
+    /// One manifest by id, if it exists.
+    pub fn manifest(&mut self, id: &str) -> Result<Option<crate::queries::ManifestRow>> {
+        crate::queries::manifest_by_id(self.c, id)
+    }
+
+    /// A correction by id, if it exists.
+    pub fn correction(&mut self, id: &str) -> Result<Option<crate::law::Correction>> {
+        crate::law::correction(self.c, id)
+    }
+
+    /// The number of corrections ever proposed (the next id is one more).
+    pub fn correction_count(&mut self) -> Result<i64> {
+        crate::law::correction_count(self.c)
+    }
+
+    /// The records of every class-wide order for the classes the person is tagged with,
+    /// oldest first, as stored JSON.
+    pub fn class_orders_for(&mut self, person_id: &str) -> Result<Vec<String>> {
+        crate::law::class_orders_for(self.c, person_id)
     }
 }
