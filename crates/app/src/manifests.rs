@@ -130,7 +130,7 @@ pub fn create(store: &mut Store, actor: &Actor, m: &NewManifest) -> Result<Strin
                 }
             }
             let n = tx.reads().manifest_count()?;
-            let id = format!("MAN-{:04}", n + 1);
+            let id = custodia_model::ids::manifest_id(n + 1);
             tx.emit(ev(
                 actor,
                 now,
@@ -725,7 +725,7 @@ pub fn reconcile(store: &mut Store, actor: &Actor, manifest_id: &str) -> Result<
             let mut n = tx.reads().case_count(manifest_id)?;
             let mut open = |tx: &mut Tx<'_>, kind: &str, subject: &str, detail: String| {
                 n += 1;
-                let case_id = format!("CASE-{manifest_id}-{n:03}");
+                let case_id = custodia_model::ids::case_id(manifest_id, n);
                 tx.emit(ev(
                     actor,
                     now,

@@ -631,7 +631,7 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
                     None => format!("`{id}` was handed over by {} on flight {} but no intake record matches it", peer.name, body.flight),
                 };
                 tx.emit(ev(EventData::CaseOpened {
-                    case_id: format!("CASE-{manifest_id}-{n:03}"),
+                    case_id: custodia_model::ids::case_id(&manifest_id, n),
                     manifest_id: manifest_id.clone(),
                     case_kind: "not_received".into(),
                     subject_id: id.to_string(),
@@ -643,7 +643,7 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
         for u in &rec.unexpected_in_intake {
             n += 1;
             tx.emit(ev(EventData::CaseOpened {
-                case_id: format!("CASE-{manifest_id}-{n:03}"),
+                case_id: custodia_model::ids::case_id(&manifest_id, n),
                 manifest_id: manifest_id.clone(),
                 case_kind: "unexpected_in_intake".into(),
                 subject_id: u.clone(),
@@ -774,7 +774,7 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
         }
         n += 1;
         tx.emit(ev(EventData::CaseOpened {
-            case_id: format!("CASE-{manifest_id}-{n:03}"),
+            case_id: custodia_model::ids::case_id(manifest_id, n),
             manifest_id: manifest_id.to_string(),
             case_kind: "unexpected_in_intake".into(),
             subject_id: u.clone(),
@@ -1050,7 +1050,7 @@ pub fn record_receipt(
                         occurred_at: now,
                         actor: actor.to_string(),
                         data: EventData::CaseOpened {
-                            case_id: format!("CASE-{manifest_id}-{n:03}"),
+                            case_id: custodia_model::ids::case_id(&manifest_id, n),
                             manifest_id: manifest_id.clone(),
                             case_kind: "not_received".into(),
                             subject_id: l.person_id.clone(),
