@@ -17,6 +17,7 @@
 
 mod common;
 
+use custodia_model::state::ManifestState;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
@@ -202,7 +203,7 @@ fn flight(departure_on: &str) -> NewManifest {
     }
 }
 
-fn state(s: &mut Store, manifest_id: &str) -> String {
+fn state(s: &mut Store, manifest_id: &str) -> ManifestState {
     manifests::get(s, manifest_id).unwrap().state
 }
 
@@ -257,11 +258,11 @@ fn the_two_person_rule_holds_on_every_backend() {
             "{}: {e}",
             env.name()
         );
-        assert_eq!(state(s, &mid), "screened", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Screened, "{}", env.name());
 
         // A second person approves.
         manifests::approve(s, &supervisor("bea"), &mid, &[]).unwrap();
-        assert_eq!(state(s, &mid), "approved", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Approved, "{}", env.name());
         assert_eq!(s.size().unwrap(), n + 1, "{}", env.name());
     }
 }
@@ -315,7 +316,7 @@ fn a_blocked_passenger_stops_approval_and_departure() {
             "{}: {e}",
             env.name()
         );
-        assert_eq!(state(s, &mid), "screened", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Screened, "{}", env.name());
 
         // Taken off, screened again: approved.
         manifests::remove_passenger(s, &officer(), &mid, CITIZEN).unwrap();
@@ -333,12 +334,12 @@ fn a_blocked_passenger_stops_approval_and_departure() {
         assert_eq!(why.stops[0].person_id, ADULTS[0], "{}: {why}", env.name());
         assert_eq!(why.stops[0].outcome, "blocked", "{}: {why}", env.name());
         assert_eq!(s.size().unwrap(), n, "{}: the refusal wrote", env.name());
-        assert_eq!(state(s, &mid), "approved", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Approved, "{}", env.name());
 
         // Under the law the approval was made under, the same flight leaves.
         let d = manifests::depart(s, &officer(), &mid, Params::builtin()).unwrap();
         assert_eq!(d.passengers.len(), 1, "{}", env.name());
-        assert_eq!(state(s, &mid), "departed", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Departed, "{}", env.name());
     }
 }
 
@@ -386,11 +387,11 @@ fn an_open_case_stops_closing() {
             "{}: {e}",
             env.name()
         );
-        assert_eq!(state(s, &mid), "reconciled", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Reconciled, "{}", env.name());
 
         manifests::resolve_case(s, &receiving(), &case, "found at the medical unit").unwrap();
         manifests::close(s, &receiving(), &mid).unwrap();
-        assert_eq!(state(s, &mid), "closed", "{}", env.name());
+        assert_eq!(state(s, &mid), ManifestState::Closed, "{}", env.name());
     }
 }
 
