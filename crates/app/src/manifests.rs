@@ -15,6 +15,7 @@ use custodia_model::events::{EventData, IntakeRecord, Justification, NewEvent};
 use custodia_model::legal::{Basis, CountryCode};
 use custodia_model::state::{CaseState, ManifestState};
 use custodia_rules::Params;
+use custodia_store::reads::Reads;
 use custodia_store::{Store, Tx};
 use jiff::civil::Date;
 use serde::Serialize;
@@ -66,17 +67,17 @@ fn ev(actor: &Actor, at: jiff::Timestamp, data: EventData) -> NewEvent {
 type SResult<T> = custodia_store::Result<T>;
 
 fn load(tx: &mut Tx<'_>, id: &str) -> SResult<Manifest> {
-    tx.reads()
-        .manifest(id)?
+    find(&mut tx.reads(), id)
+}
+
+fn find(r: &mut Reads<'_>, id: &str) -> SResult<Manifest> {
+    r.manifest(id)?
         .ok_or_else(|| custodia_store::StoreError::NotFound(format!("no manifest `{id}`")))
 }
 
 /// Reads a manifest.
 pub fn get(store: &mut Store, id: &str) -> Result<Manifest> {
-    store
-        .transact(|tx| load(tx, id))
-        .map(|(m, _)| m)
-        .map_err(from_store)
+    store.view(|r| find(r, id)).map_err(from_store)
 }
 
 fn refuse(m: &Manifest, what: &str, allowed: &[ManifestState]) -> SResult<()> {
@@ -266,7 +267,7 @@ pub fn screen(
                     on,
                     manifest_id: Some(manifest_id.to_string()),
                 };
-                let req = request_for(tx, &p).map_err(into_store)?;
+                let req = request_for(&mut tx.reads(), &p).map_err(into_store)?;
                 let d = custodia_rules::screen(&req, params);
                 out.push(PassengerScreening {
                     person_id: pid,
@@ -555,7 +556,7 @@ fn evaluate_gate(
             on: today,
             manifest_id: Some(manifest_id.to_string()),
         };
-        let req = request_for(tx, &p)?;
+        let req = request_for(&mut tx.reads(), &p)?;
         let d = custodia_rules::screen(&req, params);
         let ev = decided(actor, now, &p, &d);
         let findings = match &ev.data {

@@ -6,6 +6,7 @@ use custodia_model::legal::{
     Basis, CountryCode, Facility, Person, ScreeningRequest, Transfer, VersionedRecord,
 };
 use custodia_rules::{Decision, Params};
+use custodia_store::reads::Reads;
 use custodia_store::{Store, Tx};
 use jiff::civil::Date;
 
@@ -24,9 +25,8 @@ pub struct Proposal {
 }
 
 /// Builds the screening request for a stored person.
-pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequest> {
-    let person = tx
-        .reads()
+pub(crate) fn request_for(r: &mut Reads<'_>, p: &Proposal) -> Result<ScreeningRequest> {
+    let person = r
         .person(&p.person_id)?
         .ok_or_else(|| AppError::NotFound(format!("no person `{}`", p.person_id)))?;
     let us_status = person.us_status.ok_or_else(|| {
@@ -36,7 +36,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         ))
     })?;
     let mut records = Vec::new();
-    for body in tx.reads().legal_record_bodies(&p.person_id)? {
+    for body in r.legal_record_bodies(&p.person_id)? {
         // A stored body may carry `id`/`as_of` (a record version); the rules resolve them.
         let rec: VersionedRecord = serde_json::from_str(&body).map_err(|e| {
             AppError::Store(custodia_store::StoreError::Corrupt(format!(
@@ -47,7 +47,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
         records.push(rec);
     }
     // Class-wide orders apply to every person tagged with their class.
-    for body in tx.reads().class_orders_for(&p.person_id)? {
+    for body in r.class_orders_for(&p.person_id)? {
         let rec: VersionedRecord = serde_json::from_str(&body).map_err(|e| {
             AppError::Store(custodia_store::StoreError::Corrupt(format!(
                 "class_orders: a stored order does not parse: {e}"
@@ -58,8 +58,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
     let facility = match &p.facility_id {
         None => None,
         Some(f) => {
-            let adult_only = tx
-                .reads()
+            let adult_only = r
                 .facility_adult_only(f)?
                 .ok_or_else(|| AppError::NotFound(format!("no facility `{f}`")))?;
             Some(Facility {
@@ -95,8 +94,7 @@ pub(crate) fn request_for(tx: &mut Tx<'_>, p: &Proposal) -> Result<ScreeningRequ
 /// The screening request for a stored person as the store holds it now (read only; records
 /// nothing). What `manifest depart` screens.
 pub fn request_now(store: &mut Store, p: &Proposal) -> Result<ScreeningRequest> {
-    let (req, _) = store.transact_with(|tx| request_for(tx, p))?;
-    Ok(req)
+    store.view_with(|r| request_for(r, p))
 }
 
 /// The ledger event for a decision.
@@ -143,7 +141,7 @@ pub fn screen_person(
     let now = store.clock().now();
     let (d, _) = store
         .transact(|tx| {
-            let req = request_for(tx, p).map_err(into_store)?;
+            let req = request_for(&mut tx.reads(), p).map_err(into_store)?;
             let d = custodia_rules::screen(&req, params);
             tx.emit(decided(actor, now, p, &d));
             Ok(d)
@@ -204,7 +202,13 @@ pub struct Lawful {
 
 /// The earliest lawful date of a proposal, given the records in the store now.
 pub fn lawful_from(store: &mut Store, p: &Proposal, params: &Params) -> Result<Lawful> {
-    let req = request_now(store, p)?;
+    store.view_with(|r| lawful_in(r, p, params))
+}
+
+/// [`lawful_from`] inside a snapshot the caller holds (the person's file is read in the
+/// same one).
+pub fn lawful_in(r: &mut Reads<'_>, p: &Proposal, params: &Params) -> Result<Lawful> {
+    let req = request_for(r, p)?;
     let earliest = custodia_rules::earliest_date(&req, params);
     Ok(Lawful {
         manifest_id: p.manifest_id.clone(),
@@ -221,14 +225,19 @@ pub fn lawful_from(store: &mut Store, p: &Proposal, params: &Params) -> Result<L
 /// (`draft`, `screened` or `approved`), as of the clock's date. `None` when there is none.
 pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Proposal>> {
     let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let (m, _) = store.transact_with(
-        |tx| -> Result<Option<custodia_store::queries::ManifestRow>> {
-            let Some(id) = tx.reads().pending_manifest_of(person_id)? else {
-                return Ok(None);
-            };
-            Ok(tx.reads().manifest(&id)?)
-        },
-    )?;
+    store.view_with(|r| proposed_transfer_in(r, person_id, today))
+}
+
+/// [`proposed_transfer`] on `today`, inside a snapshot the caller holds.
+pub fn proposed_transfer_in(
+    r: &mut Reads<'_>,
+    person_id: &str,
+    today: Date,
+) -> Result<Option<Proposal>> {
+    let m = match r.pending_manifest_of(person_id)? {
+        None => None,
+        Some(id) => r.manifest(&id)?,
+    };
     let Some(m) = m else { return Ok(None) };
     let basis: Basis =
         serde_json::from_value(serde_json::Value::String(m.basis.clone())).map_err(|_| {

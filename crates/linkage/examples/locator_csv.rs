@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use custodia_linkage::locator::synth::population;
+use custodia_model::events::CustodyStatus;
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
@@ -44,7 +45,7 @@ fn main() -> std::io::Result<()> {
             &country,
             &country,
             p.facility_id.as_deref().unwrap_or_default(),
-            p.status.as_deref().unwrap_or_default(),
+            p.status.map_or("", CustodyStatus::as_str),
         ])?;
     }
     w.flush()?;

@@ -37,7 +37,7 @@
 //!     date_of_birth: Some(jiff::civil::date(1990, 4, 12)),
 //!     country_of_birth: Some("SV".into()),
 //!     facility_id: Some("CECOT".into()),
-//!     status: Some("in_custody".into()),
+//!     status: Some(custodia_model::events::CustodyStatus::InCustody),
 //!     status_since: None,
 //! }]);
 //! let q = LocatorQuery { family: "menjibar".into(), given: Some("jose".into()),
@@ -51,6 +51,7 @@ pub mod synth;
 
 use std::collections::HashMap;
 
+use custodia_model::events::CustodyStatus;
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -107,8 +108,8 @@ pub struct LocatorEntry {
     /// ISO 3166-1 alpha-2; a person without one is found only by id.
     pub country_of_birth: Option<String>,
     pub facility_id: Option<String>,
-    /// `in_custody`, `released`, `removed`, `transferred`, `deceased`, or unknown.
-    pub status: Option<String>,
+    /// Custody status, or unknown.
+    pub status: Option<CustodyStatus>,
     /// When `status` took effect (the start of the 60-day window of a release).
     pub status_since: Option<Date>,
 }
@@ -137,7 +138,7 @@ pub struct Hit {
     pub country_of_birth: Option<String>,
     pub year_of_birth: Option<i16>,
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CustodyStatus>,
     /// Estimated probability that this is the person meant, in [0, 1], 3 decimals.
     pub score: f64,
 }
@@ -273,7 +274,7 @@ struct Person {
     country: u32,
     dob: Option<Date>,
     facility: u32,
-    status: u32,
+    status: Option<CustodyStatus>,
     status_since: Option<Date>,
     /// Released, removed or deceased (the 60-day window applies).
     left_custody: bool,
@@ -336,14 +337,17 @@ fn visible_on(dob: Option<Date>, left: bool, since: Option<Date>, today: Date) -
 pub fn publicly_visible(e: &LocatorEntry, today: Date) -> bool {
     visible_on(
         e.date_of_birth,
-        e.status.as_deref().is_some_and(left_custody),
+        e.status.is_some_and(left_custody),
         e.status_since,
         today,
     )
 }
 
-fn left_custody(status: &str) -> bool {
-    matches!(status, "released" | "removed" | "deceased")
+fn left_custody(status: CustodyStatus) -> bool {
+    matches!(
+        status,
+        CustodyStatus::Released | CustodyStatus::Removed | CustodyStatus::Deceased
+    )
 }
 
 /// How one query word relates to one vocabulary word, for the words of this query.
@@ -643,7 +647,6 @@ impl LocatorIndex {
             .facility_id
             .as_deref()
             .map_or(NONE, |f| self.labels.intern(f));
-        let status = e.status.as_deref().map_or(NONE, |s| self.labels.intern(s));
         let p = Person {
             id: e.person_id.as_str().into(),
             family: e.family_names.into(),
@@ -653,9 +656,9 @@ impl LocatorIndex {
             country,
             dob: e.date_of_birth,
             facility,
-            status,
+            status: e.status,
             status_since: e.status_since,
-            left_custody: e.status.as_deref().is_some_and(left_custody),
+            left_custody: e.status.is_some_and(left_custody),
             live: true,
         };
         let slot = match self.free.pop() {
@@ -787,7 +790,7 @@ impl LocatorIndex {
             country_of_birth: self.countries.name(p.country).map(str::to_string),
             year_of_birth: p.dob.map(|d| d.year()),
             facility_id: self.labels.name(p.facility).map(str::to_string),
-            status: self.labels.name(p.status).map(str::to_string),
+            status: p.status,
             score: (score * 1000.0).round() / 1000.0,
         }
     }

@@ -8,6 +8,7 @@ use custodia_linkage::locator::synth::{QueryNoise, population, queries};
 use custodia_linkage::locator::{
     LocatorEntry, LocatorIndex, LocatorQuery, MAX_LIMIT, exact_folded_match,
 };
+use custodia_model::events::CustodyStatus;
 use jiff::civil::{Date, date};
 
 const TODAY: Date = date(2025, 6, 1);
@@ -20,7 +21,7 @@ fn person(id: &str, family: &str, given: &str, dob: Option<Date>) -> LocatorEntr
         date_of_birth: dob,
         country_of_birth: Some("SV".into()),
         facility_id: Some("CECOT".into()),
-        status: Some("in_custody".into()),
+        status: Some(CustodyStatus::InCustody),
         status_since: Some(date(2025, 3, 16)),
     }
 }
@@ -247,16 +248,16 @@ fn minors_never_appear_and_come_of_age_on_their_birthday() {
 #[test]
 fn released_and_removed_persons_show_for_60_days_then_no_longer() {
     let mut released = person("R", "Quintanilla", "Ana", Some(date(1980, 1, 1)));
-    released.status = Some("released".into());
+    released.status = Some(CustodyStatus::Released);
     released.status_since = Some(date(2025, 4, 1));
     let mut removed = person("X", "Quintanilla", "Ana", Some(date(1981, 1, 1)));
-    removed.status = Some("removed".into());
+    removed.status = Some(CustodyStatus::Removed);
     removed.status_since = Some(date(2025, 4, 2));
     let mut undated = person("U", "Quintanilla", "Ana", Some(date(1982, 1, 1)));
-    undated.status = Some("released".into());
+    undated.status = Some(CustodyStatus::Released);
     undated.status_since = None;
     let mut transferred = person("T", "Quintanilla", "Ana", Some(date(1983, 1, 1)));
-    transferred.status = Some("transferred".into());
+    transferred.status = Some(CustodyStatus::Transferred);
     transferred.status_since = Some(date(2020, 1, 1));
     let idx = LocatorIndex::build([released, removed, undated, transferred]);
     let q = query("Quintanilla", Some("Ana"), None);
@@ -273,7 +274,7 @@ fn released_and_removed_persons_show_for_60_days_then_no_longer() {
     assert_eq!(on(date(2025, 6, 1)), ["T", "X"]);
     assert_eq!(on(date(2025, 6, 2)), ["T"]);
     let hit = idx.get("R", date(2025, 5, 31)).unwrap();
-    assert_eq!(hit.status.as_deref(), Some("released"));
+    assert_eq!(hit.status, Some(CustodyStatus::Released));
     assert!(idx.get("R", date(2025, 6, 1)).is_none());
     assert!(
         idx.get("U", date(2025, 4, 2)).is_none(),

@@ -78,20 +78,6 @@ macro_rules! wire_name {
                 self.into()
             }
         }
-
-        /// Compares with a wire name (`state == "approved"`), for code that still holds
-        /// the text.
-        impl PartialEq<&str> for $t {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
-        impl PartialEq<str> for $t {
-            fn eq(&self, other: &str) -> bool {
-                self.as_str() == other
-            }
-        }
     };
 }
 
@@ -158,8 +144,6 @@ mod tests {
         assert_eq!(CustodyStatus::parse("InCustody"), None);
         assert!("Draft".parse::<ManifestState>().is_err());
         assert!("".parse::<CaseState>().is_err());
-        assert!(ManifestState::Approved == "approved");
-        assert!(ManifestState::Approved != "draft");
         assert_eq!(ManifestState::Reconciled.as_str(), "reconciled");
     }
 }

@@ -184,6 +184,15 @@ impl Limits {
     }
 }
 
+/// Entries `from..to` of the log have been read for changes; `last` is the last that
+/// changes state.
+#[derive(Debug, Default)]
+struct Changes {
+    from: u64,
+    to: u64,
+    last: Option<u64>,
+}
+
 pub(crate) struct Inner {
     pool: Pool,
     pub(crate) config: Config,
@@ -193,6 +202,8 @@ pub(crate) struct Inner {
     verify: Mutex<Option<VerifyCache>>,
     counts: Mutex<LocateCounts>,
     pages: Mutex<HashMap<String, (u64, Cached)>>,
+    /// The log's entries already scanned for changes (see [`AppState::changed_since`]).
+    changes: Mutex<Changes>,
     witnesses: Option<witnesses::Witnesses>,
     reads: reads::ReadLog,
 }
@@ -236,6 +247,7 @@ impl AppState {
                 flushed: Instant::now(),
             }),
             pages: Mutex::new(HashMap::new()),
+            changes: Mutex::new(Changes::default()),
         });
         reads::start(&inner, queue);
         Self(inner)
@@ -419,8 +431,6 @@ impl AppState {
         key: String,
         f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
     ) -> Result<Arc<T>, ApiError> {
-        /// Past this many new entries, recomputing is cheaper than reading them.
-        const MAX_SCAN: u64 = 4096;
         let size = store.size()?;
         let hit = {
             let m = self
@@ -435,7 +445,7 @@ impl AppState {
             if at == size {
                 return Ok(v);
             }
-            if at < size && size - at <= MAX_SCAN && !store.changed_between(at, size)? {
+            if at < size && !self.changed_since(store, at, size)? {
                 let mut m = self
                     .0
                     .pages
@@ -460,6 +470,42 @@ impl AppState {
         }
         m.insert(key, (size, v.clone()));
         Ok(v)
+    }
+
+    /// Whether any entry in `at..size` changes state (is more than a recorded read). Every
+    /// entry is read once for all the cached reports: the scanned window and the last
+    /// change in it are kept; an `at` before the window is scanned directly. May say
+    /// "changed" when unsure (the report is then recomputed), never "unchanged".
+    fn changed_since(&self, store: &mut Store, at: u64, size: u64) -> Result<bool, ApiError> {
+        /// Past this many entries not yet scanned, recomputing is cheaper than reading them
+        /// for one report ...
+        const MAX_SCAN: u64 = 4096;
+        /// ... and for all of them at once (the window is shared: each entry is read once).
+        const MAX_WINDOW_SCAN: u64 = 1 << 16;
+        let mut w = self
+            .0
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if size > w.to {
+            if size - w.to > MAX_WINDOW_SCAN {
+                *w = Changes {
+                    from: size,
+                    to: size,
+                    last: None,
+                };
+            } else {
+                if let Some(l) = store.last_change_between(w.to, size)? {
+                    w.last = Some(l);
+                }
+                w.to = size;
+            }
+        }
+        if at < w.from {
+            drop(w);
+            return Ok(size - at > MAX_SCAN || store.changed_between(at, size)?);
+        }
+        Ok(w.last.is_some_and(|l| l >= at))
     }
 
     /// Whether a locator query is within its rates; counts it. `key` is the client
@@ -787,4 +833,97 @@ async fn error_shape(resp: Response) -> Response {
         text
     };
     axum::response::IntoResponse::into_response(ApiError::new(status, code, message))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use custodia_model::clock::ManualClock;
+    use custodia_model::events::{EventData, NewEvent, PersonRecord};
+    use custodia_store::OpenOptions;
+
+    use super::*;
+
+    fn ev(data: EventData) -> NewEvent {
+        NewEvent {
+            occurred_at: "2025-03-15T12:00:00Z".parse().unwrap(),
+            actor: "test".into(),
+            data,
+        }
+    }
+
+    fn reads(n: usize) -> Vec<NewEvent> {
+        (0..n)
+            .map(|i| {
+                ev(EventData::PersonRead {
+                    person_id: format!("P-{i}"),
+                })
+            })
+            .collect()
+    }
+
+    /// A report cached before a stream of reads stays cached however many reads arrive
+    /// between two looks (the warmer's case: more than one report's scan limit), and is
+    /// recomputed after the first entry that changes state.
+    #[test]
+    fn report_caches_survive_any_number_of_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let clock = Arc::new(ManualClock::new("2025-03-15T12:00:00Z".parse().unwrap()));
+        let open = || {
+            Store::open(
+                path.to_str().unwrap(),
+                OpenOptions {
+                    key_path: None,
+                    clock: clock.clone(),
+                },
+            )
+            .unwrap()
+        };
+        let mut writer = open();
+        let st = AppState::new(Pool::new(vec![open()]), clock.clone(), Config::default());
+        let computed = AtomicUsize::new(0);
+        let look = |st: &AppState| {
+            let mut s = st.0.pool.get().unwrap();
+            st.cached(&mut s, "report".into(), |_| {
+                Ok(computed.fetch_add(1, Ordering::SeqCst))
+            })
+            .unwrap();
+        };
+        look(&st);
+        writer.append(reads(3000)).unwrap();
+        look(&st);
+        // More than the 4,096 a single report would read before giving up.
+        writer.append(reads(5000)).unwrap();
+        look(&st);
+        look(&st);
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            1,
+            "reads alone recomputed the report"
+        );
+        writer
+            .append(vec![ev(EventData::PersonRegistered(PersonRecord {
+                id: "P-1".into(),
+                family_names: "Pérez".into(),
+                given_names: "Ana".into(),
+                date_of_birth: None,
+                sex: None,
+                country_of_birth: None,
+                nationalities: Vec::new(),
+                us_status: None,
+                languages: Vec::new(),
+                identity_verified: false,
+            }))])
+            .unwrap();
+        writer.append(reads(10)).unwrap();
+        look(&st);
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            2,
+            "a change kept a stale report"
+        );
+    }
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
 
 use custodia_linkage::names::{fold, tokens};
+use custodia_model::events::CustodyStatus;
 use custodia_store::locator::{LocatorRow, PublicFacility, Transfer};
 use serde::Serialize;
 
@@ -68,7 +69,8 @@ pub struct LocateHit {
     pub year_of_birth: Option<i16>,
     /// Where the person is now (the receiving facility once handed over).
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub status: Option<CustodyStatus>,
     /// Estimated probability that this is the person meant, in [0, 1].
     pub score: f64,
     /// `exact` or `close`.
@@ -123,7 +125,7 @@ fn entry(r: &LocatorRow) -> custodia_linkage::locator::LocatorEntry {
         date_of_birth: r.date_of_birth,
         country_of_birth: r.country_of_birth.clone(),
         facility_id: r.facility_id.clone(),
-        status: r.status.clone(),
+        status: r.status,
         status_since: r.status_since,
     }
 }
@@ -263,14 +265,14 @@ impl Locator for LinkageLocator {
                 let transfer = x.and_then(|x| x.transfer.clone());
                 // Once handed over and not yet admitted, the person is where the flight
                 // went, not where it left from.
-                let facility_id = match (&transfer, h.status.as_deref()) {
-                    (Some(t), Some("transferred")) => Some(t.to_facility.clone()),
+                let facility_id = match (&transfer, h.status) {
+                    (Some(t), Some(CustodyStatus::Transferred)) => Some(t.to_facility.clone()),
                     _ => h.facility_id.clone(),
                 };
                 let fac = facility_id.as_deref().and_then(|f| facilities.get(f));
-                let arrival_confirmed = transfer
-                    .as_ref()
-                    .map(|t| !t.missing_from_intake && h.status.as_deref() != Some("transferred"));
+                let arrival_confirmed = transfer.as_ref().map(|t| {
+                    !t.missing_from_intake && h.status != Some(CustodyStatus::Transferred)
+                });
                 let exact = words_in(&q.family, &h.family_names)
                     && q.given
                         .as_deref()
@@ -323,7 +325,7 @@ pub struct StaffEntry {
     pub given_names: String,
     pub country_of_birth: Option<String>,
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CustodyStatus>,
     /// Folded name words, family first.
     words: Vec<String>,
     /// Folded family names, for ordering.
@@ -356,7 +358,7 @@ impl StaffNames {
                     given_names: r.given_names.clone(),
                     country_of_birth: r.country_of_birth.clone(),
                     facility_id: r.facility_id.clone(),
-                    status: r.status.clone(),
+                    status: r.status,
                     words,
                     key: fold(&r.family_names),
                 },

@@ -9,6 +9,7 @@
 
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use custodia_model::events::{EventData, NewEvent};
 
@@ -17,6 +18,9 @@ use crate::{AppState, Inner};
 
 /// The largest batch one append takes; more waits for the next one.
 const MAX_BATCH: usize = 4096;
+
+/// How long the writer gathers reads after the first before it appends them.
+const GATHER: Duration = Duration::from_millis(3);
 
 pub(crate) struct Pending {
     actor: String,
@@ -51,9 +55,14 @@ pub(crate) fn start(inner: &Arc<Inner>, rx: Receiver<Pending>) {
 
 fn writer(weak: &Weak<Inner>, rx: &Receiver<Pending>) {
     while let Ok(first) = rx.recv() {
+        // Gather what arrives within GATHER of the first read: each append empties every
+        // other connection's page cache and signs a checkpoint, so fewer, larger appends
+        // leave more of the machine to the reads themselves.
+        let until = Instant::now() + GATHER;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
                 Ok(p) => batch.push(p),
                 Err(_) => break,
             }

@@ -571,7 +571,7 @@ async fn harvesting_the_demo_world_lists_at_most_two_percent() {
                     date_of_birth: r.date_of_birth,
                     country_of_birth: r.country_of_birth.clone(),
                     facility_id: r.facility_id.clone(),
-                    status: r.status.clone(),
+                    status: r.status,
                     status_since: r.status_since,
                 },
                 today,

@@ -5,6 +5,7 @@
 //! Hashing and random ids are the caller's (the server's): this module is SQL only.
 
 use crate::backend::Value;
+use crate::decode::At;
 use crate::error::Result;
 use crate::store::Store;
 
@@ -98,11 +99,16 @@ impl Store {
                 "SELECT role, name, facility_id FROM tokens WHERE hash = ? AND revoked = 0",
                 &[hash.into()],
             )?;
-            Ok(rows.first().map(|r| TokenRow {
-                role: r.first().and_then(Value::opt_str).unwrap_or_default(),
-                name: r.get(1).and_then(Value::opt_str).unwrap_or_default(),
-                facility_id: r.get(2).and_then(Value::opt_str),
-            }))
+            rows.first()
+                .map(|r| {
+                    let a = At::new("tokens", &["role", "name", "facility_id"], r);
+                    Ok(TokenRow {
+                        role: a.text(0)?,
+                        name: a.text(1)?,
+                        facility_id: a.opt_text(2)?,
+                    })
+                })
+                .transpose()
         })
     }
 
@@ -147,16 +153,25 @@ impl Store {
                  JOIN tokens t ON t.hash = s.token_hash WHERE s.id_hash = ? AND t.revoked = 0",
                 &[id_hash.into()],
             )?;
-            Ok(rows.first().map(|r| SessionRow {
-                token_hash: r.first().and_then(Value::opt_str).unwrap_or_default(),
-                csrf: r.get(1).and_then(Value::opt_str).unwrap_or_default(),
-                expires_at: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
-                token: TokenRow {
-                    role: r.get(3).and_then(Value::opt_str).unwrap_or_default(),
-                    name: r.get(4).and_then(Value::opt_str).unwrap_or_default(),
-                    facility_id: r.get(5).and_then(Value::opt_str),
-                },
-            }))
+            rows.first()
+                .map(|r| {
+                    let a = At::new(
+                        "sessions",
+                        &["token_hash", "csrf", "expires_at", "role", "name", "facility_id"],
+                        r,
+                    );
+                    Ok(SessionRow {
+                        token_hash: a.text(0)?,
+                        csrf: a.text(1)?,
+                        expires_at: a.text(2)?,
+                        token: TokenRow {
+                            role: a.text(3)?,
+                            name: a.text(4)?,
+                            facility_id: a.opt_text(5)?,
+                        },
+                    })
+                })
+                .transpose()
         })?;
         Ok(row.filter(|s| {
             s.expires_at
@@ -184,11 +199,20 @@ impl Store {
                 "SELECT request_hash, status, response FROM idempotency WHERE key = ? AND token_hash = ?",
                 &[key.into(), token_hash.into()],
             )?;
-            Ok(rows.first().map(|r| IdempotentAnswer {
-                request_hash: r.first().and_then(Value::opt_str).unwrap_or_default(),
-                status: u16::try_from(r.get(1).and_then(Value::as_i64).unwrap_or(500)).unwrap_or(500),
-                response: r.get(2).and_then(Value::opt_str).unwrap_or_default(),
-            }))
+            rows.first()
+                .map(|r| {
+                    let a = At::new("idempotency", &["request_hash", "status", "response"], r);
+                    Ok(IdempotentAnswer {
+                        request_hash: a.text(0)?,
+                        status: u16::try_from(a.u64(1)?).map_err(|_| {
+                            crate::error::StoreError::Corrupt(format!(
+                                "table `idempotency`, key `{key}`: column `status`: expected an HTTP status"
+                            ))
+                        })?,
+                        response: a.text(2)?,
+                    })
+                })
+                .transpose()
         })
     }
 

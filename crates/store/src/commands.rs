@@ -81,7 +81,7 @@ pub const PERSON_COLUMNS: &str = "id, family_names, given_names, date_of_birth, 
                                   nationalities, us_status, languages, identity_verified, facility_id, status";
 
 /// A person with their custody: (record, facility, status).
-pub type PersonCustody = (PersonRecord, Option<String>, Option<String>);
+pub type PersonCustody = (PersonRecord, Option<String>, Option<CustodyStatus>);
 
 /// Loads one person and their custody (facility, status).
 pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<PersonCustody>> {
@@ -94,7 +94,14 @@ pub fn load_person(c: &mut dyn Conn, id: &str) -> Result<Option<PersonCustody>> 
         Some(r) => Ok(Some((
             person_from_row(r)?,
             r.get(10).and_then(Value::opt_str),
-            r.get(11).and_then(Value::opt_str),
+            match r.get(11).and_then(Value::opt_str) {
+                None => None,
+                Some(t) => Some(t.parse().map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "persons row `{id}`: column status: expected a custody status, found `{t}`"
+                    ))
+                })?),
+            },
         ))),
     }
 }

@@ -47,6 +47,7 @@ mod decode;
 mod error;
 pub mod law;
 pub mod locator;
+mod migrate;
 mod pg_batch;
 pub mod postgres;
 pub mod project;

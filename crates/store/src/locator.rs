@@ -6,7 +6,10 @@
 
 use jiff::civil::Date;
 
+use custodia_model::events::CustodyStatus;
+
 use crate::backend::{Row, Value};
+use crate::decode::At;
 use crate::error::Result;
 use crate::store::Store;
 
@@ -19,7 +22,7 @@ pub struct LocatorRow {
     pub date_of_birth: Option<Date>,
     pub country_of_birth: Option<String>,
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CustodyStatus>,
     /// When `status` took effect.
     pub status_since: Option<Date>,
     /// Where the person is now, once handed over: set from the latest departed manifest
@@ -89,20 +92,21 @@ fn annotate(
     let f = |col: &str| filter.replace("{col}", col);
     let mut dep: HashMap<String, (String, Option<Date>)> = HashMap::new();
     for r in c.query(&format!("{DEPARTED}{}", f("mp.person_id")), &params)? {
-        let s = |i: usize| r.get(i).and_then(Value::opt_str);
-        let (Some(pid), Some(to)) = (s(0), s(1)) else {
-            continue;
-        };
-        let on = s(2).and_then(|d| d.parse::<Date>().ok());
+        let a = At::new(
+            "manifest_passengers",
+            &["person_id", "to_facility", "departure_on"],
+            &r,
+        );
+        let (pid, to, on) = (a.text(0)?, a.text(1)?, a.opt_date(2)?);
         if dep.get(&pid).is_none_or(|(_, prev)| on > *prev) {
             dep.insert(pid, (to, on));
         }
     }
     let set = |c: &mut dyn crate::backend::Conn, sql: String| -> Result<HashSet<String>> {
-        Ok(c.query(&sql, &params)?
+        c.query(&sql, &params)?
             .iter()
-            .filter_map(|r| r.first().and_then(Value::opt_str))
-            .collect())
+            .map(|r| At::new("cases or locator_withheld", &["person_id"], r).text(0))
+            .collect::<Result<_>>()
     };
     let missing = set(&mut *c, format!("{MISSING}{}", f("subject_id")))?;
     let withheld = if filter.is_empty() {
@@ -123,21 +127,31 @@ fn annotate(
 
 const COLUMNS: &str = "id, family_names, given_names, date_of_birth, country_of_birth, facility_id, status, status_since";
 
-fn row(r: &Row) -> LocatorRow {
-    let s = |i: usize| r.get(i).and_then(Value::opt_str);
-    let d = |i: usize| s(i).and_then(|x| x.parse::<Date>().ok());
-    LocatorRow {
-        person_id: s(0).unwrap_or_default(),
-        family_names: s(1).unwrap_or_default(),
-        given_names: s(2).unwrap_or_default(),
-        date_of_birth: d(3),
-        country_of_birth: s(4),
-        facility_id: s(5),
-        status: s(6),
-        status_since: d(7),
+const COLUMN_NAMES: &[&str] = &[
+    "id",
+    "family_names",
+    "given_names",
+    "date_of_birth",
+    "country_of_birth",
+    "facility_id",
+    "status",
+    "status_since",
+];
+
+fn row(r: &Row) -> Result<LocatorRow> {
+    let a = At::new("persons", COLUMN_NAMES, r);
+    Ok(LocatorRow {
+        person_id: a.text(0)?,
+        family_names: a.text(1)?,
+        given_names: a.text(2)?,
+        date_of_birth: a.opt_date(3)?,
+        country_of_birth: a.opt_text(4)?,
+        facility_id: a.opt_text(5)?,
+        status: a.opt_parsed(6, "a custody status or NULL")?,
+        status_since: a.opt_date(7)?,
         transfer: None,
         withheld: false,
-    }
+    })
 }
 
 const SIZE: &str = "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger";
@@ -166,7 +180,7 @@ impl Store {
             None => (format!("SELECT {COLUMNS} FROM persons"), Vec::new()),
         };
         self.stream(&sql, &params, &mut |r| {
-            out.push(row(&r));
+            out.push(row(&r)?);
             Ok(())
         })?;
         self.read(|c| annotate(c, &mut out, None))?;
@@ -188,7 +202,7 @@ impl Store {
                 &format!("SELECT {COLUMNS} FROM persons WHERE id IN ({TOUCHED}) ORDER BY id"),
                 &[from.into()],
             )?;
-            let mut rows: Vec<LocatorRow> = rows.iter().map(row).collect();
+            let mut rows: Vec<LocatorRow> = rows.iter().map(row).collect::<Result<_>>()?;
             annotate(c, &mut rows, Some((TOUCHED, &[Value::from(from)])))?;
             Ok((rows, to))
         })
@@ -204,6 +218,7 @@ impl Store {
                 )?
                 .first()
                 .map(row)
+                .transpose()?
                 .into_iter()
                 .collect();
             annotate(c, &mut rows, Some(("SELECT ?", &[Value::from(person_id)])))?;
@@ -348,7 +363,7 @@ mod tests {
         assert_eq!(size2, 3);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].person_id, "P-2");
-        assert_eq!(rows[0].status.as_deref(), Some("released"));
+        assert_eq!(rows[0].status, Some(CustodyStatus::Released));
         assert_eq!(rows[0].status_since, Some(jiff::civil::date(2025, 3, 15)));
         assert_eq!(rows[0].facility_id.as_deref(), Some("CECOT"));
         assert!(store.locator_row("P-2").unwrap().is_some());

@@ -735,25 +735,36 @@ impl Postgres {
         let r = (|| -> Result<()> {
             client
                 .batch_execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, checksum TEXT);
+                     ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT",
                 )
                 .map_err(pg_err)?;
-            // Every version not yet applied (see the SQLite twin).
-            let done: std::collections::BTreeSet<i64> = client
-                .query("SELECT version FROM schema_migrations", &[])
+            let applied: Vec<(i64, Option<String>)> = client
+                .query("SELECT version, checksum FROM schema_migrations", &[])
                 .map_err(pg_err)?
                 .iter()
-                .map(|r| r.try_get::<_, i64>(0))
-                .collect::<std::result::Result<_, _>>()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<std::result::Result<_, postgres::Error>>()
                 .map_err(pg_err)?;
-            for (v, sql) in MIGRATIONS {
-                if !done.contains(v) {
-                    let mut tx = client.transaction().map_err(pg_err)?;
-                    tx.batch_execute(sql).map_err(pg_err)?;
-                    tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[v])
-                        .map_err(pg_err)?;
-                    tx.commit().map_err(pg_err)?;
-                }
+            // Every version not yet applied, each in its own transaction (see crate::migrate).
+            let plan = crate::migrate::plan(MIGRATIONS, &applied)?;
+            for (v, sum) in &plan.backfill {
+                client
+                    .execute(
+                        "UPDATE schema_migrations SET checksum = $1 WHERE version = $2",
+                        &[sum, v],
+                    )
+                    .map_err(pg_err)?;
+            }
+            for (v, sql, sum) in &plan.to_apply {
+                let mut tx = client.transaction().map_err(pg_err)?;
+                tx.batch_execute(sql).map_err(pg_err)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
+                    &[v, sum],
+                )
+                .map_err(pg_err)?;
+                tx.commit().map_err(pg_err)?;
             }
             Ok(())
         })();

@@ -2,6 +2,7 @@
 //! population, invoices, access. Each runs on one read snapshot and returns plain,
 //! serializable rows; deciding who may see them is the caller's.
 
+use custodia_model::events::CustodyStatus;
 use custodia_model::state::{CaseState, ManifestState};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -52,6 +53,11 @@ fn f(r: &Row, i: usize) -> Result<f64> {
 fn st<T: std::str::FromStr>(r: &Row, i: usize, expected: &str) -> Result<T> {
     s(r, i)?.parse().map_err(|_| bad(r, i, expected))
 }
+fn ost<T: std::str::FromStr>(r: &Row, i: usize, expected: &str) -> Result<Option<T>> {
+    os(r, i)?
+        .map(|t| t.parse().map_err(|_| bad(r, i, expected)))
+        .transpose()
+}
 fn j(r: &Row, i: usize) -> Result<Json> {
     serde_json::from_str(&s(r, i)?).map_err(|_| bad(r, i, "JSON"))
 }
@@ -98,7 +104,7 @@ pub struct PersonFile {
     pub person: custodia_model::events::PersonRecord,
     pub facility_id: Option<String>,
     pub cell_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CustodyStatus>,
     pub status_since: Option<String>,
     pub counsel: Vec<String>,
     pub legal_records: Vec<LegalRecordRow>,
@@ -244,7 +250,7 @@ pub struct LocatorEntry {
     pub country_of_birth: Option<String>,
     pub date_of_birth: Option<String>,
     pub facility_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CustodyStatus>,
     /// When `status` took effect.
     pub status_since: Option<String>,
 }
@@ -339,7 +345,37 @@ fn timeline_event(seq: u64, body: &str) -> Result<TimelineEvent> {
     })
 }
 
-fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
+pub(crate) fn person_scope(c: &mut dyn Conn, id: &str) -> Result<Option<PersonScope>> {
+    let rows = c.query("SELECT facility_id FROM persons WHERE id = ?", &[id.into()])?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let facility_id = os(r, 0)?;
+    let bound_for = c
+        .query(
+            "SELECT DISTINCT m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
+             WHERE mp.person_id = ? ORDER BY 1",
+            &[id.into()],
+        )?
+        .iter()
+        .map(|r| s(r, 0))
+        .collect::<Result<Vec<_>>>()?;
+    let counsel = c
+        .query(
+            "SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel",
+            &[id.into()],
+        )?
+        .iter()
+        .map(|r| s(r, 0))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(PersonScope {
+        facility_id,
+        bound_for,
+        counsel,
+    }))
+}
+
+pub(crate) fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFile>> {
     let Some((person, facility_id, status)) = load_person(c, id)? else {
         return Ok(None);
     };
@@ -420,26 +456,7 @@ impl Store {
 
     /// What deciding access to a person needs; `None` when no such person exists.
     pub fn person_scope(&mut self, id: &str) -> Result<Option<PersonScope>> {
-        self.read(|c| {
-            let rows = c.query("SELECT facility_id FROM persons WHERE id = ?", &[id.into()])?;
-            let Some(r) = rows.first() else { return Ok(None) };
-            let facility_id = os(r, 0)?;
-            let bound_for = c
-                .query(
-                    "SELECT DISTINCT m.to_facility FROM manifests m JOIN manifest_passengers mp ON mp.manifest_id = m.id \
-                     WHERE mp.person_id = ? ORDER BY 1",
-                    &[id.into()],
-                )?
-                .iter()
-                .map(|r| s(r, 0))
-                .collect::<Result<Vec<_>>>()?;
-            let counsel = c
-                .query("SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel", &[id.into()])?
-                .iter()
-                .map(|r| s(r, 0))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Some(PersonScope { facility_id, bound_for, counsel }))
-        })
+        self.read(|c| person_scope(c, id))
     }
 
     /// Persons assigned to a counsel actor id, with their names.
@@ -726,7 +743,7 @@ fn locator_entry(r: &Row) -> Result<LocatorEntry> {
         country_of_birth: os(r, 3)?,
         date_of_birth: os(r, 4)?,
         facility_id: os(r, 5)?,
-        status: os(r, 6)?,
+        status: ost(r, 6, "a custody status")?,
         status_since: os(r, 7)?,
     })
 }

@@ -170,23 +170,39 @@ impl Backend for Sqlite {
 
     fn migrate(&mut self) -> Result<()> {
         self.conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT)",
         )?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // Every version not yet applied, not only those above the highest: numbers are
-        // reserved per branch, so a lower one (0011) can land after a higher one (0013).
-        let done: std::collections::BTreeSet<i64> = {
-            let mut st = tx.prepare("SELECT version FROM schema_migrations")?;
-            let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
+        // Stores from before checksums have the table without the column.
+        let has_checksum = tx
+            .prepare(
+                "SELECT 1 FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
+            )?
+            .exists([])?;
+        if !has_checksum {
+            tx.execute_batch("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")?;
+        }
+        let applied: Vec<(i64, Option<String>)> = {
+            let mut st = tx.prepare("SELECT version, checksum FROM schema_migrations")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        for (v, sql) in MIGRATIONS {
-            if !done.contains(v) {
-                tx.execute_batch(sql)?;
-                tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [v])?;
-            }
+        // Every version not yet applied (see crate::migrate).
+        let plan = crate::migrate::plan(MIGRATIONS, &applied)?;
+        for (v, sum) in &plan.backfill {
+            tx.execute(
+                "UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+                rusqlite::params![sum, v],
+            )?;
+        }
+        for (v, sql, sum) in &plan.to_apply {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (?, ?)",
+                rusqlite::params![v, sum],
+            )?;
         }
         tx.commit()?;
         Ok(())

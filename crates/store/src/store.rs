@@ -455,24 +455,37 @@ impl Store {
         } else {
             Box::new(crate::sqlite::Sqlite::open_read_only(Path::new(location))?)
         };
-        let latest = if is_postgres(location) {
-            crate::postgres::MIGRATIONS.last()
+        let built_in = if is_postgres(location) {
+            crate::postgres::MIGRATIONS
         } else {
-            crate::sqlite::MIGRATIONS.last()
-        }
-        .map_or(0, |m| m.0);
-        let mut version: Option<i64> = None;
+            crate::sqlite::MIGRATIONS
+        };
+        let mut applied: Option<Vec<(i64, Option<String>)>> = None;
         let mut meta: Vec<(String, String)> = Vec::new();
         backend.read(&mut |c| {
-            // A schema-less database (an empty file, a wrong database) has no such table.
-            version = c
-                .query(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                    &[],
-                )
-                .ok()
-                .and_then(|r| r.first().and_then(|r| r.first()).and_then(Value::as_i64));
-            if version.is_some() {
+            // A schema-less database (an empty file, a wrong database) has no such table;
+            // a store from before checksums has no checksum column (its next writing open
+            // adds it).
+            let rows = c
+                .query("SELECT version, checksum FROM schema_migrations", &[])
+                .or_else(|_| c.query("SELECT version, NULL FROM schema_migrations", &[]))
+                .ok();
+            applied = match rows {
+                None => None,
+                Some(rows) => Some(
+                    rows.iter()
+                        .map(|r| {
+                            let v = r.first().and_then(Value::as_i64).ok_or_else(|| {
+                                StoreError::Corrupt(
+                                    "schema_migrations: a version that is not a number".into(),
+                                )
+                            })?;
+                            Ok((v, r.get(1).and_then(Value::opt_str)))
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+            };
+            if applied.is_some() {
                 for r in c.query(
                     "SELECT key, value FROM meta WHERE key IN ('verifier_key', 'origin')",
                     &[],
@@ -487,14 +500,17 @@ impl Store {
             }
             Ok(())
         })?;
-        let Some(version) = version else {
+        let Some(applied) = applied else {
             return Err(StoreError::Missing(format!(
                 "`{location}` holds no custodia store (no schema)"
             )));
         };
-        if version < latest {
+        // Every applied migration must still be the one this binary knows (checksums).
+        let plan = crate::migrate::plan(built_in, &applied)?;
+        if let Some((v, ..)) = plan.to_apply.first() {
             return Err(StoreError::Invalid(format!(
-                "the store at `{location}` has schema version {version}, this custodia expects {latest}; any writing command migrates it"
+                "the store at `{location}` lacks schema migration {v:04} (and {} more); any writing command migrates it",
+                plan.to_apply.len() - 1
             )));
         }
         let get = |k: &str| meta.iter().find(|(m, _)| m == k).map(|(_, v)| v.clone());
@@ -692,6 +708,21 @@ impl Store {
         self.read(|c| f(&mut crate::reads::Reads::new(c)))
     }
 
+    /// [`Store::view`] for a use case with its own error type: `f`'s error comes back
+    /// unchanged. A read never takes the write lock.
+    pub fn view_with<T, E: From<StoreError>>(
+        &mut self,
+        mut f: impl FnMut(&mut crate::reads::Reads<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut out = None;
+        self.read(|c| {
+            out = Some(f(&mut crate::reads::Reads::new(c)));
+            Ok(())
+        })
+        .map_err(E::from)?;
+        out.ok_or_else(|| E::from(StoreError::Db("read produced no result".into())))?
+    }
+
     raw_sql! {
         /// Streams a query's rows.
         fn stream(
@@ -846,9 +877,14 @@ impl Store {
             "SELECT seq, body FROM ledger WHERE seq >= ? AND seq < ? ORDER BY seq",
             &[from.into(), to.into()],
             &mut |r| {
-                let seq =
-                    u64::try_from(r.first().and_then(Value::as_i64).unwrap_or(0)).unwrap_or(0);
-                f(seq, r.get(1).and_then(Value::as_str).unwrap_or(""))
+                let a = crate::decode::At::new("ledger", &["seq", "body"], &r);
+                let seq = a.u64(0)?;
+                let body = r.get(1).and_then(Value::as_str).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "table `ledger`, row {seq}: column `body`: expected text"
+                    ))
+                })?;
+                f(seq, body)
             },
         )
     }
@@ -857,22 +893,27 @@ impl Store {
     /// read ([`custodia_model::events::READ_RECORD_KINDS`]). Caches of reports use this so
     /// that reading a person (which appends) does not throw away a standards report.
     pub fn changed_between(&mut self, from: u64, to: u64) -> Result<bool> {
+        Ok(self.last_change_between(from, to)?.is_some())
+    }
+
+    /// The position of the last entry in `from..to` that changes state (anything but a
+    /// recorded read), if there is one.
+    pub fn last_change_between(&mut self, from: u64, to: u64) -> Result<Option<u64>> {
         #[derive(serde::Deserialize)]
         struct Kind<'a> {
             #[serde(borrow)]
             kind: std::borrow::Cow<'a, str>,
         }
-        let mut changed = false;
+        let mut last = None;
         self.export(from, Some(to), &mut |seq, body| {
-            if !changed {
-                let k: Kind<'_> = serde_json::from_str(body).map_err(|e| {
-                    StoreError::Corrupt(format!("ledger row {seq}: column body: {e}"))
-                })?;
-                changed = !custodia_model::events::READ_RECORD_KINDS.contains(&k.kind.as_ref());
+            let k: Kind<'_> = serde_json::from_str(body)
+                .map_err(|e| StoreError::Corrupt(format!("ledger row {seq}: column body: {e}")))?;
+            if !custodia_model::events::READ_RECORD_KINDS.contains(&k.kind.as_ref()) {
+                last = Some(seq);
             }
             Ok(())
         })?;
-        Ok(changed)
+        Ok(last)
     }
 
     /// One leaf's bytes.

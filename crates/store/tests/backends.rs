@@ -147,6 +147,7 @@ on_both!(
     connection_loss,
     cosignatures_kept_beside_checkpoints,
     read_records_change_nothing,
+    migration_checksums,
 );
 
 fn at(s: &str) -> jiff::Timestamp {
@@ -925,4 +926,48 @@ fn batched_appends_equal_sqlite() {
         "{:?}",
         verdict(&mut b)
     );
+}
+
+/// Every applied migration is recorded with its checksum; an edited one, or one from a
+/// newer custodia, stops both a writing and a read-only open, naming the version; a store
+/// from before checksums gets them on its next writing open.
+fn migration_checksums(env: &Env, _: Kind) {
+    let clock = || Arc::new(ManualClock::new(at("2025-03-15T12:00:00Z")));
+    drop(env.open());
+    // A store from before checksums: the column is not there.
+    env.sql("ALTER TABLE schema_migrations DROP COLUMN checksum");
+    drop(env.open());
+    Store::open_read_only(&env.location, clock()).unwrap();
+    // An applied migration whose recorded text differs from this binary's.
+    env.sql("UPDATE schema_migrations SET checksum = 'e3b0c442' WHERE version = 6");
+    let e = Store::open(
+        &env.location,
+        OpenOptions {
+            key_path: Some(env.key.clone()),
+            clock: clock(),
+        },
+    )
+    .err()
+    .expect("an edited migration must stop the open");
+    assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
+    assert!(e.to_string().contains("migration 0006"), "{e}");
+    let e = Store::open_read_only(&env.location, clock())
+        .err()
+        .expect("and the read-only open");
+    assert!(e.to_string().contains("migration 0006"), "{e}");
+    // Put it back, then add a version this binary does not know.
+    env.sql("UPDATE schema_migrations SET checksum = NULL WHERE version = 6");
+    drop(env.open());
+    env.sql("INSERT INTO schema_migrations (version, checksum) VALUES (9999, 'x')");
+    let e = Store::open(
+        &env.location,
+        OpenOptions {
+            key_path: Some(env.key.clone()),
+            clock: clock(),
+        },
+    )
+    .err()
+    .expect("a newer custodia's migration must stop the open");
+    assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
+    assert!(e.to_string().contains("9999"), "{e}");
 }

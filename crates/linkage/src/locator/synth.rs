@@ -18,6 +18,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use custodia_model::events::CustodyStatus;
+
 use super::{LocatorEntry, LocatorQuery};
 use crate::names::is_particle;
 use crate::synth::noise::{respell, split_merge, strip_accents, typo_somewhere};
@@ -156,13 +158,13 @@ pub fn population(seed: u64, n: usize, today: Date) -> Vec<LocatorEntry> {
         .map(|(i, r)| {
             let x: f64 = rng.gen_range(0.0..1.0);
             let (status, since_days) = if x < 0.02 {
-                ("released", rng.gen_range(0..50))
+                (CustodyStatus::Released, rng.gen_range(0..50))
             } else if x < 0.03 {
-                ("removed", rng.gen_range(0..50))
+                (CustodyStatus::Removed, rng.gen_range(0..50))
             } else if x < 0.05 {
-                ("transferred", rng.gen_range(0..400))
+                (CustodyStatus::Transferred, rng.gen_range(0..400))
             } else {
-                ("in_custody", rng.gen_range(0..900))
+                (CustodyStatus::InCustody, rng.gen_range(0..900))
             };
             let facility = FACILITIES[rng.gen_range(0..FACILITIES.len())];
             LocatorEntry {
@@ -172,7 +174,7 @@ pub fn population(seed: u64, n: usize, today: Date) -> Vec<LocatorEntry> {
                 date_of_birth: r.date_of_birth,
                 country_of_birth: r.nationality,
                 facility_id: Some(facility.to_string()),
-                status: Some(status.to_string()),
+                status: Some(status),
                 status_since: today.checked_sub(jiff::Span::new().days(since_days)).ok(),
             }
         })

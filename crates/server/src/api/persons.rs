@@ -6,8 +6,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use custodia_app::Actor;
 use custodia_app::Role::{Counsel, ReceivingOfficer as Receiving};
+use custodia_app::screening::{self, Lawful};
 use custodia_model::events::EventData;
 use custodia_store::Store;
+use custodia_store::queries::PersonFile;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -71,25 +73,39 @@ pub async fn persons(
     Ok(Json(v))
 }
 
-/// A person's file for `actor`, after the role matrix. The caller must put the read on the
-/// ledger ([`AppState::record_read`] with [`read_event`]) before it answers with it, so no
-/// read goes unrecorded.
+/// A person's file for `actor`, after the role matrix, and when the transfer they are
+/// proposed for becomes lawful (CONTRACT §9), all from one snapshot. The caller must put the
+/// read on the ledger ([`AppState::record_read`] with [`read_event`]) before it answers
+/// with it, so no read goes unrecorded.
 pub fn read_person(
     s: &mut Store,
     actor: &Actor,
     id: &str,
-) -> Result<custodia_store::queries::PersonFile, ApiError> {
-    let scope = s
-        .person_scope(id)?
-        .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
-    if !auth::may_see_person(actor, &scope) {
-        return Err(ApiError::forbidden(format!(
-            "`{}` may not see person `{id}`",
-            actor.id()
-        )));
-    }
-    s.person_file(id)?
-        .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))
+) -> Result<(PersonFile, Option<Lawful>), ApiError> {
+    let today = s.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    s.view_with(|r| {
+        let scope = r
+            .person_scope(id)?
+            .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
+        if !auth::may_see_person(actor, &scope) {
+            return Err(ApiError::forbidden(format!(
+                "`{}` may not see person `{id}`",
+                actor.id()
+            )));
+        }
+        let file = r
+            .person_file(id)?
+            .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
+        let lawful = match screening::proposed_transfer_in(r, id, today)? {
+            Some(prop) => Some(screening::lawful_in(
+                r,
+                &prop,
+                custodia_rules::Params::builtin(),
+            )?),
+            None => None,
+        };
+        Ok((file, lawful))
+    })
 }
 
 /// The event that records a read of person `id`'s file.
@@ -111,16 +127,8 @@ pub async fn person(
 ) -> Result<Json<Value>, ApiError> {
     let (actor, id, v) = st
         .db(move |s| {
-            let mut v = to_json(&read_person(s, &p.actor, &id)?)?;
-            // CONTRACT §9: when the proposed transfer becomes lawful, from the records now.
-            let lawful = match custodia_app::screening::proposed_transfer(s, &id)? {
-                Some(prop) => Some(custodia_app::screening::lawful_from(
-                    s,
-                    &prop,
-                    custodia_rules::Params::builtin(),
-                )?),
-                None => None,
-            };
+            let (file, lawful) = read_person(s, &p.actor, &id)?;
+            let mut v = to_json(&file)?;
             if let Value::Object(m) = &mut v {
                 m.insert(
                     "earliest_date".into(),

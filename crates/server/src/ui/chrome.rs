@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use custodia_app::Role;
+use custodia_model::events::CustodyStatus;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -513,14 +514,14 @@ pub fn country_name(l: Lang, code: &str) -> String {
 }
 
 /// A custody status in words.
-pub fn status_words(c: &Ctx, status: Option<&str>) -> &'static str {
+pub fn status_words(c: &Ctx, status: Option<CustodyStatus>) -> &'static str {
     match status {
-        Some("in_custody") => c.t("status_in_custody"),
-        Some("released") => c.t("status_released"),
-        Some("removed") => c.t("status_removed"),
-        Some("transferred") => c.t("status_transferred"),
-        Some("deceased") => c.t("status_deceased"),
-        _ => c.t("status_unknown"),
+        Some(CustodyStatus::InCustody) => c.t("status_in_custody"),
+        Some(CustodyStatus::Released) => c.t("status_released"),
+        Some(CustodyStatus::Removed) => c.t("status_removed"),
+        Some(CustodyStatus::Transferred) => c.t("status_transferred"),
+        Some(CustodyStatus::Deceased) => c.t("status_deceased"),
+        None => c.t("status_unknown"),
     }
 }
 

@@ -100,7 +100,7 @@ async fn locator_page(
                                 dt { (c.t("year_of_birth")) } dd { (h.year_of_birth.map(|y| y.to_string()).unwrap_or_else(|| "—".into())) }
                                 dt { (c.t("status")) } dd class="status" {
                                     @if h.arrival_confirmed == Some(false) { (c.t("arrival_unconfirmed")) }
-                                    @else { (status_words(&c, h.status.as_deref())) }
+                                    @else { (status_words(&c, h.status)) }
                                     @if let Some(d) = &h.since { " " small { "(" (c.t("since")) " " (d) ")" } }
                                 }
                                 dt { (c.t("facility")) } dd class="facility" { (h.facility_name.clone().or_else(|| h.facility_id.clone()).unwrap_or_else(|| "—".into())) }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use custodia_app::Role;
+use custodia_model::state::{CaseState, ManifestState};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -101,7 +102,7 @@ async fn manifest_page(
     let sending = role.is_sending();
     // CONTRACT §9: before anyone presses "depart", show what the gate would say now, and
     // offer to take a stopped passenger off.
-    let gate = if sending && mm.state == "approved" {
+    let gate = if sending && mm.state == ManifestState::Approved {
         let id3 = id.clone();
         st.db(move |s| {
             custodia_app::manifests::gate_preview(s, &id3, custodia_rules::Params::builtin())
@@ -188,7 +189,7 @@ async fn manifest_page(
         }
         section id="actions" {
             @if sending && matches!(mm.state.as_str(), "draft" | "screened") { (action("screen")) }
-            @if role == Role::SendingSupervisor && mm.state == "screened" {
+            @if role == Role::SendingSupervisor && mm.state == ManifestState::Screened {
                 form method="post" action={ "/manifests/" (pct(&id)) "/action" } id="approve-form" {
                     (csrf_field(&p))
                     input type="hidden" name="action" value="approve";
@@ -199,10 +200,10 @@ async fn manifest_page(
                     button type="submit" id="action-approve" { (c.t("approve")) }
                 }
             }
-            @if sending && mm.state == "approved" { (action("depart")) }
-            @if role == Role::ReceivingOfficer && mm.state == "departed" { (action("arrive")) }
-            @if role == Role::ReceivingOfficer && mm.state == "arrived" { (action("reconcile")) }
-            @if matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) && mm.state == "reconciled" { (action("close")) }
+            @if sending && mm.state == ManifestState::Approved { (action("depart")) }
+            @if role == Role::ReceivingOfficer && mm.state == ManifestState::Departed { (action("arrive")) }
+            @if role == Role::ReceivingOfficer && mm.state == ManifestState::Arrived { (action("reconcile")) }
+            @if matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) && mm.state == ManifestState::Reconciled { (action("close")) }
         }
         @if let Some(r) = &m.reconciliation {
             section {
@@ -219,7 +220,7 @@ async fn manifest_page(
             table tabindex="0" {
                 @for k in &m.cases {
                     tr { td { (k.id) } td { (crate::i18n::word(c.lang, "case", &k.kind)) } td { small lang="en" { (k.detail) } } td { (crate::i18n::word(c.lang, "state", &k.state)) @if let Some(r) = &k.resolved_reason { ": " small lang="en" { (r) } } }
-                         td { @if k.state == "open" && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
+                         td { @if k.state == CaseState::Open && matches!(role, Role::ReceivingOfficer | Role::SendingSupervisor) {
                              form method="post" action={ "/cases/" (pct(&k.id)) "/resolve" } {
                                  (csrf_field(&p))
                                  input type="hidden" name="manifest" value=(id);

@@ -124,7 +124,7 @@ async fn persons_page(
                 tr { th { "id" } th { (c.t("family_names")) } th { (c.t("given_names")) } th { (c.t("country_of_birth")) } th { (c.t("facility")) } th { (c.t("status")) } }
                 @for (id, fam, giv, cob, fac, status) in &rows {
                     tr { td { a href={ "/persons/" (pct(id)) } { (id) } } td { (fam) } td { (giv) }
-                         td { (cob.as_deref().map(|x| country_name(c.lang, x)).unwrap_or_default()) } td { (fac.clone().unwrap_or_default()) } td { (status_words(&c, status.as_deref())) } }
+                         td { (cob.as_deref().map(|x| country_name(c.lang, x)).unwrap_or_default()) } td { (fac.clone().unwrap_or_default()) } td { (status_words(&c, *status)) } }
                 }
             }
         }
@@ -171,22 +171,13 @@ async fn person_page(
     let id2 = id.clone();
     let file = st
         .db(move |s| {
-            let f = api::read_person(s, &p.actor, &id)?;
+            let (f, lawful) = api::read_person(s, &p.actor, &id)?;
             let country = match &f.facility_id {
                 Some(fid) => s
                     .public_facilities()?
                     .into_iter()
                     .find(|x| &x.id == fid)
                     .map(|x| x.country),
-                None => None,
-            };
-            // CONTRACT §9: when the proposed transfer becomes lawful.
-            let lawful = match custodia_app::screening::proposed_transfer(s, &id)? {
-                Some(prop) => Some(custodia_app::screening::lawful_from(
-                    s,
-                    &prop,
-                    custodia_rules::Params::builtin(),
-                )?),
                 None => None,
             };
             Ok((f, country, lawful))
@@ -223,7 +214,7 @@ async fn person_page(
                 tr { th { (c.t("date_of_birth")) } td { (pr.date_of_birth.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) } }
                 tr { th { (c.t("country_of_birth")) } td { (pr.country_of_birth.map(|x| x.as_str().to_string()).unwrap_or_else(|| "—".into())) } }
                 tr { th { (c.t("nationalities")) } td { (pr.nationalities.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")) } }
-                tr { th { (c.t("status")) } td { (status_words(&c, f.status.as_deref())) " " small { (o(&f.status_since)) } } }
+                tr { th { (c.t("status")) } td { (status_words(&c, f.status)) " " small { (o(&f.status_since)) } } }
                 tr { th { (c.t("facility")) } td { (o(&f.facility_id)) } }
                 tr { th { (c.t("cell")) } td { (o(&f.cell_id)) } }
                 tr { th { (c.t("counsel")) } td { @if f.counsel.is_empty() { (c.t("none")) } @else { (f.counsel.join(", ")) } } }

@@ -8,6 +8,16 @@ use crate::error::Result;
 use custodia_model::events::PersonRecord;
 
 impl Reads<'_> {
+    /// What deciding access to a person needs; `None` when no such person exists.
+    pub fn person_scope(&mut self, id: &str) -> Result<Option<crate::queries::PersonScope>> {
+        crate::queries::person_scope(self.c, id)
+    }
+
+    /// Everything recorded about one person, if they exist.
+    pub fn person_file(&mut self, id: &str) -> Result<Option<crate::queries::PersonFile>> {
+        crate::queries::person_file(self.c, id)
+    }
+
     /// Whether a person with this id exists.
     pub fn person_exists(&mut self, person_id: &str) -> Result<bool> {
         self.exists("SELECT id FROM persons WHERE id = ?", &[person_id.into()])
