@@ -225,6 +225,76 @@ fn main() {
                 println!("   I: {}", show(&c.intake_id, &intake));
             }
         }
+        // Every missing person not in `missing_from_intake`, with the intake records it
+        // went to review with or was matched to, and whose records those are.
+        let owner: std::collections::HashMap<&str, &str> = synth
+            .truth
+            .iter()
+            .flat_map(|t| {
+                t.intake_id
+                    .iter()
+                    .chain(t.duplicate_intake_ids.iter())
+                    .map(move |i| (i.as_str(), t.manifest_id.as_str()))
+            })
+            .collect();
+        let outcome = |m: &str| -> String {
+            if let Some(x) = out.matches.iter().find(|x| x.manifest_id == m) {
+                format!("matched {} ({})", x.intake_id, x.score)
+            } else if let Some(r) = out.needs_review.iter().find(|r| r.manifest_id == m) {
+                format!("review {:?}", r.candidates)
+            } else {
+                "missing".to_string()
+            }
+        };
+        let flagged: std::collections::HashSet<&str> =
+            out.missing_from_intake.iter().map(String::as_str).collect();
+        for t in synth
+            .truth
+            .iter()
+            .filter(|t| t.intake_id.is_none() && !flagged.contains(t.manifest_id.as_str()))
+        {
+            println!(
+                "UNFLAGGED {} {}\n   M: {}",
+                t.manifest_id,
+                outcome(&t.manifest_id),
+                show(&t.manifest_id, &manifest)
+            );
+            let mut ids: Vec<String> = out
+                .matches
+                .iter()
+                .filter(|x| x.manifest_id == t.manifest_id)
+                .map(|x| x.intake_id.clone())
+                .collect();
+            if let Some(r) = out
+                .needs_review
+                .iter()
+                .find(|r| r.manifest_id == t.manifest_id)
+            {
+                ids.extend(r.candidates.iter().map(|c| c.intake_id.clone()));
+            }
+            for i in ids {
+                println!("   I {i}: {}", show(&i, &intake));
+                match owner.get(i.as_str()) {
+                    Some(o) => println!(
+                        "     belongs to {o} [{}]: {}\n       {}",
+                        synth
+                            .truth
+                            .iter()
+                            .find(|t| t.manifest_id == *o)
+                            .map(|t| t
+                                .noise
+                                .iter()
+                                .map(|n| n.label())
+                                .collect::<Vec<_>>()
+                                .join(" + "))
+                            .unwrap_or_default(),
+                        show(o, &manifest),
+                        outcome(o)
+                    ),
+                    None => println!("     an unexpected arrival"),
+                }
+            }
+        }
         for r in out.needs_review.iter().take(10) {
             println!(
                 "REVIEW {} truth {:?} {:?}\n   M: {}",

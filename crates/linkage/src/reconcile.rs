@@ -334,6 +334,16 @@ impl Vocab {
         };
         (f64::from(c.max(1))) / (t.max(1) as f64)
     }
+
+    /// The frequency of a token that agrees in a pair read with given and family names
+    /// swapped: it is a family name in one record and a given name in the other, so its
+    /// rarity in either role alone says nothing. The more common reading is taken ("Luis"
+    /// is rare as a family name, common as a given name): otherwise a record with the
+    /// fields swapped lends a common name the bonus of a rare one, and a swapped pair can
+    /// outscore the same names in place.
+    fn freq_either_role(&self, id: u32) -> f64 {
+        self.freq(id, true).max(self.freq(id, false))
+    }
 }
 
 /// Sex as one letter, whatever the clerk's convention: `M`, `Male`, `Masculino`, `H`
@@ -556,6 +566,9 @@ struct Cmp {
     /// Up to two exactly agreeing family-name tokens (`NONE` when absent).
     tf_fam: [u32; 2],
     tf_giv: Option<u32>,
+    /// The names were read with given and family swapped on one side: each agreeing token
+    /// holds one role in one record and the other role in the other.
+    swapped: bool,
 }
 
 fn at_least(a: TokenAgreement, b: TokenAgreement) -> bool {
@@ -773,6 +786,7 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     // where the first family names agree in place (the family fields hold family names).
     let strong = (f1 <= 2 && g1 <= 2) || (f1 != NULL && f1 <= 4);
     let (mut fam, mut tf_fam, mut giv, mut tf_giv) = (f1, t1, g1, tg1);
+    let mut swapped = false;
     if !strong {
         // Given and family names swapped on one side. Either side may be the swapped one,
         // and the two readings differ in which comparator sees which pair of fields: the
@@ -799,6 +813,7 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
         };
         if weaker.0 > orientation_score(f1, g1) + 1.0 {
             (_, fam, tf_fam, giv, tf_giv) = weaker;
+            swapped = true;
         }
     }
     let mut lv = [NULL; FIELDS];
@@ -808,7 +823,12 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     lv[DOC] = doc_level(a.doc.as_deref(), b.doc.as_deref());
     lv[SEX] = eq_level(a.sex, b.sex);
     lv[NAT] = eq_level(a.nat, b.nat);
-    Cmp { lv, tf_fam, tf_giv }
+    Cmp {
+        lv,
+        tf_fam,
+        tf_giv,
+        swapped,
+    }
 }
 
 /// A pair that disagrees on a date of birth both records give (beyond a typing error) and
@@ -869,13 +889,20 @@ impl Model {
 
     fn weight(&self, v: &Vocab, c: &Cmp) -> f64 {
         let mut w = (self.lambda / (1.0 - self.lambda)).log2() + self.bayes_factor_bits(c);
+        let freq = |t: u32, family: bool| {
+            if c.swapped {
+                v.freq_either_role(t)
+            } else {
+                v.freq(t, family)
+            }
+        };
         for &t in c.tf_fam.iter().filter(|&&t| t != NONE) {
-            w += (self.tf_base_fam / v.freq(t, true))
+            w += (self.tf_base_fam / freq(t, true))
                 .log2()
                 .clamp(TF_MIN_BITS, TF_MAX_BITS);
         }
         if let Some(t) = c.tf_giv {
-            w += (self.tf_base_giv / v.freq(t, false))
+            w += (self.tf_base_giv / freq(t, false))
                 .log2()
                 .clamp(TF_MIN_BITS, TF_MAX_BITS);
         }
@@ -987,7 +1014,8 @@ fn add_counts(counts: &mut [Vec<f64>], c: &Cmp) {
     }
 }
 
-/// m by EM with a leave-one-field-out E-step (u fixed, priors as pseudo-counts).
+/// m by EM with a leave-one-field-out, one-to-one E-step (u fixed, priors as
+/// pseudo-counts).
 ///
 /// Plain EM over blocked pairs drifts: blocking selects pairs that already agree on names,
 /// so name-alike non-matches (namesakes, siblings) pull `m` toward disagreement on the other
@@ -995,7 +1023,32 @@ fn add_counts(counts: &mut [Vec<f64>], c: &Cmp) {
 /// is confident; under the Fellegi–Sunter assumption (fields independent given the match
 /// status) the levels of `f` among those pairs are an unbiased sample of its m, the same
 /// reason Splink trains each comparison in a session blocked on the others.
-fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config) -> Vec<Vec<f64>> {
+///
+/// That posterior also respects the one-to-one link: a record is one person, so a pair is
+/// confident only when it stands out among the other candidates of both its records. The
+/// odds `o` of a pair (without `f`) are set against the alternatives of a cross-shaped
+/// neighbourhood, `P = o / (o + (1 + R)(1 + C))`, where `R` and `C` are the summed odds of
+/// the other candidates of its manifest and of its intake record (every alternative
+/// assignment of the two records, treating their competitors as otherwise free). Without
+/// it a twin, or a namesake born the same day, looks confident on the fields left in,
+/// counts as a true pair that disagrees on the field left out, and the next round trusts
+/// such disagreement more: on combined noise (40,000 persons) the m of "different" grew to
+/// 0.17 for the given name (0.0007 among the true pairs), 0.18 for the family names
+/// (0.009), 0.11 for the date of birth (0.001), 0.14 for the document (0.005). The
+/// selection is still made without `f` (every odds in it leaves `f` out), so it stays
+/// unbiased for `f`.
+fn estimate_m(
+    pairs: &[(u32, u32)],
+    n_man: usize,
+    n_int: usize,
+    cmps: &[Cmp],
+    u: &[Vec<f64>],
+    expected_matches: f64,
+    cfg: &Config,
+) -> Vec<Vec<f64>> {
+    /// Odds are capped at 2^40 so that subtracting a pair's own odds from its record's sum
+    /// keeps its precision; the decision (P >= 0.99) is made far below the cap.
+    const MAX_BITS: f64 = 40.0;
     let prior_m = m_prior(u);
     let mut m = prior_m.clone();
     let n = cmps.len().max(1) as f64;
@@ -1003,25 +1056,54 @@ fn estimate_m(cmps: &[Cmp], u: &[Vec<f64>], expected_matches: f64, cfg: &Config)
         let lam = (expected_matches / n).clamp(1e-9, 0.5);
         (lam / (1.0 - lam)).log2()
     };
+    // Leave-one-field-out weights of a pair: the total and the per-field bits.
+    let without = |bits: &[Vec<f64>], c: &Cmp| {
+        let mut per = [0.0f64; FIELDS];
+        let mut total = prior;
+        for f in 0..FIELDS {
+            let l = c.lv[f];
+            if l != NULL {
+                per[f] = bits[f][l as usize];
+                total += per[f];
+            }
+        }
+        let mut odds = [0.0f64; FIELDS];
+        for f in 0..FIELDS {
+            odds[f] = (total - per[f]).min(MAX_BITS).exp2();
+        }
+        odds
+    };
+    let mut row = vec![[0.0f64; FIELDS]; n_man];
+    let mut col = vec![[0.0f64; FIELDS]; n_int];
     for _ in 0..cfg.em_iterations {
         let bits: Vec<Vec<f64>> = (0..FIELDS)
             .map(|f| (0..LEVELS[f]).map(|l| (m[f][l] / u[f][l]).log2()).collect())
             .collect();
-        let mut acc: Vec<Vec<f64>> = LEVELS.iter().map(|&k| vec![0.0; k]).collect();
-        for c in cmps {
-            let mut per = [0.0f64; FIELDS];
-            let mut total = prior;
+        for r in row.iter_mut().chain(col.iter_mut()) {
+            *r = [0.0; FIELDS];
+        }
+        for (&(i, j), c) in pairs.iter().zip(cmps) {
+            let odds = without(&bits, c);
+            let (Some(r), Some(k)) = (row.get_mut(i as usize), col.get_mut(j as usize)) else {
+                continue;
+            };
             for f in 0..FIELDS {
-                let l = c.lv[f];
-                if l != NULL {
-                    per[f] = bits[f][l as usize];
-                    total += per[f];
-                }
+                r[f] += odds[f];
+                k[f] += odds[f];
             }
+        }
+        let mut acc: Vec<Vec<f64>> = LEVELS.iter().map(|&k| vec![0.0; k]).collect();
+        for (&(i, j), c) in pairs.iter().zip(cmps) {
+            let odds = without(&bits, c);
+            let (Some(r), Some(k)) = (row.get(i as usize), col.get(j as usize)) else {
+                continue;
+            };
             for f in 0..FIELDS {
                 let l = c.lv[f];
                 if l != NULL {
-                    let p = prob(total - per[f]);
+                    let o = odds[f];
+                    let others = (1.0 + (r[f] - o).max(0.0)) * (1.0 + (k[f] - o).max(0.0));
+                    let p = o / (o + others);
                     if p >= 0.99 {
                         acc[f][l as usize] += p;
                     }
@@ -1294,7 +1376,15 @@ pub fn reconcile_with(
         .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
         .collect();
     let expected = (man.len().min(int.len()) as f64) * 0.95;
-    let m = estimate_m(&cmps, &u, expected.max(1.0), cfg);
+    let m = estimate_m(
+        &pairs,
+        man.len(),
+        int.len(),
+        &cmps,
+        &u,
+        expected.max(1.0),
+        cfg,
+    );
     // Each manifest person is in the intake at most once: the prior that a random pair
     // matches is (expected arrivals) / (all pairs).
     let total_pairs = (man.len().max(1) as f64) * (int.len().max(1) as f64);
