@@ -1,29 +1,15 @@
 //! Start-up cost of the server's locator: read every person from a store and build the
 //! index, then one catch-up poll. How the server builds its index:
-//! `LocatorIndex::build(store.locator_rows(None)?.0.into_iter().map(entry))`.
+//! `LocatorIndex::build(store.locator_rows(None)?.0.into_iter().map(|r| r.entry))`.
 //!
 //! `cargo run --release -p custodia-linkage --example locator_store -- STORE`
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use custodia_linkage::locator::{LocatorEntry, LocatorIndex};
+use custodia_linkage::locator::LocatorIndex;
 use custodia_model::clock::ManualClock;
-use custodia_store::locator::LocatorRow;
 use custodia_store::{OpenOptions, Store};
-
-fn entry(r: LocatorRow) -> LocatorEntry {
-    LocatorEntry {
-        person_id: r.person_id,
-        family_names: r.family_names,
-        given_names: r.given_names,
-        date_of_birth: r.date_of_birth,
-        country_of_birth: r.country_of_birth,
-        facility_id: r.facility_id,
-        status: r.status,
-        status_since: r.status_since,
-    }
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -42,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let read = t.elapsed();
     let n = rows.len();
     let t = Instant::now();
-    let idx = LocatorIndex::build(rows.into_iter().map(entry));
+    let idx = LocatorIndex::build(rows.into_iter().map(|r| r.entry));
     let build = t.elapsed();
     let t = Instant::now();
     let (touched, _) = store.locator_rows_since(size)?;

@@ -52,6 +52,7 @@ pub mod synth;
 use std::collections::HashMap;
 
 use custodia_model::events::CustodyStatus;
+pub use custodia_model::locator::LocatorEntry;
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -97,22 +98,6 @@ const DOB_DAY_MONTH_SWAPPED: f64 = 6.0;
 const DOB_ONE_PART_OFF: f64 = 4.0;
 const DOB_YEAR_ONLY: f64 = 0.3;
 const DOB_DIFFERENT: f64 = -4.5;
-
-/// One person as the locator indexes them (built from the store's `persons` projection).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocatorEntry {
-    pub person_id: String,
-    pub family_names: String,
-    pub given_names: String,
-    pub date_of_birth: Option<Date>,
-    /// ISO 3166-1 alpha-2; a person without one is found only by id.
-    pub country_of_birth: Option<String>,
-    pub facility_id: Option<String>,
-    /// Custody status, or unknown.
-    pub status: Option<CustodyStatus>,
-    /// When `status` took effect (the start of the 60-day window of a release).
-    pub status_since: Option<Date>,
-}
 
 /// A locator query (CONTRACT §5).
 #[derive(Debug, Clone, PartialEq, Eq)]

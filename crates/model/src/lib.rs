@@ -9,6 +9,7 @@
 //! - [`federation`]: the wire formats two governments' stores exchange (CONTRACT §10): the
 //!   hand-over document, the receipt and the envelope a receipt travels in.
 //! - [`ids`]: the ids of manifests and cases, as the application makes them.
+//! - [`locator`]: a person as the public locator sees them.
 //! - [`state`]: manifest and case states, with their wire names (`strum`).
 //! - [`clock`]: the injected clock; nothing reads the wall clock but [`clock::SystemClock`].
 //!
@@ -31,4 +32,5 @@ pub mod events;
 pub mod federation;
 pub mod ids;
 pub mod legal;
+pub mod locator;
 pub mod state;

@@ -117,19 +117,6 @@ struct Extra {
     transfer: Option<Transfer>,
 }
 
-fn entry(r: &LocatorRow) -> custodia_linkage::locator::LocatorEntry {
-    custodia_linkage::locator::LocatorEntry {
-        person_id: r.person_id.clone(),
-        family_names: r.family_names.clone(),
-        given_names: r.given_names.clone(),
-        date_of_birth: r.date_of_birth,
-        country_of_birth: r.country_of_birth.clone(),
-        facility_id: r.facility_id.clone(),
-        status: r.status,
-        status_since: r.status_since,
-    }
-}
-
 /// Whether every word of `q` is a word of `t`, after folding.
 fn words_in(q: &str, t: &str) -> bool {
     let t = tokens(&fold(t));
@@ -155,21 +142,22 @@ impl LinkageLocator {
     /// Builds the index; `today` decides who is publicly visible (recent releases only).
     pub fn new(rows: Vec<LocatorRow>, today: jiff::civil::Date) -> Self {
         let rows: Vec<LocatorRow> = rows.into_iter().filter(|r| !r.withheld).collect();
-        let index = custodia_linkage::locator::LocatorIndex::build(rows.iter().map(entry));
+        let index =
+            custodia_linkage::locator::LocatorIndex::build(rows.iter().map(|r| r.entry.clone()));
         let mut extra = HashMap::with_capacity(rows.len());
         let mut dob = HashMap::with_capacity(rows.len());
         let mut countries = BTreeSet::new();
         for r in rows {
-            if let Some(c) = &r.country_of_birth {
+            if let Some(c) = &r.entry.country_of_birth {
                 countries.insert(c.clone());
             }
-            if let Some(d) = r.date_of_birth {
-                dob.insert(r.person_id.clone(), d);
+            if let Some(d) = r.entry.date_of_birth {
+                dob.insert(r.entry.person_id.clone(), d);
             }
             extra.insert(
-                r.person_id,
+                r.entry.person_id,
                 Extra {
-                    since: r.status_since,
+                    since: r.entry.status_since,
                     transfer: r.transfer,
                 },
             );
@@ -195,23 +183,23 @@ impl Locator for LinkageLocator {
         for r in rows {
             if r.withheld {
                 // INVARIANT: a withheld person is in neither the index nor its side maps.
-                let _ = g.index.remove(&r.person_id);
-                g.extra.remove(&r.person_id);
-                g.dob.remove(&r.person_id);
+                let _ = g.index.remove(&r.entry.person_id);
+                g.extra.remove(&r.entry.person_id);
+                g.dob.remove(&r.entry.person_id);
                 continue;
             }
-            g.index.upsert(entry(&r));
-            if let Some(c) = &r.country_of_birth {
+            g.index.upsert(r.entry.clone());
+            if let Some(c) = &r.entry.country_of_birth {
                 g.countries.insert(c.clone());
             }
-            match r.date_of_birth {
-                Some(d) => g.dob.insert(r.person_id.clone(), d),
-                None => g.dob.remove(&r.person_id),
+            match r.entry.date_of_birth {
+                Some(d) => g.dob.insert(r.entry.person_id.clone(), d),
+                None => g.dob.remove(&r.entry.person_id),
             };
             g.extra.insert(
-                r.person_id,
+                r.entry.person_id,
                 Extra {
-                    since: r.status_since,
+                    since: r.entry.status_since,
                     transfer: r.transfer,
                 },
             );
@@ -348,19 +336,19 @@ impl StaffNames {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for r in rows {
-            let mut words = tokens(&fold(&r.family_names));
-            words.extend(tokens(&fold(&r.given_names)));
+            let mut words = tokens(&fold(&r.entry.family_names));
+            words.extend(tokens(&fold(&r.entry.given_names)));
             m.insert(
-                r.person_id.clone(),
+                r.entry.person_id.clone(),
                 StaffEntry {
-                    person_id: r.person_id.clone(),
-                    family_names: r.family_names.clone(),
-                    given_names: r.given_names.clone(),
-                    country_of_birth: r.country_of_birth.clone(),
-                    facility_id: r.facility_id.clone(),
-                    status: r.status,
+                    person_id: r.entry.person_id.clone(),
+                    family_names: r.entry.family_names.clone(),
+                    given_names: r.entry.given_names.clone(),
+                    country_of_birth: r.entry.country_of_birth.clone(),
+                    facility_id: r.entry.facility_id.clone(),
+                    status: r.entry.status,
                     words,
-                    key: fold(&r.family_names),
+                    key: fold(&r.entry.family_names),
                 },
             );
         }

@@ -562,21 +562,7 @@ async fn harvesting_the_demo_world_lists_at_most_two_percent() {
     let visible = rows
         .iter()
         .filter(|r| !r.withheld)
-        .filter(|r| {
-            custodia_linkage::locator::publicly_visible(
-                &custodia_linkage::locator::LocatorEntry {
-                    person_id: r.person_id.clone(),
-                    family_names: r.family_names.clone(),
-                    given_names: r.given_names.clone(),
-                    date_of_birth: r.date_of_birth,
-                    country_of_birth: r.country_of_birth.clone(),
-                    facility_id: r.facility_id.clone(),
-                    status: r.status,
-                    status_since: r.status_since,
-                },
-                today,
-            )
-        })
+        .filter(|r| custodia_linkage::locator::publicly_visible(&r.entry, today))
         .count();
     assert!(visible > 500, "only {visible} visible persons");
     let state = AppState::new(Pool::new(vec![s]), clock.clone(), Config::default());

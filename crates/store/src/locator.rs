@@ -6,25 +6,18 @@
 
 use jiff::civil::Date;
 
-use custodia_model::events::CustodyStatus;
+use custodia_model::locator::LocatorEntry;
 
 use crate::backend::{Row, Value};
 use crate::decode::At;
 use crate::error::Result;
 use crate::store::Store;
 
-/// One person as the locator indexes them.
+/// One person as the locator indexes them, and what the public answer adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocatorRow {
-    pub person_id: String,
-    pub family_names: String,
-    pub given_names: String,
-    pub date_of_birth: Option<Date>,
-    pub country_of_birth: Option<String>,
-    pub facility_id: Option<String>,
-    pub status: Option<CustodyStatus>,
-    /// When `status` took effect.
-    pub status_since: Option<Date>,
+    /// What the index holds (the engine's own type: no conversion).
+    pub entry: LocatorEntry,
     /// Where the person is now, once handed over: set from the latest departed manifest
     /// that carried them.
     pub transfer: Option<Transfer>,
@@ -115,11 +108,11 @@ fn annotate(
         set(&mut *c, format!("{WITHHELD} WHERE 1 = 1{}", f("person_id")))?
     };
     for r in rows {
-        r.withheld = withheld.contains(&r.person_id);
-        r.transfer = dep.remove(&r.person_id).map(|(to, on)| Transfer {
+        r.withheld = withheld.contains(&r.entry.person_id);
+        r.transfer = dep.remove(&r.entry.person_id).map(|(to, on)| Transfer {
             to_facility: to,
             departed_on: on,
-            missing_from_intake: missing.contains(&r.person_id),
+            missing_from_intake: missing.contains(&r.entry.person_id),
         });
     }
     Ok(())
@@ -141,14 +134,16 @@ const COLUMN_NAMES: &[&str] = &[
 fn row(r: &Row) -> Result<LocatorRow> {
     let a = At::new("persons", COLUMN_NAMES, r);
     Ok(LocatorRow {
-        person_id: a.text(0)?,
-        family_names: a.text(1)?,
-        given_names: a.text(2)?,
-        date_of_birth: a.opt_date(3)?,
-        country_of_birth: a.opt_text(4)?,
-        facility_id: a.opt_text(5)?,
-        status: a.opt_parsed(6, "a custody status or NULL")?,
-        status_since: a.opt_date(7)?,
+        entry: LocatorEntry {
+            person_id: a.text(0)?,
+            family_names: a.text(1)?,
+            given_names: a.text(2)?,
+            date_of_birth: a.opt_date(3)?,
+            country_of_birth: a.opt_text(4)?,
+            facility_id: a.opt_text(5)?,
+            status: a.opt_parsed(6, "a custody status or NULL")?,
+            status_since: a.opt_date(7)?,
+        },
         transfer: None,
         withheld: false,
     })
@@ -345,8 +340,11 @@ mod tests {
         let (all, size) = store.locator_rows(Some("sv")).unwrap();
         assert_eq!(size, 2);
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].person_id, "P-1");
-        assert_eq!(all[0].date_of_birth, Some(jiff::civil::date(1990, 4, 12)));
+        assert_eq!(all[0].entry.person_id, "P-1");
+        assert_eq!(
+            all[0].entry.date_of_birth,
+            Some(jiff::civil::date(1990, 4, 12))
+        );
         // Nothing new: nothing returned, same position.
         assert_eq!(
             store.locator_rows_since(size1).unwrap(),
@@ -362,10 +360,13 @@ mod tests {
         let (rows, size2) = store.locator_rows_since(size1).unwrap();
         assert_eq!(size2, 3);
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].person_id, "P-2");
-        assert_eq!(rows[0].status, Some(CustodyStatus::Released));
-        assert_eq!(rows[0].status_since, Some(jiff::civil::date(2025, 3, 15)));
-        assert_eq!(rows[0].facility_id.as_deref(), Some("CECOT"));
+        assert_eq!(rows[0].entry.person_id, "P-2");
+        assert_eq!(rows[0].entry.status, Some(CustodyStatus::Released));
+        assert_eq!(
+            rows[0].entry.status_since,
+            Some(jiff::civil::date(2025, 3, 15))
+        );
+        assert_eq!(rows[0].entry.facility_id.as_deref(), Some("CECOT"));
         assert!(store.locator_row("P-2").unwrap().is_some());
         assert!(store.locator_row("P-9").unwrap().is_none());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -241,9 +241,9 @@ pub struct AccessRow {
     pub via: String,
 }
 
-/// A person as the locator indexes them.
+/// A person as staff lists show them: the staff search and a counsel's clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LocatorEntry {
+pub struct PersonListing {
     pub person_id: String,
     pub family_names: String,
     pub given_names: String,
@@ -460,7 +460,7 @@ impl Store {
     }
 
     /// Persons assigned to a counsel actor id, with their names.
-    pub fn counsel_persons(&mut self, counsel: &str) -> Result<Vec<LocatorEntry>> {
+    pub fn counsel_persons(&mut self, counsel: &str) -> Result<Vec<PersonListing>> {
         self.read(|c| {
             c.query(
                 "SELECT p.id, p.family_names, p.given_names, p.country_of_birth, p.date_of_birth, p.facility_id, p.status, p.status_since \
@@ -468,7 +468,7 @@ impl Store {
                 &[counsel.into()],
             )?
             .iter()
-            .map(locator_entry)
+            .map(listing)
             .collect::<Result<Vec<_>>>()
         })
     }
@@ -479,7 +479,7 @@ impl Store {
         q: &str,
         facility: Option<&str>,
         limit: u64,
-    ) -> Result<Vec<LocatorEntry>> {
+    ) -> Result<Vec<PersonListing>> {
         let like = format!("%{}%", q.to_lowercase());
         self.read(|c| {
             c.query(
@@ -489,23 +489,9 @@ impl Store {
                 &[q.into(), like.as_str().into(), like.as_str().into(), facility.map(str::to_string).into(), facility.map(str::to_string).into(), limit.into()],
             )?
             .iter()
-            .map(locator_entry)
+            .map(listing)
             .collect::<Result<Vec<_>>>()
         })
-    }
-
-    /// Every person, as the locator indexes them.
-    pub fn locator_entries(&mut self) -> Result<Vec<LocatorEntry>> {
-        let mut out = Vec::new();
-        self.stream(
-            "SELECT id, family_names, given_names, country_of_birth, date_of_birth, facility_id, status, status_since FROM persons ORDER BY id",
-            &[],
-            &mut |r| {
-                out.push(locator_entry(&r)?);
-                Ok(())
-            },
-        )?;
-        Ok(out)
     }
 
     /// Manifests, newest first; only those touching `facility` when given.
@@ -735,8 +721,8 @@ impl Store {
     }
 }
 
-fn locator_entry(r: &Row) -> Result<LocatorEntry> {
-    Ok(LocatorEntry {
+fn listing(r: &Row) -> Result<PersonListing> {
+    Ok(PersonListing {
         person_id: s(r, 0)?,
         family_names: s(r, 1)?,
         given_names: s(r, 2)?,

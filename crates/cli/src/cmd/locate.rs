@@ -2,10 +2,7 @@
 //! guards of `custodia_linkage::locator` (no minors, 60 days after a release, at most 10
 //! hits, year of birth only).
 
-use custodia_linkage::locator::{
-    DEFAULT_LIMIT, LocatorEntry, LocatorIndex, LocatorQuery, MAX_LIMIT,
-};
-use custodia_store::locator::LocatorRow;
+use custodia_linkage::locator::{DEFAULT_LIMIT, LocatorIndex, LocatorQuery, MAX_LIMIT};
 
 use crate::ctx::{open_store, parse_date, print_json, store_err};
 use crate::error::{CliError, CliResult};
@@ -36,26 +33,12 @@ pub struct Args {
     pub json: bool,
 }
 
-/// A store row as the locator's entry (the store knows nothing of the index).
-pub fn entry(r: LocatorRow) -> LocatorEntry {
-    LocatorEntry {
-        person_id: r.person_id,
-        family_names: r.family_names,
-        given_names: r.given_names,
-        date_of_birth: r.date_of_birth,
-        country_of_birth: r.country_of_birth,
-        facility_id: r.facility_id,
-        status: r.status,
-        status_since: r.status_since,
-    }
-}
-
 pub fn run(db: &str, args: &Args) -> CliResult {
     let mut store = open_store(db)?;
     let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
     if let Some(id) = &args.id {
         let hits: Vec<_> = match store.locator_row(id).map_err(store_err)? {
-            Some(row) => LocatorIndex::build([entry(row)])
+            Some(row) => LocatorIndex::build([row.entry])
                 .get(id, today)
                 .into_iter()
                 .collect(),
@@ -110,10 +93,10 @@ pub fn run(db: &str, args: &Args) -> CliResult {
         Some(c) => [c.clone()].into(),
         None => rows
             .iter()
-            .filter_map(|r| r.country_of_birth.clone())
+            .filter_map(|r| r.entry.country_of_birth.clone())
             .collect(),
     };
-    let index = LocatorIndex::build(rows.into_iter().filter(|r| !r.withheld).map(entry));
+    let index = LocatorIndex::build(rows.into_iter().filter(|r| !r.withheld).map(|r| r.entry));
     let mut hits = Vec::new();
     for country in countries {
         hits.extend(index.search(
