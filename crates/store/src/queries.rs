@@ -345,6 +345,17 @@ fn timeline_event(seq: u64, body: &str) -> Result<TimelineEvent> {
     })
 }
 
+/// Who represents the person, by actor id.
+fn counsel_of(c: &mut dyn Conn, id: &str) -> Result<Vec<String>> {
+    c.query(
+        "SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel",
+        &[id.into()],
+    )?
+    .iter()
+    .map(|r| s(r, 0))
+    .collect()
+}
+
 pub(crate) fn person_scope(c: &mut dyn Conn, id: &str) -> Result<Option<PersonScope>> {
     let rows = c.query("SELECT facility_id FROM persons WHERE id = ?", &[id.into()])?;
     let Some(r) = rows.first() else {
@@ -360,14 +371,7 @@ pub(crate) fn person_scope(c: &mut dyn Conn, id: &str) -> Result<Option<PersonSc
         .iter()
         .map(|r| s(r, 0))
         .collect::<Result<Vec<_>>>()?;
-    let counsel = c
-        .query(
-            "SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel",
-            &[id.into()],
-        )?
-        .iter()
-        .map(|r| s(r, 0))
-        .collect::<Result<Vec<_>>>()?;
+    let counsel = counsel_of(c, id)?;
     Ok(Some(PersonScope {
         facility_id,
         bound_for,
@@ -388,14 +392,7 @@ pub(crate) fn person_file(c: &mut dyn Conn, id: &str) -> Result<Option<PersonFil
         .map(|r| Ok::<_, StoreError>((os(r, 0)?, os(r, 1)?)))
         .transpose()?
         .unwrap_or_default();
-    let counsel = c
-        .query(
-            "SELECT counsel FROM counsel WHERE person_id = ? ORDER BY counsel",
-            &[id.into()],
-        )?
-        .iter()
-        .map(|r| s(r, 0))
-        .collect::<Result<Vec<_>>>()?;
+    let counsel = counsel_of(c, id)?;
     let legal_records = c
         .query(
             "SELECT seq, record_type, body FROM legal_records WHERE person_id = ? ORDER BY seq",

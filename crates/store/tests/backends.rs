@@ -940,15 +940,18 @@ fn migration_checksums(env: &Env, _: Kind) {
     Store::open_read_only(&env.location, clock()).unwrap();
     // An applied migration whose recorded text differs from this binary's.
     env.sql("UPDATE schema_migrations SET checksum = 'e3b0c442' WHERE version = 6");
-    let e = Store::open(
-        &env.location,
-        OpenOptions {
-            key_path: Some(env.key.clone()),
-            clock: clock(),
-        },
-    )
-    .err()
-    .expect("an edited migration must stop the open");
+    let refused = || {
+        Store::open(
+            &env.location,
+            OpenOptions {
+                key_path: Some(env.key.clone()),
+                clock: clock(),
+            },
+        )
+        .err()
+        .expect("the open must be refused")
+    };
+    let e = refused();
     assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
     assert!(e.to_string().contains("migration 0006"), "{e}");
     let e = Store::open_read_only(&env.location, clock())
@@ -959,15 +962,7 @@ fn migration_checksums(env: &Env, _: Kind) {
     env.sql("UPDATE schema_migrations SET checksum = NULL WHERE version = 6");
     drop(env.open());
     env.sql("INSERT INTO schema_migrations (version, checksum) VALUES (9999, 'x')");
-    let e = Store::open(
-        &env.location,
-        OpenOptions {
-            key_path: Some(env.key.clone()),
-            clock: clock(),
-        },
-    )
-    .err()
-    .expect("a newer custodia's migration must stop the open");
+    let e = refused();
     assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
     assert!(e.to_string().contains("9999"), "{e}");
 }
