@@ -50,3 +50,28 @@ pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
         }
     }
 }
+
+/// Parses `text`, which starts on line `first_line` of `file`, as JSON into `T`; an error
+/// names the file, the line and column, and the field by its path (`serde_path_to_error`),
+/// then what was expected.
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    file: &str,
+    first_line: usize,
+    text: &str,
+) -> Result<T, CliError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let line = first_line + inner.line().saturating_sub(1);
+        let column = inner.column();
+        let field = if path == "." || path.is_empty() {
+            String::new()
+        } else {
+            format!(", field `{path}`")
+        };
+        CliError::input(format!(
+            "`{file}`: line {line}, column {column}{field}: {inner}"
+        ))
+    })
+}

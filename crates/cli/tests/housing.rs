@@ -54,6 +54,32 @@ fn placements_keep_capacity_and_separation() {
         "A",
     ]);
     w.ok(&["housing", "separation", "--as", RO, "H-3", "--avoid", "H-4"]);
+    // A proposal file with an assignment lacking its cell: refused by line and field,
+    // nothing written.
+    let bad = w.write(
+        "proposal.json",
+        "{\"assignments\": [\n  {\"person_id\": \"H-1\", \"cell_id\": \"P1-C01\"},\n  {\"person_id\": \"H-2\"}\n]}",
+    );
+    let size = w.size();
+    let err = w.fails(
+        2,
+        &[
+            "housing",
+            "place",
+            "--as",
+            RO,
+            "--proposal",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        err.contains("proposal.json")
+            && err.contains("line 3")
+            && err.contains("field `assignments[1]`")
+            && err.contains("cell_id"),
+        "{err}"
+    );
+    assert_eq!(w.size(), size, "a refused proposal writes nothing");
     w.ok(&["housing", "place", "--as", RO, "H-1=P1-C01"]);
     let before = w.size();
     let err = w.fails(2, &["housing", "place", "--as", RO, "H-2=P1-C01"]);

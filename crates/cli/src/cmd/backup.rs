@@ -105,11 +105,12 @@ fn open_backup(path: &Path) -> Result<(Header, Box<dyn BufRead>), CliError> {
     let mut first = String::new();
     r.read_line(&mut first)
         .map_err(|e| CliError::input(format!("`{name}`: line 1: cannot read: {e}")))?;
-    let h: Header = serde_json::from_str(first.trim_end()).map_err(|e| {
-        CliError::input(format!(
-            "`{name}`: line 1: not a backup header ({e}); expected {{\"format\":\"{FORMAT}\",\"entries\":N,\"root\":\"<hex>\"}}"
-        ))
-    })?;
+    let h: Header =
+        crate::io::parse_json(&name.to_string(), 1, first.trim_end()).map_err(|e| {
+            CliError::input(format!(
+                "{e}; expected a backup header {{\"format\":\"{FORMAT}\",\"entries\":N,\"root\":\"<hex>\"}}"
+            ))
+        })?;
     if h.format != FORMAT {
         return Err(CliError::input(format!(
             "`{name}`: line 1, field `format`: `{}`, expected `{FORMAT}`",

@@ -163,24 +163,12 @@ pub fn run_housing(db: &str, cmd: &HousingCmd) -> CliResult {
             let mut list: Vec<(String, String)> = Vec::new();
             if let Some(p) = proposal {
                 let text = crate::io::read_input(p)?;
-                let v: serde_json::Value = serde_json::from_str(&text)
-                    .map_err(|e| CliError::input(format!("`{}`: not JSON: {e}", p.display())))?;
-                for (i, a) in v["assignments"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    match (a["person_id"].as_str(), a["cell_id"].as_str()) {
-                        (Some(pid), Some(c)) => list.push((pid.into(), c.into())),
-                        _ => {
-                            return Err(CliError::input(format!(
-                                "`{}`: assignments[{i}]: expected `person_id` and `cell_id`",
-                                p.display()
-                            )));
-                        }
-                    }
-                }
+                let file: ProposalFile = crate::io::parse_json(&p.display().to_string(), 1, &text)?;
+                list.extend(
+                    file.assignments
+                        .into_iter()
+                        .map(|a| (a.person_id, a.cell_id)),
+                );
             }
             for pair in pairs {
                 let (p, c) = pair
@@ -382,4 +370,16 @@ pub fn run_report(db: &str, cmd: &ReportCmd) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// A placement proposal as `housing propose` writes it; only the assignments are read.
+#[derive(serde::Deserialize)]
+struct ProposalFile {
+    assignments: Vec<Assignment>,
+}
+
+#[derive(serde::Deserialize)]
+struct Assignment {
+    person_id: String,
+    cell_id: String,
 }

@@ -27,16 +27,7 @@ fn parse(name: &str, text: &str) -> Result<Vec<Entry>, CliError> {
             continue;
         }
         let at = format!("`{name}`: line {}", i + 1);
-        let de = &mut serde_json::Deserializer::from_str(line);
-        let l: Line = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                CliError::input(format!("{at}: {inner}"))
-            } else {
-                CliError::input(format!("{at}: field `{path}`: {inner}"))
-            }
-        })?;
+        let l: Line = crate::io::parse_json(name, i + 1, line)?;
         let subject = match (l.person_id, l.class_id) {
             (Some(p), None) => Subject::Person(p),
             (None, Some(c)) => Subject::Class(c),

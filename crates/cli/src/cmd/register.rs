@@ -34,14 +34,7 @@ pub fn run_facility(db: &str, cmd: &FacilityCmd) -> CliResult {
             let mut store = open_store(db)?;
             let a = who.actor(&mut store)?;
             let name = file.display().to_string();
-            let f: FacilityRecord =
-                serde_json::from_str(&crate::io::read_input(file)?).map_err(|e| {
-                    CliError::input(format!(
-                        "`{name}`: line {}, column {}: {e}",
-                        e.line(),
-                        e.column()
-                    ))
-                })?;
+            let f: FacilityRecord = crate::io::parse_json(&name, 1, &crate::io::read_input(file)?)?;
             custodia_app::registry::register_facility(&mut store, &a, f).map_err(|e| match e {
                 custodia_app::AppError::Invalid(m) => CliError::input(format!("`{name}`: {m}")),
                 e => app_err(e),
