@@ -364,11 +364,15 @@ impl AppState {
         config: Config,
     ) -> Result<Self, StoreError> {
         if config.read_only {
+            let open: crate::pool::Opener = {
+                let (location, clock) = (location.to_string(), clock.clone());
+                Box::new(move || Store::open_read_only(&location, clock.clone()))
+            };
             let mut stores = Vec::new();
             for _ in 0..config.pool_size.max(1) {
-                stores.push(Store::open_read_only(location, clock.clone())?);
+                stores.push(open()?);
             }
-            return Ok(Self::new(Pool::new(stores), clock, config));
+            return Ok(Self::new(Pool::with_opener(stores, open), clock, config));
         }
         let open = || {
             Store::open(
@@ -385,14 +389,27 @@ impl AppState {
             Some(_) => witnesses::Witnesses::new(&config, open()?).map_err(StoreError::Invalid)?,
             None => None,
         };
+        let hook = witnesses.as_ref().map(witnesses::Witnesses::hook);
+        let open_hooked: crate::pool::Opener = {
+            let (location, key_path, clock) = (location.to_string(), key_path, clock.clone());
+            Box::new(move || {
+                let mut s = Store::open(
+                    &location,
+                    OpenOptions {
+                        key_path: key_path.clone(),
+                        clock: clock.clone(),
+                    },
+                )?;
+                s.set_on_commit(hook.clone());
+                Ok(s)
+            })
+        };
         let mut stores = Vec::new();
         for _ in 0..config.pool_size.max(1) {
-            let mut s = open()?;
-            s.set_on_commit(witnesses.as_ref().map(witnesses::Witnesses::hook));
-            stores.push(s);
+            stores.push(open_hooked()?);
         }
         Ok(Self::with_witnesses(
-            Pool::new(stores),
+            Pool::with_opener(stores, open_hooked),
             clock,
             config,
             witnesses,
