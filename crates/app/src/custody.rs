@@ -60,22 +60,10 @@ pub fn record(
                     let Some((to_country, to_adult_only)) = tx.reads().facility_country(facility_id)? else {
                         return Err(custodia_store::StoreError::NotFound(format!("no facility `{facility_id}`")));
                     };
-                    // Mandela Rules, rule 11(d); CRC art. 37(c): no one under `adult_age` on the
-                    // day of admission is held in an adult-only facility.
-                    let adult_only = to_adult_only
-                        || custodia_rules::Params::builtin().adult_only_facility(facility_id);
-                    if adult_only {
-                        let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
-                        let dob = tx.reads().person(person_id)?.and_then(|p| p.date_of_birth);
-                        let adult_age = custodia_rules::Params::builtin().adult_age.at(day).ok_or_else(|| {
-                            custodia_store::StoreError::Invalid(format!("parameter `adult_age` has no value on {day}"))
-                        })?;
-                        if let Some(age) = custodia_model::legal::minor_on(dob, day, adult_age) {
-                            return Err(custodia_store::StoreError::Invalid(format!(
-                                "person `{person_id}`, born {}, is {age} on {day}: `{facility_id}` is adult-only and holds no one under {adult_age} (Mandela Rules, rule 11(d))",
-                                dob.map(|d| d.to_string()).unwrap_or_default()
-                            )));
-                        }
+                    let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                    let dob = tx.reads().person(person_id)?.and_then(|p| p.date_of_birth);
+                    if let Some(why) = barred_as_minor(facility_id, to_adult_only, person_id, dob, day)? {
+                        return Err(custodia_store::StoreError::Invalid(why));
                     }
                     // Custody that crosses a border changes hands only on a departed manifest.
                     let from_country = match &facility {
@@ -147,4 +135,31 @@ fn departed_manifests(
         .filter(|(_, to)| facility.is_none_or(|f| to == f))
         .map(|(id, _)| id)
         .collect())
+}
+
+/// Why `person_id`, born `dob`, may not be admitted to `facility_id` on `day`: they are
+/// under `adult_age` and the facility is adult-only (its record says so, or
+/// `rules::Params::adult_only_facility`). Mandela Rules, rule 11(d); CRC art. 37(c). `None`
+/// when they may (an unknown date of birth is not a minor). Used by every admission: an
+/// officer's (`change`) and a hand-over's receipt (`federation::receive`).
+pub(crate) fn barred_as_minor(
+    facility_id: &str,
+    adult_only_record: bool,
+    person_id: &str,
+    dob: Option<jiff::civil::Date>,
+    day: jiff::civil::Date,
+) -> custodia_store::Result<Option<String>> {
+    let params = custodia_rules::Params::builtin();
+    if !(adult_only_record || params.adult_only_facility(facility_id)) {
+        return Ok(None);
+    }
+    let adult_age = params.adult_age.at(day).ok_or_else(|| {
+        custodia_store::StoreError::Invalid(format!("parameter `adult_age` has no value on {day}"))
+    })?;
+    Ok(custodia_model::legal::minor_on(dob, day, adult_age).map(|age| {
+        format!(
+            "person `{person_id}`, born {}, is {age} on {day}: `{facility_id}` is adult-only and holds no one under {adult_age} (Mandela Rules, rule 11(d))",
+            dob.map(|d| d.to_string()).unwrap_or_default()
+        )
+    }))
 }

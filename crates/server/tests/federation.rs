@@ -136,11 +136,15 @@ fn person(i: usize) -> PersonRecord {
             GIVEN[i % GIVEN.len()],
             GIVEN[(i / 3) % GIVEN.len()]
         ),
-        date_of_birth: Some(jiff::civil::date(
-            1960 + (i % 40) as i16,
-            1 + (i % 12) as i8,
-            1 + (i % 28) as i8,
-        )),
+        date_of_birth: Some(if i == MINOR {
+            jiff::civil::date(2012, 3, 3)
+        } else {
+            jiff::civil::date(
+                1960 + (i % 40) as i16,
+                1 + (i % 12) as i8,
+                1 + (i % 28) as i8,
+            )
+        }),
         sex: Some("M".into()),
         country_of_birth: Some(CountryCode::new("SV").unwrap()),
         nationalities: vec![CountryCode::new("SV").unwrap()],
@@ -149,6 +153,9 @@ fn person(i: usize) -> PersonRecord {
         identity_verified: true,
     }
 }
+
+/// The one passenger born in 2012 (13 on the day of the flight); no other test reaches it.
+const MINOR: usize = 9_000;
 
 const FAMILY: &[&str] = &[
     "Martínez",
@@ -177,6 +184,11 @@ fn us_with_flight(n: usize, sv_key: &str, sv_url: &str) -> Gov {
 }
 
 fn us_with_flight_in(n: usize, sv_key: &str, sv_url: &str, pg: Option<&str>) -> Gov {
+    us_with_flight_of(&(0..n).collect::<Vec<_>>(), sv_key, sv_url, pg)
+}
+
+/// [`us_with_flight_in`] with the persons `ids`.
+fn us_with_flight_of(ids: &[usize], sv_key: &str, sv_url: &str, pg: Option<&str>) -> Gov {
     let mut us = gov_in("us.example/custodia", pg);
     let admin = custodia_app::Actor {
         role: custodia_app::Role::Admin,
@@ -189,7 +201,7 @@ fn us_with_flight_in(n: usize, sv_key: &str, sv_url: &str, pg: Option<&str>) -> 
         vec![facility("USDC-TX", "US"), facility("CECOT", "SV")],
     );
     let mut evs = Vec::new();
-    for i in 0..n {
+    for &i in ids {
         evs.push(EventData::PersonRegistered(person(i)));
         evs.push(EventData::CustodyReported {
             person_id: person(i).id,
@@ -219,7 +231,7 @@ fn us_with_flight_in(n: usize, sv_key: &str, sv_url: &str, pg: Option<&str>) -> 
         basis: Basis::Removal,
         departure_on: jiff::civil::date(2025, 6, 5),
     }];
-    evs.extend((0..n).map(|i| EventData::PassengerAdded {
+    evs.extend(ids.iter().map(|&i| EventData::PassengerAdded {
         manifest_id: "MAN-0001".into(),
         person_id: person(i).id,
     }));
@@ -248,10 +260,15 @@ fn sv_with_intake(n: usize) -> Gov {
 }
 
 fn sv_with_intake_in(n: usize, pg: Option<&str>) -> Gov {
+    sv_with_intake_of(&(0..n.saturating_sub(1)).collect::<Vec<_>>(), pg)
+}
+
+/// The SV store with CECOT and an intake of the persons `ids` (and the unexpected one).
+fn sv_with_intake_of(ids: &[usize], pg: Option<&str>) -> Gov {
     let mut sv = gov_in("sv.example/custodia", pg);
     append(&mut sv, "admin:root", vec![facility("CECOT", "SV")]);
     let mut evs = Vec::new();
-    for i in 0..n.saturating_sub(1) {
+    for &i in ids {
         let p = person(i);
         let plain = |s: &str| {
             s.to_uppercase()
@@ -923,4 +940,67 @@ fn the_manifest_page_shows_the_hand_over_and_its_receipt_in_both_languages() {
     assert!(html.contains("data-state=\"sent\""), "{html}");
     assert!(html.contains("id=\"no-receipt\""), "{html}");
     assert!(html.contains("Aún sin acuse"), "{html}");
+}
+
+/// A minor handed over to an adult-only facility (CECOT, adult-only by the rules'
+/// parameters even where a store's record does not say so): the receipt says received, as
+/// custody has changed hands, but the receiving store does not admit them there; it opens a
+/// `minor_at_adult_facility` case citing Mandela Rules, rule 11(d). The adult beside them is
+/// admitted as before.
+#[test]
+fn a_minor_handed_over_to_an_adult_only_facility_is_received_but_not_admitted() {
+    let mut sv = sv_with_intake_of(&[0, MINOR], None);
+    at(&sv, "2025-06-05T09:00:00Z");
+    let sv_key = sv.store.verifier_key().to_string();
+    let (url, stop, h) = serve(&sv);
+    let mut us = us_with_flight_of(&[0, MINOR], &sv_key, &url, None);
+    let us_key = us.store.verifier_key().to_string();
+    register_us(&mut sv, &us_key);
+    let out = deliver(&mut us.store, "sending_officer:ana").unwrap();
+    Running { stop, h }.stop();
+    let Delivery::Receipted(r) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let (adult, minor) = (person(0).id, person(MINOR).id);
+    assert_eq!(r.received, vec![adult.clone(), minor.clone()], "{r:?}");
+    let held = |s: &mut Store, id: &str| {
+        s.read(|c| {
+            c.query(
+                "SELECT facility_id, status FROM persons WHERE id = ?",
+                &[id.into()],
+            )
+        })
+        .unwrap()
+        .first()
+        .map(|r| (r[0].opt_str(), r[1].opt_str()))
+    };
+    assert_eq!(
+        held(&mut sv.store, &adult),
+        Some((Some("CECOT".into()), Some("in_custody".into())))
+    );
+    let (fac, _) = held(&mut sv.store, &minor).expect("the minor is registered");
+    assert_ne!(
+        fac.as_deref(),
+        Some("CECOT"),
+        "a minor was admitted to CECOT"
+    );
+    assert_eq!(
+        open_cases(&mut sv.store, "minor_at_adult_facility"),
+        vec![minor.clone()]
+    );
+    let detail = sv
+        .store
+        .read(|c| {
+            c.query(
+                "SELECT detail FROM cases WHERE kind = 'minor_at_adult_facility'",
+                &[],
+            )
+        })
+        .unwrap()[0][0]
+        .opt_str()
+        .unwrap();
+    assert!(
+        detail.contains("Mandela Rules, rule 11(d)") && detail.contains("is 13"),
+        "{detail}"
+    );
 }

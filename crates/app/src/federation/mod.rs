@@ -612,11 +612,8 @@ pub fn receive(store: &mut Store, document: &str) -> Result<ReceiptEnvelope> {
                 if !tx.reads().person_exists(id)? {
                     tx.emit(ev(EventData::PersonRegistered(person_of(p))));
                 }
-                tx.emit(ev(EventData::Admitted {
-                    person_id: id.to_string(),
-                    facility_id: facility.clone(),
-                    manifest_id: Some(manifest_id.clone()),
-                }));
+                let admit = admission(tx, &facility, &manifest_id, p, now, &mut n)?;
+                tx.emit(ev(admit));
                 lines.push(ReceiptLine { person_id: id.to_string(), status: ReceiptStatus::Received, intake_id: Some((*intake_id).to_string()) });
             } else {
                 n += 1;
@@ -746,16 +743,16 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
             continue;
         };
         let id = line.person_id.as_str();
-        if let Some(p) = body.passengers.iter().find(|p| p.record_id == id)
-            && !tx.reads().person_exists(id)?
-        {
+        let Some(p) = body.passengers.iter().find(|p| p.record_id == id) else {
+            return Err(AppError::Invalid(format!(
+                "the receipt for `{hash}` names `{id}`, whom the document does not carry"
+            )));
+        };
+        if !tx.reads().person_exists(id)? {
             tx.emit(ev(EventData::PersonRegistered(person_of(p))));
         }
-        tx.emit(ev(EventData::Admitted {
-            person_id: id.to_string(),
-            facility_id: facility.to_string(),
-            manifest_id: Some(manifest_id.to_string()),
-        }));
+        let admit = admission(tx, facility, manifest_id, p, l.now, &mut n)?;
+        tx.emit(ev(admit));
         for case_id in tx.reads().open_not_received_cases(manifest_id, id)? {
             tx.emit(ev(EventData::CaseResolved {
                 case_id,
@@ -800,6 +797,49 @@ fn late_receipt(tx: &mut custodia_store::Tx<'_>, l: &Late<'_>) -> Result<()> {
         receipt: t,
     }));
     Ok(())
+}
+
+/// The event that takes a received passenger in at `facility`: their admission, or, when
+/// the law bars them from it (a minor at an adult-only facility), a case that says so, and
+/// no admission. Custody has changed hands either way (the receipt says received); where
+/// the person is held is for the receiving officer to decide (`custodia admit`).
+fn admission(
+    tx: &mut custodia_store::Tx<'_>,
+    facility: &str,
+    manifest_id: &str,
+    p: &IntakeRecord,
+    now: jiff::Timestamp,
+    cases: &mut u64,
+) -> Result<EventData> {
+    let id = p.record_id.as_str();
+    let adult_only = tx
+        .reads()
+        .facility_country(facility)?
+        .is_some_and(|(_, adult_only)| adult_only);
+    let dob = match tx.reads().person(id)? {
+        Some(stored) => stored.date_of_birth,
+        None => person_of(p).date_of_birth,
+    };
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    Ok(
+        match crate::custody::barred_as_minor(facility, adult_only, id, dob, day)? {
+            None => EventData::Admitted {
+                person_id: id.to_string(),
+                facility_id: facility.to_string(),
+                manifest_id: Some(manifest_id.to_string()),
+            },
+            Some(why) => {
+                *cases += 1;
+                EventData::CaseOpened {
+                    case_id: custodia_model::ids::case_id(manifest_id, *cases),
+                    manifest_id: manifest_id.to_string(),
+                    case_kind: "minor_at_adult_facility".into(),
+                    subject_id: id.to_string(),
+                    detail: format!("received but not admitted: {why}"),
+                }
+            }
+        },
+    )
 }
 
 fn link_of_row(r: LinkRow) -> LinkRecord {

@@ -903,6 +903,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("case_needs_review", "Needs review", "Requiere revisión"),
     ("case_not_received", "Not received", "No recibida"),
+    (
+        "case_minor_at_adult_facility",
+        "Minor received at an adult-only facility",
+        "Menor recibido en un centro solo para adultos",
+    ),
     ("basis_removal", "Removal", "Expulsión"),
     (
         "basis_alien_enemies_act",
