@@ -221,14 +221,9 @@ pub fn lawful_in(r: &mut Reads<'_>, p: &Proposal, params: &Params) -> Result<Law
     })
 }
 
-/// The transfer a person is proposed for: the manifest they are on that has not departed
-/// (`draft`, `screened` or `approved`), as of the clock's date. `None` when there is none.
-pub fn proposed_transfer(store: &mut Store, person_id: &str) -> Result<Option<Proposal>> {
-    let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    store.view_with(|r| proposed_transfer_in(r, person_id, today))
-}
-
-/// [`proposed_transfer`] on `today`, inside a snapshot the caller holds.
+/// The transfer a person is proposed for, on `today`, read in the caller's snapshot: the
+/// manifest they are on that has not departed (`draft`, `screened` or `approved`). `None`
+/// when there is none.
 pub fn proposed_transfer_in(
     r: &mut Reads<'_>,
     person_id: &str,

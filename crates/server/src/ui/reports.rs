@@ -12,13 +12,14 @@ use axum::routing::get;
 use custodia_app::Role;
 use custodia_app::billing::MonthCost;
 use custodia_store::Store;
-use custodia_store::queries::CellRow;
+use custodia_store::queries::{CellRow, FacilityRow};
 use maud::html;
 use serde::Deserialize;
 
 use super::charts::{ImplLang, bar_chart, heat_map};
 use super::chrome::{Ctx, Signed, error_page, fmt_dec, fmt_int, money, page};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{Billing, Staff};
 
@@ -126,20 +127,12 @@ async fn dashboard(State(st): State<AppState>, Query(q): Query<DashQuery>, c: Ct
         };
     }
     let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let want = q.facility.clone().or_else(|| p.actor.facility_id.clone());
+    let want = chosen_facility(q.facility.as_deref(), &p);
     let st2 = st.clone();
     let data = st
         .db(move |s| {
             let facilities = s.facilities()?;
-            // Default: the facility with the most cells that holds anyone.
-            let fac = want
-                .or_else(|| {
-                    facilities
-                        .iter()
-                        .max_by_key(|f| f.in_custody)
-                        .map(|f| f.id.clone())
-                })
-                .unwrap_or_default();
+            let fac = facility_to_show(want, &facilities);
             let cells = s.cells(&fac)?;
             let pop = s.population_by_nationality(None)?;
             let cases = s.cases(true, None, 50)?;
@@ -223,23 +216,12 @@ async fn standards_page(
             }
         },
     };
-    let want = q
-        .facility
-        .clone()
-        .filter(|f| !f.is_empty())
-        .or_else(|| p.actor.facility_id.clone());
+    let want = chosen_facility(q.facility.as_deref(), &p);
     let st2 = st.clone();
     let data = st
         .db(move |s| {
             let facilities = s.facilities()?;
-            let fac = want
-                .or_else(|| {
-                    facilities
-                        .iter()
-                        .max_by_key(|f| f.in_custody)
-                        .map(|f| f.id.clone())
-                })
-                .unwrap_or_default();
+            let fac = facility_to_show(want, &facilities);
             let r = standards(&st2, s, &fac, as_of)?;
             Ok((facilities, fac, r))
         })
@@ -371,4 +353,25 @@ async fn costs_page(
         }
     };
     page(&c, StatusCode::OK, c.t("costs"), body)
+}
+
+/// The facility a report page was asked for (`?facility=`, an empty one being none), else
+/// the signed-in officer's own.
+fn chosen_facility(asked: Option<&str>, p: &Principal) -> Option<String> {
+    asked
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .or_else(|| p.actor.facility_id.clone())
+}
+
+/// The facility a report shows: the one chosen, else the one holding the most persons.
+fn facility_to_show(chosen: Option<String>, facilities: &[FacilityRow]) -> String {
+    chosen
+        .or_else(|| {
+            facilities
+                .iter()
+                .max_by_key(|f| f.in_custody)
+                .map(|f| f.id.clone())
+        })
+        .unwrap_or_default()
 }
