@@ -88,6 +88,12 @@ const GIVEN_MISSING: f64 = -2.5;
 const OTHER_GIVEN_MISSING: f64 = -0.8;
 const SWAP_COST: f64 = 1.5;
 const EXTRA_WORD: f64 = 0.3;
+/// The first two words of a field in the order the query typed them, or the other way
+/// round (`ln` of the likelihood ratio): relatives mostly type the names in the order they
+/// are registered, so a namesake whose names are the other way round is the less likely
+/// person, though a moved name is still found.
+const ORDER_KEPT: f64 = 0.1;
+const ORDER_MOVED: f64 = -0.1;
 /// Family-name candidate sets up to this size are scored whole, even when the query's given
 /// name matches none of them (a given name mistyped beyond recognition).
 const SMALL_SET: usize = 4000;
@@ -240,6 +246,16 @@ impl Vocab {
             .filter_map(|id| {
                 let w = self.words.name(id)?;
                 match names::token_agreement(q, w) {
+                    // A three-letter name with one typing error ("Aba" for "Ana", "Cdi"
+                    // for "Cid") is only similar: too short for `token_agreement`, yet
+                    // the only trace of the name a relative typed.
+                    TokenAgreement::Different
+                        if q.len() == 3
+                            && w.len() == 3
+                            && strsim::damerau_levenshtein(q, w) == 1 =>
+                    {
+                        Some((id, TokenAgreement::Similar))
+                    }
                     TokenAgreement::Different => None,
                     a => Some((id, a)),
                 }
@@ -279,10 +295,35 @@ pub struct LocatorIndex {
     family_postings: HashMap<(u32, u32), Vec<u32>>,
     /// (country, word) -> persons with that word among their given names.
     given_postings: HashMap<(u32, u32), Vec<u32>>,
+    /// (country, date of birth as [`day_key`]) -> persons born that day: a query with a
+    /// date scores everyone of its country born on it (or with day and month swapped), a
+    /// few dozen at a million persons, so names mistyped beyond recognition still find
+    /// their person when the date is right.
+    dob_postings: HashMap<(u32, u32), Vec<u32>>,
     /// Live persons per country.
     country_size: Vec<u32>,
     /// Raw name field -> its tokens (build-time cache: names repeat a lot).
     token_cache: HashMap<Box<str>, Box<[u32]>>,
+}
+
+/// A date as a key of [`LocatorIndex::dob_postings`].
+fn day_key(d: Date) -> u32 {
+    // Years are 1..=9999 in jiff; the cast cannot lose a positive year.
+    (u32::from(d.year().unsigned_abs()) << 9)
+        | (u32::from(d.month().unsigned_abs()) << 5)
+        | u32::from(d.day().unsigned_abs())
+}
+
+/// The keys of the dates a query's date of birth stands for: itself and, when it can be
+/// read so, the date with day and month swapped.
+fn query_day_keys(d: Date) -> Vec<u32> {
+    let mut keys = vec![day_key(d)];
+    if d.day() <= 12 && d.day() != d.month() {
+        if let Ok(s) = Date::new(d.year(), d.day(), d.month()) {
+            keys.push(day_key(s));
+        }
+    }
+    keys
 }
 
 fn is_adult(dob: Date, today: Date) -> bool {
@@ -430,6 +471,8 @@ fn dob_weight(q: Date, e: Date) -> f64 {
 struct Field {
     /// Best weight per query word among the field's words (`NEG_INFINITY`: none is like it).
     best: [f64; 2 * MAX_QUERY_TOKENS],
+    /// How many of the field's words are like each query word.
+    hits: [u8; 2 * MAX_QUERY_TOKENS],
     /// The field's words like no query family word, and like no query given word.
     extra_vs_family: u8,
     extra_vs_given: u8,
@@ -462,6 +505,10 @@ impl Bits {
 /// A prepared query: its words resolved against the vocabulary.
 struct Prepared {
     country: u32,
+    /// The [`day_key`]s the query's date of birth stands for (none without one).
+    days: Vec<u32>,
+    /// Per query word: the same word was typed earlier in the same field.
+    repeats: [bool; 2 * MAX_QUERY_TOKENS],
     n_family: usize,
     n_given: usize,
     /// Vocabulary word -> index into `slots`; 0 when the word is like no query word.
@@ -480,6 +527,7 @@ impl Prepared {
     /// the field is like that query word.
     fn field(&self, words: &[u32], given: bool) -> Field {
         let mut best = [f64::NEG_INFINITY; 2 * MAX_QUERY_TOKENS];
+        let mut hits = [0u8; 2 * MAX_QUERY_TOKENS];
         let (mut extra_vs_family, mut extra_vs_given) = (0u8, 0u8);
         for &w in words {
             let i = self.slot_of.get(w as usize).copied().unwrap_or(0);
@@ -491,12 +539,14 @@ impl Prepared {
             extra_vs_family += u8::from(!s.like_family);
             extra_vs_given += u8::from(!s.like_given);
             let vals = if given { &s.given_vals } else { &s.family_vals };
-            for (b, &v) in best.iter_mut().zip(vals) {
+            for ((b, h), &v) in best.iter_mut().zip(hits.iter_mut()).zip(vals) {
                 *b = b.max(v);
+                *h = h.saturating_add(u8::from(v != f64::NEG_INFINITY));
             }
         }
         Field {
             best,
+            hits,
             extra_vs_family,
             extra_vs_given,
         }
@@ -533,15 +583,54 @@ impl Prepared {
                 )
             })
             .sum();
-        family + given + if dob { DOB_EXACT } else { 0.0 }
+        let order = |n: usize| if n >= 2 { ORDER_KEPT } else { 0.0 };
+        family
+            + given
+            + order(self.n_family)
+            + order(self.n_given)
+            + if dob { DOB_EXACT } else { 0.0 }
+    }
+
+    /// Whether vocabulary word `w` is like query word `k`.
+    fn like(&self, w: u32, k: usize) -> bool {
+        let i = self.slot_of.get(w as usize).copied().unwrap_or(0);
+        i != 0
+            && self
+                .slots
+                .get(usize::from(i))
+                .and_then(|s| s.levels.get(k))
+                .is_some_and(|&l| l != 0)
+    }
+
+    /// The weight of the order of a field's first two words against the query words
+    /// `k0` and `k0 + 1` (`n` query words in that field): [`ORDER_KEPT`] when they are in
+    /// the query's order, [`ORDER_MOVED`] when the other way round, 0 otherwise.
+    fn order_weight(&self, words: &[u32], k0: usize, n: usize) -> f64 {
+        let (Some(&a), Some(&b)) = (words.first(), words.get(1)) else {
+            return 0.0;
+        };
+        if n < 2 {
+            return 0.0;
+        }
+        if self.like(a, k0) && self.like(b, k0 + 1) {
+            ORDER_KEPT
+        } else if self.like(a, k0 + 1) && self.like(b, k0) {
+            ORDER_MOVED
+        } else {
+            0.0
+        }
     }
 
     /// Log-likelihood of the names when the query's family words are read against `fam`
     /// and its given words against `giv` (each the best per query word of one field).
     fn names_weight(&self, fam: &Field, giv: &Field) -> f64 {
         let mut total = 0.0;
-        for &b in fam.best.iter().take(self.n_family) {
-            total += if b == f64::NEG_INFINITY {
+        for (k, &b) in fam.best.iter().enumerate().take(self.n_family) {
+            // A family name typed twice ("Hernández Hernández") is found only in a person
+            // who has it twice: one "Hernández" does not answer for both.
+            let repeated = self.repeats.get(k).copied().unwrap_or(false);
+            let found = fam.hits.get(k).copied().unwrap_or(0) >= 1 + u8::from(repeated);
+            total += if b == f64::NEG_INFINITY || !found {
                 FAMILY_MISSING
             } else {
                 b
@@ -590,6 +679,9 @@ impl LocatorIndex {
             v.shrink_to_fit();
         }
         for v in self.given_postings.values_mut() {
+            v.shrink_to_fit();
+        }
+        for v in self.dob_postings.values_mut() {
             v.shrink_to_fit();
         }
         self.persons.shrink_to_fit();
@@ -689,6 +781,14 @@ impl LocatorIndex {
                 }
             }
         }
+        if let Some(d) = p.dob {
+            let list = self.dob_postings.entry((c, day_key(d))).or_default();
+            if add {
+                list.push(slot);
+            } else if let Some(i) = list.iter().position(|&s| s == slot) {
+                list.swap_remove(i);
+            }
+        }
         let ci = c as usize;
         if self.country_size.len() <= ci {
             self.country_size.resize(ci + 1, 0);
@@ -743,6 +843,7 @@ impl LocatorIndex {
             .family_postings
             .values()
             .chain(self.given_postings.values())
+            .chain(self.dob_postings.values())
             .map(|v| v.capacity() * 4 + 24 + 8 + 8)
             .sum();
         let deletions: usize = self
@@ -879,8 +980,18 @@ impl LocatorIndex {
         }
         // In vocabulary order, as a scan of `slot_of` would give them.
         like_words.sort_unstable();
+        let mut repeats = [false; 2 * MAX_QUERY_TOKENS];
+        for (offset, words) in [(0, &family), (MAX_QUERY_TOKENS, &given)] {
+            for (k, w) in words.iter().enumerate() {
+                if let Some(r) = repeats.get_mut(offset + k) {
+                    *r = words.iter().take(k).any(|x| x == w);
+                }
+            }
+        }
         Some(Prepared {
             country,
+            days: q.dob.map(query_day_keys).unwrap_or_default(),
+            repeats,
             n_family: family.len(),
             n_given: given.len(),
             slot_of,
@@ -912,9 +1023,10 @@ impl LocatorIndex {
             .filter_map(move |&(w, _)| postings.get(&(prep.country, w)).map(Vec::as_slice))
     }
 
-    /// Candidates: persons with a word like a query family word (typed in the family field,
-    /// or, swapped, in the given field) and, when a given name was typed, a word like it in
-    /// the other field. Bitsets intersect the posting lists in a few sequential passes.
+    /// Candidates: persons born on the query's date of birth (read as typed or with day and
+    /// month swapped), and persons with a word like a query family word (typed in the
+    /// family field, or, swapped, in the given field) and, when a given name was typed, a
+    /// word like it in the other field. Bitsets intersect the posting lists in a few sequential passes.
     ///
     /// `sets`: the bounds between which a family-name candidate set is scored whole; the
     /// second chance asks for the sets only (`second_chance`), those the first pass skipped.
@@ -924,6 +1036,13 @@ impl LocatorIndex {
         let mut swapped = Bits::new(n);
         let mut taken = Bits::new(n);
         let mut out = Vec::new();
+        if !second_chance {
+            for day in &prep.days {
+                if let Some(list) = self.dob_postings.get(&(prep.country, *day)) {
+                    out.extend(list.iter().copied().filter(|&s| taken.set(s)));
+                }
+            }
+        }
         let fill = |bits: &mut Bits, postings| {
             let mut size = 0;
             for list in self.lists(prep, false, postings) {
@@ -1048,8 +1167,13 @@ impl LocatorIndex {
             }
             let fam = prep.field(&p.fam, false);
             let giv = prep.field(&p.giv, true);
-            let straight = prep.names_weight(&fam, &giv);
-            let swapped = prep.names_weight(&giv, &fam) - SWAP_COST;
+            let (nf, ng) = (prep.n_family, prep.n_given);
+            let straight = prep.names_weight(&fam, &giv)
+                + prep.order_weight(&p.fam, 0, nf)
+                + prep.order_weight(&p.giv, MAX_QUERY_TOKENS, ng);
+            let swapped = prep.names_weight(&giv, &fam) - SWAP_COST
+                + prep.order_weight(&p.giv, 0, nf)
+                + prep.order_weight(&p.fam, MAX_QUERY_TOKENS, ng);
             let mut l = straight.max(swapped);
             if let (Some(qd), Some(pd)) = (q.dob, p.dob) {
                 l += dob_weight(qd, pd);

@@ -342,3 +342,93 @@ fn upsert_and_remove_follow_events() {
     );
     assert!(idx.memory_bytes() > 0);
 }
+
+/// A crowd of `n` persons under family names `family` with varied given names and dates:
+/// enough to push a family name's candidate set past the sizes scored whole.
+fn crowd(prefix: &str, family: &str, n: usize) -> Vec<LocatorEntry> {
+    const GIVEN: [&str; 8] = [
+        "Carlos", "Luis", "Pedro", "Mario", "Jorge", "Raúl", "Óscar", "Rafael",
+    ];
+    (0..n)
+        .map(|i| {
+            let dob = date(
+                1960 + (i % 40) as i16,
+                1 + (i % 12) as i8,
+                1 + (i % 28) as i8,
+            );
+            person(
+                &format!("{prefix}-{i:05}"),
+                family,
+                GIVEN[i % GIVEN.len()],
+                Some(dob),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_family_name_typed_twice_needs_a_person_who_has_it_twice() {
+    // 300 persons with one "Hernández" and the query's rare given name: each answered
+    // both typed "Hernández" before, so the one person named "Hernández Hernández" drowned
+    // among them under the floor and the query listed nobody.
+    let mut people: Vec<LocatorEntry> = (0..300)
+        .map(|i| {
+            person(
+                &format!("P-{i:03}"),
+                &format!("Hernández Apellido{i}"),
+                "Glenda",
+                None,
+            )
+        })
+        .collect();
+    people.push(person("P-999", "Hernández Hernández", "Glenda", None));
+    let idx = LocatorIndex::build(people);
+    let hits = idx.search(&query("Hernandez Hernandez", Some("Glenda"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-999"), "{hits:?}");
+}
+
+#[test]
+fn a_three_letter_given_name_with_one_typing_error_is_still_found() {
+    let idx = LocatorIndex::build([
+        person("P-1", "González Ramos", "Iris", None),
+        person("P-2", "González Ramos", "Ana", None),
+    ]);
+    let hits = idx.search(&query("Gonzalez Ramos", Some("Aba"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-2"), "{hits:?}");
+    assert!(hits.len() == 1 || hits[0].score > hits[1].score, "{hits:?}");
+}
+
+#[test]
+fn a_right_date_of_birth_finds_names_typed_beyond_recognition() {
+    // Two typing errors leave "Jé" of "José" and the family name is too common to be scored
+    // whole: the date of birth, exact and unique, still finds him.
+    let mut people = crowd("G", "García López", 4_100);
+    people.push(person("P-1", "García Paz", "José", Some(date(1967, 2, 11))));
+    let idx = LocatorIndex::build(people);
+    let hits = idx.search(
+        &query("Garcia Paz", Some("Jé"), Some(date(1967, 2, 11))),
+        TODAY,
+    );
+    assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
+    // Day and month swapped too.
+    let hits = idx.search(
+        &query("Garcia Paz", Some("Jé"), Some(date(1967, 11, 2))),
+        TODAY,
+    );
+    assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
+}
+
+#[test]
+fn names_in_the_order_typed_rank_before_the_same_names_the_other_way_round() {
+    let idx = LocatorIndex::build([
+        person("P-1", "García Vides", "Juan", None),
+        person("P-2", "Vides García", "Juan", None),
+        person("P-3", "Vides García", "José Juan", None),
+    ]);
+    let hits = idx.search(&query("Vides García", Some("Juan"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-2"), "{hits:?}");
+    assert!(hits[0].score > hits[1].score, "{hits:?}");
+    // The other way round is still found, and ranks first when typed so.
+    let hits = idx.search(&query("García Vides", Some("Juan"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
+}
