@@ -524,3 +524,51 @@ fn swapping_roles_seed_914_n_115() {
     let b = reconcile(&s.intake, &s.manifest);
     assert_eq!(pairs(&a), swapped(&b));
 }
+
+#[test]
+fn em_learns_which_family_name_clerks_keep() {
+    // A facility whose clerks often drop the second family name (and the date), as most
+    // do: "Cruz, William, —" is then more likely "Cruz Vásquez, William" than "Linares
+    // Cruz, William". The two claims are no longer equal, so the one who did not arrive is
+    // reported missing instead of both going to review. (The one who arrived may still be
+    // reviewed: a claim stronger by a few bits is not certainty.)
+    let s = generate(17, &SynthConfig::flight(600));
+    let m = {
+        let mut m = s.manifest.clone();
+        m.push(rec(
+            "X-M1",
+            "Cruz Vásquez",
+            "William",
+            "1970-05-07",
+            "M",
+            "SV",
+            "551234987",
+        ));
+        m.push(rec(
+            "X-M2",
+            "Linares Cruz",
+            "William",
+            "1985-08-19",
+            "M",
+            "SV",
+            "662345098",
+        ));
+        m
+    };
+    let mut i = s.intake.clone();
+    for (k, r) in i.iter_mut().enumerate() {
+        let words: Vec<String> = r.family_names.split(' ').map(str::to_string).collect();
+        if k % 3 == 0 && words.len() == 2 {
+            r.family_names = words[0].clone();
+            r.date_of_birth = None;
+        }
+    }
+    i.push(rec("X-I1", "Cruz", "William", "", "M", "SV", ""));
+    let out = reconcile(&m, &i);
+    let x_m1_has_x_i1 = matched(&out, "X-M1", "X-I1")
+        || out.needs_review.iter().any(|r| {
+            r.manifest_id == "X-M1" && r.candidates.first().is_some_and(|c| c.intake_id == "X-I1")
+        });
+    assert!(x_m1_has_x_i1, "{:?}", out.needs_review);
+    assert!(flagged_missing(&out, "X-M2"), "{:?}", out.needs_review);
+}
