@@ -89,8 +89,8 @@ fn main() {
         out.missing_from_intake.len()
     );
     println!(
-        "residual pass: {} manifest x {} intake leftovers, {} pairs, prior {:.3e}",
-        diag.residual_records.0, diag.residual_records.1, diag.residual_pairs, diag.residual_lambda
+        "residual pass: {} manifest x {} intake leftovers, {} pairs",
+        diag.residual_records.0, diag.residual_records.1, diag.residual_pairs
     );
     if let Some(path) = svg {
         let cfg = Config {

@@ -191,6 +191,17 @@ const U_PRIOR: [&[f64]; FIELDS] = [
     &[0.3, 0.7],
 ];
 const M_PRIOR_WEIGHT: f64 = 20.0;
+/// The share of the smaller file's records expected to have a match in the other: most of
+/// a flight arrives. It sets the prior of a random pair and the odds of "no match at all"
+/// in [`one_to_one`].
+const ARRIVAL_SHARE: f64 = 0.95;
+/// A pair good on its own but brought under the match threshold by rivals is reviewed when
+/// its posterior is still at least this: one of two about equal contenders, where a coin
+/// would decide. Of three equal claimants of one record two never arrived, so each is
+/// reported missing rather than reviewed (see `review_rivalled`).
+const RIVAL_SHARE: f64 = 0.4;
+/// A name written whole in one field is read every way it splits up to this many words.
+const MAX_SPLIT_WORDS: usize = 6;
 /// Candidates gathered per leftover manifest record in the residual pass, at most (a few
 /// blocks more may be cut short).
 const RESIDUAL_CANDIDATES: usize = 300;
@@ -227,6 +238,44 @@ struct Prep {
     sex: Option<u32>,
     nat: Option<u32>,
     doc: Option<String>,
+    /// Every name written in one field and the other left empty ("Jose Mario Lara Mora",
+    /// ""): the ways the words can be read as family and given names (family words first
+    /// or given words first, split after each word). Empty for a record with both fields.
+    splits: Vec<Split>,
+}
+
+/// One reading of a record whose names are all in one field.
+#[derive(Debug, Clone)]
+struct Split {
+    fam: Vec<u32>,
+    fam_join: u32,
+    giv: Vec<u32>,
+    giv_join: u32,
+}
+
+/// The readings of a name written whole in one field (at most [`MAX_SPLIT_WORDS`] words).
+fn splits_of(vocab: &mut Vocab, fam: &[u32], giv: &[u32]) -> Vec<Split> {
+    let words = match (fam.is_empty(), giv.is_empty()) {
+        (false, true) => fam,
+        (true, false) => giv,
+        _ => return Vec::new(),
+    };
+    if words.len() < 2 || words.len() > MAX_SPLIT_WORDS {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(2 * (words.len() - 1));
+    for k in 1..words.len() {
+        let (head, tail) = words.split_at(k);
+        for (f, g) in [(head, tail), (tail, head)] {
+            out.push(Split {
+                fam: f.to_vec(),
+                fam_join: join_of(vocab, f),
+                giv: g.to_vec(),
+                giv_join: join_of(vocab, g),
+            });
+        }
+    }
+    out
 }
 
 /// Token interner with phonetic keys and per-role frequencies.
@@ -511,6 +560,7 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                 .collect();
             let fam_join = join_of(vocab, &fam);
             let giv_join = join_of(vocab, &giv);
+            let splits = splits_of(vocab, &fam, &giv);
             for &t in &fam {
                 vocab.fam_count[t as usize] += 1;
                 vocab.fam_total += 1;
@@ -554,6 +604,7 @@ fn prepare(records: &[Record], vocab: &mut Vocab, small: &mut HashMap<String, u3
                 sex: r.sex.as_deref().map(sex_code).map(&mut small_id),
                 nat: r.nationality.as_deref().map(&mut small_id),
                 doc,
+                splits,
             }
         })
         .collect()
@@ -825,6 +876,30 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
             swapped = true;
         }
     }
+    // All names in one field on one side: the best reading of it, when it beats the
+    // fields as written (where the other side has both fields; two one-field records are
+    // compared as written).
+    if a.splits.is_empty() != b.splits.is_empty() {
+        let mut best = orientation_score(fam, giv);
+        let one_field = if a.splits.is_empty() { b } else { a };
+        for sp in &one_field.splits {
+            let (f, tf, g, tg) = if a.splits.is_empty() {
+                let (f, tf) = family_level(v, &a.fam, a.fam_join, &sp.fam, sp.fam_join);
+                let (g, tg) = given_level(v, &a.giv, a.giv_join, &sp.giv, sp.giv_join);
+                (f, tf, g, tg)
+            } else {
+                let (f, tf) = family_level(v, &sp.fam, sp.fam_join, &b.fam, b.fam_join);
+                let (g, tg) = given_level(v, &sp.giv, sp.giv_join, &b.giv, b.giv_join);
+                (f, tf, g, tg)
+            };
+            let score = orientation_score(f, g);
+            if score > best {
+                best = score;
+                (fam, tf_fam, giv, tf_giv) = (f, tf, g, tg);
+                swapped = false;
+            }
+        }
+    }
     let mut lv = [NULL; FIELDS];
     lv[FAM] = fam;
     lv[GIV] = giv;
@@ -855,16 +930,17 @@ fn unreviewable(c: &Cmp) -> bool {
 /// family names and nationality; what tells them apart is the given name, and for
 /// siblings and cousins the date of birth. So: given names that do not agree at all; given
 /// names only loosely alike with dates of birth that differ beyond a typing error; or
-/// dates of birth wholly different with family names that agree only in part (one of two
-/// missing counts as in part). An exactly
-/// agreeing document overrides (the same document is the same person).
+/// dates of birth wholly different (no typing error, swap or shared year explains them),
+/// whatever the names: with the one-to-one posterior a lone namesake born fifteen years
+/// apart would otherwise pass for the person. An exactly agreeing document overrides (the
+/// same document is the same person).
 fn guarded(c: &Cmp) -> bool {
     if c.lv[DOC] == 0 {
         return false;
     }
-    let (fam, giv, dob) = (c.lv[FAM], c.lv[GIV], c.lv[DOB]);
+    let (giv, dob) = (c.lv[GIV], c.lv[DOB]);
     let dob_differs = dob == 3 || dob == 4;
-    (giv == 5) || (giv == 4 && dob_differs) || (dob == 4 && fam != NULL && fam >= 3)
+    (giv == 5) || (giv == 4 && dob_differs) || dob == 4
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1319,8 +1395,6 @@ pub struct Diagnostics {
     pub residual_records: (usize, usize),
     /// Pairs of leftovers compared in the residual pass.
     pub residual_pairs: usize,
-    /// The prior match probability of a pair of leftovers, estimated by EM on them.
-    pub residual_lambda: f64,
     /// Every compared pair's score, when [`Config::keep_pair_scores`] is set (for
     /// calibration plots): manifest index, intake index, score, from the residual pass.
     pub pair_scores: Vec<PairScore>,
@@ -1359,15 +1433,17 @@ fn logit2(p: f64) -> f64 {
 
 /// Reconciles with an explicit configuration, returning diagnostics too.
 ///
-/// Two passes. The first links everyone, with the prior of a random manifest × intake
-/// pair. The second takes the leftovers (manifest records matched to nobody, intake
-/// records matched to nobody and not held for review) and links them again: among them the
-/// prior odds that a pair is one person are far higher (most people are already accounted
-/// for, so a leftover "Cruz, William" with no date of birth is likely the leftover "Cruz
-/// Vásquez, William"), and the model says so: the prior is re-estimated by EM over the
-/// leftover pairs, and the `u` of sex and nationality is recomputed within the leftovers.
-/// The sibling guard (`guarded`) holds in both passes, so a sibling who arrived in a
-/// missing person's place stays unexpected.
+/// Two passes, each scored by the one-to-one posterior ([`one_to_one`]): a pair's odds
+/// are set against the other candidates of both its records and against "no match", not
+/// against the whole other file. The first links everyone. The second takes the leftovers
+/// (manifest records matched to nobody, intake records matched to nobody and not held for
+/// review), gathers their candidates again with looser blocking, and links them among
+/// themselves: the records matched in the first pass no longer compete, so a leftover's
+/// odds rise by what its rivals held (a leftover "Cruz, William" with no date of birth is
+/// then the leftover "Cruz Vásquez, William"), and the `u` of sex and nationality is
+/// recomputed within the leftovers. A leftover still tied between two equal contenders
+/// goes to review (`review_rivalled`). The sibling guard (`guarded`) holds in both passes,
+/// so a sibling who arrived in a missing person's place stays unexpected.
 pub fn reconcile_with(
     manifest: &[Record],
     intake: &[Record],
@@ -1384,7 +1460,7 @@ pub fn reconcile_with(
         .iter()
         .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
         .collect();
-    let expected = (man.len().min(int.len()) as f64) * 0.95;
+    let expected = (man.len().min(int.len()) as f64) * ARRIVAL_SHARE;
     let m = estimate_m(
         &pairs,
         man.len(),
@@ -1431,9 +1507,15 @@ pub fn reconcile_with(
         }
     };
 
-    let weights: Vec<f64> = cmps
+    let fs: Vec<f64> = cmps
         .iter()
         .map(|c| guard(model.weight(&vocab, c), c))
+        .collect();
+    let (post, _) = one_to_one(&pairs, &fs, man.len(), int.len());
+    let weights: Vec<f64> = post
+        .into_iter()
+        .zip(&cmps)
+        .map(|(w, c)| guard(w, c))
         .collect();
     let mut first = assign(manifest, intake, &pairs, &weights, cfg);
     let mut pair_scores: Vec<PairScore> = Vec::new();
@@ -1455,7 +1537,6 @@ pub fn reconcile_with(
         .filter(|&j| first.int_state[j] == State::Free && !first.int_held[j])
         .filter_map(|j| u32::try_from(j).ok())
         .collect();
-    let mut residual_lambda = 0.0;
     let mut residual_pairs = 0;
     if !left_m.is_empty() && !left_i.is_empty() {
         let mut index: FxMap<u64, Vec<u32>> = FxMap::default();
@@ -1522,12 +1603,22 @@ pub fn reconcile_with(
         }
         // Bayes factors without the prior (`lambda` 0.5 adds nothing).
         let bits: Vec<f64> = rcmps.iter().map(|c| rmodel.weight(&vocab, c)).collect();
-        let lam = residual_prior(&rpairs, &bits, left_m.len(), left_i.len());
-        let prior = logit2(lam);
-        let rweights: Vec<f64> = bits
+        let prior = logit2(lambda);
+        let rfs: Vec<f64> = bits
             .iter()
             .zip(&rcmps)
             .map(|(&b, c)| guard(prior + b, c))
+            .collect();
+        let (rpost, rown) = one_to_one(&rpairs, &rfs, man.len(), int.len());
+        let rweights: Vec<f64> = rpost
+            .into_iter()
+            .zip(&rcmps)
+            .map(|(w, c)| guard(w, c))
+            .collect();
+        let rown: Vec<f64> = rown
+            .into_iter()
+            .zip(&rcmps)
+            .map(|(w, c)| guard(w, c))
             .collect();
         if cfg.keep_pair_scores {
             pair_scores.extend(rpairs.iter().zip(&rweights).map(|(&(i, j), &w)| PairScore {
@@ -1537,7 +1628,8 @@ pub fn reconcile_with(
                 residual: true,
             }));
         }
-        let second = assign(manifest, intake, &rpairs, &rweights, cfg);
+        let mut second = assign(manifest, intake, &rpairs, &rweights, cfg);
+        review_rivalled(&mut second, &rpairs, &rweights, &rown, cfg);
         for &i in &left_m {
             let iu = i as usize;
             match second.man_state[iu] {
@@ -1550,12 +1642,12 @@ pub fn reconcile_with(
                 }
                 State::Review => {
                     first.man_state[iu] = State::Review;
+                    first.rivalled[iu] = second.rivalled[iu];
                     first.by_man[iu] = second.by_man[iu].clone();
                 }
                 State::Free => {}
             }
         }
-        residual_lambda = lam;
         residual_pairs = rpairs.len();
     }
     release_lost_claims(&mut first, cfg);
@@ -1567,10 +1659,90 @@ pub fn reconcile_with(
             model,
             residual_records: (left_m.len(), left_i.len()),
             residual_pairs,
-            residual_lambda,
             pair_scores,
         },
     )
+}
+
+/// The one-to-one posterior of every pair, as log2 odds, from the Fellegi-Sunter weights
+/// (`weights`: log2 odds under the prior of a random pair).
+///
+/// The prior of a random pair says "this pair, or any other": it makes every record
+/// compete with the whole other file, so a record with a common name, no date and no
+/// document stays under the threshold even where nobody else in either file resembles it.
+/// But each person is in each file at most once, and most of the manifest arrives. So the
+/// hypotheses of manifest record i are "i is intake record j" (one per candidate j) and "i
+/// never arrived" (probability 1 - [`ARRIVAL_SHARE`]), and those of j likewise; a pair's
+/// odds are set against the other candidates of both its records and against neither
+/// having a match: `P = o / (o + (1 + R)(1 + C))`, where `o` is the pair's odds against
+/// "no match" (the random-pair odds over 1 - [`ARRIVAL_SHARE`]) and R, C the summed odds
+/// of the other candidates of its manifest and its intake record. This is the E-step of
+/// `estimate_m`, used for the decision too. A record with strong rivals loses what a
+/// lone record gains.
+///
+/// Returns the posterior and the pair's own log2 odds against "no match" (the posterior
+/// before its rivals are counted), which tells a pair that lost to rivals from one that
+/// is weak on its own (see [`review_rivalled`]).
+fn one_to_one(
+    pairs: &[(u32, u32)],
+    weights: &[f64],
+    n_man: usize,
+    n_int: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let boost = -(1.0 - ARRIVAL_SHARE).log2();
+    let odds: Vec<f64> = weights
+        .iter()
+        .map(|&w| (w + boost).clamp(-200.0, 200.0).exp2())
+        .collect();
+    let mut sum_m = vec![0.0f64; n_man];
+    let mut sum_i = vec![0.0f64; n_int];
+    for (&(i, j), &o) in pairs.iter().zip(&odds) {
+        sum_m[i as usize] += o;
+        sum_i[j as usize] += o;
+    }
+    pairs
+        .iter()
+        .zip(&odds)
+        .map(|(&(i, j), &o)| {
+            let r = (sum_m[i as usize] - o).max(0.0);
+            let c = (sum_i[j as usize] - o).max(0.0);
+            (o.log2() - ((1.0 + r) * (1.0 + c)).log2(), o.log2())
+        })
+        .unzip()
+}
+
+/// A manifest record the assignment left unmatched that has a candidate good enough on its
+/// own (against "no match") and brought under the threshold only by rivals, but still one
+/// of a few equal contenders (posterior at least [`RIVAL_SHARE`]), whose intake record
+/// nobody took, goes to review with its candidates: two records equally good for
+/// one person (or two persons equally good for one record) are a question for a person,
+/// not a missing person. The contested intake records are held back from later matches.
+fn review_rivalled(
+    a: &mut Assigned,
+    pairs: &[(u32, u32)],
+    post: &[f64],
+    own: &[f64],
+    cfg: &Config,
+) {
+    let w_match = logit2(cfg.match_threshold);
+    let w_rival = logit2(RIVAL_SHARE);
+    let mut rivalled: Vec<(usize, u32)> = Vec::new();
+    for ((&(i, j), &o), &p) in pairs.iter().zip(own).zip(post) {
+        let (iu, ju) = (i as usize, j as usize);
+        if o >= w_match
+            && p >= w_rival
+            && a.man_state[iu] == State::Free
+            && a.int_state[ju] != State::Matched
+            && a.by_man[iu].iter().any(|&(_, k)| k == j)
+        {
+            rivalled.push((iu, j));
+        }
+    }
+    for (iu, j) in rivalled {
+        a.man_state[iu] = State::Review;
+        a.rivalled[iu] = true;
+        a.int_held[j as usize] = true;
+    }
 }
 
 /// P(two values agree) for a random pair, one value from each list (None if either is
@@ -1597,36 +1769,6 @@ fn agreement_share(a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) -
     )
 }
 
-/// The prior match probability among leftover pairs, by EM on that prior alone (Splink's
-/// `estimate_probability_two_random_records_match`, done by fixed point): the expected
-/// number of matches given the prior, divided by the number of pairs, until it settles.
-/// Each record counts for at most one match (the link is one-to-one), on either side.
-fn residual_prior(pairs: &[(u32, u32)], bits: &[f64], n_man: usize, n_int: usize) -> f64 {
-    let total = (n_man.max(1) as f64) * (n_int.max(1) as f64);
-    let mut lam = (0.5 * n_man.min(n_int) as f64 / total).clamp(1e-9, 0.5);
-    let mut per_m: FxMap<u32, f64> = FxMap::default();
-    let mut per_i: FxMap<u32, f64> = FxMap::default();
-    for _ in 0..30 {
-        per_m.clear();
-        per_i.clear();
-        let prior = logit2(lam);
-        for (&(i, j), &b) in pairs.iter().zip(bits) {
-            let p = prob(prior + b);
-            *per_m.entry(i).or_default() += p;
-            *per_i.entry(j).or_default() += p;
-        }
-        let sm: f64 = per_m.values().map(|x| x.min(1.0)).sum();
-        let si: f64 = per_i.values().map(|x| x.min(1.0)).sum();
-        let next = (sm.min(si) / total).clamp(1e-9, 0.5);
-        if (next - lam).abs() <= 1e-6 * lam {
-            lam = next;
-            break;
-        }
-        lam = next;
-    }
-    lam
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Free,
@@ -1643,6 +1785,9 @@ struct Assigned {
     matched: Vec<Option<(u32, f64)>>,
     /// Candidates of each manifest record at or above the candidate threshold, best first.
     by_man: Vec<Vec<(f64, u32)>>,
+    /// Manifest records in review whose candidates are good on their own but all brought
+    /// under the threshold by rivals (`review_rivalled`).
+    rivalled: Vec<bool>,
 }
 
 /// One-to-one assignment: edges in descending weight; an edge is taken unless exchanging it
@@ -1756,12 +1901,14 @@ fn assign(
             }
         }
     }
+    let rivalled = vec![false; manifest.len()];
     Assigned {
         man_state,
         int_state,
         int_held,
         matched,
         by_man,
+        rivalled,
     }
 }
 
@@ -1800,7 +1947,8 @@ fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
                 }
             }
             State::Review => {
-                for &(w, j) in a.by_man[k].iter().filter(|c| c.0 >= w_match) {
+                let rivalled = a.rivalled[k];
+                for &(w, j) in a.by_man[k].iter().filter(|c| rivalled || c.0 >= w_match) {
                     claim(j, w, k32);
                 }
             }
@@ -1819,10 +1967,14 @@ fn release_lost_claims(a: &mut Assigned, cfg: &Config) {
             let Ok(i32_) = u32::try_from(i) else {
                 return false;
             };
-            a.by_man[i]
+            // The candidates of a review sent there by rivals are all acceptable: each
+            // is good on its own, and only the rivals brought it under the threshold.
+            let rivalled = a.rivalled[i];
+            let mut acceptable = a.by_man[i]
                 .iter()
-                .filter(|c| c.0 >= w_match)
-                .all(|&(w, j)| stronger_elsewhere(j, w, i32_))
+                .filter(|c| rivalled || c.0 >= w_match)
+                .peekable();
+            acceptable.peek().is_some() && acceptable.all(|&(w, j)| stronger_elsewhere(j, w, i32_))
         })
         .collect();
     for i in lost {
@@ -2090,6 +2242,7 @@ mod tests {
             int_held: vec![false; 8],
             matched: matched.to_vec(),
             by_man: by_man.iter().map(|l| l.to_vec()).collect(),
+            rivalled: vec![false; states.len()],
         }
     }
 
