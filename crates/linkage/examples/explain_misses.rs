@@ -5,6 +5,8 @@
 //!
 //! `cargo run --release -p custodia-linkage --example explain_misses -- MANIFEST INTAKE TRUTH [N]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::HashMap;
 
 use custodia_linkage::parse_csv;
@@ -131,7 +133,7 @@ fn main() {
         }
     }
     let mut c: Vec<_> = classes.into_iter().collect();
-    c.sort_by(|a, b| b.1.cmp(&a.1));
+    c.sort_by_key(|x| std::cmp::Reverse(x.1));
     for (k, v) in c {
         println!("{v:6}  {k}");
     }

@@ -318,10 +318,11 @@ fn day_key(d: Date) -> u32 {
 /// read so, the date with day and month swapped.
 fn query_day_keys(d: Date) -> Vec<u32> {
     let mut keys = vec![day_key(d)];
-    if d.day() <= 12 && d.day() != d.month() {
-        if let Ok(s) = Date::new(d.year(), d.day(), d.month()) {
-            keys.push(day_key(s));
-        }
+    if d.day() <= 12
+        && d.day() != d.month()
+        && let Ok(s) = Date::new(d.year(), d.day(), d.month())
+    {
+        keys.push(day_key(s));
     }
     keys
 }
@@ -629,7 +630,7 @@ impl Prepared {
             // A family name typed twice ("Hernández Hernández") is found only in a person
             // who has it twice: one "Hernández" does not answer for both.
             let repeated = self.repeats.get(k).copied().unwrap_or(false);
-            let found = fam.hits.get(k).copied().unwrap_or(0) >= 1 + u8::from(repeated);
+            let found = fam.hits.get(k).copied().unwrap_or(0) > u8::from(repeated);
             total += if b == f64::NEG_INFINITY || !found {
                 FAMILY_MISSING
             } else {
