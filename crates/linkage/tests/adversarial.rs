@@ -572,3 +572,25 @@ fn em_learns_which_family_name_clerks_keep() {
     assert!(x_m1_has_x_i1, "{:?}", out.needs_review);
     assert!(flagged_missing(&out, "X-M2"), "{:?}", out.needs_review);
 }
+
+#[test]
+fn a_flight_where_a_quarter_never_arrived_is_still_reconciled_right() {
+    // The one-to-one posterior assumes most of a flight arrives (`ARRIVAL_SHARE`); where a
+    // quarter did not, the missing must still be reported missing, not matched to a
+    // relative or namesake who did arrive.
+    let cfg = SynthConfig {
+        missing_rate: 0.25,
+        ..SynthConfig::combined(3000)
+    };
+    let s = generate(31, &cfg);
+    let out = reconcile(&s.manifest, &s.intake);
+    let e = evaluate(&s, &out);
+    assert!(e.overall.precision() >= 0.999, "{:?}", e.overall);
+    assert!(e.overall.recall() >= 0.99, "{:?}", e.overall);
+    assert!(
+        e.missing_flagged as f64 >= 0.98 * e.missing_total as f64,
+        "{} of {}",
+        e.missing_flagged,
+        e.missing_total
+    );
+}
