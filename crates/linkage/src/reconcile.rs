@@ -9,8 +9,10 @@
 //! intake with given and family swapped) and the better orientation is kept. Each level has
 //! `m` = P(level | same person) and `u` = P(level | different persons); a pair's match
 //! weight is `log2(λ/(1-λ)) + Σ log2(m/u)` plus term-frequency adjustments for agreeing
-//! family and given names (`log2(u_level / f(value))`, bounded), and its score is the
-//! posterior probability `1 / (1 + 2^-weight)`. `u` comes from random pairs drawn within
+//! family and given names (`log2(u_level / f(value))`, bounded). That weight sets a pair
+//! against the whole other file; the pair's score is instead its one-to-one posterior
+//! (`one_to_one`): its odds against the other candidates of both its records and against
+//! neither having a match, most of a flight arriving. `u` comes from random pairs drawn within
 //! each file (two rows of one file are two different people, so the sample is clean of true
 //! matches), smoothed toward priors. `m` starts from priors and is refined by EM over the
 //! blocked candidate pairs, with the priors as pseudo-counts so a 20-person flight cannot
@@ -21,10 +23,12 @@
 //! of birth is a level with its own m and u; a pair that looks like two siblings, twins or
 //! cousins is never matched automatically (`guarded`), and one that disagrees on a date of
 //! birth both give and on the given name is not even a candidate (`unreviewable`); after
-//! the one-to-one assignment the leftovers are linked again under a prior estimated on
-//! them alone (see [`reconcile_with`]); and a record in review whose every candidate is
-//! claimed more strongly by somebody else is missing (`release_lost_claims`). Every step is
-//! symmetric in the two files.
+//! the one-to-one assignment the leftovers are linked again among themselves, their
+//! matched rivals gone (see [`reconcile_with`]); a name written whole in one field is read
+//! every way it splits; a leftover tied between two equal contenders goes to review
+//! (`review_rivalled`); and a record in review whose every candidate is claimed more
+//! strongly by somebody else is missing (`release_lost_claims`). Every step is symmetric
+//! in the two files.
 
 use std::collections::HashMap;
 
@@ -949,9 +953,9 @@ fn guarded(c: &Cmp) -> bool {
 /// Trained m and u probabilities, per field and level.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// m[field][level].
+    /// `m[field][level]`.
     pub m: Vec<Vec<f64>>,
-    /// u[field][level].
+    /// `u[field][level]`.
     pub u: Vec<Vec<f64>>,
     /// Prior probability that a random manifest × intake pair is a match.
     pub lambda: f64,
@@ -1433,7 +1437,7 @@ fn logit2(p: f64) -> f64 {
 
 /// Reconciles with an explicit configuration, returning diagnostics too.
 ///
-/// Two passes, each scored by the one-to-one posterior ([`one_to_one`]): a pair's odds
+/// Two passes, each scored by the one-to-one posterior (`one_to_one`): a pair's odds
 /// are set against the other candidates of both its records and against "no match", not
 /// against the whole other file. The first links everyone. The second takes the leftovers
 /// (manifest records matched to nobody, intake records matched to nobody and not held for
