@@ -12,6 +12,16 @@ use std::collections::HashMap;
 use custodia_linkage::parse_csv;
 use custodia_linkage::reconcile::{Config, reconcile_with};
 
+/// A score's bucket for the summary ("none": the pair was not compared in that pass).
+fn bucket(score: Option<f64>) -> &'static str {
+    match score {
+        None => "none",
+        Some(x) if x >= 0.5 => ">=0.5",
+        Some(x) if x >= 0.05 => "0.05-0.5",
+        Some(_) => "<0.05",
+    }
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let read = |p: &str| std::fs::read_to_string(p).expect("readable file");
@@ -83,23 +93,7 @@ fn main() {
         } else {
             "review"
         };
-        let class = format!(
-            "{state} pass1={} residual={}",
-            s.0.map_or("none", |x| if x >= 0.5 {
-                ">=0.5"
-            } else if x >= 0.05 {
-                "0.05-0.5"
-            } else {
-                "<0.05"
-            }),
-            s.1.map_or("none", |x| if x >= 0.5 {
-                ">=0.5"
-            } else if x >= 0.05 {
-                "0.05-0.5"
-            } else {
-                "<0.05"
-            })
-        );
+        let class = format!("{state} pass1={} residual={}", bucket(s.0), bucket(s.1));
         *classes.entry(class).or_default() += 1;
         if shown < limit {
             shown += 1;

@@ -1511,16 +1511,20 @@ pub fn reconcile_with(
         }
     };
 
-    let fs: Vec<f64> = cmps
-        .iter()
-        .map(|c| guard(model.weight(&vocab, c), c))
-        .collect();
-    let (post, _) = one_to_one(&pairs, &fs, man.len(), int.len());
-    let weights: Vec<f64> = post
-        .into_iter()
-        .zip(&cmps)
-        .map(|(w, c)| guard(w, c))
-        .collect();
+    // A pass's weights: the one-to-one posterior of the guarded Fellegi-Sunter weights,
+    // guarded again (a capped pair stays capped however lonely), and the pairs' own odds.
+    let score = |model: &Model, pairs: &[(u32, u32)], cmps: &[Cmp]| {
+        let fs: Vec<f64> = cmps
+            .iter()
+            .map(|c| guard(model.weight(&vocab, c), c))
+            .collect();
+        let (post, own) = one_to_one(pairs, &fs, man.len(), int.len());
+        let guarded_all = |v: Vec<f64>| -> Vec<f64> {
+            v.into_iter().zip(cmps).map(|(w, c)| guard(w, c)).collect()
+        };
+        (guarded_all(post), guarded_all(own))
+    };
+    let (weights, _) = score(&model, &pairs, &cmps);
     let mut first = assign(manifest, intake, &pairs, &weights, cfg);
     let mut pair_scores: Vec<PairScore> = Vec::new();
     if cfg.keep_pair_scores {
@@ -1592,7 +1596,6 @@ pub fn reconcile_with(
             .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
             .collect();
         let mut rmodel = model.clone();
-        rmodel.lambda = 0.5;
         for (f, get) in [
             (SEX, (|p: &Prep| p.sex) as fn(&Prep) -> Option<u32>),
             (NAT, |p: &Prep| p.nat),
@@ -1605,25 +1608,7 @@ pub fn reconcile_with(
                 rmodel.u[f] = vec![a.clamp(0.01, 0.99), (1.0 - a).clamp(0.01, 0.99)];
             }
         }
-        // Bayes factors without the prior (`lambda` 0.5 adds nothing).
-        let bits: Vec<f64> = rcmps.iter().map(|c| rmodel.weight(&vocab, c)).collect();
-        let prior = logit2(lambda);
-        let rfs: Vec<f64> = bits
-            .iter()
-            .zip(&rcmps)
-            .map(|(&b, c)| guard(prior + b, c))
-            .collect();
-        let (rpost, rown) = one_to_one(&rpairs, &rfs, man.len(), int.len());
-        let rweights: Vec<f64> = rpost
-            .into_iter()
-            .zip(&rcmps)
-            .map(|(w, c)| guard(w, c))
-            .collect();
-        let rown: Vec<f64> = rown
-            .into_iter()
-            .zip(&rcmps)
-            .map(|(w, c)| guard(w, c))
-            .collect();
+        let (rweights, rown) = score(&rmodel, &rpairs, &rcmps);
         if cfg.keep_pair_scores {
             pair_scores.extend(rpairs.iter().zip(&rweights).map(|(&(i, j), &w)| PairScore {
                 manifest: i as usize,
