@@ -157,7 +157,8 @@ impl GivenNames {
 ///
 /// The rules follow how Latin American Spanish is spoken and mistyped:
 /// - `h` is silent (`Henríquez` = `Enríquez`), except in `ch`;
-/// - `b`/`v`/`w` are one sound (`Vásquez` = `Básquez`, `Wilber` = `Wilver`);
+/// - `b`/`v` are one sound (`Vásquez` = `Básquez`, `Wilber` = `Wilver`); `w` is said and
+///   written as `gu` (`Walter` = `Gualter`, `Wilmer` = `Guilmer`);
 /// - `c` before `e`/`i`, `s`, `z` and `x` between vowels are `s` (seseo: `Cisneros` =
 ///   `Sisneros` = `Zisneros`);
 /// - `c` elsewhere, `k`, `q`/`qu` are `k` (`Quintanilla` = `Kintanilla`);
@@ -193,7 +194,8 @@ pub fn phonetic(word: &str) -> String {
                     (None, 1)
                 }
             }
-            'b' | 'v' | 'w' => (Some('B'), 1),
+            'b' | 'v' => (Some('B'), 1),
+            'w' => (Some('G'), 1),
             'c' => match next {
                 'h' => (Some('X'), 2),
                 'e' | 'i' | 'y' => (Some('S'), 1),
@@ -326,6 +328,128 @@ pub fn token_agreement(a: &str, b: &str) -> TokenAgreement {
     TokenAgreement::Different
 }
 
+/// Hypocoristics: the short forms by which Spanish (and English) given names are called
+/// and, by a clerk who asked a person's name, written down. Each nickname, folded, with the
+/// folded formal names it stands for. Only given names; a nickname never counts as the
+/// exact name, only as [`given_variant`].
+const NICKNAMES: &[(&str, &[&str])] = &[
+    ("paco", &["francisco"]),
+    ("pancho", &["francisco"]),
+    ("curro", &["francisco"]),
+    ("frank", &["francisco", "franklin"]),
+    ("pepe", &["jose"]),
+    ("chepe", &["jose"]),
+    ("cheo", &["jose"]),
+    ("chema", &["jose"]),
+    ("memo", &["guillermo"]),
+    (
+        "beto",
+        &[
+            "roberto",
+            "alberto",
+            "humberto",
+            "gilberto",
+            "norberto",
+            "heriberto",
+            "adalberto",
+        ],
+    ),
+    ("alex", &["alejandro", "alexander", "alexis", "alexander"]),
+    ("chuy", &["jesus"]),
+    ("chucho", &["jesus"]),
+    ("nacho", &["ignacio"]),
+    ("lalo", &["eduardo"]),
+    ("quique", &["enrique"]),
+    ("kike", &["enrique"]),
+    ("manolo", &["manuel"]),
+    ("manu", &["manuel"]),
+    ("tono", &["antonio"]),
+    ("tonio", &["antonio"]),
+    ("toni", &["antonio"]),
+    ("tony", &["antonio", "anthony"]),
+    ("lola", &["dolores"]),
+    ("concha", &["concepcion"]),
+    ("conchita", &["concepcion"]),
+    ("lupe", &["guadalupe"]),
+    ("lupita", &["guadalupe"]),
+    ("chayo", &["rosario"]),
+    ("charo", &["rosario"]),
+    ("chelo", &["consuelo", "marcelo"]),
+    ("cuco", &["refugio"]),
+    ("moncho", &["ramon"]),
+    ("fito", &["rodolfo", "adolfo"]),
+    ("lucho", &["luis"]),
+    ("willy", &["william", "wilfredo", "guillermo"]),
+    ("will", &["william"]),
+    ("rafa", &["rafael"]),
+    ("fello", &["rafael"]),
+    ("nando", &["fernando"]),
+    ("santi", &["santiago"]),
+    ("tavo", &["gustavo", "octavio"]),
+    ("goyo", &["gregorio"]),
+    ("chalo", &["gonzalo", "rosalio"]),
+    ("chente", &["vicente"]),
+    ("lencho", &["lorenzo"]),
+    ("nico", &["nicolas"]),
+    ("poncho", &["alfonso"]),
+    ("licha", &["alicia"]),
+    ("meche", &["mercedes"]),
+    ("chabela", &["isabel"]),
+    ("chela", &["graciela"]),
+    ("susy", &["susana"]),
+    ("susi", &["susana"]),
+    ("paty", &["patricia"]),
+    ("pati", &["patricia"]),
+    ("lety", &["leticia"]),
+    ("vicky", &["victoria"]),
+    ("gaby", &["gabriela", "gabriel"]),
+    ("dani", &["daniel", "daniela"]),
+    ("mau", &["mauricio"]),
+    ("neto", &["ernesto"]),
+    ("moy", &["moises"]),
+    ("pato", &["patricio"]),
+    ("checo", &["sergio"]),
+    ("rigo", &["rigoberto"]),
+    ("bety", &["beatriz"]),
+    ("cris", &["cristian", "cristina", "cristobal"]),
+    ("juancho", &["juan"]),
+    ("chino", &["joaquin"]),
+    ("quino", &["joaquin"]),
+    ("mando", &["armando"]),
+    ("nacha", &["ignacia"]),
+    ("chito", &["jose"]),
+    ("tencha", &["hortensia"]),
+    ("mary", &["maria"]),
+    ("mari", &["maria"]),
+];
+
+/// True when two folded given names are one name written short: a nickname of
+/// [`NICKNAMES`] ("Paco" for "Francisco"), or an abbreviation ("Fco" for "Francisco", "Ma"
+/// for "María", "Gmo" for "Guillermo", "Ant" for "Antonio"): two to four letters, the
+/// same first letter, found in order in the longer name, and either its beginning or
+/// ending with the same letter. Dots are gone after [`fold`], so "Fco." is "fco".
+pub fn given_variant(a: &str, b: &str) -> bool {
+    if a == b || a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let nick = |n: &str, f: &str| {
+        NICKNAMES
+            .iter()
+            .any(|(k, forms)| *k == n && forms.contains(&f))
+    };
+    if nick(a, b) || nick(b, a) {
+        return true;
+    }
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    let (s, l) = (short.as_bytes(), long.as_bytes());
+    if !(2..=4).contains(&s.len()) || l.len() < s.len() + 2 || s[0] != l[0] {
+        return false;
+    }
+    let mut rest = l.iter();
+    let in_order = s.iter().all(|c| rest.any(|d| d == c));
+    in_order && (long.starts_with(short) || s.last() == l.last())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -371,6 +495,8 @@ mod tests {
             ("Guillermo", "Guiyermo"),
             ("Carrillo", "Carillo"),
             ("Wilber", "Wilver"),
+            ("Walter", "Gualter"),
+            ("Wilmer", "Guilmer"),
             ("Yeimy", "Yeimi"),
             ("Chávez", "Chaves"),
             ("Raphael", "Rafael"),
@@ -411,5 +537,32 @@ mod tests {
         assert_eq!(levenshtein("Menjívar", "MENJIVAR"), 0);
         assert_eq!(damerau("Lopez", "Lpoez"), 1);
         assert!(jaro_winkler("Hernández", "Hernandes") > 0.9);
+    }
+
+    #[test]
+    fn given_names_written_short_are_variants() {
+        for (a, b) in [
+            ("fco", "francisco"),
+            ("ma", "maria"),
+            ("gmo", "guillermo"),
+            ("ant", "antonio"),
+            ("paco", "francisco"),
+            ("francisco", "pancho"),
+            ("tono", "antonio"),
+            ("beto", "roberto"),
+        ] {
+            assert!(given_variant(a, b), "{a} / {b}");
+        }
+        for (a, b) in [
+            ("jose", "jose"),
+            ("fco", "fernando"),
+            ("ma", "ana"),
+            ("jo", "jo"),
+            ("mario", "maria"),
+            ("paco", "pedro"),
+            ("a", "antonio"),
+        ] {
+            assert!(!given_variant(a, b), "{a} / {b}");
+        }
     }
 }

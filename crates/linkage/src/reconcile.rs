@@ -142,33 +142,50 @@ pub const FAMILY_LEVELS: [&str; 9] = [
     "different",
 ];
 /// Given-name levels, strongest first.
-pub const GIVEN_LEVELS: [&str; 6] = [
+pub const GIVEN_LEVELS: [&str; 7] = [
     "exact",
-    "first exact, other names dropped or differ",
-    "first close (typing error or phonetic)",
+    "first exact, other names dropped or written short",
+    "first exact, second names differ",
+    "first close (typing error, phonetic, abbreviated or a nickname)",
     "first found among the other's given names",
     "first similar (jaro-winkler >= 0.88)",
     "different",
 ];
+/// Both records give a second given name, and they are two names, not one spelt twice
+/// ("José Jorge" / "José Edwin"): how twins and brothers named after one saint differ.
+const GIV_SECOND_DIFFERS: u8 = 2;
+/// The first given names only alike (Jaro-Winkler at least 0.88, or two edits).
+const GIV_SIMILAR: u8 = 5;
+/// Nothing of the given names agrees.
+const GIV_DIFFERENT: u8 = 6;
 /// Date-of-birth levels. A date missing on either side is a level of its own, with `u`
 /// from the two files' missing rates and `m` by EM, rather than a flat penalty: whether
 /// a clerk wrote the date down says little about who the person is.
-pub const DOB_LEVELS: [&str; 6] = [
+pub const DOB_LEVELS: [&str; 7] = [
     "exact",
     "day and month swapped",
     "one digit wrong",
     "same year",
+    "same day and month, another year",
     "different",
     "missing on one side",
 ];
+/// Same year, day or month differing beyond a typing error.
+const DOB_SAME_YEAR: u8 = 3;
+/// Day and month agree, the year does not (a decade slip, 1995 for 2005, or a year
+/// guessed): siblings and namesakes share a birthday one time in 365, so this is not
+/// the sign of another person that a wholly different date is.
+const DOB_OTHER_YEAR: u8 = 4;
+/// Nothing of the two dates agrees that a slip explains.
+const DOB_DIFFERENT: u8 = 5;
 /// The date-of-birth level of a date missing on either side.
-const DOB_MISSING: u8 = 5;
+const DOB_MISSING: u8 = 6;
 /// Document-number levels.
 pub const DOC_LEVELS: [&str; 3] = ["exact", "one edit", "different"];
 /// Sex and nationality levels.
 pub const EQ_LEVELS: [&str; 2] = ["agree", "disagree"];
 
-const LEVELS: [usize; FIELDS] = [9, 6, 6, 3, 2, 2];
+const LEVELS: [usize; FIELDS] = [9, 7, 7, 3, 2, 2];
 
 /// Prior m probabilities: what a clerk's copy of the same person looks like. They seed EM
 /// and act as pseudo-counts (weight [`M_PRIOR_WEIGHT`]). Typing studies of hand-keyed names
@@ -176,8 +193,8 @@ const LEVELS: [usize; FIELDS] = [9, 6, 6, 3, 2, 2];
 /// dates; the rest follows the noise the issue lists.
 const M_PRIOR: [&[f64]; FIELDS] = [
     &[0.70, 0.08, 0.04, 0.07, 0.03, 0.03, 0.02, 0.02, 0.01],
-    &[0.78, 0.08, 0.08, 0.02, 0.03, 0.01],
-    &[0.90, 0.03, 0.045, 0.01, 0.015, 0.0],
+    &[0.78, 0.08, 0.005, 0.08, 0.02, 0.025, 0.01],
+    &[0.90, 0.03, 0.04, 0.01, 0.01, 0.01, 0.0],
     &[0.95, 0.03, 0.02],
     &[0.985, 0.015],
     &[0.96, 0.04],
@@ -188,8 +205,8 @@ const U_PRIOR: [&[f64]; FIELDS] = [
     &[
         0.0004, 0.0002, 0.00004, 0.0004, 0.0004, 0.003, 0.02, 0.01, 0.96556,
     ],
-    &[0.006, 0.004, 0.004, 0.003, 0.02, 0.963],
-    &[0.00007, 0.00005, 0.0006, 0.022, 0.97728, 0.0],
+    &[0.006, 0.003, 0.001, 0.004, 0.003, 0.02, 0.963],
+    &[0.00007, 0.00005, 0.0006, 0.022, 0.0027, 0.97458, 0.0],
     &[0.00001, 0.0001, 0.99989],
     &[0.6, 0.4],
     &[0.3, 0.7],
@@ -204,6 +221,8 @@ const ARRIVAL_SHARE: f64 = 0.95;
 /// would decide. Of three equal claimants of one record two never arrived, so each is
 /// reported missing rather than reviewed (see `review_rivalled`).
 const RIVAL_SHARE: f64 = 0.4;
+/// Rounds of belief propagation in [`one_to_one`] (1 is the plain product formula).
+const BP_ROUNDS: usize = 4;
 /// A name written whole in one field is read every way it splits up to this many words.
 const MAX_SPLIT_WORDS: usize = 6;
 /// Candidates gathered per leftover manifest record in the residual pass, at most (a few
@@ -288,6 +307,9 @@ struct Vocab {
     ids: HashMap<String, u32>,
     words: Vec<String>,
     phon: Vec<String>,
+    /// `phon` interned: equal keys, equal ids (compared for millions of pairs).
+    phon_id: Vec<u32>,
+    phon_ids: HashMap<String, u32>,
     fam_count: Vec<u32>,
     giv_count: Vec<u32>,
     fam_total: u64,
@@ -296,6 +318,8 @@ struct Vocab {
     cache: std::cell::RefCell<FxMap<u64, TokenAgreement>>,
     /// The same for [`Vocab::within_two_edits`].
     two_cache: std::cell::RefCell<FxMap<u64, bool>>,
+    /// The same for [`Vocab::given_variant`].
+    variant_cache: std::cell::RefCell<FxMap<u64, bool>>,
 }
 
 impl Vocab {
@@ -306,7 +330,11 @@ impl Vocab {
         let id = u32::try_from(self.words.len()).unwrap_or(u32::MAX);
         self.ids.insert(w.to_string(), id);
         self.words.push(w.to_string());
-        self.phon.push(names::phonetic(w));
+        let key = names::phonetic(w);
+        let next = u32::try_from(self.phon_ids.len()).unwrap_or(u32::MAX);
+        let pid = *self.phon_ids.entry(key.clone()).or_insert(next);
+        self.phon_id.push(pid);
+        self.phon.push(key);
         self.fam_count.push(0);
         self.giv_count.push(0);
         id
@@ -371,7 +399,7 @@ impl Vocab {
         }
         let jw = strsim::jaro_winkler(wa, wb);
         if jw >= 0.94
-            || self.phon[a as usize] == self.phon[b as usize]
+            || self.phon_id[a as usize] == self.phon_id[b as usize]
             || (wa.len() > 3 && wb.len() > 3 && within_edits(wa, wb, 1))
         {
             return TokenAgreement::Close;
@@ -380,6 +408,17 @@ impl Vocab {
             return TokenAgreement::Similar;
         }
         TokenAgreement::Different
+    }
+
+    /// One given name written short ([`names::given_variant`]: "Fco", "Paco", "Ma").
+    fn given_variant(&self, a: u32, b: u32) -> bool {
+        let key = pair_key(a, b);
+        if let Some(&g) = self.variant_cache.borrow().get(&key) {
+            return g;
+        }
+        let g = names::given_variant(&self.words[a as usize], &self.words[b as usize]);
+        self.variant_cache.borrow_mut().insert(key, g);
+        g
     }
 
     fn freq(&self, id: u32, family: bool) -> f64 {
@@ -518,7 +557,7 @@ fn join_close_uncached(v: &Vocab, a: u32, b: u32) -> bool {
     if wa.len() < 6 || wb.len() < 6 || wa.len().abs_diff(wb.len()) > 2 {
         return false;
     }
-    if v.phon[a as usize] == v.phon[b as usize] {
+    if v.phon_id[a as usize] == v.phon_id[b as usize] {
         return true;
     }
     if wa.as_bytes().first() != wb.as_bytes().first() {
@@ -654,7 +693,8 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
     if a.is_empty() || b.is_empty() {
         return (NULL, [NONE; 2]);
     }
-    if a == b {
+    // Equal lists have equal joins; the ids are compared first, the lists only then.
+    if aj == bj && a == b {
         return (0, [a[0], a.get(1).copied().unwrap_or(NONE)]);
     }
     if a.len() >= 2 && b.len() >= 2 {
@@ -746,18 +786,24 @@ fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option
     if a.is_empty() || b.is_empty() {
         return (NULL, None);
     }
-    if a == b {
+    // Equal lists have equal joins; the ids are compared first, the lists only then.
+    if aj == bj && a == b {
         return (0, Some(a[0]));
     }
     let f = v.agree(a[0], b[0]);
     if f == Exact {
-        return (1, Some(a[0]));
+        let level = if second_names_differ(v, &a[1..], &b[1..]) {
+            GIV_SECOND_DIFFERS
+        } else {
+            1
+        };
+        return (level, Some(a[0]));
     }
     if (a.len() > 1 || b.len() > 1) && join_close(v, aj, bj) {
         return (1, None);
     }
-    if f == Close {
-        return (2, None);
+    if f == Close || v.given_variant(a[0], b[0]) {
+        return (3, None);
     }
     // A given name shared in another position: a clerk used the middle name, or mistyped
     // the first beyond recognition and kept the second.
@@ -768,12 +814,43 @@ fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option
             .any(|(y, &w)| (x, y) != (0, 0) && at_least(v.agree(t, w), Close))
     });
     if cross {
-        return (3, None);
-    }
-    if f == Similar || v.within_two_edits(a[0], b[0]) {
         return (4, None);
     }
-    (5, None)
+    if f == Similar || v.within_two_edits(a[0], b[0]) {
+        return (GIV_SIMILAR, None);
+    }
+    (GIV_DIFFERENT, None)
+}
+
+/// Whether the given names after the first are two different names on the two sides:
+/// both sides have some, and none of one side's agrees with any of the other's, even as
+/// an initial ("J" for "Jorge"), cut short, with a typing error or as a short form. A side
+/// without them (dropped) differs from nothing. Not a guard (a clerk's nickname for the
+/// second name looks the same): a level of its own, whose weight EM learns.
+fn second_names_differ(v: &Vocab, a: &[u32], b: &[u32]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    // An initial ("J" for "Jorge") or a name cut short at the field's end ("Jonath").
+    let initial = |x: u32, y: u32| {
+        let (wx, wy) = (
+            v.words[x as usize].as_bytes(),
+            v.words[y as usize].as_bytes(),
+        );
+        let (short, long) = if wx.len() <= wy.len() {
+            (wx, wy)
+        } else {
+            (wy, wx)
+        };
+        !short.is_empty() && long.starts_with(short)
+    };
+    !a.iter().any(|&x| {
+        b.iter().any(|&y| {
+            at_least(v.agree(x, y), TokenAgreement::Similar)
+                || initial(x, y)
+                || v.given_variant(x, y)
+        })
+    })
 }
 
 fn dob_level(a: &Prep, b: &Prep) -> u8 {
@@ -806,9 +883,12 @@ fn dob_level(a: &Prep, b: &Prep) -> u8 {
         return 2;
     }
     if x.0 == y.0 {
-        return 3;
+        return DOB_SAME_YEAR;
     }
-    4
+    if x.1 == y.1 && x.2 == y.2 {
+        return DOB_OTHER_YEAR;
+    }
+    DOB_DIFFERENT
 }
 
 fn doc_level(a: Option<&str>, b: Option<&str>) -> u8 {
@@ -848,7 +928,7 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
     let (g1, tg1) = given_level(v, &a.giv, a.giv_join, &b.giv, b.giv_join);
     // The swapped orientation cannot beat a normal one where both fields already agree, or
     // where the first family names agree in place (the family fields hold family names).
-    let strong = (f1 <= 2 && g1 <= 2) || (f1 != NULL && f1 <= 5);
+    let strong = (f1 <= 2 && g1 <= 3) || (f1 != NULL && f1 <= 5);
     let (mut fam, mut tf_fam, mut giv, mut tf_giv) = (f1, t1, g1, tg1);
     let mut swapped = false;
     if !strong {
@@ -926,7 +1006,9 @@ fn compare(v: &Vocab, a: &Prep, b: &Prep) -> Cmp {
 /// would send a missing person to review because a relative arrived. An exactly agreeing
 /// document overrides, as in [`guarded`].
 fn unreviewable(c: &Cmp) -> bool {
-    c.lv[DOC] != 0 && matches!(c.lv[DOB], 3 | 4) && matches!(c.lv[GIV], 4 | 5)
+    c.lv[DOC] != 0
+        && matches!(c.lv[DOB], DOB_SAME_YEAR | DOB_DIFFERENT)
+        && matches!(c.lv[GIV], GIV_SIMILAR | GIV_DIFFERENT)
 }
 
 /// The sibling guard: a pair that looks like two members of one family (or two cousins of
@@ -943,8 +1025,8 @@ fn guarded(c: &Cmp) -> bool {
         return false;
     }
     let (giv, dob) = (c.lv[GIV], c.lv[DOB]);
-    let dob_differs = dob == 3 || dob == 4;
-    (giv == 5) || (giv == 4 && dob_differs) || dob == 4
+    let dob_differs = dob == DOB_SAME_YEAR || dob == DOB_DIFFERENT;
+    giv == GIV_DIFFERENT || (giv == GIV_SIMILAR && dob_differs) || dob == DOB_DIFFERENT
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1679,25 +1761,47 @@ fn one_to_one(
     n_int: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let boost = -(1.0 - ARRIVAL_SHARE).log2();
-    let odds: Vec<f64> = weights
+    let own: Vec<f64> = weights
         .iter()
-        .map(|&w| (w + boost).clamp(-200.0, 200.0).exp2())
+        .map(|&w| (w + boost).clamp(-200.0, 200.0))
         .collect();
+    let odds: Vec<f64> = own.iter().map(|&b| b.exp2()).collect();
+    // Sum-product belief propagation over the one-to-one constraint. `alpha[e]` is what
+    // the other candidates of the pair's manifest record leave for it (1 / (1 + their
+    // odds, each discounted by what its own intake record owes to others)), `beta[e]` the
+    // same from the intake side. Started at 1, one round is the plain product formula;
+    // later rounds discount a rival that is explained by a record of its own (twins each
+    // with their own intake record). Both sides are updated from the previous round at
+    // once, so the result is the same whichever file is called the manifest.
+    let mut alpha = vec![1.0f64; pairs.len()];
+    let mut beta = vec![1.0f64; pairs.len()];
     let mut sum_m = vec![0.0f64; n_man];
     let mut sum_i = vec![0.0f64; n_int];
-    for (&(i, j), &o) in pairs.iter().zip(&odds) {
-        sum_m[i as usize] += o;
-        sum_i[j as usize] += o;
+    for round in 0..BP_ROUNDS {
+        sum_m.iter_mut().for_each(|x| *x = 0.0);
+        sum_i.iter_mut().for_each(|x| *x = 0.0);
+        for (e, &(i, j)) in pairs.iter().enumerate() {
+            sum_m[i as usize] += odds[e] * beta[e];
+            sum_i[j as usize] += odds[e] * alpha[e];
+        }
+        for (e, &(i, j)) in pairs.iter().enumerate() {
+            let a = 1.0 / (1.0 + (sum_m[i as usize] - odds[e] * beta[e]).max(0.0));
+            let b = 1.0 / (1.0 + (sum_i[j as usize] - odds[e] * alpha[e]).max(0.0));
+            if round == 0 {
+                (alpha[e], beta[e]) = (a, b);
+            } else {
+                // Halfway in log odds: the geometric mean of the old and the new.
+                alpha[e] = (alpha[e] * a).sqrt();
+                beta[e] = (beta[e] * b).sqrt();
+            }
+        }
     }
-    pairs
+    let post = own
         .iter()
-        .zip(&odds)
-        .map(|(&(i, j), &o)| {
-            let r = (sum_m[i as usize] - o).max(0.0);
-            let c = (sum_i[j as usize] - o).max(0.0);
-            (o.log2() - ((1.0 + r) * (1.0 + c)).log2(), o.log2())
-        })
-        .unzip()
+        .zip(alpha.iter().zip(&beta))
+        .map(|(&o, (&a, &b))| o + a.log2() + b.log2())
+        .collect();
+    (post, own)
 }
 
 /// A manifest record the assignment left unmatched that has a candidate good enough on its
@@ -2092,8 +2196,12 @@ mod tests {
             ),
             2
         );
-        assert_eq!(dob_level(&d("1990-03-04"), &d("1990-07-24")), 3);
-        assert_eq!(dob_level(&d("1990-03-04"), &d("1975-07-24")), 4);
+        assert_eq!(dob_level(&d("1990-03-04"), &d("1990-07-24")), DOB_SAME_YEAR);
+        assert_eq!(
+            dob_level(&d("1995-07-31"), &d("2005-07-31")),
+            DOB_OTHER_YEAR
+        );
+        assert_eq!(dob_level(&d("1990-03-04"), &d("1975-07-24")), DOB_DIFFERENT);
         assert_eq!(dob_level(&d(""), &d("1975-07-24")), DOB_MISSING);
     }
 

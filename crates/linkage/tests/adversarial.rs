@@ -91,6 +91,135 @@ fn issue_17_double_noise_with_no_date_of_birth_still_matches() {
     }
 }
 
+/// Twins with one first given name, each arrived under a record of their own: a rival
+/// explained by a record of its own must not pull a perfect pair under the threshold (the
+/// plain product of rivals did: "Carlos Kevin" scored 0.10 against his own record).
+#[test]
+fn twins_each_with_a_record_of_their_own_are_both_matched() {
+    let out = with_background(
+        vec![
+            rec(
+                "T-M1",
+                "TORRES CRUZ",
+                "CARLOS KEVIN",
+                "1998-11-11",
+                "M",
+                "SV",
+                "737495227",
+            ),
+            rec(
+                "T-M2",
+                "Torres Cruz",
+                "Carlos Enrique",
+                "1998-11-11",
+                "M",
+                "SV",
+                "051285269",
+            ),
+        ],
+        vec![
+            rec(
+                "T-I1",
+                "Torres Cruz",
+                "Carlos Kevin",
+                "1998-11-11",
+                "M",
+                "SV",
+                "",
+            ),
+            rec("T-I2", "Cruz", "Carlos Enrique", "1998-11-11", "", "SV", ""),
+        ],
+    );
+    let got = pairs(&out);
+    for (m, i) in [("T-M1", "T-I1"), ("T-M2", "T-I2")] {
+        assert!(
+            got.contains(&(m.to_string(), i.to_string())),
+            "{m} -> {i}: {out:?}"
+        );
+    }
+}
+
+/// How clerks write a name they heard: abbreviated ("FCO."), by a nickname ("Alex"),
+/// as it sounds ("Gualter"), and a birth year a decade off with the day and month right.
+#[test]
+fn names_written_short_or_as_heard_and_a_decade_slip_still_match() {
+    let out = with_background(
+        vec![
+            rec(
+                "S-M1",
+                "Soto Vásquez",
+                "Francisco",
+                "1992-10-24",
+                "M",
+                "SV",
+                "5512",
+            ),
+            rec(
+                "S-M2",
+                "Montoya Vides",
+                "Walter",
+                "1974-06-15",
+                "M",
+                "HN",
+                "",
+            ),
+            rec(
+                "S-M3",
+                "Portillo Alvarado",
+                "Alejandro",
+                "1998-05-08",
+                "M",
+                "GT",
+                "",
+            ),
+            rec(
+                "S-M4",
+                "Jiménez de la Cruz",
+                "Francisco Yovani",
+                "2005-07-31",
+                "M",
+                "SV",
+                "",
+            ),
+        ],
+        vec![
+            rec("S-I1", "SOTO VASQUEZ", "FCO.", "1992-10-24", "M", "SV", ""),
+            rec(
+                "S-I2",
+                "MONTOYA VIDES",
+                "GUALTER",
+                "1974-06-15",
+                "M",
+                "HN",
+                "",
+            ),
+            rec(
+                "S-I3",
+                "Portillo Alvarado",
+                "Alex",
+                "1998-05-08",
+                "",
+                "GT",
+                "",
+            ),
+            rec(
+                "S-I4",
+                "Jiménez de la Cruz",
+                "Francisco Yovani",
+                "1995-07-31",
+                "M",
+                "SV",
+                "",
+            ),
+        ],
+    );
+    let got = pairs(&out);
+    for k in 1..=4 {
+        let (m, i) = (format!("S-M{k}"), format!("S-I{k}"));
+        assert!(got.contains(&(m.clone(), i.clone())), "{m} -> {i}: {out:?}");
+    }
+}
+
 #[test]
 fn a_sibling_who_arrived_in_a_missing_persons_place_is_not_matched() {
     let out = with_background(
