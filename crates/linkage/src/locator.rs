@@ -401,14 +401,24 @@ struct Slot {
 }
 
 impl Slot {
-    fn finish(&mut self, n_family: usize, n_given: usize) {
+    /// `own`: per query word, the weight of the query word itself in the family and the
+    /// given field. A word only like the query word counts at most as much as the query
+    /// word would: a rare "Luz" found for a common "Luis" is no better evidence than
+    /// "Luis" itself, less the cost of the difference.
+    fn finish(&mut self, n_family: usize, n_given: usize, own: &[(f64, f64)]) {
         for (k, &l) in self.levels.iter().enumerate() {
             let (f, g) = if l == 0 {
                 (f64::NEG_INFINITY, f64::NEG_INFINITY)
+            } else if l == 3 {
+                (self.family_weight, self.given_weight)
             } else {
+                let (of, og) = own
+                    .get(k)
+                    .copied()
+                    .unwrap_or((f64::INFINITY, f64::INFINITY));
                 (
-                    self.family_weight - level_cost(l),
-                    self.given_weight - level_cost(l),
+                    self.family_weight.min(of) - level_cost(l),
+                    self.given_weight.min(og) - level_cost(l),
                 )
             };
             if let (Some(fv), Some(gv)) = (self.family_vals.get_mut(k), self.given_vals.get_mut(k))
@@ -425,6 +435,11 @@ impl Slot {
         self.like_family = any(0..n_family);
         self.like_given = any(MAX_QUERY_TOKENS..MAX_QUERY_TOKENS + n_given);
     }
+}
+
+/// `ln(m/u)` of agreeing on a word that `n` of the country's `n_country` persons have.
+fn word_weight(m: f64, n: f64, n_country: f64) -> f64 {
+    (m / (n / n_country).max(U_FLOOR)).ln().max(0.0)
 }
 
 fn level_cost(l: u8) -> f64 {
@@ -562,12 +577,11 @@ impl Prepared {
                 .filter(|s| s.levels[k] != 0)
                 .flat_map(|s| {
                     [
-                        s.in_family.then_some(s.family_weight),
-                        s.in_given.then_some(s.given_weight),
+                        s.in_family.then_some(s.family_vals[k]),
+                        s.in_given.then_some(s.given_vals[k]),
                     ]
                     .into_iter()
                     .flatten()
-                    .map(|w| w - level_cost(s.levels[k]))
                 })
                 .fold(missing, f64::max)
         };
@@ -651,8 +665,16 @@ impl Prepared {
             .take(self.n_given)
             .enumerate()
         {
+            // The same for a word typed twice in the given field, which is where a family
+            // name typed twice is when the fields are swapped ("Pedro" / "Martínez
+            // Martínez").
+            let k = MAX_QUERY_TOKENS + j;
+            let repeated = self.repeats.get(k).copied().unwrap_or(false);
+            let found = giv.hits.get(k).copied().unwrap_or(0) > u8::from(repeated);
             total += match *b {
-                v if v != f64::NEG_INFINITY => v,
+                v if v != f64::NEG_INFINITY && found => v,
+                // Given names are not doubled: a word typed twice is a family name.
+                _ if repeated => FAMILY_MISSING,
                 _ if j == 0 => GIVEN_MISSING,
                 _ => OTHER_GIVEN_MISSING,
             };
@@ -956,11 +978,10 @@ impl LocatorIndex {
                         postings.get(&(country, id)).map_or(0, Vec::len) as f64
                     };
                     let (nf, ng) = (count(&self.family_postings), count(&self.given_postings));
-                    let weight = |m: f64, n: f64| (m / (n / n_country).max(U_FLOOR)).ln().max(0.0);
                     slots.push(Slot {
                         levels: [0; 2 * MAX_QUERY_TOKENS],
-                        family_weight: weight(M_FAMILY, nf),
-                        given_weight: weight(M_GIVEN, ng),
+                        family_weight: word_weight(M_FAMILY, nf, n_country),
+                        given_weight: word_weight(M_GIVEN, ng, n_country),
                         in_family: nf > 0.0,
                         in_given: ng > 0.0,
                         family_vals: [f64::NEG_INFINITY; 2 * MAX_QUERY_TOKENS],
@@ -976,8 +997,32 @@ impl LocatorIndex {
                 }
             }
         }
+        // The weight of each query word itself, where it is in the vocabulary (a word
+        // nobody has caps nothing).
+        let mut own = [(f64::INFINITY, f64::INFINITY); 2 * MAX_QUERY_TOKENS];
+        let typed = family.iter().enumerate().chain(
+            given
+                .iter()
+                .enumerate()
+                .map(|(j, g)| (MAX_QUERY_TOKENS + j, g)),
+        );
+        for (k, w) in typed {
+            let Some(id) = self.vocab.words.get(w) else {
+                continue;
+            };
+            let count = |postings: &HashMap<(u32, u32), Vec<u32>>| {
+                postings.get(&(country, id)).map_or(0, Vec::len) as f64
+            };
+            let (nf, ng) = (count(&self.family_postings), count(&self.given_postings));
+            if let Some(o) = own.get_mut(k) {
+                *o = (
+                    word_weight(M_FAMILY, nf, n_country),
+                    word_weight(M_GIVEN, ng, n_country),
+                );
+            }
+        }
         for s in &mut slots {
-            s.finish(family.len(), given.len());
+            s.finish(family.len(), given.len(), &own);
         }
         // In vocabulary order, as a scan of `slot_of` would give them.
         like_words.sort_unstable();

@@ -432,3 +432,51 @@ fn names_in_the_order_typed_rank_before_the_same_names_the_other_way_round() {
     let hits = idx.search(&query("García Vides", Some("Juan"), None), TODAY);
     assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
 }
+
+#[test]
+fn a_family_name_typed_twice_in_the_given_field_needs_a_person_who_has_it_twice() {
+    // The fields swapped: "Pedro" as the family name, "Martínez Martínez" as the given
+    // names. Every "Martínez X, Pedro" used to answer for both words, so the one person
+    // named "Martínez Martínez" drowned among them and the query listed nobody.
+    let mut people: Vec<LocatorEntry> = (0..300)
+        .map(|i| {
+            person(
+                &format!("P-{i:03}"),
+                &format!("Martínez Apellido{i}"),
+                "Pedro",
+                None,
+            )
+        })
+        .collect();
+    people.push(person("P-999", "Martínez Martínez", "Pedro", None));
+    people.extend(crowd("B", "Flores López", 5000));
+    let idx = LocatorIndex::build(people);
+    let hits = idx.search(&query("Pedro", Some("Martinez Martinez"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-999"), "{hits:?}");
+}
+
+#[test]
+fn a_rare_name_like_the_typed_one_does_not_outrank_the_name_typed() {
+    // "Luis" is common, "Luz" rare: a rare word only like the query's must not count for
+    // more than the query's own word (it ranked "Hernández Ramos, Luz" at 0.94 above the
+    // exact "Ramos Hernández, Luis" at 0.03).
+    let mut people: Vec<LocatorEntry> = (0..400)
+        .map(|i| {
+            person(
+                &format!("L-{i:03}"),
+                &format!("Apellido{i} Otro"),
+                "Luis",
+                None,
+            )
+        })
+        .collect();
+    people.push(person("P-1", "RAMOS HERNANDEZ", "LUIS", None));
+    people.push(person("P-2", "Hernández Ramos", "Luz", None));
+    let idx = LocatorIndex::build(people);
+    let hits = idx.search(&query("Ramos Hernández", Some("Luis"), None), TODAY);
+    assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
+    assert!(
+        hits.len() == 1 || hits[0].score > 2.0 * hits[1].score,
+        "{hits:?}"
+    );
+}
