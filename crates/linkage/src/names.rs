@@ -332,6 +332,14 @@ pub fn token_agreement(a: &str, b: &str) -> TokenAgreement {
 /// and, by a clerk who asked a person's name, written down. Each nickname, folded, with the
 /// folded formal names it stands for. Only given names; a nickname never counts as the
 /// exact name, only as [`given_variant`].
+/// Whether `w` is a short form or a full form in [`NICKNAMES`]: a nickname pair needs both
+/// words to be.
+pub fn in_nicknames(w: &str) -> bool {
+    NICKNAMES
+        .iter()
+        .any(|(k, forms)| *k == w || forms.contains(&w))
+}
+
 const NICKNAMES: &[(&str, &[&str])] = &[
     ("paco", &["francisco"]),
     ("pancho", &["francisco"]),
@@ -429,6 +437,7 @@ const NICKNAMES: &[(&str, &[&str])] = &[
 /// same first letter, found in order in the longer name, and either its beginning or
 /// ending with the same letter. Dots are gone after [`fold`], so "Fco." is "fco".
 pub fn given_variant(a: &str, b: &str) -> bool {
+    // (`in_nicknames` and the length test below are what `Vocab` checks before asking.)
     if a == b || a.is_empty() || b.is_empty() {
         return false;
     }

@@ -302,7 +302,7 @@ fn splits_of(vocab: &mut Vocab, fam: &[u32], giv: &[u32]) -> Vec<Split> {
 }
 
 /// Token interner with phonetic keys and per-role frequencies.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Vocab {
     ids: HashMap<String, u32>,
     words: Vec<String>,
@@ -314,12 +314,34 @@ struct Vocab {
     giv_count: Vec<u32>,
     fam_total: u64,
     giv_total: u64,
-    /// Token pairs already compared: names repeat, so most comparisons are lookups.
-    cache: std::cell::RefCell<FxMap<u64, TokenAgreement>>,
-    /// The same for [`Vocab::within_two_edits`].
-    two_cache: std::cell::RefCell<FxMap<u64, bool>>,
-    /// The same for [`Vocab::given_variant`].
-    variant_cache: std::cell::RefCell<FxMap<u64, bool>>,
+    /// Per word, for the bounds that answer most token comparisons without the caches
+    /// ([`Vocab::surely_different`]): its letters counted by `byte & 31` (so the
+    /// letters two words share, summed per bin, bound from above what they share), and
+    /// whether it is ASCII (then bytes are characters, as Jaro–Winkler counts them).
+    bag: Vec<[u8; 32]>,
+    ascii: Vec<bool>,
+    /// Whether the word is in the nickname table (a nickname pair needs both).
+    nick: Vec<bool>,
+    caches: Caches,
+}
+
+/// Token pairs already compared: names repeat, so most comparisons that the bounds of
+/// [`Vocab::surely_different`] do not settle are lookups. A clone starts empty: it is a
+/// worker thread's own ([`compare_all`]), and what it holds follows from the words alone.
+#[derive(Default)]
+struct Caches {
+    /// [`Vocab::agree`].
+    agree: std::cell::RefCell<FxMap<u64, TokenAgreement>>,
+    /// [`Vocab::within_two_edits`].
+    two: std::cell::RefCell<FxMap<u64, bool>>,
+    /// [`Vocab::given_variant`].
+    variant: std::cell::RefCell<FxMap<u64, bool>>,
+}
+
+impl Clone for Caches {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 impl Vocab {
@@ -335,6 +357,14 @@ impl Vocab {
         let pid = *self.phon_ids.entry(key.clone()).or_insert(next);
         self.phon_id.push(pid);
         self.phon.push(key);
+        let mut bag = [0u8; 32];
+        for &c in w.as_bytes() {
+            let slot = &mut bag[usize::from(c & 31)];
+            *slot = slot.saturating_add(1);
+        }
+        self.bag.push(bag);
+        self.ascii.push(w.is_ascii());
+        self.nick.push(names::in_nicknames(w));
         self.fam_count.push(0);
         self.giv_count.push(0);
         id
@@ -344,16 +374,15 @@ impl Vocab {
         if a == b {
             return TokenAgreement::Exact;
         }
-        let key = if a < b {
-            (u64::from(a) << 32) | u64::from(b)
-        } else {
-            (u64::from(b) << 32) | u64::from(a)
-        };
-        if let Some(&g) = self.cache.borrow().get(&key) {
+        if self.surely_different(a, b) {
+            return TokenAgreement::Different;
+        }
+        let key = pair_key(a, b);
+        if let Some(&g) = self.caches.agree.borrow().get(&key) {
             return g;
         }
         let g = self.agree_uncached(a, b);
-        self.cache.borrow_mut().insert(key, g);
+        self.caches.agree.borrow_mut().insert(key, g);
         g
     }
 
@@ -361,12 +390,22 @@ impl Vocab {
     /// a word of three letters ("Npé" for "Noé"): same first letter, Damerau–Levenshtein
     /// distance at most 2 (1 under four letters).
     fn within_two_edits(&self, a: u32, b: u32) -> bool {
+        let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        // What `within_two_edits_uncached` needs before it counts edits: the same first
+        // letter, lengths at most two apart, and (each edit costs at most one shared
+        // letter) all but two letters of the longer word shared.
+        if wa.as_bytes().first() != wb.as_bytes().first()
+            || wa.len().abs_diff(wb.len()) > 2
+            || self.shared_letters(a, b) + 2 < wa.len().max(wb.len())
+        {
+            return false;
+        }
         let key = pair_key(a, b);
-        if let Some(&g) = self.two_cache.borrow().get(&key) {
+        if let Some(&g) = self.caches.two.borrow().get(&key) {
             return g;
         }
         let g = self.within_two_edits_uncached(a, b);
-        self.two_cache.borrow_mut().insert(key, g);
+        self.caches.two.borrow_mut().insert(key, g);
         g
     }
 
@@ -380,6 +419,54 @@ impl Vocab {
             && wa.as_bytes().first() == wb.as_bytes().first()
             && wa.len().abs_diff(wb.len()) <= 2
             && within_edits(wa, wb, 2)
+    }
+
+    /// Letters two words share, counted per `byte & 31` bin: at least the size of their
+    /// multiset intersection (bins only merge letters).
+    fn shared_letters(&self, a: u32, b: u32) -> usize {
+        let (x, y) = (&self.bag[a as usize], &self.bag[b as usize]);
+        x.iter().zip(y).map(|(&p, &q)| usize::from(p.min(q))).sum()
+    }
+
+    /// Whether [`Vocab::agree_uncached`] is sure to say `Different`, decided from bounds
+    /// alone, without the caches (most pairs of words compared are two unrelated names,
+    /// and a lookup in a cache of millions of pairs is a cache miss). Exact: it answers
+    /// true only where the full comparison would give `Different`.
+    /// - no glued particle: the lengths differ by other than 2 to 5 bytes (`de`, `del`,
+    ///   `dela`, `delos`);
+    /// - different phonetic keys;
+    /// - no single edit: the lengths differ by more than one, or fewer than all but one
+    ///   letter of the longer word are shared;
+    /// - Jaro–Winkler under 0.88: Jaro is at most (m/|a| + m/|b| + 1) / 3 with m the
+    ///   shared letters, and Winkler's bonus at most 0.1 per letter of the common prefix
+    ///   (up to 4) of what is left; both increase with Jaro.
+    fn surely_different(&self, a: u32, b: u32) -> bool {
+        let (au, bu) = (a as usize, b as usize);
+        if !(self.ascii[au] && self.ascii[bu]) || self.phon_id[au] == self.phon_id[bu] {
+            return false;
+        }
+        let (wa, wb) = (self.words[au].as_bytes(), self.words[bu].as_bytes());
+        let (la, lb) = (wa.len(), wb.len());
+        if la == 0 || lb == 0 || (2..=5).contains(&la.abs_diff(lb)) {
+            return false;
+        }
+        let shared = self.shared_letters(a, b);
+        if la.abs_diff(lb) <= 1 && shared + 1 >= la.max(lb) {
+            return false;
+        }
+        if shared == 0 {
+            return true;
+        }
+        let m = shared.min(la.min(lb)) as f64;
+        let jaro = (m / la as f64 + m / lb as f64 + 1.0) / 3.0;
+        let prefix = wa
+            .iter()
+            .zip(wb)
+            .take(4)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let jw = jaro + 0.1 * prefix as f64 * (1.0 - jaro);
+        jw < 0.88 - 1e-9
     }
 
     fn agree_uncached(&self, a: u32, b: u32) -> TokenAgreement {
@@ -412,12 +499,27 @@ impl Vocab {
 
     /// One given name written short ([`names::given_variant`]: "Fco", "Paco", "Ma").
     fn given_variant(&self, a: u32, b: u32) -> bool {
+        let (wa, wb) = (&self.words[a as usize], &self.words[b as usize]);
+        // Neither a nickname pair (both words in the table) nor an abbreviation (2 to 4
+        // letters against at least two more, the same first letter): no need to ask.
+        let (short, long) = if wa.len() < wb.len() {
+            (wa, wb)
+        } else {
+            (wb, wa)
+        };
+        let abbreviation = (2..=4).contains(&short.len())
+            && long.len() >= short.len() + 2
+            && short.as_bytes().first() == long.as_bytes().first();
+        let nickname = self.nick[a as usize] && self.nick[b as usize];
+        if !(abbreviation || nickname) {
+            return false;
+        }
         let key = pair_key(a, b);
-        if let Some(&g) = self.variant_cache.borrow().get(&key) {
+        if let Some(&g) = self.caches.variant.borrow().get(&key) {
             return g;
         }
         let g = names::given_variant(&self.words[a as usize], &self.words[b as usize]);
-        self.variant_cache.borrow_mut().insert(key, g);
+        self.caches.variant.borrow_mut().insert(key, g);
         g
     }
 
@@ -1047,19 +1149,24 @@ pub struct Model {
 }
 
 impl Model {
-    fn bayes_factor_bits(&self, c: &Cmp) -> f64 {
-        let mut w = 0.0;
-        for f in 0..FIELDS {
-            let l = c.lv[f];
-            if l != NULL {
-                w += (self.m[f][l as usize] / self.u[f][l as usize]).log2();
-            }
-        }
-        w
+    /// `log2(m / u)` of every field and level, computed once for all pairs.
+    fn bits(&self) -> Vec<Vec<f64>> {
+        self.m
+            .iter()
+            .zip(&self.u)
+            .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
+            .collect()
     }
 
-    fn weight(&self, v: &Vocab, c: &Cmp) -> f64 {
-        let mut w = (self.lambda / (1.0 - self.lambda)).log2() + self.bayes_factor_bits(c);
+    /// The pair's log2 odds of a match; `bits` is [`Model::bits`].
+    fn weight(&self, bits: &[Vec<f64>], v: &Vocab, c: &Cmp) -> f64 {
+        let mut factor = 0.0;
+        for (field, &l) in bits.iter().zip(&c.lv) {
+            if l != NULL {
+                factor += field[l as usize];
+            }
+        }
+        let mut w = (self.lambda / (1.0 - self.lambda)).log2() + factor;
         let freq = |t: u32, family: bool| {
             if c.swapped {
                 v.freq_either_role(t)
@@ -1105,10 +1212,12 @@ fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f6
             continue;
         }
         let all_pairs = n * (n - 1) / 2;
+        let mut drawn: Vec<(u32, u32)> = Vec::new();
+        let id = |k: usize| u32::try_from(k).unwrap_or(u32::MAX);
         if all_pairs <= cfg.u_sample_pairs / 2 {
             for i in 0..n {
                 for j in (i + 1)..n {
-                    add_counts(&mut counts, &compare(v, &side[i], &side[j]));
+                    drawn.push((id(i), id(j)));
                 }
             }
         } else {
@@ -1118,8 +1227,12 @@ fn estimate_u(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<Vec<f6
                 if j >= i {
                     j += 1;
                 }
-                add_counts(&mut counts, &compare(v, &side[i], &side[j]));
+                drawn.push((id(i), id(j)));
             }
+        }
+        // Counts of whole pairs: the sums are exact whatever order they are added in.
+        for c in compare_all(v, side, side, &drawn) {
+            add_counts(&mut counts, &c);
         }
     }
     let mut u: Vec<Vec<f64>> = counts
@@ -1244,17 +1357,34 @@ fn estimate_m(
         }
         odds
     };
+    // Pairs share a few thousand level vectors: each vector's odds are computed once per
+    // round (the same numbers as per pair, in a fraction of the time).
+    let mut pattern_of: FxMap<[u8; FIELDS], u32> = FxMap::default();
+    let mut patterns: Vec<Cmp> = Vec::new();
+    let pattern: Vec<u32> = cmps
+        .iter()
+        .map(|c| {
+            *pattern_of.entry(c.lv).or_insert_with(|| {
+                patterns.push(Cmp {
+                    lv: c.lv,
+                    ..Cmp::default()
+                });
+                u32::try_from(patterns.len() - 1).unwrap_or(u32::MAX)
+            })
+        })
+        .collect();
     let mut row = vec![[0.0f64; FIELDS]; n_man];
     let mut col = vec![[0.0f64; FIELDS]; n_int];
     for _ in 0..cfg.em_iterations {
         let bits: Vec<Vec<f64>> = (0..FIELDS)
             .map(|f| (0..LEVELS[f]).map(|l| (m[f][l] / u[f][l]).log2()).collect())
             .collect();
+        let pattern_odds: Vec<[f64; FIELDS]> = patterns.iter().map(|c| without(&bits, c)).collect();
         for r in row.iter_mut().chain(col.iter_mut()) {
             *r = [0.0; FIELDS];
         }
-        for (&(i, j), c) in pairs.iter().zip(cmps) {
-            let odds = without(&bits, c);
+        for (&(i, j), &k) in pairs.iter().zip(&pattern) {
+            let odds = pattern_odds[k as usize];
             let (Some(r), Some(k)) = (row.get_mut(i as usize), col.get_mut(j as usize)) else {
                 continue;
             };
@@ -1264,8 +1394,8 @@ fn estimate_m(
             }
         }
         let mut acc: Vec<Vec<f64>> = LEVELS.iter().map(|&k| vec![0.0; k]).collect();
-        for (&(i, j), c) in pairs.iter().zip(cmps) {
-            let odds = without(&bits, c);
+        for ((&(i, j), c), &k) in pairs.iter().zip(cmps).zip(&pattern) {
+            let odds = pattern_odds[k as usize];
             let (Some(r), Some(k)) = (row.get(i as usize), col.get(j as usize)) else {
                 continue;
             };
@@ -1329,7 +1459,7 @@ enum Key {
 ///   one word, and a missing document);
 /// - every pair refined by birth year, and by day and month, so that common pairs
 ///   (García, José) stay usable when their plain block is too large.
-fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
+fn block_keys(phon: &[String], p: &Prep) -> Vec<(u64, Key)> {
     let mut keys = Vec::with_capacity(16);
     if let Some(d) = &p.doc {
         keys.push((hash_key(&[b"doc", d.as_bytes()]), Key::Wide));
@@ -1354,7 +1484,7 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
         .chain(p.giv.iter())
         .copied()
         .chain(joined)
-        .map(|t| v.phon[t as usize].as_str())
+        .map(|t| phon[t as usize].as_str())
         .filter(|s| !s.is_empty())
         .collect();
     ph.sort_unstable();
@@ -1394,53 +1524,68 @@ fn block_keys(v: &Vocab, p: &Prep) -> Vec<(u64, Key)> {
 /// A block is used when the geometric mean of its sizes in the two files is within the cap
 /// of its kind: symmetric, so swapping the files' roles gives the same pairs.
 fn candidate_pairs(v: &Vocab, man: &[Prep], int: &[Prep], cfg: &Config) -> Vec<(u32, u32)> {
+    let phon = v.phon.as_slice();
+    let keys_of = |side: &[Prep]| -> Vec<Vec<(u64, Key)>> {
+        in_runs(
+            side.len(),
+            || (),
+            |_, run| side[run].iter().map(|p| block_keys(phon, p)).collect(),
+        )
+    };
     let mut index: FxMap<u64, Vec<u32>> = FxMap::default();
-    for (j, p) in int.iter().enumerate() {
-        for (k, _) in block_keys(v, p) {
+    for (j, keys) in keys_of(int).iter().enumerate() {
+        for (k, _) in keys {
             index
-                .entry(k)
+                .entry(*k)
                 .or_default()
                 .push(u32::try_from(j).unwrap_or(u32::MAX));
         }
     }
-    let man_keys: Vec<Vec<(u64, Key)>> = man.iter().map(|p| block_keys(v, p)).collect();
+    let man_keys = keys_of(man);
     let mut man_count: FxMap<u64, u32> = FxMap::default();
     for keys in &man_keys {
         for (k, _) in keys {
             *man_count.entry(*k).or_default() += 1;
         }
     }
-    let mut pairs = Vec::new();
-    let mut cand: Vec<u32> = Vec::new();
-    for (i, keys) in man_keys.iter().enumerate() {
-        cand.clear();
-        for &(k, kind) in keys {
-            if let Some(b) = index.get(&k) {
-                // Broad keys are fallbacks for heavy noise; when they are common (García
-                // José, García 1990) the refined keys already hold the true pair.
-                let cap = match kind {
-                    Key::Wide => cfg.max_block,
-                    Key::Pair => cfg.max_block / 8,
-                    Key::Narrow => cfg.max_block / 16,
-                };
-                let nm = man_count.get(&k).copied().unwrap_or(1) as usize;
-                if b.len().saturating_mul(nm) <= cap.saturating_mul(cap) {
-                    cand.extend_from_slice(b);
+    in_runs(
+        man_keys.len(),
+        || (),
+        |_, run| {
+            let mut pairs = Vec::new();
+            let mut cand: Vec<u32> = Vec::new();
+            for i in run {
+                cand.clear();
+                for &(k, kind) in &man_keys[i] {
+                    if let Some(b) = index.get(&k) {
+                        // Broad keys are fallbacks for heavy noise; when they are common
+                        // (García José, García 1990) the refined keys already hold the
+                        // true pair.
+                        let cap = match kind {
+                            Key::Wide => cfg.max_block,
+                            Key::Pair => cfg.max_block / 8,
+                            Key::Narrow => cfg.max_block / 16,
+                        };
+                        let nm = man_count.get(&k).copied().unwrap_or(1) as usize;
+                        if b.len().saturating_mul(nm) <= cap.saturating_mul(cap) {
+                            cand.extend_from_slice(b);
+                        }
+                    }
                 }
+                cand.sort_unstable();
+                cand.dedup();
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                pairs.extend(cand.iter().map(|&j| (i, j)));
             }
-        }
-        cand.sort_unstable();
-        cand.dedup();
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        pairs.extend(cand.iter().map(|&j| (i, j)));
-    }
-    pairs
+            pairs
+        },
+    )
 }
 
 /// Looser keys for the residual pass, where both sides are small: any one name word (or
 /// joined field) by its phonetic key, the date of birth, the document.
 fn residual_keys(v: &Vocab, p: &Prep) -> Vec<u64> {
-    let mut keys: Vec<u64> = block_keys(v, p)
+    let mut keys: Vec<u64> = block_keys(&v.phon, p)
         .into_iter()
         .filter(|(_, k)| *k == Key::Wide)
         .map(|(k, _)| k)
@@ -1542,10 +1687,7 @@ pub fn reconcile_with(
 
     let u = estimate_u(&vocab, &man, &int, cfg);
     let pairs = candidate_pairs(&vocab, &man, &int, cfg);
-    let cmps: Vec<Cmp> = pairs
-        .iter()
-        .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
-        .collect();
+    let cmps = compare_all(&vocab, &man, &int, &pairs);
     let expected = (man.len().min(int.len()) as f64) * ARRIVAL_SHARE;
     let m = estimate_m(
         &pairs,
@@ -1596,9 +1738,10 @@ pub fn reconcile_with(
     // A pass's weights: the one-to-one posterior of the guarded Fellegi-Sunter weights,
     // guarded again (a capped pair stays capped however lonely), and the pairs' own odds.
     let score = |model: &Model, pairs: &[(u32, u32)], cmps: &[Cmp]| {
+        let bits = model.bits();
         let fs: Vec<f64> = cmps
             .iter()
-            .map(|c| guard(model.weight(&vocab, c), c))
+            .map(|c| guard(model.weight(&bits, &vocab, c), c))
             .collect();
         let (post, own) = one_to_one(pairs, &fs, man.len(), int.len());
         let guarded_all = |v: Vec<f64>| -> Vec<f64> {
@@ -1673,10 +1816,7 @@ pub fn reconcile_with(
             cand.dedup();
             rpairs.extend(cand.iter().map(|&j| (i, j)));
         }
-        let rcmps: Vec<Cmp> = rpairs
-            .iter()
-            .map(|&(i, j)| compare(&vocab, &man[i as usize], &int[j as usize]))
-            .collect();
+        let rcmps = compare_all(&vocab, &man, &int, &rpairs);
         let mut rmodel = model.clone();
         for (f, get) in [
             (SEX, (|p: &Prep| p.sex) as fn(&Prep) -> Option<u32>),
@@ -1731,6 +1871,58 @@ pub fn reconcile_with(
             residual_records: (left_m.len(), left_i.len()),
             residual_pairs,
             pair_scores,
+        },
+    )
+}
+
+/// Items at or above which [`in_runs`] spreads the work over the machine's cores.
+const PARALLEL_MIN_ITEMS: usize = 20_000;
+
+/// `f` over `0..n`, cut into one run per core (at most 8) when `n` is large, each run on a
+/// thread of its own with a `state` of its own (made here, on the calling thread), the
+/// results put together in order. `f` must be a pure function of its run, so that the
+/// result is the same however the work is cut.
+fn in_runs<S: Send, R: Send>(
+    n: usize,
+    mut state: impl FnMut() -> S,
+    f: impl Fn(&S, std::ops::Range<usize>) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    if threads < 2 || n < PARALLEL_MIN_ITEMS {
+        return f(&state(), 0..n);
+    }
+    let run = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let workers: Vec<_> = (run..n)
+            .step_by(run)
+            .map(|lo| {
+                let st = state();
+                s.spawn(move || f(&st, lo..(lo + run).min(n)))
+            })
+            .collect();
+        let mut out = f(&state(), 0..run);
+        for w in workers {
+            match w.join() {
+                Ok(part) => out.extend(part),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
+}
+
+/// [`compare`] for every pair, in order, over the machine's cores ([`in_runs`]); each run
+/// has its own clone of the vocabulary, whose caches start empty ([`Caches`]).
+fn compare_all(v: &Vocab, a: &[Prep], b: &[Prep], pairs: &[(u32, u32)]) -> Vec<Cmp> {
+    in_runs(
+        pairs.len(),
+        || v.clone(),
+        |local, run| {
+            pairs[run]
+                .iter()
+                .map(|&(i, j)| compare(local, &a[i as usize], &b[j as usize]))
+                .collect()
         },
     )
 }
@@ -2141,6 +2333,119 @@ mod tests {
             Some(dob.parse().unwrap())
         };
         r
+    }
+
+    /// Words that differ the ways names do: typing errors, letters dropped or doubled,
+    /// glued particles, other names; and a few with letters outside ASCII.
+    fn word() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let base = prop::sample::select(vec![
+            "hernandez",
+            "fernandez",
+            "garcia",
+            "gracia",
+            "luis",
+            "luz",
+            "lius",
+            "jose",
+            "josue",
+            "francisco",
+            "fco",
+            "paco",
+            "ma",
+            "maria",
+            "mario",
+            "leon",
+            "deleon",
+            "delacruz",
+            "cruz",
+            "ana",
+            "ann",
+            "noe",
+            "npe",
+            "walter",
+            "gualter",
+            "xochitl",
+            "ñandu",
+            "çelik",
+            "ramos",
+            "ramosflores",
+            "flores",
+            "lores",
+            "quintanilla",
+        ]);
+        (
+            base,
+            0usize..12,
+            prop::sample::select(vec!['a', 'e', 'r', 'z', 'h', 's', 'ü']),
+        )
+            .prop_map(|(w, at, c)| {
+                let mut cs: Vec<char> = w.chars().collect();
+                match at % 4 {
+                    0 => {}
+                    1 if !cs.is_empty() => {
+                        let k = at % cs.len();
+                        cs[k] = c;
+                    }
+                    2 => cs.insert(at.min(cs.len()), c),
+                    _ if cs.len() > 1 => {
+                        cs.remove(at % cs.len());
+                    }
+                    _ => {}
+                }
+                cs.into_iter().collect()
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 2_000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2025),
+            ..proptest::test_runner::Config::default()
+        })]
+        /// The bounds that skip the caches never change an answer: where they say
+        /// "different" or "no", the full comparison says so too.
+        #[test]
+        fn the_bounds_before_the_caches_never_change_an_answer(a in word(), b in word()) {
+            let mut v = Vocab::default();
+            let (x, y) = (v.intern(&a), v.intern(&b));
+            if v.surely_different(x, y) {
+                proptest::prop_assert_eq!(v.agree_uncached(x, y), TokenAgreement::Different);
+            }
+            if x != y {
+                proptest::prop_assert_eq!(v.agree(x, y), v.agree_uncached(x, y));
+            }
+            proptest::prop_assert_eq!(
+                v.within_two_edits(x, y),
+                v.within_two_edits_uncached(x, y)
+            );
+            proptest::prop_assert_eq!(v.given_variant(x, y), names::given_variant(&a, &b));
+        }
+    }
+
+    #[test]
+    fn comparing_in_runs_on_several_threads_gives_the_serial_answer() {
+        let s = crate::synth::generate(11, &crate::synth::SynthConfig::combined(160));
+        let mut v = Vocab::default();
+        let mut small = HashMap::new();
+        let man = prepare(&s.manifest, &mut v, &mut small);
+        let int = prepare(&s.intake, &mut v, &mut small);
+        let pairs: Vec<(u32, u32)> = (0..man.len())
+            .flat_map(|i| (0..int.len()).map(move |j| (i as u32, j as u32)))
+            .collect();
+        assert!(pairs.len() >= PARALLEL_MIN_ITEMS);
+        let serial: Vec<Cmp> = pairs
+            .iter()
+            .map(|&(i, j)| compare(&v, &man[i as usize], &int[j as usize]))
+            .collect();
+        let cut = compare_all(&v, &man, &int, &pairs);
+        assert_eq!(serial.len(), cut.len());
+        for (a, b) in serial.iter().zip(&cut) {
+            assert_eq!(
+                (a.lv, a.tf_fam, a.tf_giv, a.swapped),
+                (b.lv, b.tf_fam, b.tf_giv, b.swapped)
+            );
+        }
     }
 
     #[test]
