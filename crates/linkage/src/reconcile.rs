@@ -1607,6 +1607,32 @@ fn residual_keys(v: &Vocab, p: &Prep) -> Vec<u64> {
             }
         }
     }
+    // Two name words together, by phonetic key and by first three letters: among the
+    // leftovers a common word alone ("López", "José") can still make a block over the
+    // cap, while "López" with "Josué" is a handful ("LÓPEZ ÁLVAREZ, JOSUÉ" and "Lopez
+    // Aldarez, Josue, —", whose one first-pass key, López + José/Josué, was a block of
+    // hundreds, were never compared).
+    let words: Vec<u32> = p.fam.iter().chain(p.giv.iter()).copied().collect();
+    let mut by_sound: Vec<&[u8]> = words
+        .iter()
+        .map(|&t| v.phon[t as usize].as_bytes())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut by_letters: Vec<&[u8]> = words
+        .iter()
+        .map(|&t| v.words[t as usize].as_bytes())
+        .filter(|w| w.len() >= 4)
+        .map(|w| &w[..3])
+        .collect();
+    for (tag, list) in [(b"rp", &mut by_sound), (b"rl", &mut by_letters)] {
+        list.sort_unstable();
+        list.dedup();
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                keys.push(hash_key(&[tag, a, b]));
+            }
+        }
+    }
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -2564,6 +2590,34 @@ mod tests {
             );
             proptest::prop_assert_eq!(v.given_variant(x, y), names::given_variant(&a, &b));
         }
+    }
+
+    /// Leftovers that share two name words share a residual key of their own: where López
+    /// alone and José alone are blocks over the cap among the leftovers, "LÓPEZ ÁLVAREZ,
+    /// JOSUÉ" and "Lopez Aldarez, Josue" still meet.
+    #[test]
+    fn leftovers_sharing_two_name_words_share_a_key_of_their_own() {
+        let mut v = Vocab::default();
+        let mut small = HashMap::new();
+        let p = prepare(
+            &[
+                rec("m", "LÓPEZ ÁLVAREZ", "JOSUÉ", "1991-03-27"),
+                rec("i", "Lopez Aldarez", "Josue", ""),
+                rec("x", "López Pérez", "Mario", "1980-01-02"),
+                rec("y", "Ramos", "Josué", "1975-05-06"),
+            ],
+            &mut v,
+            &mut small,
+        );
+        let keys: Vec<Vec<u64>> = p.iter().map(|r| residual_keys(&v, r)).collect();
+        let shared = |a: &[u64], b: &[u64]| -> Vec<u64> {
+            a.iter().filter(|k| b.contains(k)).copied().collect()
+        };
+        let own: Vec<u64> = shared(&keys[0], &keys[1])
+            .into_iter()
+            .filter(|k| !keys[2].contains(k) && !keys[3].contains(k))
+            .collect();
+        assert!(!own.is_empty());
     }
 
     #[test]
