@@ -812,6 +812,11 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
         if join_close(v, aj, bj) {
             return (1, [NONE; 2]);
         }
+        // One family name written with a space inside it and the other dropped ("Herná
+        // ndez" for "Hernández Flores"): one side's words together are one of the other's.
+        if let Some(level) = one_name_split(v, a, aj, b).or_else(|| one_name_split(v, b, bj, a)) {
+            return (level, [NONE; 2]);
+        }
         let x1 = v.agree(a[0], b[1]);
         let x2 = v.agree(a[1], b[0]);
         if (at_least(x1, Close) && at_least(x2, Similar))
@@ -880,6 +885,19 @@ fn family_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, [u32;
         Similar => (7, [NONE; 2]),
         TokenAgreement::Different => (8, [NONE; 2]),
     }
+}
+
+/// Whether `parts` written together (`joined`) is one of the names of `other`, exactly or
+/// one spelling apart ([`join_close`]): the level of a record that kept that one name
+/// (3 the first, 4 another), as for a one-word family field.
+fn one_name_split(v: &Vocab, parts: &[u32], joined: u32, other: &[u32]) -> Option<u8> {
+    if parts.len() < 2 {
+        return None;
+    }
+    let at = other
+        .iter()
+        .position(|&t| t == joined || join_close(v, joined, t))?;
+    Some(if at == 0 { 3 } else { 4 })
 }
 
 /// Given-name level of token lists `a` and `b`, with the exactly agreeing first name.
@@ -2618,6 +2636,21 @@ mod tests {
             .filter(|k| !keys[2].contains(k) && !keys[3].contains(k))
             .collect();
         assert!(!own.is_empty());
+    }
+
+    #[test]
+    fn one_family_name_written_with_a_space_inside_is_that_name_kept() {
+        let full = rec("m", "Hernández Flores", "César", "");
+        let first = levels(&full, &rec("i", "Herná ndez", "César", ""));
+        assert_eq!(first[FAM], 3, "{first:?}");
+        let other = levels(
+            &rec("m", "Flores Hernández", "César", ""),
+            &rec("i", "Her nandez", "César", ""),
+        );
+        assert_eq!(other[FAM], 4, "{other:?}");
+        // Both names, only the space moved, stay "both in place".
+        let moved = levels(&full, &rec("i", "HernándezF lores", "César", ""));
+        assert_eq!(moved[FAM], 1, "{moved:?}");
     }
 
     #[test]
