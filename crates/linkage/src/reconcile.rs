@@ -912,7 +912,16 @@ fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option
     }
     let f = v.agree(a[0], b[0]);
     if f == Exact {
-        let level = if second_names_differ(v, &a[1..], &b[1..]) {
+        // Every other given name in place with at most a typing error ("José Fernando" /
+        // "Jose Fegnando") is as good as exact: two names agree, not one.
+        let all_in_place = a.len() == b.len()
+            && a[1..]
+                .iter()
+                .zip(&b[1..])
+                .all(|(&x, &y)| at_least(v.agree(x, y), Close));
+        let level = if all_in_place {
+            0
+        } else if second_names_differ(v, &a[1..], &b[1..]) {
             GIV_SECOND_DIFFERS
         } else {
             1
@@ -2651,6 +2660,18 @@ mod tests {
         // Both names, only the space moved, stay "both in place".
         let moved = levels(&full, &rec("i", "HernándezF lores", "César", ""));
         assert_eq!(moved[FAM], 1, "{moved:?}");
+    }
+
+    #[test]
+    fn two_given_names_in_place_with_a_typing_error_are_as_good_as_exact() {
+        let a = rec("m", "Hernández Velásquez", "José Fernando", "");
+        let typo = levels(&a, &rec("i", "Hernandez Velaasquez", "Jose Fegnando", ""));
+        assert_eq!(typo[GIV], 0, "{typo:?}");
+        // A second name dropped or another second name is not.
+        let dropped = levels(&a, &rec("i", "Hernández Velásquez", "José", ""));
+        assert_eq!(dropped[GIV], 1, "{dropped:?}");
+        let other = levels(&a, &rec("i", "Hernández Velásquez", "José Roberto", ""));
+        assert_eq!(other[GIV], GIV_SECOND_DIFFERS, "{other:?}");
     }
 
     #[test]
