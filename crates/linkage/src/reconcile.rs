@@ -1898,6 +1898,19 @@ pub fn reconcile_with(
         }
         let mut second = assign(manifest, intake, &rpairs, &rweights, cfg);
         review_rivalled(&mut second, &rpairs, &rweights, &rown, cfg);
+        let rbits = rmodel.bits();
+        let raw_own: Vec<f64> = rcmps
+            .iter()
+            .map(|c| rmodel.weight(&rbits, &vocab, c) - (1.0 - ARRIVAL_SHARE).log2())
+            .collect();
+        review_guarded(
+            &mut second,
+            (&vocab, &man, &int),
+            &rpairs,
+            &rcmps,
+            &raw_own,
+            cfg,
+        );
         for &i in &left_m {
             let iu = i as usize;
             match second.man_state[iu] {
@@ -2223,6 +2236,65 @@ fn review_rivalled(
         a.man_state[iu] = State::Review;
         a.rivalled[iu] = true;
         a.int_held[j as usize] = true;
+    }
+}
+
+/// A leftover whose candidate would be matched but for the sibling guard ([`guarded`]:
+/// given names that do not agree, or dates of birth wholly apart) is a review, not a
+/// missing person: the guard says a human decides, not that the record is somebody else.
+/// Left free, the person would be reported missing and their own record, typed with a
+/// garbled given name or a wrong date, unexpected: a false alarm about a person who
+/// arrived. Except when the two first given names are both names in their own right,
+/// each written by other records too, and do not agree at all: "Juan" for "Wilmer
+/// Jeremías" born the same day is his twin, and the missing person stays missing, whereas
+/// "Moqsé" for "José Manuel" is a garbled copy. Only records still free after the residual
+/// assignment are touched, and only through an intake record nobody holds; a review made
+/// here is no "rival" review, so [`release_lost_claims`] leaves it alone.
+fn review_guarded(
+    a: &mut Assigned,
+    (v, man, int): (&Vocab, &[Prep], &[Prep]),
+    pairs: &[(u32, u32)],
+    cmps: &[Cmp],
+    raw_own: &[f64],
+    cfg: &Config,
+) {
+    let w_match = logit2(cfg.match_threshold);
+    let mut blocked: Vec<(usize, u32)> = Vec::new();
+    for ((&(i, j), c), &o) in pairs.iter().zip(cmps).zip(raw_own) {
+        let (iu, ju) = (i as usize, j as usize);
+        if o >= w_match
+            && guarded(c)
+            && !unreviewable(c)
+            && a.man_state[iu] == State::Free
+            && a.int_state[ju] == State::Free
+            && !a.int_held[ju]
+            && a.by_man[iu].iter().any(|&(_, k)| k == j)
+            && !another_known_given_name(v, c, &man[iu], &int[ju])
+        {
+            blocked.push((iu, j));
+        }
+    }
+    for (iu, j) in blocked {
+        a.man_state[iu] = State::Review;
+        a.int_held[j as usize] = true;
+    }
+}
+
+/// A given name written by at least this many records of the two files is a name, not a
+/// clerk's garble of one.
+const KNOWN_GIVEN_NAME_RECORDS: u32 = 3;
+
+/// The pair's first given names are two different names, each a known name (see
+/// [`KNOWN_GIVEN_NAME_RECORDS`]): the records name two people. Not for a pair read with
+/// the fields swapped, nor for a record with no given name.
+fn another_known_given_name(v: &Vocab, c: &Cmp, a: &Prep, b: &Prep) -> bool {
+    if c.swapped || c.lv[GIV] != GIV_DIFFERENT {
+        return false;
+    }
+    let known = |t: u32| v.giv_count[t as usize] >= KNOWN_GIVEN_NAME_RECORDS;
+    match (a.giv.first(), b.giv.first()) {
+        (Some(&x), Some(&y)) => x != y && known(x) && known(y),
+        _ => false,
     }
 }
 
@@ -2862,6 +2934,42 @@ mod tests {
         assert_eq!(r.matches.len(), 1, "{r:?}");
         assert_eq!(r.matches[0].manifest_id, "M-1");
         assert_eq!(r.missing_from_intake, vec!["M-2"]);
+    }
+
+    #[test]
+    fn a_lone_candidate_held_back_by_the_sibling_guard_is_a_review_unless_it_names_another() {
+        // Persons matched plainly, so that Juan, Wilmer and José are names the files know.
+        let mut m = vec![
+            rec("M-1", "Coto Ramos", "José Manuel", "1987-11-04"),
+            rec("M-2", "Martínez Cardona", "Wilmer Jeremías", "1990-02-14"),
+        ];
+        let mut i = vec![
+            // A garbled copy of M-1: the guard holds it back (the given names do not
+            // agree), nobody else wants it. A human decides; M-1 is not reported missing.
+            rec("I-1", "COTO RAMOS", "MOQSÉ", "1987-11-04"),
+            // M-2's twin, born the same day, who was not on the manifest: Juan is a name
+            // in its own right, so M-2 is missing and I-2 unexpected.
+            rec("I-2", "Martínez Cardona", "Juan", "1990-02-14"),
+        ];
+        let others = [
+            ("Pérez López", "Juan", "1980-01-03"),
+            ("Rivas Mena", "Juan Pablo", "1981-02-04"),
+            ("Sosa Lara", "Wilmer", "1982-03-05"),
+            ("Mejía Cruz", "Wilmer Antonio", "1983-04-06"),
+            ("Ayala Paz", "José", "1984-05-07"),
+            ("Duarte Gil", "José Luis", "1985-06-08"),
+        ];
+        for (k, (f, g, d)) in others.iter().enumerate() {
+            m.push(rec(&format!("M-{}", k + 3), f, g, d));
+            i.push(rec(&format!("I-{}", k + 3), f, g, d));
+        }
+        let r = reconcile(&m, &i);
+        assert_eq!(r.matches.len(), others.len(), "{r:?}");
+        assert_eq!(r.needs_review.len(), 1, "{r:?}");
+        assert_eq!(r.needs_review[0].manifest_id, "M-1");
+        assert_eq!(r.needs_review[0].candidates[0].intake_id, "I-1");
+        assert_eq!(r.missing_from_intake, vec!["M-2"], "{r:?}");
+        assert_eq!(r.unexpected_in_intake, vec!["I-1", "I-2"]);
     }
 
     #[test]

@@ -538,8 +538,13 @@ fn a_review_never_lists_a_relative_with_another_given_name_and_date() {
     );
 }
 
-/// A namesake who arrived unannounced, with a wholly different date of birth, is not the
-/// missing person: the date tells them apart. Fails before the one-to-one E-step of
+/// A namesake who arrived unannounced, with a wholly different date of birth, is not
+/// matched to the missing person: the date tells them apart. Nor is the missing person
+/// silently reported missing with the namesake unexpected: a record with the very names and
+/// another date is, as often as not on every generator's files, the person with a date
+/// written wrong, so the pair goes to a human (`review_guarded`); the namesake with other
+/// given names ("Wilfredo José" for "José Héctor") leaves the missing person missing. Fails
+/// before the one-to-one E-step of
 /// `estimate_m`, when twins and namesakes born the same day taught EM that a fifth of the
 /// true pairs disagree on a date (m of "different" 0.11 for the date, 0.17 for the given
 /// name, against 0.001 among the true pairs), so a date of 1970 against 1985 cost under 3
@@ -595,7 +600,13 @@ fn a_namesake_born_another_year_is_not_the_missing_person() {
             .filter(|x| x.manifest_id.starts_with("X-"))
             .collect::<Vec<_>>()
     );
-    assert!(flagged_missing(&out, "X-M1"));
+    let review: Vec<_> = out
+        .needs_review
+        .iter()
+        .filter(|r| r.manifest_id == "X-M1")
+        .collect();
+    assert_eq!(review.len(), 1, "{:?}", out.needs_review);
+    assert_eq!(review[0].candidates[0].intake_id, "X-I1");
     assert!(flagged_missing(&out, "X-M2"));
 }
 
