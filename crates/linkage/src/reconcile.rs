@@ -1903,12 +1903,11 @@ pub fn reconcile_with(
             .iter()
             .map(|c| rmodel.weight(&rbits, &vocab, c) - (1.0 - ARRIVAL_SHARE).log2())
             .collect();
-        review_guarded(
+        review_near_misses(
             &mut second,
             (&vocab, &man, &int),
-            &rpairs,
-            &rcmps,
-            &raw_own,
+            (&rpairs, &rcmps),
+            (&rweights, &raw_own),
             cfg,
         );
         for &i in &left_m {
@@ -2239,37 +2238,47 @@ fn review_rivalled(
     }
 }
 
-/// A leftover whose candidate would be matched but for the sibling guard ([`guarded`]:
-/// given names that do not agree, or dates of birth wholly apart) is a review, not a
-/// missing person: the guard says a human decides, not that the record is somebody else.
-/// Left free, the person would be reported missing and their own record, typed with a
-/// garbled given name or a wrong date, unexpected: a false alarm about a person who
-/// arrived. Except when the two first given names are both names in their own right,
-/// each written by other records too, and do not agree at all: "Juan" for "Wilmer
-/// Jeremías" born the same day is his twin, and the missing person stays missing, whereas
-/// "Moqsé" for "José Manuel" is a garbled copy. Only records still free after the residual
-/// assignment are touched, and only through an intake record nobody holds; a review made
-/// here is no "rival" review, so [`release_lost_claims`] leaves it alone.
-fn review_guarded(
+/// A leftover with a candidate that nearly made a match is a review, not a missing person
+/// whose own record is reported unexpected (a false alarm about a person who arrived):
+/// Fellegi and Sunter's "possible match" zone between match and non-match, which goes to
+/// a human. Two kinds of near miss:
+///
+/// - a candidate whose one-to-one posterior is at least [`RIVAL_SHARE`] (odds of 2 to 3,
+///   where a coin would decide): nine in ten of these are the person on every generator's
+///   files ("Hernández Cáceres, Magvim", no date, for "Hernández Cáceres, Marvin");
+/// - a candidate that would be matched but for the sibling guard ([`guarded`]: given names
+///   that do not agree, or dates of birth wholly apart). The guard says a human decides,
+///   not that the record is somebody else: a garbled given name or a wrong date is the
+///   person far more often than a relative. Except when the two first given names are
+///   both names in their own right, each written by other records too, and do not agree at
+///   all ([`another_known_given_name`]): "Juan" for "Wilmer Jeremías" born the same day is
+///   his twin, and the missing person stays missing, whereas "Moqsé" for "José Manuel" is a
+///   garbled copy.
+///
+/// Only records still free after the residual assignment are touched, only through an
+/// intake record nobody holds, and never through a pair that is no candidate at all
+/// ([`unreviewable`]). A review made here is no "rival" review, so
+/// [`release_lost_claims`] leaves it alone.
+fn review_near_misses(
     a: &mut Assigned,
     (v, man, int): (&Vocab, &[Prep], &[Prep]),
-    pairs: &[(u32, u32)],
-    cmps: &[Cmp],
-    raw_own: &[f64],
+    (pairs, cmps): (&[(u32, u32)], &[Cmp]),
+    (post, raw_own): (&[f64], &[f64]),
     cfg: &Config,
 ) {
     let w_match = logit2(cfg.match_threshold);
+    let w_near = logit2(RIVAL_SHARE);
     let mut blocked: Vec<(usize, u32)> = Vec::new();
-    for ((&(i, j), c), &o) in pairs.iter().zip(cmps).zip(raw_own) {
+    for (((&(i, j), c), &p), &o) in pairs.iter().zip(cmps).zip(post).zip(raw_own) {
         let (iu, ju) = (i as usize, j as usize);
-        if o >= w_match
-            && guarded(c)
+        let near = p >= w_near
+            || (o >= w_match && guarded(c) && !another_known_given_name(v, c, &man[iu], &int[ju]));
+        if near
             && !unreviewable(c)
             && a.man_state[iu] == State::Free
             && a.int_state[ju] == State::Free
             && !a.int_held[ju]
             && a.by_man[iu].iter().any(|&(_, k)| k == j)
-            && !another_known_given_name(v, c, &man[iu], &int[ju])
         {
             blocked.push((iu, j));
         }
@@ -2970,6 +2979,38 @@ mod tests {
         assert_eq!(r.needs_review[0].candidates[0].intake_id, "I-1");
         assert_eq!(r.missing_from_intake, vec!["M-2"], "{r:?}");
         assert_eq!(r.unexpected_in_intake, vec!["I-1", "I-2"]);
+    }
+
+    #[test]
+    fn a_leftover_candidate_in_the_possible_match_zone_is_a_review() {
+        let m = rec("M-1", "Hernández Cáceres", "Marvin", "1995-07-18");
+        let i = rec("I-1", "Hernández Cáceres", "Magvim", "");
+        let mut v = Vocab::default();
+        let p = prepare(&[m, i], &mut v, &mut HashMap::new());
+        let c = compare(&v, &p[0], &p[1]);
+        assert!(!guarded(&c) && !unreviewable(&c), "{:?}", c.lv);
+        let cfg = Config::default();
+        let near = |posterior: f64| {
+            let w = logit2(posterior);
+            let mut a = Assigned {
+                man_state: vec![State::Free],
+                int_state: vec![State::Free],
+                int_held: vec![false],
+                matched: vec![None],
+                by_man: vec![vec![(w, 0)]],
+                rivalled: vec![false],
+            };
+            review_near_misses(
+                &mut a,
+                (&v, &p[..1], &p[1..]),
+                (&[(0, 0)], std::slice::from_ref(&c)),
+                (&[w], &[w]),
+                &cfg,
+            );
+            (a.man_state[0], a.int_held[0])
+        };
+        assert_eq!(near(0.45), (State::Review, true));
+        assert_eq!(near(0.35), (State::Free, false));
     }
 
     #[test]

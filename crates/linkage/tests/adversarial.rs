@@ -542,7 +542,7 @@ fn a_review_never_lists_a_relative_with_another_given_name_and_date() {
 /// matched to the missing person: the date tells them apart. Nor is the missing person
 /// silently reported missing with the namesake unexpected: a record with the very names and
 /// another date is, as often as not on every generator's files, the person with a date
-/// written wrong, so the pair goes to a human (`review_guarded`); the namesake with other
+/// written wrong, so the pair goes to a human (`review_near_misses`); the namesake with other
 /// given names ("Wilfredo José" for "José Héctor") leaves the missing person missing. Fails
 /// before the one-to-one E-step of
 /// `estimate_m`, when twins and namesakes born the same day taught EM that a fifth of the
