@@ -26,9 +26,12 @@
 //! the one-to-one assignment the leftovers are linked again among themselves, their
 //! matched rivals gone (see [`reconcile_with`]); a name written whole in one field is read
 //! every way it splits; a leftover tied between two equal contenders goes to review
-//! (`review_rivalled`); and a record in review whose every candidate is claimed more
-//! strongly by somebody else is missing (`release_lost_claims`). Every step is symmetric
-//! in the two files.
+//! (`review_rivalled`); a leftover whose candidate nearly made a match (a posterior of at
+//! least 0.4, or held back only by the sibling guard) goes to review too rather than being
+//! reported missing with its own record unexpected (`review_near_misses`); and a record in
+//! review whose every candidate is claimed more strongly by somebody else is missing
+//! (`release_lost_claims`). Every step that decides a match is symmetric in the two
+//! files.
 
 use std::collections::HashMap;
 
@@ -1726,8 +1729,9 @@ fn logit2(p: f64) -> f64 {
 /// odds rise by what its rivals held (a leftover "Cruz, William" with no date of birth is
 /// then the leftover "Cruz Vásquez, William"), and the `u` of sex and nationality is
 /// recomputed within the leftovers. A leftover still tied between two equal contenders
-/// goes to review (`review_rivalled`). The sibling guard (`guarded`) holds in both passes,
-/// so a sibling who arrived in a missing person's place stays unexpected.
+/// goes to review (`review_rivalled`), and so does one whose candidate nearly made a match
+/// (`review_near_misses`). The sibling guard (`guarded`) holds in both passes, so a
+/// sibling who arrived in a missing person's place is never matched to them.
 pub fn reconcile_with(
     manifest: &[Record],
     intake: &[Record],
