@@ -429,6 +429,33 @@ const NICKNAMES: &[(&str, &[&str])] = &[
     ("tencha", &["hortensia"]),
     ("mary", &["maria"]),
     ("mari", &["maria"]),
+    // Forms common in El Salvador, Honduras and Guatemala.
+    ("chico", &["francisco"]),
+    ("coque", &["jorge"]),
+    ("chava", &["salvador"]),
+    ("chavo", &["salvador"]),
+    ("chago", &["santiago"]),
+    ("meme", &["manuel", "guillermo"]),
+    ("mincho", &["benjamin"]),
+    ("mingo", &["domingo"]),
+    (
+        "tino",
+        &[
+            "agustin",
+            "faustino",
+            "celestino",
+            "florentino",
+            "constantino",
+        ],
+    ),
+    ("guicho", &["luis"]),
+    ("chus", &["jesus"]),
+    ("tere", &["teresa"]),
+    ("polo", &["leopoldo", "hipolito", "apolinar"]),
+    ("magui", &["margarita"]),
+    ("maggie", &["margarita"]),
+    ("rosy", &["rosa", "rosario"]),
+    ("lucy", &["lucia"]),
 ];
 
 /// True when two folded given names are one name written short: a nickname of
@@ -556,6 +583,9 @@ mod tests {
             ("gmo", "guillermo"),
             ("ant", "antonio"),
             ("paco", "francisco"),
+            ("coque", "jorge"),
+            ("chico", "francisco"),
+            ("chago", "santiago"),
             ("francisco", "pancho"),
             ("tono", "antonio"),
             ("beto", "roberto"),
