@@ -145,12 +145,13 @@ pub const FAMILY_LEVELS: [&str; 9] = [
     "different",
 ];
 /// Given-name levels, strongest first.
-pub const GIVEN_LEVELS: [&str; 7] = [
+pub const GIVEN_LEVELS: [&str; 8] = [
     "exact",
     "first exact, other names dropped or written short",
     "first exact, second names differ",
     "first close (typing error, phonetic, abbreviated or a nickname)",
     "first found among the other's given names",
+    "first written as its initial (\"J. M.\" for \"José Mario\")",
     "first similar (jaro-winkler >= 0.88)",
     "different",
 ];
@@ -158,9 +159,13 @@ pub const GIVEN_LEVELS: [&str; 7] = [
 /// ("José Jorge" / "José Edwin"): how twins and brothers named after one saint differ.
 const GIV_SECOND_DIFFERS: u8 = 2;
 /// The first given names only alike (Jaro-Winkler at least 0.88, or two edits).
-const GIV_SIMILAR: u8 = 5;
+const GIV_SIMILAR: u8 = 6;
 /// Nothing of the given names agrees.
-const GIV_DIFFERENT: u8 = 6;
+const GIV_DIFFERENT: u8 = 7;
+/// The first given name of one side is a single letter, the initial of the other's, and
+/// so are any further initials ("J. M." for "José Mario"): weaker than a name written
+/// short, since a letter stands for many names; EM learns how much weaker.
+const GIV_INITIAL: u8 = 5;
 /// Date-of-birth levels. A date missing on either side is a level of its own, with `u`
 /// from the two files' missing rates and `m` by EM, rather than a flat penalty: whether
 /// a clerk wrote the date down says little about who the person is.
@@ -188,7 +193,7 @@ pub const DOC_LEVELS: [&str; 3] = ["exact", "one edit", "different"];
 /// Sex and nationality levels.
 pub const EQ_LEVELS: [&str; 2] = ["agree", "disagree"];
 
-const LEVELS: [usize; FIELDS] = [9, 7, 7, 3, 2, 2];
+const LEVELS: [usize; FIELDS] = [9, 8, 7, 3, 2, 2];
 
 /// Prior m probabilities: what a clerk's copy of the same person looks like. They seed EM
 /// and act as pseudo-counts (weight [`M_PRIOR_WEIGHT`]). Typing studies of hand-keyed names
@@ -196,7 +201,7 @@ const LEVELS: [usize; FIELDS] = [9, 7, 7, 3, 2, 2];
 /// dates; the rest follows the noise the issue lists.
 const M_PRIOR: [&[f64]; FIELDS] = [
     &[0.70, 0.08, 0.04, 0.07, 0.03, 0.03, 0.02, 0.02, 0.01],
-    &[0.78, 0.08, 0.005, 0.08, 0.02, 0.025, 0.01],
+    &[0.775, 0.08, 0.005, 0.08, 0.02, 0.005, 0.025, 0.01],
     &[0.90, 0.03, 0.04, 0.01, 0.01, 0.01, 0.0],
     &[0.95, 0.03, 0.02],
     &[0.985, 0.015],
@@ -208,7 +213,7 @@ const U_PRIOR: [&[f64]; FIELDS] = [
     &[
         0.0004, 0.0002, 0.00004, 0.0004, 0.0004, 0.003, 0.02, 0.01, 0.96556,
     ],
-    &[0.006, 0.003, 0.001, 0.004, 0.003, 0.02, 0.963],
+    &[0.006, 0.003, 0.001, 0.004, 0.003, 0.002, 0.02, 0.961],
     &[0.00007, 0.00005, 0.0006, 0.022, 0.0027, 0.97458, 0.0],
     &[0.00001, 0.0001, 0.99989],
     &[0.6, 0.4],
@@ -948,10 +953,27 @@ fn given_level(v: &Vocab, a: &[u32], aj: u32, b: &[u32], bj: u32) -> (u8, Option
     if cross {
         return (4, None);
     }
+    if initials_of(v, a, b) || initials_of(v, b, a) {
+        return (GIV_INITIAL, None);
+    }
     if f == Similar || v.within_two_edits(a[0], b[0]) {
         return (GIV_SIMILAR, None);
     }
     (GIV_DIFFERENT, None)
+}
+
+/// `short`'s first given name is one letter, the first letter of `long`'s first, and
+/// each further one-letter name of `short` is the initial of `long`'s name in its place.
+fn initials_of(v: &Vocab, short: &[u32], long: &[u32]) -> bool {
+    let word = |t: u32| v.words[t as usize].as_bytes();
+    let initial = |x: u32, y: u32| word(x).len() == 1 && word(y).first() == word(x).first();
+    match (short.first(), long.first()) {
+        (Some(&x), Some(&y)) if initial(x, y) && word(y).len() > 1 => short[1..]
+            .iter()
+            .zip(&long[1..])
+            .all(|(&x, &y)| word(x).len() > 1 || initial(x, y)),
+        _ => false,
+    }
 }
 
 /// Whether the given names after the first are two different names on the two sides:
@@ -2304,7 +2326,9 @@ fn another_known_given_name(v: &Vocab, c: &Cmp, a: &Prep, b: &Prep) -> bool {
     if c.swapped || c.lv[GIV] != GIV_DIFFERENT {
         return false;
     }
-    let known = |t: u32| v.giv_count[t as usize] >= KNOWN_GIVEN_NAME_RECORDS;
+    let known = |t: u32| {
+        v.words[t as usize].len() > 1 && v.giv_count[t as usize] >= KNOWN_GIVEN_NAME_RECORDS
+    };
     match (a.giv.first(), b.giv.first()) {
         (Some(&x), Some(&y)) => x != y && known(x) && known(y),
         _ => false,
@@ -2757,6 +2781,20 @@ mod tests {
         assert_eq!(dropped[GIV], 1, "{dropped:?}");
         let other = levels(&a, &rec("i", "Hernández Velásquez", "José Roberto", ""));
         assert_eq!(other[GIV], GIV_SECOND_DIFFERS, "{other:?}");
+    }
+
+    #[test]
+    fn given_names_written_as_initials_are_a_level_of_their_own() {
+        let a = rec("m", "García Claros", "José Alexander", "");
+        let both = levels(&a, &rec("i", "GARCIA CLAROS", "J. A.", ""));
+        assert_eq!(both[GIV], GIV_INITIAL, "{both:?}");
+        let first = levels(&rec("i", "Garcia Claros", "J.", ""), &a);
+        assert_eq!(first[GIV], GIV_INITIAL, "{first:?}");
+        // Another second initial, or another first letter, is not.
+        let other = levels(&a, &rec("i", "García Claros", "J. M.", ""));
+        assert_eq!(other[GIV], GIV_DIFFERENT, "{other:?}");
+        let letter = levels(&a, &rec("i", "García Claros", "M.", ""));
+        assert_eq!(letter[GIV], GIV_DIFFERENT, "{letter:?}");
     }
 
     #[test]
