@@ -1927,7 +1927,7 @@ pub fn reconcile_with(
         let rbits = rmodel.bits();
         let raw_own: Vec<f64> = rcmps
             .iter()
-            .map(|c| rmodel.weight(&rbits, &vocab, c) - (1.0 - ARRIVAL_SHARE).log2())
+            .map(|c| rmodel.weight(&rbits, &vocab, c) + arrival_boost())
             .collect();
         review_near_misses(
             &mut second,
@@ -2041,13 +2041,19 @@ fn compare_all(v: &Vocab, a: &[Prep], b: &[Prep], pairs: &[(u32, u32)]) -> Vec<C
 /// Returns the posterior and the pair's own log2 odds against "no match" (the posterior
 /// before its rivals are counted), which tells a pair that lost to rivals from one that
 /// is weak on its own (see [`review_rivalled`]).
+/// What a pair's own odds gain from most of a flight arriving: against "no match" the
+/// prior is the share that arrives over the share that does not.
+fn arrival_boost() -> f64 {
+    -(1.0 - ARRIVAL_SHARE).log2()
+}
+
 fn one_to_one(
     pairs: &[(u32, u32)],
     weights: &[f64],
     n_man: usize,
     n_int: usize,
 ) -> (Vec<f64>, Vec<f64>) {
-    let boost = -(1.0 - ARRIVAL_SHARE).log2();
+    let boost = arrival_boost();
     let own: Vec<f64> = weights
         .iter()
         .map(|&w| (w + boost).clamp(-200.0, 200.0))
