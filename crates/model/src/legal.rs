@@ -99,23 +99,22 @@ pub struct DateError(pub String);
 
 /// Age in whole years on `on`. A birthday on `on` counts; someone born on 29 February turns a
 /// year older on 1 March in common years (comparing (month, day) pairs gives exactly that).
-/// `None` when born after `on`.
-pub fn age_on(dob: Date, on: Date) -> Option<i64> {
-    if dob > on {
-        return None;
-    }
+/// Negative when born after `on`: a date of birth in the future is wrong or belongs to a
+/// child, and either way it is no adult's (legal-rules.md: age is unknown only when the date
+/// is missing).
+pub fn age_on(dob: Date, on: Date) -> i64 {
     let mut age = i64::from(on.year()) - i64::from(dob.year());
     if (on.month(), on.day()) < (dob.month(), dob.day()) {
         age -= 1;
     }
-    Some(age)
+    age
 }
 
 /// The age of someone born on `dob` on `on` when it is under `adult_age`, i.e. when they may
 /// not be held in an adult-only facility (Mandela Rules, rule 11(d); CRC art. 37(c)); `None`
 /// for an adult, or for an unknown date of birth (screening flags that for review instead).
 pub fn minor_on(dob: Option<Date>, on: Date, adult_age: u32) -> Option<i64> {
-    dob.and_then(|d| age_on(d, on))
+    dob.map(|d| age_on(d, on))
         .filter(|age| *age < i64::from(adult_age))
 }
 

@@ -457,9 +457,13 @@ fn alien_enemies(c: &Case<'_>, out: &mut Findings) {
             c.on
         )),
         (None, _) => unmet("(b) age unknown: no date of birth".to_owned()),
-        (Some(age), Some(min)) if age < i64::from(min) => {
-            unmet(format!("(b) age {age} on {} is under {min}", c.on))
-        }
+        (Some(age), Some(min)) if age < i64::from(min) => unmet(match c.person.date_of_birth {
+            Some(born) if age < 0 => format!(
+                "(b) date of birth {born} is after {}: no age of at least {min} is shown",
+                c.on
+            ),
+            _ => format!("(b) age {age} on {} is under {min}", c.on),
+        }),
         _ => {}
     }
     // (c)
@@ -757,18 +761,19 @@ fn minor(c: &Case<'_>, out: &mut Findings) {
             ),
         ),
         (Some(age), Some(adult)) if age < i64::from(adult) => {
-            let born = c
-                .person
-                .date_of_birth
-                .map(|d| format!(" (born {d})"))
-                .unwrap_or_default();
-            (
-                Effect::Blocked,
-                format!(
-                    "age {age} on {}{born} is under {adult}; facility {} holds adults only",
+            let detail = match c.person.date_of_birth {
+                Some(born) if age < 0 => format!(
+                    "date of birth {born} is after {}: the date is wrong or the person is a child, and no adult is shown; facility {} holds adults only",
                     c.on, f.id
                 ),
-            )
+                born => format!(
+                    "age {age} on {}{} is under {adult}; facility {} holds adults only",
+                    c.on,
+                    born.map(|d| format!(" (born {d})")).unwrap_or_default(),
+                    f.id
+                ),
+            };
+            (Effect::Blocked, detail)
         }
         _ => return,
     };
@@ -912,7 +917,7 @@ impl<'a> Case<'a> {
             to,
             basis: req.transfer.basis,
             facility: req.transfer.facility.as_ref(),
-            age: req.person.date_of_birth.and_then(|dob| age_on(dob, on)),
+            age: req.person.date_of_birth.map(|dob| age_on(dob, on)),
             national_of_d,
             recs,
             final_order,
@@ -1198,12 +1203,14 @@ mod tests {
 
     #[test]
     fn age_counts_birthdays_and_29_february() {
-        assert_eq!(age_on(date(2007, 5, 5), date(2025, 5, 5)), Some(18));
-        assert_eq!(age_on(date(2007, 5, 6), date(2025, 5, 5)), Some(17));
-        assert_eq!(age_on(date(2004, 2, 29), date(2022, 2, 28)), Some(17));
-        assert_eq!(age_on(date(2004, 2, 29), date(2022, 3, 1)), Some(18));
-        assert_eq!(age_on(date(2004, 2, 29), date(2024, 2, 29)), Some(20));
-        assert_eq!(age_on(date(2025, 5, 6), date(2025, 5, 5)), None);
+        assert_eq!(age_on(date(2007, 5, 5), date(2025, 5, 5)), 18);
+        assert_eq!(age_on(date(2007, 5, 6), date(2025, 5, 5)), 17);
+        assert_eq!(age_on(date(2004, 2, 29), date(2022, 2, 28)), 17);
+        assert_eq!(age_on(date(2004, 2, 29), date(2022, 3, 1)), 18);
+        assert_eq!(age_on(date(2004, 2, 29), date(2024, 2, 29)), 20);
+        // Born after `on`: no adult (the date is wrong, or the person is a child).
+        assert_eq!(age_on(date(2025, 5, 6), date(2025, 5, 5)), -1);
+        assert_eq!(age_on(date(2025, 5, 5), date(2025, 5, 5)), 0);
     }
 
     #[test]

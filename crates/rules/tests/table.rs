@@ -576,6 +576,13 @@ fn alien_enemies() {
         "",
     );
     check(
+        aea("born after `on`")
+            .person(json!({"date_of_birth": "2025-07-01"}))
+            .transfer(json!({"facility": null}))
+            .detail("(b) date of birth 2025-07-01 is after 2025-06-30"),
+        "alien-enemies:blocked",
+    );
+    check(
         aea("age unknown")
             .person(json!({"date_of_birth": null}))
             .detail("(b) age unknown"),
@@ -846,9 +853,18 @@ fn minor() {
             .transfer(json!({"facility": null})),
         "",
     );
+    // A date of birth after `on` is a date, not a missing one: the age in whole years is
+    // negative, under `adult_age` (legal-rules.md: age is unknown only when the date is
+    // missing), and the detail says what is wrong with it.
     check(
-        base("born after `on`").person(json!({"date_of_birth": "2025-07-01"})),
-        "minor:review",
+        base("born after `on`")
+            .person(json!({"date_of_birth": "2025-07-01"}))
+            .detail("date of birth 2025-07-01 is after 2025-06-30"),
+        "minor:blocked",
+    );
+    check(
+        base("born the day before `on`").person(json!({"date_of_birth": "2025-06-29"})),
+        "minor:blocked",
     );
 }
 
