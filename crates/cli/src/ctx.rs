@@ -188,6 +188,11 @@ pub fn set_token(t: Option<String>) {
     let _ = TOKEN.set(t);
 }
 
+/// The bearer token given with `--token` or `CUSTODIA_TOKEN`, if any.
+pub fn given_token() -> Option<&'static str> {
+    TOKEN.get().and_then(|t| t.as_deref())
+}
+
 /// Who acts, for commands that change the store (CONTRACT §9 "Who acts"): the holder of the
 /// bearer token given with `--token` or `CUSTODIA_TOKEN`, never a name typed on the command
 /// line. The ledger records them as `role:name`.

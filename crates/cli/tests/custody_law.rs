@@ -559,3 +559,96 @@ fn a_new_version_denies_a_petition_and_screening_follows() {
         &["record.as_of"],
     );
 }
+
+/// Runs `token revoke` with `token` on standard input.
+fn revoke(w: &Scratch, args: &[&str], token: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut c = w.cmd(args);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// CONTRACT §9 "Who acts": `token revoke` changes the store, so it takes a token like every
+/// other such command: an `admin`'s, or the very token being revoked. Without one, with an
+/// unknown one, or with another holder's, it is refused and the token still works.
+#[test]
+fn revoking_a_token_takes_an_admin_or_the_holder() {
+    let w = world("token-revoke");
+    let rene = w.token(SUPERVISOR);
+    let n = std::cell::Cell::new(0);
+    let works = |who: &str| {
+        n.set(n.get() + 1);
+        let lawyer = format!("lawyer{}", n.get());
+        w.run(&["counsel", "assign", "--as", who, "P-1", "--counsel", &lawyer])
+            .status
+            .code()
+    };
+    for (args, says) in [
+        (&["token", "revoke"][..], "token"),
+        (&["--token", "not-a-token", "token", "revoke"][..], "token"),
+        (&["token", "revoke", "--as", OFFICER][..], "admin"),
+    ] {
+        let o = revoke(&w, args, &rene);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: expected `{says}` in {err}");
+        assert_eq!(works(SUPERVISOR), Some(0), "{args:?} revoked the token");
+    }
+    // The holder gives up their own token; it is refused from then on.
+    let o = revoke(&w, &["token", "revoke", "--as", SUPERVISOR], &rene);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(works(SUPERVISOR), Some(2));
+    // An admin revokes another's.
+    let boss = w.token("sending_supervisor:marta");
+    assert_eq!(works("sending_supervisor:marta"), Some(0));
+    let o = revoke(&w, &["token", "revoke", "--as", "admin:root"], &boss);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(works("sending_supervisor:marta"), Some(2));
+}
+
+/// CONTRACT §9 "No hand-over outside a manifest": `import persons` reports custody inside a
+/// country, but a row that would move a held person to a facility in another country, or
+/// mark them removed, is refused (exit 2, line and field named, nothing written), as
+/// `custody admit` and `custody remove` are.
+#[test]
+fn import_persons_is_no_hand_over() {
+    let w = world("import-handover");
+    w.facility("USDC-AZ", "US", false);
+    let moved = w.write(
+        "moved.csv",
+        "person_id,family_names,facility_id,status\nP-2,Arévalo Guzmán,USDC-AZ,in_custody\nP-1,Martínez Hernández,CECOT,in_custody\n",
+    );
+    refused(
+        &w,
+        &["import", "persons", s(&moved)],
+        &["line 3", "facility_id", "P-1", "CECOT", "SV", "departed manifest"],
+    );
+    let removed = w.write(
+        "removed.csv",
+        "person_id,family_names,facility_id,status\nP-2,Arévalo Guzmán,,removed\n",
+    );
+    refused(
+        &w,
+        &["import", "persons", s(&removed)],
+        &["line 2", "status", "P-2", "removal"],
+    );
+    // Inside one country an import still reports custody.
+    let within = w.write(
+        "within.csv",
+        "person_id,family_names,facility_id,status\nP-2,Arévalo Guzmán,USDC-AZ,in_custody\n",
+    );
+    w.ok(&["import", "persons", s(&within)]);
+    let v: serde_json::Value =
+        serde_json::from_str(&w.ok(&["locate", "--id", "P-2", "--json"])).unwrap();
+    assert_eq!(v[0]["facility_id"], "USDC-AZ", "{v}");
+}

@@ -235,6 +235,9 @@ impl Store {
                         if (row.facility_id.is_some() || row.status.is_some())
                             && (row.facility_id != facility || new_status != status)
                         {
+                            // CONTRACT §9 "No hand-over outside a manifest": an import reports
+                            // custody within a country, never a removal or a border crossing.
+                            border_crossing(tx, row, facility.as_deref(), status.as_deref())?;
                             changed = true;
                             custody(&mut s, tx);
                         }
@@ -249,6 +252,52 @@ impl Store {
         summary.receipt = receipt;
         Ok(summary)
     }
+}
+
+/// Why an import row may not change an existing person's custody (CONTRACT §9 "No hand-over
+/// outside a manifest"): it records a removal, which only `custody remove` after a departed
+/// manifest may; or it moves the person from a facility in one country to a facility in
+/// another without a departed manifest to that facility carrying them (the check
+/// `custody admit` makes). `facility` and `status` are the person's current ones.
+fn border_crossing(
+    tx: &mut crate::store::Tx<'_>,
+    row: &PersonImport,
+    facility: Option<&str>,
+    status: Option<&str>,
+) -> Result<()> {
+    let id = &row.person.id;
+    if row.status == Some(CustodyStatus::Removed) && status != Some(CustodyStatus::Removed.as_str()) {
+        return Err(StoreError::Invalid(format!(
+            "line {}, field `status`: person `{id}` is `{}`; an import may not record a removal (custody leaves the country only on a departed manifest: `custodia manifest depart`, then `custodia custody remove`)",
+            row.line,
+            status.unwrap_or("unknown")
+        )));
+    }
+    let (Some(to), Some(from)) = (row.facility_id.as_deref(), facility) else {
+        return Ok(());
+    };
+    if to == from {
+        return Ok(());
+    }
+    let country = |tx: &mut crate::store::Tx<'_>, f: &str| -> Result<Option<String>> {
+        Ok(tx.reads().facility_country(f)?.map(|(c, _)| c))
+    };
+    let (Some(to_country), Some(from_country)) = (country(tx, to)?, country(tx, from)?) else {
+        return Ok(());
+    };
+    if to_country != from_country
+        && !tx
+            .reads()
+            .departed_manifests_to(id, &to_country)?
+            .iter()
+            .any(|(_, f)| f == to)
+    {
+        return Err(StoreError::Invalid(format!(
+            "line {}, field `facility_id`: person `{id}` is held at `{from}` in {from_country} and `{to}` is in {to_country}; custody crosses a border only on a departed manifest to that facility with the person on it (`custodia manifest depart`)",
+            row.line
+        )));
+    }
+    Ok(())
 }
 
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {

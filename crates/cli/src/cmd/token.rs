@@ -10,8 +10,10 @@ use crate::error::{CliError, CliResult};
 pub enum TokenCmd {
     /// Create a bearer token and print it (shown only this once).
     Create(CreateArgs),
-    /// Revoke a token (given on standard input, so it stays out of the shell history).
-    Revoke,
+    /// Revoke a token (given on standard input, so it stays out of the shell history). Needs
+    /// the acting token (`--token`, CONTRACT §9 "Who acts"): an `admin`'s, or the very token
+    /// being revoked (a holder may always give up their own).
+    Revoke(RevokeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -25,6 +27,12 @@ pub struct CreateArgs {
     /// Bind a receiving officer to one facility.
     #[arg(long)]
     pub facility: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub actor: crate::ctx::ActorArg,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -51,12 +59,21 @@ pub fn run(db: &str, cmd: &TokenCmd) -> CliResult {
             println!("{t}");
             Ok(())
         }
-        TokenCmd::Revoke => {
+        TokenCmd::Revoke(a) => {
             let mut t = String::new();
             std::io::stdin()
                 .read_line(&mut t)
                 .map_err(|e| CliError::input(format!("`-`: cannot read the token: {e}")))?;
             let mut store = open_store(db)?;
+            // CONTRACT §9: only `demo`, `restore` and `token create` act without a token.
+            let actor = a.actor.actor(&mut store)?;
+            let own = crate::ctx::given_token() == Some(t.trim());
+            if actor.role != Role::Admin && !own {
+                return Err(CliError::input(format!(
+                    "forbidden: `{}` may revoke only the token it acts with; revoking another's takes an `admin` token",
+                    actor.id()
+                )));
+            }
             let hash = custodia_server::auth::sha256_hex(t.trim().as_bytes());
             let revoked = store.revoke_token(&hash).map_err(crate::ctx::store_err)?;
             if !revoked {
