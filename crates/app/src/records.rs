@@ -152,9 +152,12 @@ pub fn enter(
                 }
                 Subject::Class(class) => {
                     check_class_id(&e.at, class)?;
-                    if !matches!(actor.role, Role::SendingSupervisor | Role::Admin | Role::Counsel) {
+                    // Counsel files for its own clients only (CONTRACT §9 "Counsel"); an
+                    // order for a class reaches whoever is tagged into it, so a supervisor
+                    // or an admin records it.
+                    if !matches!(actor.role, Role::SendingSupervisor | Role::Admin) {
                         return Err(AppError::Forbidden(format!(
-                            "{}: role `{}` may not record class-wide orders",
+                            "{}: role `{}` may not record class-wide orders (a `sending_supervisor` or `admin` does; counsel files for its own clients)",
                             e.at, actor.role
                         )));
                     }

@@ -482,6 +482,13 @@ fn a_class_order_covers_every_tagged_person() {
         r#"{"class_id":"tda-designees","record":{"type":"stay","issued":"2025-06-01","scope":"class","class":"all noncitizens in custody designated under Proclamation 10903","court":"S.D. Tex.","docket":"1:25-cv-00059"}}
 "#,
     );
+    // Counsel files for its own clients, never for a class (CONTRACT §9 "Counsel").
+    refused(
+        &w,
+        &["import", "records", "--as", "counsel:maria", s(&order)],
+        &["forbidden", "class-wide"],
+    );
+    assert_eq!(state(&w, &m), "approved");
     w.ok(&["import", "records", "--as", SUPERVISOR, s(&order)]);
     assert_eq!(state(&w, &m), "screened");
     w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
