@@ -149,6 +149,13 @@ const STAY_COLUMNS: [&str; 4] = ["person_id", "facility_id", "admitted_on", "rel
 /// `released_on` meaning still held. Every row is checked, whatever its facility.
 pub fn parse_stays(text: &str) -> Result<StaysTable, StaysError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The csv reader counts a CRLF file's lines one short; with LF endings every line
+    // named in an error is the line an editor shows.
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -277,6 +284,13 @@ mod tests {
     #[test]
     fn errors_name_line_and_field() {
         let h = "person_id,facility_id,admitted_on,released_on\n";
+        // Windows line endings name the same line.
+        let crlf = parse_stays(&format!(
+            "{}P1,CECOT,2025-03-10,\r\nP2,CECOT,2025-3-10,\r\n",
+            h.replace('\n', "\r\n")
+        ))
+        .unwrap_err();
+        assert!(crlf.to_string().starts_with("line 3,"), "{crlf}");
         let e =
             parse_stays(&format!("{h}P1,CECOT,2025-03-10,\nP2,CECOT,2025-3-10,\n")).unwrap_err();
         assert_eq!(

@@ -101,6 +101,19 @@ fn the_persons_corpus_is_refused_line_and_field_named() {
             "line 3",
             "facility_id",
         ),
+        // Windows line endings: the line named is still the one an editor shows.
+        (
+            format!(
+                "{HEADER}\r\nB-1,Ruiz,Ana,1990-01-01,F,SV,SV,,\r\nB-2,Ruiz,Eva,1990-13-01,F,SV,SV,,\r\n"
+            ),
+            "line 3",
+            "date_of_birth",
+        ),
+        (
+            format!("{HEADER}\r\nB-1,Ruiz,Ana,1990-13-01,F,SV,SV,,\r\n"),
+            "line 2",
+            "date_of_birth",
+        ),
         // A ten-year-old into adult-only CECOT (the clock says 2025-06-01).
         (
             format!("{HEADER}\nB-1,Ruiz,Ana,2015-01-01,F,SV,SV,CECOT,in_custody\n"),

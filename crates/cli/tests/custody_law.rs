@@ -596,9 +596,17 @@ fn revoking_a_token_takes_an_admin_or_the_holder() {
     let works = |who: &str| {
         n.set(n.get() + 1);
         let lawyer = format!("lawyer{}", n.get());
-        w.run(&["counsel", "assign", "--as", who, "P-1", "--counsel", &lawyer])
-            .status
-            .code()
+        w.run(&[
+            "counsel",
+            "assign",
+            "--as",
+            who,
+            "P-1",
+            "--counsel",
+            &lawyer,
+        ])
+        .status
+        .code()
     };
     for (args, says) in [
         (&["token", "revoke"][..], "token"),
@@ -638,7 +646,14 @@ fn import_persons_is_no_hand_over() {
     refused(
         &w,
         &["import", "persons", s(&moved)],
-        &["line 3", "facility_id", "P-1", "CECOT", "SV", "departed manifest"],
+        &[
+            "line 3",
+            "facility_id",
+            "P-1",
+            "CECOT",
+            "SV",
+            "departed manifest",
+        ],
     );
     let removed = w.write(
         "removed.csv",

@@ -125,6 +125,13 @@ struct Row {
 /// means unknown; a column of [`COLUMNS`] named twice is refused.
 pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The csv reader counts a CRLF file's lines one short; with LF endings every line
+    // named in an error is the line an editor shows.
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -278,6 +285,16 @@ mod tests {
             }
         );
         assert!(e.to_string().contains("`m.csv` line 3, field `record_id`"));
+        // Windows line endings name the same line.
+        let e = parse_csv(
+            "m.csv",
+            "record_id,family_names,given_names\r\nA,x,y\r\nA,z,w\r\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("`m.csv` line 3, field `record_id`"),
+            "{e}"
+        );
         let e = parse_csv(
             "i.csv",
             "record_id,family_names,given_names,date_of_birth\nA,x,y,1990-02-30\n",

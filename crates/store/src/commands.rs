@@ -266,7 +266,8 @@ fn border_crossing(
     status: Option<&str>,
 ) -> Result<()> {
     let id = &row.person.id;
-    if row.status == Some(CustodyStatus::Removed) && status != Some(CustodyStatus::Removed.as_str()) {
+    if row.status == Some(CustodyStatus::Removed) && status != Some(CustodyStatus::Removed.as_str())
+    {
         return Err(StoreError::Invalid(format!(
             "line {}, field `status`: person `{id}` is `{}`; an import may not record a removal (custody leaves the country only on a departed manifest: `custodia manifest depart`, then `custodia custody remove`)",
             row.line,

@@ -60,6 +60,13 @@ struct PersonRow {
 /// Parses the persons CSV; the first bad cell is an error naming file, line and field.
 pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The csv reader counts a CRLF file's lines one short; with LF endings every line
+    // named in an error is the line an editor shows.
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
