@@ -53,16 +53,18 @@ pub fn normalize(field: &str, value: &str) -> Result<String> {
                 return Ok(String::new());
             }
             match CountryCode::new(v) {
-                Ok(c) => Ok(c.to_string()),
-                Err(_) => bad("an ISO 3166-1 alpha-2 code such as `SV`, or empty for unknown"),
+                Ok(c) if custodia_model::country::is_iso_alpha2(c.as_str()) => Ok(c.to_string()),
+                _ => bad("an ISO 3166-1 alpha-2 code such as `SV`, or empty for unknown"),
             }
         }
         "nationalities" => {
             let mut out = Vec::new();
             for part in v.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
                 match CountryCode::new(part) {
-                    Ok(c) => out.push(c.to_string()),
-                    Err(_) => return bad("ISO 3166-1 alpha-2 codes separated by `;`"),
+                    Ok(c) if custodia_model::country::is_iso_alpha2(c.as_str()) => {
+                        out.push(c.to_string());
+                    }
+                    _ => return bad("ISO 3166-1 alpha-2 codes separated by `;`"),
                 }
             }
             Ok(out.join(";"))
@@ -111,12 +113,20 @@ pub fn propose(
         )));
     }
     let value = normalize(field, value)?;
+    let now = store.clock().now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if field == "date_of_birth"
+        && custodia_model::legal::parse_date(&value).is_ok_and(|d| d > today)
+    {
+        return Err(AppError::Invalid(format!(
+            "field `value`: `{value}` is not a valid `date_of_birth`: it is after today ({today})"
+        )));
+    }
     if reason.trim().is_empty() || reason.chars().any(|c| c.is_control() && c != '\n') {
         return Err(AppError::Invalid(
             "field `reason`: a correction needs a reason, in words".into(),
         ));
     }
-    let now = store.clock().now();
     let (id, _) = store.transact_with(|tx| -> Result<String> {
         if !tx.reads().person_exists(person_id)? {
             return Err(AppError::NotFound(format!("no person `{person_id}`")));

@@ -59,6 +59,26 @@ pub fn record_dates(record: &VersionedRecord) -> Vec<(String, Date)> {
         .collect()
 }
 
+/// Every country a record names (`country`, `countries`), with its field, for the check
+/// that each is an ISO 3166-1 code (CONTRACT conventions: `XX` names no country).
+pub fn record_countries(record: &VersionedRecord) -> Vec<(&'static str, String)> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::to_value(record) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(c) = m.get("country").and_then(|v| v.as_str()) {
+        out.push(("country", c.to_string()));
+    }
+    if let Some(cs) = m.get("countries").and_then(|v| v.as_array()) {
+        out.extend(
+            cs.iter()
+                .filter_map(|c| c.as_str())
+                .map(|c| ("countries", c.to_string())),
+        );
+    }
+    out
+}
+
 /// Whether `counsel` (an actor) represents the person.
 pub fn is_client(
     tx: &mut Tx<'_>,
@@ -103,6 +123,14 @@ pub fn enter(
                 if d > today {
                     return Err(AppError::Invalid(format!(
                         "{}: field `record.{field}`: {d} is after today ({today}); a record from the future cannot be entered",
+                        e.at
+                    )));
+                }
+            }
+            for (field, c) in record_countries(&e.record) {
+                if !custodia_model::country::is_iso_alpha2(&c) {
+                    return Err(AppError::Invalid(format!(
+                        "{}: field `record.{field}`: `{c}` is not an ISO 3166-1 alpha-2 country code",
                         e.at
                     )));
                 }

@@ -273,6 +273,22 @@ fn import_persons_cannot_change_identity_facts() {
             &["change.csv", "line 2", &format!("`{field}`")],
         );
     }
+    // A correction is checked as an import row is: a code that names no country, or a
+    // date of birth after today (the clock says 2025-06-01), is refused.
+    for (field, value) in [
+        ("country_of_birth", "ZZ"),
+        ("nationalities", "SV;XX"),
+        ("date_of_birth", "2030-01-01"),
+    ] {
+        refused(
+            &w,
+            &[
+                "person", "correct", "--as", OFFICER, "P-1", "--field", field, "--value", value,
+                "--reason", "typed",
+            ],
+            &[&format!("`{field}`"), value],
+        );
+    }
     // The one way: a correction with a reason, confirmed by a second person.
     let id = w
         .ok(&[
@@ -673,4 +689,28 @@ fn import_persons_is_no_hand_over() {
     let v: serde_json::Value =
         serde_json::from_str(&w.ok(&["locate", "--id", "P-2", "--json"])).unwrap();
     assert_eq!(v[0]["facility_id"], "USDC-AZ", "{v}");
+}
+
+/// A legal record naming a country names one of ISO 3166-1 (CONTRACT conventions): `XX`
+/// in `country` or in a removal order's `countries` is refused, line and field named.
+#[test]
+fn a_record_naming_no_country_is_refused() {
+    let w = world("record-country");
+    for (body, field) in [
+        (
+            r#"{"person_id":"P-1","record":{"type":"fear_claim","country":"XX","date":"2025-05-01"}}"#,
+            "record.country",
+        ),
+        (
+            r#"{"person_id":"P-1","record":{"type":"removal_order","date":"2025-05-01","final":true,"countries":["SV","QQ"]}}"#,
+            "record.countries",
+        ),
+    ] {
+        let f = w.write("r.jsonl", &format!("{body}\n"));
+        refused(
+            &w,
+            &["import", "records", "--as", OFFICER, s(&f)],
+            &["r.jsonl", &format!("`{field}`"), "ISO 3166-1"],
+        );
+    }
 }
