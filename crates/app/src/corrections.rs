@@ -163,7 +163,10 @@ pub fn confirm(store: &mut Store, actor: &Actor, correction_id: &str) -> Result<
                 c.state
             )));
         }
-        if custodia_store::project::actor_name(&c.proposed_by) == actor.name {
+        if custodia_store::project::same_person(
+            custodia_store::project::actor_name(&c.proposed_by),
+            &actor.name,
+        ) {
             return Err(AppError::Conflict(format!(
                 "`{}` proposed correction `{correction_id}`; it takes effect only when a second person confirms it",
                 actor.name

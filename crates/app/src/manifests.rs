@@ -324,8 +324,9 @@ pub fn approve(
             // CONTRACT §9 "Two persons": natural persons (a token's name), under any role.
             let editors = tx.reads().manifest_editors(manifest_id)?;
             let creator = custodia_store::project::actor_name(&m.created_by);
-            if creator == actor.name || editors.contains(&actor.name) {
-                let what = if creator == actor.name {
+            let same = |n: &str| custodia_store::project::same_person(n, &actor.name);
+            if same(creator) || editors.iter().any(|e| same(e)) {
+                let what = if same(creator) {
                     "created"
                 } else {
                     "changed the passenger list of"

@@ -354,6 +354,17 @@ fn one_person_under_two_roles_is_not_two_persons() {
         &["manifest", "approve", "--as", "sending_supervisor:ana", &m],
         &["second person"],
     );
+    // A name is one person whatever its case or spacing.
+    refused(
+        &w,
+        &["manifest", "approve", "--as", "sending_supervisor:Ana", &m],
+        &["second person"],
+    );
+    refused(
+        &w,
+        &["manifest", "approve", "--as", "sending_supervisor:LUIS", &m],
+        &["second person"],
+    );
     // Nor anyone who changed the passenger list.
     refused(
         &w,

@@ -802,6 +802,13 @@ pub fn actor_name(actor: &str) -> &str {
     actor.split_once(':').map_or(actor, |(_, n)| n)
 }
 
+/// Whether two token names are one natural person (CONTRACT §9 "Two persons"): compared
+/// without regard to case or to runs of white space, so `ana` and ` Ana ` are one person.
+pub fn same_person(a: &str, b: &str) -> bool {
+    let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    key(a) == key(b)
+}
+
 /// Records that `actor` created or changed the passenger list of a manifest (CONTRACT §9
 /// "Two persons": nobody among them may approve it).
 fn editor(c: &mut dyn Conn, manifest_id: &str, actor: &str) -> Result<()> {
