@@ -239,10 +239,17 @@ pub fn screen(
     let (out, _) = store
         .transact(|tx| {
             let m = load(tx, manifest_id)?;
+            // An approved manifest may be screened again: its approval no longer holds and
+            // it must be approved again (the way on when the departure gate finds a passenger
+            // who needs review with no justification after their latest screening).
             refuse(
                 &m,
                 "screening",
-                &[ManifestState::Draft, ManifestState::Screened],
+                &[
+                    ManifestState::Draft,
+                    ManifestState::Screened,
+                    ManifestState::Approved,
+                ],
             )?;
             let people = passengers(tx, manifest_id)?;
             if people.is_empty() {
@@ -426,7 +433,7 @@ impl std::fmt::Display for DepartureRefused {
             if s.outcome == "needs_review" {
                 write!(
                     f,
-                    " with no justification recorded after the latest screening; approve again with one, or take the passenger off"
+                    " with no justification recorded after the latest screening; screen the manifest again (`custodia manifest screen`) and approve it with one, or take the passenger off"
                 )?;
             }
             for x in &s.findings {

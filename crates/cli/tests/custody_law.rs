@@ -725,3 +725,83 @@ fn a_record_naming_no_country_is_refused() {
         );
     }
 }
+
+/// An approved manifest whose passenger needs review, screened on their own after the
+/// approval (`screen --person`), cannot depart: the justification no longer postdates the
+/// latest screening. The way on is to screen the manifest again, which voids its approval,
+/// and approve it with a justification.
+#[test]
+fn a_manifest_stopped_for_a_stale_justification_is_screened_and_approved_again() {
+    let w = world("stale-justification");
+    let unverified = w.write(
+        "p.csv",
+        "person_id,family_names,given_names,date_of_birth,sex,country_of_birth,nationalities,facility_id,status,us_status,languages,identity_verified\n\
+         P-4,Rivas,Ana,1990-01-01,F,SV,SV,USDC-TX,in_custody,undocumented,es,false\n",
+    );
+    w.ok(&["import", "persons", s(&unverified)]);
+    let orders = w.write(
+        "o.jsonl",
+        r#"{"person_id":"P-4","record":{"type":"removal_order","date":"2024-11-02","final":true}}
+"#,
+    );
+    w.ok(&["import", "records", "--as", OFFICER, s(&orders)]);
+    let m = w
+        .ok(&[
+            "manifest",
+            "create",
+            "--as",
+            OFFICER,
+            "--flight",
+            "CST9",
+            "--from",
+            "USDC-TX",
+            "--to",
+            "CECOT",
+            "--country",
+            "SV",
+            "--departure",
+            "2025-06-01",
+        ])
+        .trim()
+        .to_string();
+    w.ok(&["manifest", "add", "--as", OFFICER, &m, "P-4"]);
+    w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
+    let justify = "P-4=identity confirmed by consular document";
+    w.ok(&[
+        "manifest",
+        "approve",
+        "--as",
+        SUPERVISOR,
+        &m,
+        "--justify",
+        justify,
+    ]);
+    w.ok(&["screen", "--as", OFFICER, "--person", "P-4", "--to", "SV"]);
+    refused(
+        &w,
+        &["manifest", "depart", "--as", OFFICER, &m],
+        &["P-4", "needs_review", "manifest screen"],
+    );
+    w.ok(&["manifest", "screen", "--as", OFFICER, &m]);
+    assert_eq!(
+        state(&w, &m),
+        "screened",
+        "screening again voids the approval"
+    );
+    refused(
+        &w,
+        &["manifest", "approve", "--as", SUPERVISOR, &m],
+        &["P-4"],
+    );
+    w.ok(&[
+        "manifest",
+        "approve",
+        "--as",
+        SUPERVISOR,
+        &m,
+        "--justify",
+        justify,
+    ]);
+    w.ok(&["manifest", "depart", "--as", OFFICER, &m]);
+    w.ok(&["verify"]);
+}

@@ -410,7 +410,18 @@ fn apply_event(c: &mut dyn Conn, leaf: &Leaf) -> Result<()> {
             passengers_changed(c, manifest_id, person_id, seq)?;
             editor(c, manifest_id, actor)?;
         }
-        EventData::ManifestScreened { manifest_id } => state(c, manifest_id, "screened", seq)?,
+        EventData::ManifestScreened { manifest_id } => {
+            // Screening an approved manifest again voids its approval (approver and
+            // justifications); for a draft or screened one there are none to void.
+            c.execute(
+                "UPDATE manifests SET state = 'screened', approved_by = NULL, updated_seq = ? WHERE id = ?",
+                &[seq.into(), manifest_id.as_str().into()],
+            )?;
+            c.execute(
+                "DELETE FROM manifest_justifications WHERE manifest_id = ?",
+                &[manifest_id.as_str().into()],
+            )?;
+        }
         EventData::ManifestApproved {
             manifest_id,
             justifications,
@@ -805,7 +816,12 @@ pub fn actor_name(actor: &str) -> &str {
 /// Whether two token names are one natural person (CONTRACT §9 "Two persons"): compared
 /// without regard to case or to runs of white space, so `ana` and ` Ana ` are one person.
 pub fn same_person(a: &str, b: &str) -> bool {
-    let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let key = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     key(a) == key(b)
 }
 

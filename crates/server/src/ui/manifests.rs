@@ -188,7 +188,7 @@ async fn manifest_page(
             }
         }
         section id="actions" {
-            @if sending && matches!(mm.state.as_str(), "draft" | "screened") { (action("screen")) }
+            @if sending && matches!(mm.state.as_str(), "draft" | "screened" | "approved") { (action("screen")) }
             @if role == Role::SendingSupervisor && mm.state == ManifestState::Screened {
                 form method="post" action={ "/manifests/" (pct(&id)) "/action" } id="approve-form" {
                     (csrf_field(&p))
