@@ -70,8 +70,12 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
         } else {
             format!(", field `{path}`")
         };
+        // serde's own "at line 1 column N" counts within `text`; the file's line is above.
+        let msg = inner.to_string();
+        let own = format!(" at line {} column {}", inner.line(), inner.column());
+        let msg = msg.strip_suffix(&own).unwrap_or(&msg);
         CliError::input(format!(
-            "`{file}`: line {line}, column {column}{field}: {inner}"
+            "`{file}`: line {line}, column {column}{field}: {msg}"
         ))
     })
 }

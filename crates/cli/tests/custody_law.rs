@@ -805,3 +805,27 @@ fn a_manifest_stopped_for_a_stale_justification_is_screened_and_approved_again()
     w.ok(&["manifest", "depart", "--as", OFFICER, &m]);
     w.ok(&["verify"]);
 }
+
+/// An empty cell is unknown (CONTRACT conventions): re-importing a person from a file with
+/// no `sex` column, or an empty `sex` cell, keeps the stored sex and adds nothing.
+#[test]
+fn an_empty_sex_cell_keeps_the_stored_sex() {
+    let w = world("empty-sex");
+    let sex = |w: &Scratch| {
+        let v: serde_json::Value =
+            serde_json::from_str(&w.ok(&["person", "show", "--as", "auditor:ines", "P-1"]))
+                .unwrap();
+        v["person"]["sex"].clone()
+    };
+    assert_eq!(sex(&w), "M");
+    for body in [
+        "person_id,family_names\nP-1,Martínez Hernández\n",
+        "person_id,family_names,sex\nP-1,Martínez Hernández,\n",
+    ] {
+        let before = w.size();
+        let f = w.write("again.csv", body);
+        w.ok(&["import", "persons", s(&f)]);
+        assert_eq!(w.size(), before, "{body}: the import wrote");
+        assert_eq!(sex(&w), "M", "{body}");
+    }
+}

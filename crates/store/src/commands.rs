@@ -221,6 +221,9 @@ impl Store {
                         merged.country_of_birth = stored.country_of_birth;
                         merged.nationalities = stored.nationalities.clone();
                         merged.us_status = merged.us_status.or(stored.us_status);
+                        // An empty `sex` cell (or no such column) is unknown: it keeps the
+                        // stored value, as every other empty cell does.
+                        merged.sex = merged.sex.or_else(|| stored.sex.clone());
                         if merged.languages.is_empty() {
                             merged.languages = stored.languages.clone();
                         }
