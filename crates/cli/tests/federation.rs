@@ -1415,3 +1415,95 @@ fn the_federated_demo_is_two_governments_and_deterministic() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("us.db"));
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// A government that rewrites an entry of its own log and signs the rewritten history again
+/// passes `verify` on its own, but not `federation check`: the other store holds that
+/// government's earlier signed checkpoints (in the receipts it recorded, and in the
+/// hand-over documents it received), and the rewritten log does not extend them. Both
+/// directions; the untouched pair passes.
+#[test]
+fn a_rewritten_and_resigned_peer_log_fails_the_federation_check() {
+    let base =
+        std::env::temp_dir().join(format!("custodia-cli-{}-fed-rewrite", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let o = custodia(&[
+        "demo",
+        "--federated",
+        s(&base),
+        "--seed",
+        "5",
+        "--scale",
+        "tiny",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let db = |n: &str| s(&base.join(n)).to_string();
+    for (here, there) in [("us.db", "sv.db"), ("sv.db", "us.db")] {
+        let token = ok_out(&[
+            "--db",
+            &db(here),
+            "token",
+            "create",
+            "--role",
+            "auditor",
+            "--name",
+            "ines",
+        ]);
+        let check = |export: &std::path::Path| {
+            custodia(&[
+                "--db",
+                &db(here),
+                "--token",
+                token.trim(),
+                "federation",
+                "check",
+                "--peer-export",
+                s(export),
+            ])
+        };
+        let lines: Vec<String> = ok_out(&["--db", &db(there), "log", "export"])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        // The untouched export passes.
+        let clean = base.join(format!("{there}.clean.jsonl"));
+        std::fs::write(&clean, lines.join("\n") + "\n").unwrap();
+        std::fs::write(
+            base.join(format!("{there}.clean.jsonl.checkpoint")),
+            ok_out(&["--db", &db(there), "log", "checkpoint"]),
+        )
+        .unwrap();
+        let o = check(&clean);
+        assert!(
+            o.status.success(),
+            "{here}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // Entry 1 rewritten (its actor), the tree rebuilt and signed with the log's own key.
+        let mut forged = lines.clone();
+        let at = forged[1].find("\"actor\":\"").unwrap() + "\"actor\":\"".len();
+        forged[1].insert_str(at, "x");
+        let mem = custodia_ledger::MemoryHashes::default();
+        let mut h = custodia_ledger::BatchHasher::new(0, &mem).unwrap();
+        for l in &forged {
+            h.push(l.as_bytes()).unwrap();
+        }
+        let key = custodia_ledger::LogKey::load(&base.join(format!("{there}.key"))).unwrap();
+        let cp = key.sign(forged.len() as u64, h.root()).unwrap();
+        let export = base.join(format!("{there}.rewritten.jsonl"));
+        std::fs::write(&export, forged.join("\n") + "\n").unwrap();
+        std::fs::write(
+            base.join(format!("{there}.rewritten.jsonl.checkpoint")),
+            &cp.note,
+        )
+        .unwrap();
+        let o = check(&export);
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1), "{here}: {out}");
+        assert!(out.contains("rewritten"), "{here}: {out}");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -437,8 +437,105 @@ pub fn check(a: &LogView, b: &LogView) -> Report {
             }
         }
     }
+    // Each log extends every checkpoint it signed that either log holds: a history rewritten
+    // and signed again is not the one the other government was shown (tlog-checkpoint: a
+    // log never signs a checkpoint inconsistent with one it signed before).
+    r.breaks.extend(unfaithful(a, &pinned_checkpoints(a, b)));
+    r.breaks.extend(unfaithful(b, &pinned_checkpoints(b, a)));
     r.persons = persons.len();
     r
+}
+
+/// A checkpoint of one log held somewhere: where it was found, its size and root.
+struct Pin {
+    found: String,
+    size: u64,
+    root: custodia_ledger::Hash,
+}
+
+/// Every checkpoint signed with `owner`'s key that the two logs hold: the one in each
+/// hand-over document `owner` issued, and the one each receipt `other` recorded was checked
+/// against. A checkpoint whose signature does not verify pins nothing (the receipt checks
+/// report a forged receipt).
+fn pinned_checkpoints(owner: &LogView, other: &LogView) -> Vec<Pin> {
+    let mut out = Vec::new();
+    let mut pin = |found: String, note: &str| {
+        if let Ok(cp) = verify_checkpoint(note, &owner.vkey) {
+            out.push(Pin {
+                found,
+                size: cp.size,
+                root: cp.root,
+            });
+        }
+    };
+    for l in &owner.leaves {
+        if let EventData::HandoverIssued { document, .. } = &l.data
+            && let Ok(body) = document_body(document)
+        {
+            pin(
+                format!("the hand-over document of {} entry {}", owner.label, l.seq),
+                &body.checkpoint,
+            );
+        }
+    }
+    for l in &other.leaves {
+        if let EventData::ReceiptRecorded {
+            checkpoint: Some(cp),
+            ..
+        } = &l.data
+        {
+            pin(
+                format!("the receipt recorded at {} entry {}", other.label, l.seq),
+                cp,
+            );
+        }
+    }
+    out
+}
+
+/// The checkpoints in `pins` that `owner`'s leaves do not extend: the tree over its first
+/// `size` leaves must have the checkpoint's root, and the log must hold that many.
+fn unfaithful(owner: &LogView, pins: &[Pin]) -> Vec<String> {
+    let mut order: Vec<&Pin> = pins.iter().collect();
+    order.sort_by_key(|p| p.size);
+    let mut out = Vec::new();
+    let mem = MemoryHashes::default();
+    let Ok(mut hasher) = BatchHasher::new(0, &mem) else {
+        return out;
+    };
+    let mut next = order.iter().peekable();
+    let mut check = |hasher: &BatchHasher, p: &Pin| {
+        if hasher.root() != p.root {
+            out.push(format!(
+                "{}'s log does not extend its own signed checkpoint of {} entries held in {}: its history was rewritten after it was shown",
+                owner.label, p.size, p.found
+            ));
+        }
+    };
+    while next.peek().is_some_and(|p| p.size == 0) {
+        next.next();
+    }
+    for l in &owner.leaves {
+        let Ok(bytes) = l.to_bytes() else {
+            continue;
+        };
+        if hasher.push(&bytes).is_err() {
+            break;
+        }
+        while let Some(p) = next.next_if(|p| p.size == hasher.size()) {
+            check(&hasher, p);
+        }
+    }
+    for p in next {
+        out.push(format!(
+            "{}'s log holds {} entries, but it signed a checkpoint of {} entries, held in {}: entries were removed",
+            owner.label,
+            owner.leaves.len(),
+            p.size,
+            p.found
+        ));
+    }
+    out
 }
 
 /// Parses a hand-over document's body without checking its signature (the check reads the
