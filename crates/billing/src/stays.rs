@@ -149,19 +149,19 @@ const STAY_COLUMNS: [&str; 4] = ["person_id", "facility_id", "admitted_on", "rel
 /// `released_on` meaning still held. Every row is checked, whatever its facility.
 pub fn parse_stays(text: &str) -> Result<StaysTable, StaysError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // The csv reader counts a CRLF file's lines one short; with LF endings every line
-    // named in an error is the line an editor shows.
-    let text = if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
+    // Lines named in errors are an editor's (`custodia_model::lines`): line breaks
+    // unified, records placed by byte offset, not by the csv reader's line count.
+    let text = custodia_model::lines::unify_line_breaks(text);
+    let text: &str = &text;
+    let mut lines = custodia_model::lines::LineCounter::new(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let csv_err = |e: csv::Error| StaysError::Csv {
-        line: e.position().map_or(1, |p| p.line()),
+        line: e
+            .position()
+            .map_or(1, |p| custodia_model::lines::line_at(text, p.byte())),
         message: e.to_string(),
     };
     let headers = rdr.headers().map_err(csv_err)?.clone();
@@ -175,7 +175,7 @@ pub fn parse_stays(text: &str) -> Result<StaysTable, StaysError> {
     let mut table = StaysTable::default();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         let row: StayRow = rec
             .deserialize(Some(&headers))
             .map_err(|e| StaysError::Csv {
@@ -284,6 +284,10 @@ mod tests {
     #[test]
     fn errors_name_line_and_field() {
         let h = "person_id,facility_id,admitted_on,released_on\n";
+        // Blank lines before a row: the row's own line.
+        let blank =
+            parse_stays(&format!("{h}P1,CECOT,2025-03-10,\n\nP2,CECOT,2025-3-10,\n")).unwrap_err();
+        assert!(blank.to_string().starts_with("line 4,"), "{blank}");
         // Windows line endings name the same line.
         let crlf = parse_stays(&format!(
             "{}P1,CECOT,2025-03-10,\r\nP2,CECOT,2025-3-10,\r\n",

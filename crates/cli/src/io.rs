@@ -5,24 +5,29 @@ use std::path::Path;
 
 use crate::error::CliError;
 
-/// Reads a whole input file (or standard input for `-`) as UTF-8.
+/// Reads a whole input file (or standard input for `-`) as UTF-8; bytes that are not UTF-8
+/// are an input error naming their line.
 pub fn read_input(path: &Path) -> Result<String, CliError> {
-    let mut s = String::new();
-    if path.as_os_str() == "-" {
+    let mut b = Vec::new();
+    let name = if path.as_os_str() == "-" {
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .map_err(|e| CliError::input(format!("`-`: cannot read standard input: {e}")))?;
+        "-".to_string()
     } else {
         let mut f = std::fs::File::open(path)
             .map_err(|e| CliError::input(format!("`{}`: cannot open: {e}", path.display())))?;
-        f.read_to_string(&mut s).map_err(|e| {
-            CliError::input(format!(
-                "`{}`: not readable UTF-8 text: {e}",
-                path.display()
-            ))
-        })?;
-    }
-    Ok(s)
+        f.read_to_end(&mut b)
+            .map_err(|e| CliError::input(format!("`{}`: cannot read: {e}", path.display())))?;
+        path.display().to_string()
+    };
+    String::from_utf8(b).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = custodia_model::lines::line_of_byte(e.as_bytes(), at);
+        CliError::input(format!(
+            "`{name}`: line {line}: not readable UTF-8 text (byte {at} of the file); expected UTF-8"
+        ))
+    })
 }
 
 /// Opens a buffered reader on a file, or standard input for `-`.

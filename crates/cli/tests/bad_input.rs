@@ -114,6 +114,14 @@ fn the_persons_corpus_is_refused_line_and_field_named() {
             "line 2",
             "date_of_birth",
         ),
+        // Blank lines before a bad row: the row's own line is named.
+        (
+            format!(
+                "{HEADER}\nB-1,Ruiz,Ana,1990-01-01,F,SV,SV,,\n\n\nB-2,Ruiz,Eva,1990-13-01,F,SV,SV,,\n"
+            ),
+            "line 5",
+            "date_of_birth",
+        ),
         // A ten-year-old into adult-only CECOT (the clock says 2025-06-01).
         (
             format!("{HEADER}\nB-1,Ruiz,Ana,2015-01-01,F,SV,SV,CECOT,in_custody\n"),
@@ -275,4 +283,32 @@ fn facility_files_are_refused_field_named() {
         );
         assert_eq!(w.size(), before, "{body} wrote to the log");
     }
+}
+
+/// Bytes that are not UTF-8 are refused with their line named (CONTRACT conventions), for
+/// every command that reads a whole file: `reconcile`, `bill`, `import persons`.
+#[test]
+fn bytes_that_are_not_utf8_name_their_line() {
+    let w = Scratch::new("bad-utf8");
+    let man = w.path("m.csv");
+    std::fs::write(
+        &man,
+        b"record_id,family_names,given_names\nM-1,Paz,Ana\nM-2,P\xffz,Eva\n",
+    )
+    .unwrap();
+    let good = w.write("i.csv", "record_id,family_names,given_names\nI-1,Paz,Ana\n");
+    let err = w.fails(
+        2,
+        &["reconcile", "--manifest", s(&man), "--intake", s(&good)],
+    );
+    assert!(
+        err.contains("m.csv") && err.contains("line 3") && err.contains("UTF-8"),
+        "{err}"
+    );
+    let persons = w.path("p.csv");
+    std::fs::write(&persons, b"person_id,family_names\nP-1,Ruiz\nP-2,R\xffiz\n").unwrap();
+    let before = w.size();
+    let err = w.fails(2, &["import", "persons", s(&persons)]);
+    assert!(err.contains("p.csv") && err.contains("line 3"), "{err}");
+    assert_eq!(w.size(), before);
 }

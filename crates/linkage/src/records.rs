@@ -125,20 +125,20 @@ struct Row {
 /// means unknown; a column of [`COLUMNS`] named twice is refused.
 pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // The csv reader counts a CRLF file's lines one short; with LF endings every line
-    // named in an error is the line an editor shows.
-    let text = if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
+    // Lines named in errors are an editor's (`custodia_model::lines`): line breaks
+    // unified, records placed by byte offset, not by the csv reader's line count.
+    let text = custodia_model::lines::unify_line_breaks(text);
+    let text: &str = &text;
+    let mut lines = custodia_model::lines::LineCounter::new(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let csv_err = |e: csv::Error| InputError::Csv {
         file: file.to_string(),
-        line: e.position().map_or(1, |p| p.line()),
+        line: e
+            .position()
+            .map_or(1, |p| custodia_model::lines::line_at(text, p.byte())),
         message: e.to_string(),
     };
     let headers = rdr.headers().map_err(csv_err)?.clone();
@@ -162,7 +162,7 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Record>, InputError> {
     let mut seen: HashMap<String, u64> = HashMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         let row: Row = rec
             .deserialize(Some(&headers))
             .map_err(|e| InputError::Csv {
@@ -285,6 +285,16 @@ mod tests {
             }
         );
         assert!(e.to_string().contains("`m.csv` line 3, field `record_id`"));
+        // Blank lines before a row: the row's own line.
+        let e = parse_csv(
+            "m.csv",
+            "record_id,family_names,given_names\nA,x,y\n\n\nA,z,w\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("`m.csv` line 5, field `record_id`"),
+            "{e}"
+        );
         // Windows line endings name the same line.
         let e = parse_csv(
             "m.csv",

@@ -32,5 +32,6 @@ pub mod events;
 pub mod federation;
 pub mod ids;
 pub mod legal;
+pub mod lines;
 pub mod locator;
 pub mod state;

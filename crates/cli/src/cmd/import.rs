@@ -60,13 +60,11 @@ struct PersonRow {
 /// Parses the persons CSV; the first bad cell is an error naming file, line and field.
 pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // The csv reader counts a CRLF file's lines one short; with LF endings every line
-    // named in an error is the line an editor shows.
-    let text = if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
+    // Lines named in errors are an editor's (`custodia_model::lines`): line breaks
+    // unified, records placed by byte offset, not by the csv reader's line count.
+    let text = custodia_model::lines::unify_line_breaks(text);
+    let text: &str = &text;
+    let mut lines = custodia_model::lines::LineCounter::new(text);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -101,10 +99,12 @@ pub fn parse_persons(name: &str, text: &str) -> Result<Vec<PersonImport>, CliErr
     let mut seen = std::collections::HashMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e
+                .position()
+                .map_or(0, |p| custodia_model::lines::line_at(text, p.byte()));
             CliError::input(format!("`{name}`: line {line}: not a valid CSV row: {e}"))
         })?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         let row: PersonRow = rec.deserialize(Some(&headers)).map_err(|e| {
             CliError::input(format!("`{name}`: line {line}: not a valid CSV row: {e}"))
         })?;

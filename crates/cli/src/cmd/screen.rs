@@ -120,10 +120,17 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     if starts_with_bracket(&mut reader)
         .map_err(|e| CliError::input(format!("`{name}`: cannot read: {e}")))?
     {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         reader
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::input(format!("`{name}`: not readable UTF-8 text: {e}")))?;
+            .read_to_end(&mut bytes)
+            .map_err(|e| CliError::input(format!("`{name}`: cannot read: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = custodia_model::lines::line_of_byte(e.as_bytes(), at);
+            CliError::input(format!(
+                "`{name}`: line {line}: not readable UTF-8 text; expected UTF-8"
+            ))
+        })?;
         for req in parse_requests(&text).map_err(bad)? {
             write_decision(&mut out, &req, params)?;
         }
