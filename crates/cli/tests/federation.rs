@@ -1481,7 +1481,7 @@ fn a_rewritten_and_resigned_peer_log_fails_the_federation_check() {
         // Entry 1 rewritten (its actor), the tree rebuilt and signed with the log's own key.
         let mut forged = lines.clone();
         let at = forged[1].find("\"actor\":\"").unwrap() + "\"actor\":\"".len();
-        forged[1].insert_str(at, "x");
+        forged[1].insert(at, 'x');
         let mem = custodia_ledger::MemoryHashes::default();
         let mut h = custodia_ledger::BatchHasher::new(0, &mem).unwrap();
         for l in &forged {
