@@ -91,7 +91,11 @@ fn duplicate_ids_are_named() {
 fn wrong_field_type_and_unknown_field_are_named() {
     bad(
         r#"{"standard_m2_per_person":3.4,"cells":[{"id":"C4","area_m2":50,"capacity":-1}]}"#,
-        "cell `C4`",
+        "cell `C4`, field `capacity`",
+    );
+    bad(
+        r#"{"standard_m2_per_person":3.4,"cells":[{"id":"C2","area_m2":"5","capacity":4}]}"#,
+        "cell `C2`, field `area_m2`",
     );
     bad(
         r#"{"standard_m2_per_person":3.4,"cells":[],"persons":[{"id":"N-5","avoid":["N-1"]}]}"#,

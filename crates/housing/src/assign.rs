@@ -162,6 +162,19 @@ impl Default for AssignOptions {
     }
 }
 
+/// Reads one cell or person, naming the field at fault (`, field \`area_m2\``).
+fn item<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            String::new()
+        } else {
+            format!(", field `{path}`")
+        };
+        (field, e.into_inner().to_string())
+    })
+}
+
 /// Parses the JSON input, naming the cell or person at fault when a field is wrong.
 pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
     let root: serde_json::Value =
@@ -203,9 +216,9 @@ pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
     };
     let mut cells = Vec::with_capacity(cells_v.len());
     for (i, v) in cells_v.iter().enumerate() {
-        let cell: CellInput = serde_json::from_value(v.clone()).map_err(|e| AssignError::Item {
-            item: format!("cell {}", item_name(v, i)),
-            message: e.to_string(),
+        let cell: CellInput = item(v).map_err(|(field, message)| AssignError::Item {
+            item: format!("cell {}{field}", item_name(v, i)),
+            message,
         })?;
         cells.push(cell);
     }
@@ -214,11 +227,10 @@ pub fn parse_input(text: &str) -> Result<AssignInput, AssignError> {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::Array(a)) => {
             for (i, v) in a.iter().enumerate() {
-                let p: PersonInput =
-                    serde_json::from_value(v.clone()).map_err(|e| AssignError::Item {
-                        item: format!("person {}", item_name(v, i)),
-                        message: e.to_string(),
-                    })?;
+                let p: PersonInput = item(v).map_err(|(field, message)| AssignError::Item {
+                    item: format!("person {}{field}", item_name(v, i)),
+                    message,
+                })?;
                 persons.push(p);
             }
         }
