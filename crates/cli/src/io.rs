@@ -44,9 +44,10 @@ pub fn open_input(path: &Path) -> Result<Box<dyn std::io::BufRead>, CliError> {
 /// Writes `bytes` to `out` (a file path) or to standard output.
 pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
     match out {
-        Some(p) => std::fs::write(p, bytes).map_err(|e| {
-            CliError::Internal(anyhow::anyhow!("cannot write `{}`: {e}", p.display()))
-        }),
+        // An output path that cannot be written is a usage error (exit 2), like a missing
+        // input file.
+        Some(p) => std::fs::write(p, bytes)
+            .map_err(|e| CliError::input(format!("`{}`: cannot write: {e}", p.display()))),
         None => {
             let mut so = std::io::stdout().lock();
             so.write_all(bytes)?;

@@ -130,6 +130,22 @@ fn out_file_and_stdin_and_every_id_accounted_for() {
             "needs_review"
         ])
     );
+    // An `--out` that cannot be written is a usage error (exit 2), named.
+    let o = Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .args([
+            "reconcile",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--intake",
+            m.to_str().unwrap(),
+            "--out",
+            "/nonexistent/dir/out.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/dir/out.json"));
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
