@@ -151,6 +151,10 @@ fn log_commands_follow_the_contract() {
         ],
     );
     assert!(err.contains("checkpoint"), "{err}");
+    // A file that is no checkpoint at all is bad input (exit 2), the file named.
+    let junk = w.write("junk.checkpoint", "this is not a signed note\n");
+    let err = w.fails(2, &["verify", "--checkpoint", s(&junk)]);
+    assert!(err.contains("junk.checkpoint"), "{err}");
 }
 
 #[test]
@@ -303,8 +307,9 @@ fn tokens_are_revoked_once() {
     let w = Scratch::new("token");
     let t = w.ok(&["token", "create", "--role", "auditor", "--name", "ines"]);
     assert_eq!(t.trim().lines().count(), 1);
+    // The holder revokes their own token (CONTRACT §9: the command takes a token).
     let revoke = |token: &str| {
-        let mut c = w.cmd(&["token", "revoke"]);
+        let mut c = w.cmd(&["--token", t.trim(), "token", "revoke"]);
         c.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -318,6 +323,7 @@ fn tokens_are_revoked_once() {
         child.wait_with_output().unwrap().status.code()
     };
     assert_eq!(revoke(&t), Some(0));
+    // Revoked, it acts no more: not even to revoke itself again.
     assert_eq!(revoke(&t), Some(2));
     assert_eq!(revoke("not-a-token"), Some(2));
 }

@@ -57,7 +57,23 @@ fn anchor(args: &Args) -> Result<Option<(String, String)>, CliError> {
 
 pub fn run(db: &str, args: &Args) -> CliResult {
     let checkpoint = match &args.checkpoint {
-        Some(p) => Some(crate::io::read_input(p)?),
+        Some(p) => {
+            let text = crate::io::read_input(p)?;
+            // A file that is no checkpoint at all is bad input (exit 2); one that is a
+            // checkpoint the log does not extend, or not signed by its key, fails the check.
+            custodia_ledger::SignedNote::parse(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|n| {
+                    custodia_ledger::CheckpointBody::parse(&n.text).map_err(|e| e.to_string())
+                })
+                .map_err(|e| {
+                    CliError::input(format!(
+                        "`{}`: not a checkpoint: {e}; expected a signed checkpoint as `custodia log checkpoint` prints it",
+                        p.display()
+                    ))
+                })?;
+            Some(text)
+        }
         None => None,
     };
     let anchor = anchor(args)?;
