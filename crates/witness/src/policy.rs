@@ -15,7 +15,7 @@ pub const MAX_ENTRIES: usize = 1024;
 
 /// A policy file that could not be parsed; `line` counts from 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}line {line}: {message}", source_prefix(.source_name))]
+#[error("{}{}: {message}", source_prefix(.source_name), place(*.line))]
 pub struct PolicyParseError {
     /// The file the policy came from, when known.
     pub source_name: Option<String>,
@@ -23,6 +23,15 @@ pub struct PolicyParseError {
     pub line: usize,
     /// What was wrong and what was expected.
     pub message: String,
+}
+
+/// `line N`, or the whole file for errors of no one line (line 0).
+fn place(line: usize) -> String {
+    if line == 0 {
+        "the whole file".into()
+    } else {
+        format!("line {line}")
+    }
 }
 
 fn source_prefix(s: &Option<String>) -> String {
