@@ -1214,6 +1214,30 @@ impl LocatorIndex {
             let fam = prep.field(&p.fam, false);
             let giv = prep.field(&p.giv, true);
             let (nf, ng) = (prep.n_family, prep.n_given);
+            // Privacy: a person is shown only for names like theirs. A date of birth finds
+            // a name mistyped beyond recognition, but alone it would list everyone born on
+            // a day ("Zzzz, Qqqq, 1985-08-03"). Some family word typed and, when one was
+            // typed, some given word must be like a word of the person's names (either
+            // field, for swapped names); with the very date of birth (or its day and month
+            // swapped), one of the two is enough.
+            let like = |k: usize| {
+                fam.best.get(k).is_some_and(|v| v.is_finite())
+                    || giv.best.get(k).is_some_and(|v| v.is_finite())
+            };
+            let family_like = (0..nf).any(like);
+            let given_like = ng == 0 || (0..ng).any(|j| like(MAX_QUERY_TOKENS + j));
+            let same_day = match (q.dob, p.dob) {
+                (Some(qd), Some(pd)) => {
+                    qd == pd
+                        || (qd.year() == pd.year()
+                            && qd.month() == pd.day()
+                            && qd.day() == pd.month())
+                }
+                _ => false,
+            };
+            if !(family_like && given_like || same_day && (family_like || given_like)) {
+                continue;
+            }
             let straight = prep.names_weight(&fam, &giv)
                 + prep.order_weight(&p.fam, 0, nf)
                 + prep.order_weight(&p.giv, MAX_QUERY_TOKENS, ng);

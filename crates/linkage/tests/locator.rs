@@ -480,3 +480,46 @@ fn a_rare_name_like_the_typed_one_does_not_outrank_the_name_typed() {
         "{hits:?}"
     );
 }
+
+/// Privacy: a date of birth alone lists nobody. Names unlike everyone's with the very date
+/// of a person ("Zzzz, Qqqq, 1985-08-03") find no one; a family name like theirs and a given
+/// name unlike with only the day and month of their birth (another year) find no one; with
+/// the very date, a name like one of theirs is enough (the previous test).
+#[test]
+fn a_date_of_birth_alone_lists_nobody() {
+    let mut people = population(7, 5_000, TODAY);
+    people.push(person(
+        "P-1",
+        "Hernández Méndez",
+        "Kevin",
+        Some(date(1985, 8, 3)),
+    ));
+    people.push(person(
+        "P-2",
+        "Guzmán Hernández",
+        "Yeferson",
+        Some(date(1975, 1, 1)),
+    ));
+    let idx = LocatorIndex::build(people);
+    let none = |q: LocatorQuery| {
+        let hits = idx.search(&q, TODAY);
+        assert!(hits.is_empty(), "{q:?}: {hits:?}");
+    };
+    none(query("Zzzz", Some("Qqqq"), Some(date(1985, 8, 3))));
+    none(query("Zzzz", Some("Qqqq"), Some(date(1975, 1, 1))));
+    // A Hernández named Yeferson, born on 1 January of another year, is not a "Hernández,
+    // José, 1990-01-01" (a Josué Hernández born in 1990 may well be).
+    let hits = idx.search(
+        &query("Hernández", Some("José"), Some(date(1990, 1, 1))),
+        TODAY,
+    );
+    assert!(!ids(&hits).contains(&"P-2"), "{hits:?}");
+    // The same names, written right, find each.
+    let hits = idx.search(
+        &query("Hernández Méndez", Some("Kevin"), Some(date(1985, 8, 3))),
+        TODAY,
+    );
+    assert_eq!(ids(&hits).first(), Some(&"P-1"), "{hits:?}");
+    let hits = idx.search(&query("Guzman", Some("Yeferson"), None), TODAY);
+    assert!(ids(&hits).contains(&"P-2"), "{hits:?}");
+}
