@@ -59,16 +59,21 @@ fn locate_finds_misspelled_names_and_shows_the_year_only() {
     assert_eq!(
         keys,
         [
+            "country",
             "country_of_birth",
             "facility_id",
             "family_names",
             "given_names",
             "person_id",
             "score",
+            "since",
             "status",
             "year_of_birth"
         ]
     );
+    // Where the person is now (CONTRACT §5): the facility's country, and since when.
+    assert_eq!(hits[0]["country"], "SV");
+    assert_eq!(hits[0]["since"], "2025-06-01");
     assert!(!out.contains("1990-04-12"), "never the full date: {out}");
     // The minor brother never appears; the date of birth picks the adult one.
     let out = w.ok(&[
@@ -243,4 +248,27 @@ fn country_by_name_or_a_date_of_birth_instead() {
             "--json",
         ],
     );
+}
+
+/// Two letters that name no country are refused as a country name is (exit 2), not
+/// answered with an empty list.
+#[test]
+fn a_country_code_that_names_no_country_is_refused() {
+    let w = world("locate-zz");
+    for c in ["ZZ", "xx", "Narnia"] {
+        let err = w.fails(
+            2,
+            &[
+                "locate",
+                "--family",
+                "Menjivar",
+                "--given",
+                "Jose",
+                "--country",
+                c,
+                "--json",
+            ],
+        );
+        assert!(err.contains(c), "{c}: {err}");
+    }
 }

@@ -115,7 +115,8 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// The country a code or a name means: an ISO alpha-2 code in any case, or a name in
+/// The country a code or a name means: an ISO alpha-2 code in any case (one that names a
+/// country or territory: `ZZ` means none), or a name in
 /// English or Spanish with or without accents (a leading `the`/`la`/`republica de` too).
 pub fn parse(s: &str) -> Option<CountryCode> {
     let t = s.trim();
@@ -125,7 +126,11 @@ pub fn parse(s: &str) -> Option<CountryCode> {
             .iter()
             .find(|c| c.0 == up)
             .and_then(|c| CountryCode::new(c.0).ok())
-            .or_else(|| CountryCode::new(&up).ok());
+            .or_else(|| {
+                CountryCode::new(&up)
+                    .ok()
+                    .filter(|c| is_iso_alpha2(c.as_str()))
+            });
     }
     let f = fold(t);
     let f = f
@@ -196,6 +201,9 @@ mod tests {
         assert_eq!(parse("Republica Dominicana").unwrap().as_str(), "DO");
         assert_eq!(parse("  el  salvador ").unwrap().as_str(), "SV");
         assert!(parse("Atlantis").is_none());
+        // Two letters that name no country are no country.
+        assert!(parse("ZZ").is_none() && parse("xx").is_none());
+        assert_eq!(parse("fr").unwrap().as_str(), "FR");
         assert!(parse("").is_none());
     }
 

@@ -37,14 +37,19 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     let mut store = open_store(db)?;
     let today = store.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
     if let Some(id) = &args.id {
-        let hits: Vec<_> = match store.locator_row(id).map_err(store_err)? {
-            Some(row) => LocatorIndex::build([row.entry])
-                .get(id, today)
-                .into_iter()
-                .collect(),
-            None => Vec::new(),
+        let (hits, since) = match store.locator_row(id).map_err(store_err)? {
+            Some(row) => {
+                let since: std::collections::HashMap<String, Option<jiff::civil::Date>> =
+                    [(row.entry.person_id.clone(), row.entry.status_since)].into();
+                let hits: Vec<_> = LocatorIndex::build([row.entry])
+                    .get(id, today)
+                    .into_iter()
+                    .collect();
+                (hits, since)
+            }
+            None => (Vec::new(), Default::default()),
         };
-        return print_json(&hits);
+        return print_json(&with_whereabouts(&mut store, hits, &since)?);
     }
     let has = |o: &Option<String>| o.as_deref().is_some_and(|x| !x.trim().is_empty());
     let mut missing = Vec::new();
@@ -96,6 +101,10 @@ pub fn run(db: &str, args: &Args) -> CliResult {
             .filter_map(|r| r.entry.country_of_birth.clone())
             .collect(),
     };
+    let since: std::collections::HashMap<String, Option<jiff::civil::Date>> = rows
+        .iter()
+        .map(|r| (r.entry.person_id.clone(), r.entry.status_since))
+        .collect();
     let index = LocatorIndex::build(rows.into_iter().filter(|r| !r.withheld).map(|r| r.entry));
     let mut hits = Vec::new();
     for country in countries {
@@ -116,5 +125,38 @@ pub fn run(db: &str, args: &Args) -> CliResult {
             .then_with(|| a.person_id.cmp(&b.person_id))
     });
     hits.truncate(args.limit.min(MAX_LIMIT));
-    print_json(&hits)
+    print_json(&with_whereabouts(&mut store, hits, &since)?)
+}
+
+/// The hits as CONTRACT §5 prints them: the listed fields, then `since` (the date of the
+/// person's last custody change) and `country`, where the facility holding the person is
+/// (the receiving government's, once handed over).
+fn with_whereabouts(
+    store: &mut custodia_store::Store,
+    hits: Vec<custodia_linkage::locator::Hit>,
+    since: &std::collections::HashMap<String, Option<jiff::civil::Date>>,
+) -> Result<Vec<serde_json::Value>, crate::error::CliError> {
+    let countries: std::collections::HashMap<String, String> = store
+        .public_facilities()
+        .map_err(store_err)?
+        .into_iter()
+        .map(|f| (f.id, f.country))
+        .collect();
+    hits.into_iter()
+        .map(|h| {
+            let mut v =
+                serde_json::to_value(&h).map_err(|e| crate::error::CliError::Internal(e.into()))?;
+            if let Some(o) = v.as_object_mut() {
+                let day = since.get(&h.person_id).copied().flatten();
+                o.insert("since".into(), day.map(|d| d.to_string()).into());
+                let country = h
+                    .facility_id
+                    .as_ref()
+                    .and_then(|f| countries.get(f))
+                    .cloned();
+                o.insert("country".into(), country.into());
+            }
+            Ok(v)
+        })
+        .collect()
 }
