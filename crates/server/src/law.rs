@@ -215,11 +215,19 @@ pub async fn notices(
     Query(qp): Query<NoticeParams>,
     Auth(pr, ..): Auth<CounselOnly>,
 ) -> Result<Json<Value>, ApiError> {
-    st.db(move |s| {
-        let n = custodia_app::counsel::notices(s, &pr.actor, qp.after, qp.limit.unwrap_or(1000))?;
-        to_json(&n).map(Json)
-    })
-    .await
+    let (actor, ids, v) = st
+        .db(move |s| {
+            let n =
+                custodia_app::counsel::notices(s, &pr.actor, qp.after, qp.limit.unwrap_or(1000))?;
+            let ids: std::collections::BTreeSet<String> =
+                n.iter().flat_map(|x| x.persons.iter().cloned()).collect();
+            Ok((pr.actor.id(), ids.into_iter().collect(), to_json(&n)?))
+        })
+        .await?;
+    // The clients' screenings and custody changes are their data: the read names them on
+    // the ledger before it answers.
+    st.record_list_read(actor, ids, "counsel_notices").await?;
+    Ok(Json(v))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -296,6 +296,45 @@ async fn every_person_read_is_appended_to_the_ledger() {
     assert_eq!(json_of(&body).as_array().unwrap().len(), 2);
 }
 
+/// A manifest's file holds its passengers' names, screenings and findings: reading it names
+/// every passenger on the ledger, once, before it answers.
+#[tokio::test]
+async fn a_manifest_read_names_its_passengers_on_the_ledger() {
+    let f = fixture(Config::default());
+    let mut s = common::open(&f.path, f.clock.clone());
+    let before = s.size().unwrap();
+    let uri = format!("/api/v1/manifests/{}", f.manifest);
+    let (st, body, _) = call(&f, "GET", &uri, Some(Role::Auditor), None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let passengers: Vec<String> = json_of(&body)["passengers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !passengers.is_empty(),
+        "the fixture's manifest has passengers"
+    );
+    assert_eq!(
+        s.size().unwrap(),
+        before + 1,
+        "one event for the whole file"
+    );
+    let leaf = s.leaf(before).unwrap().unwrap();
+    assert!(leaf.contains("\"kind\":\"persons_read\""), "{leaf}");
+    for id in &passengers {
+        assert!(
+            leaf.contains(&format!("\"{id}\"")),
+            "{id} not named in {leaf}"
+        );
+    }
+    assert_eq!(
+        s.access_log(Some(&passengers[0]), 10).unwrap()[0].via,
+        "manifest"
+    );
+}
+
 #[tokio::test]
 async fn a_search_and_a_leaf_export_name_on_the_ledger_everyone_they_return() {
     let f = fixture(Config::default());

@@ -71,21 +71,27 @@ pub async fn manifest(
     Path(id): Path<String>,
     Auth(p, ..): Auth<Staff>,
 ) -> Result<Json<Value>, ApiError> {
-    st.db(move |s| {
-        let m = s
-            .manifest_file(&id)?
-            .ok_or_else(|| ApiError::not_found(format!("no manifest `{id}`")))?;
-        if let Some(f) = facility_scope(&p)
-            && m.manifest.to_facility != f
-            && m.manifest.from_facility != f
-        {
-            return Err(ApiError::forbidden(format!(
-                "manifest `{id}` does not concern facility `{f}`"
-            )));
-        }
-        to_json(&m).map(Json)
-    })
-    .await
+    let (actor, ids, v) = st
+        .db(move |s| {
+            let m = s
+                .manifest_file(&id)?
+                .ok_or_else(|| ApiError::not_found(format!("no manifest `{id}`")))?;
+            if let Some(f) = facility_scope(&p)
+                && m.manifest.to_facility != f
+                && m.manifest.from_facility != f
+            {
+                return Err(ApiError::forbidden(format!(
+                    "manifest `{id}` does not concern facility `{f}`"
+                )));
+            }
+            let ids = m.passengers.iter().map(|x| x.person_id.clone()).collect();
+            Ok((p.actor.id(), ids, to_json(&m)?))
+        })
+        .await?;
+    // The passengers' names, screenings and findings are their data: the read names them
+    // on the ledger before it answers.
+    st.record_list_read(actor, ids, "manifest").await?;
+    Ok(Json(v))
 }
 
 /// A manifest to draft.

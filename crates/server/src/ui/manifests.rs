@@ -97,6 +97,12 @@ async fn manifest_page(
     {
         return error_page(&c, &ApiError::forbidden(c.t("forbidden")));
     }
+    // The passengers' names, screenings and findings are their data: the page names them on
+    // the ledger before it is sent.
+    let ids = m.passengers.iter().map(|x| x.person_id.clone()).collect();
+    if let Err(e) = st.record_list_read(p.actor.id(), ids, "manifest").await {
+        return error_page(&c, &e);
+    }
     let mm = &m.manifest;
     let role = p.actor.role;
     let sending = role.is_sending();
