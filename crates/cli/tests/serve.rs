@@ -97,7 +97,16 @@ fn serve_demo_answers_the_contract_routes() {
     .unwrap();
     let token = token.trim();
     let mut child = bin()
-        .args(["--db", db, "serve", "--addr", "127.0.0.1:0", "--demo"])
+        .args([
+            "--db",
+            db,
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "--locate-auditor-rate",
+            "1",
+        ])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -125,6 +134,13 @@ fn serve_demo_answers_the_contract_routes() {
     assert!(p.starts_with("HTTP/1.1 200"), "{p}");
     assert!(get(&addr, "/", None).contains("<html lang=\"en\">"));
     assert!(get(&addr, "/api/openapi.json", None).contains("/api/v1/persons/{id}"));
+    // The auditor's locator limit is configurable (CONTRACT §8): at one a minute, the
+    // second query in the same minute is refused.
+    let q = "/api/v1/locate?family=Hernandez&given=Jose&country=SV";
+    let first = get(&addr, q, Some(token));
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let second = get(&addr, q, Some(token));
+    assert!(second.starts_with("HTTP/1.1 429"), "{second}");
     // SIGTERM: a graceful stop.
     let _ = Command::new("kill")
         .arg("-TERM")

@@ -17,6 +17,17 @@ pub struct Args {
     /// many, then one every 60/N seconds).
     #[arg(long, default_value_t = 3)]
     pub locate_rate: u32,
+    /// Locator queries allowed per token per minute, every role but the auditor.
+    #[arg(long, default_value_t = 60)]
+    pub locate_token_rate: u32,
+    /// Locator queries allowed per auditor token per minute (CONTRACT §8: the auditor role
+    /// has a higher, configurable limit; no daily cap).
+    #[arg(long, default_value_t = 600)]
+    pub locate_auditor_rate: u32,
+    /// Locator queries allowed per client address per UTC day, whoever asks (auditors
+    /// excepted).
+    #[arg(long, default_value_t = 50)]
+    pub locate_daily: u32,
     /// Turn the locator's rate limits off (benchmarks only).
     #[arg(long)]
     pub no_locate_limits: bool,
@@ -42,6 +53,9 @@ pub fn run(db: &str, args: &Args) -> CliResult {
     }
     let config = custodia_server::Config {
         locate_anon_per_minute: args.locate_rate,
+        locate_token_per_minute: args.locate_token_rate,
+        locate_auditor_per_minute: args.locate_auditor_rate,
+        locate_daily_per_address: args.locate_daily,
         rate_limits: !args.no_locate_limits,
         pool_size: args.pool.max(1),
         policy: crate::ctx::policy().cloned(),
