@@ -125,7 +125,33 @@ enum Command {
     Federation(cmd::federation::FederationCmd),
 }
 
+/// A reader that stops reading (`custodia log export | head`) ends the output, not the
+/// command in error: `println!` panics on a closed pipe, and this ends the process quietly
+/// with success instead (the output asked for was delivered as far as it was read).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+/// Whether `e` is a write to a pipe its reader closed.
+fn closed_pipe(e: &error::CliError) -> bool {
+    matches!(e, error::CliError::Internal(a)
+        if a.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
 fn main() {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -177,6 +203,9 @@ fn main() {
     };
     ctx::finish_witnessing();
     if let Err(e) = result {
+        if closed_pipe(&e) {
+            return;
+        }
         eprintln!("{e}");
         std::process::exit(e.exit_code());
     }

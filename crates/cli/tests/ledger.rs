@@ -327,3 +327,36 @@ fn tokens_are_revoked_once() {
     assert_eq!(revoke(&t), Some(2));
     assert_eq!(revoke("not-a-token"), Some(2));
 }
+
+/// A reader that stops reading (`custodia locate … | head -1`) ends the output quietly:
+/// no panic, no error, success. The reader here is gone before the command writes.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let w = Scratch::new("closed-pipe");
+    w.ok(&["demo", "--scale", "tiny", "--seed", "3"]);
+    for args in [
+        &[
+            "locate",
+            "--family",
+            "Hernandez",
+            "--given",
+            "Jose",
+            "--country",
+            "SV",
+            "--json",
+        ][..],
+        &["log", "export"][..],
+    ] {
+        let mut child = w
+            .cmd(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
