@@ -1162,6 +1162,16 @@ async fn pages_follow_the_language_and_forms_need_csrf() {
         .unwrap();
     let r = app(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The page says why (the form expired), not that the role may not do this.
+    let page = String::from_utf8(
+        axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(page.contains("The form expired"), "{page}");
+    assert!(!page.contains("Your role may not"), "{page}");
     // With it, a session cookie (HttpOnly, SameSite=Strict) is set.
     let pre = "p".repeat(43);
     let req = Request::builder()

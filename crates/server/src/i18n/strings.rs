@@ -524,6 +524,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Ese token no es válido.",
     ),
     (
+        "err_csrf_failed",
+        "The form expired; reload the page and try again.",
+        "El formulario caducó; recargue la página e inténtelo de nuevo.",
+    ),
+    (
         "err_forbidden",
         "Your role may not do this.",
         "Su función no permite hacer esto.",

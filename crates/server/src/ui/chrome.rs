@@ -174,7 +174,10 @@ impl<T: CsrfForm> FromRequest<AppState> for Post<T> {
         let p = c.who.clone().ok_or_else(|| need_login(&c))?;
         let want = p.csrf.clone().unwrap_or_default();
         if want.is_empty() || !same(form.csrf(), &want) {
-            return Err(error_page(&c, &ApiError::forbidden(c.t("csrf_failed"))));
+            return Err(error_page(
+                &c,
+                &ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", ""),
+            ));
         }
         Ok(Self { c, p, form })
     }
@@ -357,7 +360,8 @@ pub fn page(c: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response 
 
 pub fn error_page(c: &Ctx, e: &ApiError) -> Response {
     let title = match e.status {
-        StatusCode::FORBIDDEN => c.t("forbidden"),
+        // A refused role; an expired form is refused with 403 too, but not for the role.
+        StatusCode::FORBIDDEN if e.code == "forbidden" => c.t("forbidden"),
         StatusCode::NOT_FOUND => c.t("not_found"),
         _ => c.t("error"),
     };

@@ -83,7 +83,7 @@ async fn login(State(st): State<AppState>, jar: CookieJar, f: PageForm<LoginForm
         .map(|v| v.value().to_string())
         .unwrap_or_default();
     if want.is_empty() || !same(&f.csrf, &want) {
-        return error_page(&c, &ApiError::forbidden(c.t("csrf_failed")));
+        return error_page(&c, &ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", ""));
     }
     let token = f.token.trim().to_string();
     let next = safe_next(f.next.as_deref());
