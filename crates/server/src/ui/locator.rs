@@ -105,7 +105,7 @@ async fn locator_page(
                                 }
                                 dt { (c.t("facility")) } dd class="facility" { (h.facility_name.clone().or_else(|| h.facility_id.clone()).unwrap_or_else(|| "—".into())) }
                                 @if let Some(cc) = &h.country { dt { (c.t("country_now")) } dd class="country-now" { (country_name(c.lang, cc)) } }
-                                @if let Some(g) = &h.custodian { dt { (c.t("custodian")) } dd class="custodian" { (c.t("government_of")) " " (country_name(c.lang, g)) } }
+                                @if let Some(g) = &h.custodian { dt { (c.t("custodian")) } dd class="custodian" { (c.t("government_of")) " " (government_name(c.lang, g)) } }
                                 @if let Some(d) = &h.transferred_on { dt { (c.t("transferred_on")) } dd class="transferred-on" { time datetime=(d) { (d) } } }
                             }
                             @if let Some(k) = &h.contact {
@@ -129,4 +129,42 @@ async fn locator_page(
         _ => StatusCode::OK,
     };
     page(&c, status, c.t("locator"), body)
+}
+
+/// A country's name after "the government of": English puts "the" before the names that
+/// take it ("the government of the United States"); Spanish writes them bare.
+fn government_name(l: Lang, code: &str) -> String {
+    let name = country_name(l, code);
+    let takes_the = [
+        "United ",
+        "Dominican Republic",
+        "Philippines",
+        "Netherlands",
+        "Bahamas",
+        "Gambia",
+        "Central African Republic",
+        "Czech Republic",
+        "Democratic Republic",
+        "Marshall Islands",
+        "Solomon Islands",
+        "Maldives",
+        "Comoros",
+    ];
+    if l == Lang::En && takes_the.iter().any(|t| name.starts_with(t)) {
+        format!("the {name}")
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_united_states_takes_the_article_in_english_only() {
+        assert_eq!(government_name(Lang::En, "US"), "the United States");
+        assert_eq!(government_name(Lang::En, "SV"), "El Salvador");
+        assert_eq!(government_name(Lang::Es, "US"), "Estados Unidos");
+    }
 }
