@@ -272,7 +272,7 @@ fn css() -> &'static str {
      header{background:#1d3557;color:#fff;padding:.6rem 1rem;display:flex;gap:.5rem 1rem;align-items:center;flex-wrap:wrap}\
      header a{color:#fff}header form{display:inline;margin:0}main{padding:1rem;max-width:1200px}\
      a{color:#0b4f8a}header a{color:#fff}\
-     table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto;max-width:100%}\
+     table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto;max-width:100%;overflow-wrap:normal}\
      td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}\
      pre{white-space:pre-wrap;word-break:break-all;max-width:100%}code{word-break:break-all}\
      svg{max-width:100%;height:auto}input,select,textarea,button{max-width:100%;font:inherit}\
