@@ -283,6 +283,29 @@ async fn every_person_read_is_appended_to_the_ledger() {
     let (st, _, _) = call(&f, "GET", &uri, Some(Role::Counsel), None, None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_eq!(s.size().unwrap(), before + 2);
+    // Counsel sees only its clients, and cannot tell an id that exists from one that does
+    // not: both are refused alike. Staff who see everyone are told "not found".
+    let (st, _, _) = call(
+        &f,
+        "GET",
+        "/api/v1/persons/P-NOBODY",
+        Some(Role::Counsel),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = call(
+        &f,
+        "GET",
+        "/api/v1/persons/P-NOBODY",
+        Some(Role::Auditor),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(s.size().unwrap(), before + 2);
     // The access log is visible to auditors.
     let (_, body, _) = call(
         &f,

@@ -84,14 +84,19 @@ pub fn read_person(
 ) -> Result<(PersonFile, Option<Lawful>), ApiError> {
     let today = s.clock().now().to_zoned(jiff::tz::TimeZone::UTC).date();
     s.view_with(|r| {
-        let scope = r
-            .person_scope(id)?
-            .ok_or_else(|| ApiError::not_found(format!("no person `{id}`")))?;
+        let refused = || ApiError::forbidden(format!("`{}` may not see person `{id}`", actor.id()));
+        // A token that sees only some persons (counsel, a facility's officer) is told the
+        // same of an id that exists and of one that does not: its answers must not reveal
+        // who is held.
+        let scoped =
+            actor.role == Counsel || (actor.role == Receiving && actor.facility_id.is_some());
+        let scope = match r.person_scope(id)? {
+            Some(scope) => scope,
+            None if scoped => return Err(refused()),
+            None => return Err(ApiError::not_found(format!("no person `{id}`"))),
+        };
         if !auth::may_see_person(actor, &scope) {
-            return Err(ApiError::forbidden(format!(
-                "`{}` may not see person `{id}`",
-                actor.id()
-            )));
+            return Err(refused());
         }
         let file = r
             .person_file(id)?
