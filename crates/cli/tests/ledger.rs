@@ -360,3 +360,64 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+/// An auditor with a copy of the store and no key file reads the log: `log export`,
+/// `checkpoint`, `key` and `prove` answer from the copy as from the original (they only
+/// read), and no key file is created beside it. A key that does not match is still refused.
+#[test]
+fn the_log_is_read_without_the_key_file() {
+    let w = Scratch::new("no-key");
+    w.ok(&["demo", "--scale", "tiny", "--seed", "3"]);
+    let copy = w.path("copy.db");
+    std::fs::copy(&w.db, &copy).unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_custodia"))
+            .arg("--db")
+            .arg(&copy)
+            .args(args)
+            .env_remove("CUSTODIA_KEY")
+            .env_remove("CUSTODIA_DB")
+            .env("CUSTODIA_CLOCK", "2025-06-01T12:00:00Z")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    for args in [
+        &["log", "export"][..],
+        &["log", "checkpoint"][..],
+        &["log", "key"][..],
+        &["log", "prove", "--index", "1"][..],
+    ] {
+        assert_eq!(run(args), w.ok(args), "{args:?}");
+    }
+    assert!(!w.path("copy.db.key").exists(), "a read created a key file");
+    // Another key beside the copy is still refused.
+    let other = Scratch::new("no-key-other");
+    other.ok(&["demo", "--scale", "tiny", "--seed", "4"]);
+    std::fs::copy(
+        other.path(&format!(
+            "{}.key",
+            other.db.file_name().unwrap().to_str().unwrap()
+        )),
+        w.path("copy.db.key"),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_custodia"))
+        .arg("--db")
+        .arg(&copy)
+        .args(["log", "export"])
+        .env_remove("CUSTODIA_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

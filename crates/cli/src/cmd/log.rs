@@ -43,6 +43,18 @@ pub enum LogCmd {
     },
 }
 
+/// Whether the store at `db` has no key file to open it for writing with: a SQLite store
+/// whose `PATH.key` is absent (and no `CUSTODIA_KEY`), or a PostgreSQL store without
+/// `CUSTODIA_KEY`.
+fn key_missing(db: &str) -> bool {
+    if std::env::var_os("CUSTODIA_KEY").is_some() {
+        return false;
+    }
+    db.starts_with("postgres://")
+        || db.starts_with("postgresql://")
+        || !std::path::Path::new(&format!("{db}.key")).exists()
+}
+
 pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
     // The history is what an auditor keeps a trail from: it needs no signing key and never
     // creates a store (a missing one is exit 1, as for `verify`).
@@ -50,7 +62,17 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
         LogCmd::Checkpoints { .. } => {
             custodia_store::Store::open_read_only(db, crate::ctx::clock()?).map_err(store_err)?
         }
-        _ => open_store(db)?,
+        // Every other log command only reads too: an auditor with a copy of the store and
+        // no key file (or a PostgreSQL store without `CUSTODIA_KEY`) still exports, proves
+        // and prints the recorded key and checkpoint. The writing open is tried first, so a
+        // store with its key behaves as before (a key that does not match is still refused).
+        _ => match open_store(db) {
+            Ok(s) => s,
+            Err(e) if key_missing(db) => {
+                custodia_store::Store::open_read_only(db, crate::ctx::clock()?).map_err(|_| e)?
+            }
+            Err(e) => return Err(e),
+        },
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
