@@ -43,16 +43,15 @@ pub enum LogCmd {
     },
 }
 
-/// Whether the store at `db` has no key file to open it for writing with: a SQLite store
-/// whose `PATH.key` is absent (and no `CUSTODIA_KEY`), or a PostgreSQL store without
-/// `CUSTODIA_KEY`.
+/// Whether the SQLite store at `db` has no key file to open it for writing with: its
+/// `PATH.key` is absent and no `CUSTODIA_KEY` is set.
 fn key_missing(db: &str) -> bool {
-    if std::env::var_os("CUSTODIA_KEY").is_some() {
-        return false;
-    }
-    db.starts_with("postgres://")
-        || db.starts_with("postgresql://")
-        || !std::path::Path::new(&format!("{db}.key")).exists()
+    // A PostgreSQL store's key is always named by `CUSTODIA_KEY` (the key is the file's,
+    // never the database's): without it, every command is refused as before.
+    std::env::var_os("CUSTODIA_KEY").is_none()
+        && !db.starts_with("postgres://")
+        && !db.starts_with("postgresql://")
+        && !std::path::Path::new(&format!("{db}.key")).exists()
 }
 
 pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
@@ -62,9 +61,8 @@ pub fn run(db: &str, cmd: &LogCmd) -> CliResult {
         LogCmd::Checkpoints { .. } => {
             custodia_store::Store::open_read_only(db, crate::ctx::clock()?).map_err(store_err)?
         }
-        // Every other log command only reads too: an auditor with a copy of the store and
-        // no key file (or a PostgreSQL store without `CUSTODIA_KEY`) still exports, proves
-        // and prints the recorded key and checkpoint. The writing open is tried first, so a
+        // Every other log command only reads too: an auditor with a copy of a SQLite store
+        // and no key file still exports, proves and prints the recorded key and checkpoint. The writing open is tried first, so a
         // store with its key behaves as before (a key that does not match is still refused).
         _ => match open_store(db) {
             Ok(s) => s,
